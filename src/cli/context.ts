@@ -1,0 +1,60 @@
+/**
+ * What every command needs: the home, its config and queue (opened lazily, so `--help` and
+ * usage errors touch nothing on disk), and the terminal helpers.
+ *
+ * @module
+ */
+import { loadConfig } from "../config/config.ts";
+import type { Config } from "../config/types.ts";
+import { ensureHome, resolveHome, type VpoHome } from "../home.ts";
+import { JobQueue } from "../queue/store.ts";
+import { VpoError } from "../errors.ts";
+
+/** Shared state of one CLI invocation. */
+export class CliContext {
+  readonly home: VpoHome = resolveHome();
+  #config?: Promise<Config>;
+  #queue?: Promise<JobQueue>;
+
+  config(): Promise<Config> {
+    return this.#config ??= loadConfig(this.home.configPath);
+  }
+
+  queue(): Promise<JobQueue> {
+    return this.#queue ??= (async () => {
+      await this.config();
+      await ensureHome(this.home);
+      return await JobQueue.open(this.home.jobsDir);
+    })();
+  }
+}
+
+/** Writes a line to stdout. */
+export function println(text = ""): void {
+  writeAll(Deno.stdout, text + "\n");
+}
+
+/** Writes a warning line to stderr. */
+export function warn(text: string): void {
+  writeAll(Deno.stderr, `vpo: warning: ${text}\n`);
+}
+
+function writeAll(target: { writeSync(p: Uint8Array): number }, text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  let written = 0;
+  while (written < bytes.length) written += target.writeSync(bytes.subarray(written));
+}
+
+/**
+ * Asks a yes/no question on the terminal. Without a terminal there is nobody to ask: the caller
+ * gets an error telling it to pass --force, never a hang waiting for input.
+ */
+export function confirm(question: string): boolean {
+  if (!Deno.stdin.isTerminal()) {
+    throw new VpoError(
+      `${question.replace(/\?$/, "")}: refusing without a terminal to confirm (use --force)`,
+    );
+  }
+  const answer = prompt(`${question} [y/N]`);
+  return answer !== null && /^y(es)?$/i.test(answer.trim());
+}

@@ -1,0 +1,140 @@
+/**
+ * The human output of `vpo jobs list`, `status` and `show`, in the guide's exact formats, and the
+ * JSON shape of their `--json` variants.
+ *
+ * @module
+ */
+import { basename } from "node:path";
+import type { Job, JobState } from "../queue/job.ts";
+import type { JobCounts, LiveInfo } from "../queue/store.ts";
+import { type Column, formatRow } from "./text_table.ts";
+
+const LIST_COLUMNS: readonly Column[] = [
+  { header: "ID", width: 10 },
+  { header: "STATUS", width: 12 },
+  { header: "TYPE", width: 10 },
+  { header: "FILE", width: 42 },
+  { header: "PROG", width: 6 },
+  { header: "CREATED", width: 16 },
+];
+
+/** "YYYY-MM-DD HH:MM" in local time, as the guide shows. */
+export function localMinute(iso: string): string {
+  const d = new Date(iso);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${
+    p(d.getMinutes())
+  }`;
+}
+
+/** The PROG column: live percent for running jobs, 100% for completed, last known otherwise. */
+export function progressCell(job: Job, live: LiveInfo | null): string {
+  if (job.state === "completed") return "100%";
+  const percent = job.state === "running" ? live?.progress?.percent ?? 0 : job.progress;
+  return percent === null || percent === undefined ? "-" : `${Math.floor(percent)}%`;
+}
+
+/** The job table of `vpo jobs list`. */
+export function formatJobTable(rows: { job: Job; live: LiveInfo | null }[]): string {
+  const lines = [
+    formatRow(LIST_COLUMNS, LIST_COLUMNS.map((c) => c.header)),
+    "-".repeat(95),
+  ];
+  for (const { job, live } of rows) {
+    lines.push(formatRow(LIST_COLUMNS, [
+      job.id.slice(0, 8),
+      job.state,
+      job.type,
+      job.file ? basename(job.file) : "-",
+      progressCell(job, live),
+      localMinute(job.created_at),
+    ]));
+  }
+  return lines.join("\n");
+}
+
+const STATUS_LABELS: [JobState, string][] = [
+  ["queued", "Queued:"],
+  ["running", "Running:"],
+  ["completed", "Completed:"],
+  ["failed", "Failed:"],
+  ["cancelled", "Cancelled:"],
+];
+
+/** The summary of `vpo jobs status`. */
+export function formatStatus(counts: JobCounts): string {
+  const line = (label: string, n: number) => `  ${label.padEnd(12)}${String(n).padStart(4)}`;
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  return [
+    "Job Queue Status",
+    "-".repeat(30),
+    ...STATUS_LABELS.map(([state, label]) => line(label, counts[state])),
+    "-".repeat(30),
+    line("Total:", total),
+  ].join("\n");
+}
+
+/** A job as `--json` prints it: the record with `status`, its path, and live progress if any. */
+export function jobToJson(job: Job, live: LiveInfo | null): Record<string, unknown> {
+  const { state, path, ...record } = job;
+  return { status: state, ...record, path, live };
+}
+
+/** The detail view of `vpo jobs show`. */
+export function formatJobDetail(job: Job, live: LiveInfo | null): string {
+  const lines: string[] = [];
+  const field = (label: string, value: unknown) => {
+    if (value !== null && value !== undefined && value !== "") {
+      lines.push(`${label.padEnd(12)}${value}`);
+    }
+  };
+  field("ID", job.id);
+  field("Status", job.state);
+  field("Type", job.type);
+  field("File", job.file);
+  field("Priority", job.priority);
+  field("Attempts", job.attempts);
+  field("Created", localMinute(job.created_at));
+  if (job.started_at) field("Started", localMinute(job.started_at));
+  if (job.finished_at) field("Finished", localMinute(job.finished_at));
+  if (live) {
+    field("Worker", `${live.worker.host}:${live.worker.pid}`);
+    const p = live.progress;
+    if (p) {
+      const parts = [
+        p.percent !== null ? `${p.percent.toFixed(1)}%` : null,
+        p.fps !== null ? `${p.fps.toFixed(1)} fps` : null,
+        p.speed !== null ? `${p.speed.toFixed(2)}x` : null,
+        p.eta_sec !== null ? `ETA ${formatDuration(p.eta_sec)}` : null,
+      ].filter(Boolean);
+      field("Progress", parts.join(", "));
+    }
+  } else if (job.worker) {
+    field("Worker", `${job.worker.host}:${job.worker.pid}`);
+  }
+  field("Job file", job.path);
+  if (job.result) {
+    lines.push("Result:");
+    for (const [k, v] of Object.entries(job.result)) lines.push(`  ${k}: ${JSON.stringify(v)}`);
+  }
+  if (job.error) {
+    lines.push("Error:");
+    for (const l of job.error.split("\n")) lines.push(`  ${l}`);
+  }
+  lines.push("History:");
+  for (const e of job.history) {
+    lines.push(`  ${localMinute(e.at)}  ${e.event}${e.detail ? `: ${e.detail}` : ""}`);
+  }
+  return lines.join("\n");
+}
+
+/** "1h02m", "3m05s", "42s". */
+export function formatDuration(sec: number): string {
+  const s = Math.max(0, Math.round(sec));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const r = s % 60;
+  if (h) return `${h}h${String(m).padStart(2, "0")}m`;
+  if (m) return `${m}m${String(r).padStart(2, "0")}s`;
+  return `${r}s`;
+}

@@ -1,0 +1,209 @@
+/**
+ * `vpo jobs list|status|show|cancel|retry|clear|recover|cleanup`: thin wrappers over
+ * {@link JobQueue} that print the guide's formats.
+ *
+ * @module
+ */
+import { Command, Option } from "@commander-js/extra-typings";
+import { FINISHED_STATES, type JobState, STATES } from "../queue/job.ts";
+import { findOrphanTemps } from "../worker/temp_files.ts";
+import { formatBytes } from "../util/units.ts";
+import { type CliContext, confirm, println, warn } from "./context.ts";
+import { formatJobDetail, formatJobTable, formatStatus, jobToJson } from "./job_format.ts";
+import { intAtLeast, nonNegative } from "./options.ts";
+import type { Problem } from "../queue/scan.ts";
+
+function reportProblems(problems: Problem[]): void {
+  for (const p of problems) warn(`unreadable job file (left in place): ${p.message}`);
+}
+
+const examples = (lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join("\n")}\n`;
+
+/** Adds the `jobs` command group to `program`. */
+export function addJobsCommands(program: Command, ctx: CliContext): Command {
+  const jobs = program.command("jobs").description("inspect and manage the job queue");
+
+  jobs.command("list")
+    .description("list jobs: running, then queued in claim order, then finished newest first")
+    .addOption(new Option("--status <status>", "only jobs in this state").choices(STATES))
+    .option("--limit <n>", "show at most n jobs", intAtLeast(1))
+    .option("--json", "print JSON for scripts")
+    .addHelpText(
+      "after",
+      examples(["vpo jobs list", "vpo jobs list --status failed", "vpo jobs list --limit 20"]),
+    )
+    .action(async (opts) => {
+      const queue = await ctx.queue();
+      const { jobs: found, problems } = queue.list({ status: opts.status, limit: opts.limit });
+      const rows = found.map((job) => ({ job, live: queue.readLive(job) }));
+      if (opts.json) println(JSON.stringify(rows.map((r) => jobToJson(r.job, r.live)), null, 2));
+      else println(formatJobTable(rows));
+      reportProblems(problems);
+    });
+
+  jobs.command("status")
+    .description("show how many jobs are in each state")
+    .option("--json", "print JSON for scripts")
+    .addHelpText("after", examples(["vpo jobs status", "vpo jobs status --json"]))
+    .action(async (opts) => {
+      const counts = (await ctx.queue()).counts();
+      if (opts.json) {
+        const total = Object.values(counts).reduce((a, b) => a + b, 0);
+        println(JSON.stringify({ ...counts, total }));
+      } else println(formatStatus(counts));
+    });
+
+  jobs.command("show")
+    .description("show everything about one job, its error in full")
+    .argument("<id>", "job id (full, or a unique prefix of 4+ characters)")
+    .option("--json", "print JSON for scripts")
+    .addHelpText("after", examples(["vpo jobs show a1b2c3d4", "vpo jobs show a1b2 --json"]))
+    .action(async (id, opts) => {
+      const queue = await ctx.queue();
+      const job = queue.find(id);
+      const live = queue.readLive(job);
+      println(
+        opts.json ? JSON.stringify(jobToJson(job, live), null, 2) : formatJobDetail(job, live),
+      );
+    });
+
+  jobs.command("cancel")
+    .description("cancel a queued job (a running one only with --running)")
+    .argument("<id>", "job id (full, or a unique prefix of 4+ characters)")
+    .option(
+      "--running",
+      "also stop a running job: its ffmpeg is stopped and its partial output removed",
+    )
+    .addHelpText(
+      "after",
+      examples(["vpo jobs cancel a1b2c3d4", "vpo jobs cancel a1b2c3d4 --running"]),
+    )
+    .action(async (id, opts) => {
+      const job = await (await ctx.queue()).cancel(id, { running: opts.running });
+      println(
+        job.state === "running"
+          ? `Stop requested for running job ${
+            job.id.slice(0, 8)
+          }; its worker ends it within seconds`
+          : `Cancelled job ${job.id.slice(0, 8)}`,
+      );
+    });
+
+  jobs.command("retry")
+    .description("put a failed or cancelled job back in the queue")
+    .argument("<id>", "job id (full, or a unique prefix of 4+ characters)")
+    .addHelpText("after", examples(["vpo jobs retry a1b2c3d4"]))
+    .action(async (id) => {
+      const job = await (await ctx.queue()).retry(id);
+      println(`Queued job ${job.id.slice(0, 8)} again`);
+    });
+
+  jobs.command("clear")
+    .description("remove finished jobs from the queue")
+    .addOption(
+      new Option("--status <status>", "which finished jobs")
+        .choices(["completed", "failed", "cancelled", "all"] as const)
+        .default("completed" as const),
+    )
+    .option("--force", "do not ask for confirmation")
+    .addHelpText(
+      "after",
+      examples([
+        "vpo jobs clear",
+        "vpo jobs clear --status failed",
+        "vpo jobs clear --status all --force",
+      ]),
+    )
+    .action(async (opts) => {
+      const queue = await ctx.queue();
+      const states: readonly JobState[] = opts.status === "all" ? FINISHED_STATES : [opts.status];
+      const counts = queue.counts();
+      const n = states.reduce((sum, s) => sum + counts[s], 0);
+      const what = opts.status === "all" ? "finished" : opts.status;
+      if (n === 0) return println(`No ${what} jobs to clear`);
+      if (!opts.force && !confirm(`Remove ${n} ${what} job${n === 1 ? "" : "s"}?`)) {
+        return println("Nothing removed");
+      }
+      const { removed, problems } = await queue.clear(states);
+      println(`Removed ${removed} ${what} job${removed === 1 ? "" : "s"}`);
+      reportProblems(problems);
+    });
+
+  jobs.command("recover")
+    .description("return running jobs whose worker stopped sending heartbeats to the queue")
+    .addHelpText("after", examples(["vpo jobs recover"]))
+    .action(async () => {
+      const { recoverStale } = await import("../worker/recovery.ts");
+      const config = await ctx.config();
+      const { recovered, problems } = await recoverStale(await ctx.queue(), config);
+      for (const r of recovered) {
+        println(`Recovered job ${r.id.slice(0, 8)} -> ${r.to} (${r.detail})`);
+      }
+      println(`${recovered.length} stale job${recovered.length === 1 ? "" : "s"} recovered`);
+      reportProblems(problems);
+    });
+
+  jobs.command("cleanup")
+    .description("remove old finished jobs, and optionally their backups and orphaned temp files")
+    .option("--dry-run", "show what would be removed, remove nothing")
+    .option(
+      "--older-than <days>",
+      "finished more than this many days ago (default: jobs.retention_days)",
+      nonNegative,
+    )
+    .option("--include-backups", "also remove the .original backups vpo made for those jobs")
+    .option("--remove-temp", "also remove temp outputs vpo left behind that no running job owns")
+    .option("--force", "do not ask for confirmation")
+    .addHelpText(
+      "after",
+      examples([
+        "vpo jobs cleanup --dry-run",
+        "vpo jobs cleanup --older-than 7",
+        "vpo jobs cleanup --older-than 7 --include-backups --force",
+        "vpo jobs cleanup --remove-temp",
+      ]),
+    )
+    .action(async (opts) => {
+      const config = await ctx.config();
+      const queue = await ctx.queue();
+      const olderThanDays = opts.olderThan ?? config.jobs.retentionDays;
+      const plan = await queue.cleanup({
+        olderThanDays,
+        includeBackups: opts.includeBackups,
+        dryRun: true,
+      });
+      const temps = opts.removeTemp ? findOrphanTemps(queue, config.jobs.tempDirectory) : [];
+      const sizeOf = (paths: string[]) =>
+        paths.reduce((sum, p) => sum + (Deno.lstatSync(p).size ?? 0), 0);
+      const summary = `${plan.jobs.length} job${plan.jobs.length === 1 ? "" : "s"} finished over ` +
+        `${olderThanDays} days ago, ${plan.backups.length} backup${
+          plan.backups.length === 1 ? "" : "s"
+        } ` +
+        `(${formatBytes(sizeOf(plan.backups))}), ${temps.length} temp file${
+          temps.length === 1 ? "" : "s"
+        } ` +
+        `(${formatBytes(sizeOf(temps))})`;
+      reportProblems(plan.problems);
+      if (opts.dryRun) {
+        for (const j of plan.jobs) {
+          println(`would remove job ${j.id.slice(0, 8)} (${j.state}) ${j.file ?? ""}`);
+        }
+        for (const b of plan.backups) println(`would remove backup ${b}`);
+        for (const t of temps) println(`would remove temp file ${t}`);
+        return println(`Dry run: ${summary}`);
+      }
+      if (plan.jobs.length + temps.length === 0) return println("Nothing to clean up");
+      if (!opts.force && !confirm(`Remove ${summary}?`)) return println("Nothing removed");
+      const done = await queue.cleanup({ olderThanDays, includeBackups: opts.includeBackups });
+      for (const t of temps) await Deno.remove(t).catch(() => {});
+      println(
+        `Removed ${done.jobs.length} job${
+          done.jobs.length === 1 ? "" : "s"
+        }, ${done.backups.length} backup${
+          done.backups.length === 1 ? "" : "s"
+        }, ${temps.length} temp file${temps.length === 1 ? "" : "s"}`,
+      );
+    });
+
+  return jobs;
+}

@@ -1,0 +1,64 @@
+/**
+ * The `vpo` command line: parses arguments with commander, runs the command, and turns every
+ * error into one line on stderr and an exit code (2 usage, 1 anything else).
+ *
+ * @module
+ */
+import { Command, CommanderError } from "@commander-js/extra-typings";
+import { VpoError } from "../errors.ts";
+import { CliContext } from "./context.ts";
+import { addJobsCommands } from "./jobs_commands.ts";
+
+/** vpo's version, shown by `vpo --version`. */
+export const VERSION = "0.1.0";
+
+function buildProgram(ctx: CliContext, captureError: (msg: string) => void): Command {
+  const program = new Command()
+    .name("vpo")
+    .description("Video transcoding job queue that needs no database")
+    .version(VERSION)
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ writeErr: captureError });
+  addJobsCommands(program, ctx);
+  const applyToAll = (cmd: Command) => {
+    cmd.exitOverride().configureOutput({ writeErr: captureError }).showSuggestionAfterError(true);
+    for (const sub of cmd.commands) applyToAll(sub as Command);
+  };
+  applyToAll(program);
+  return program;
+}
+
+/** Folds commander's (possibly multi-line) message into one line without its "error:" prefix. */
+function oneLine(text: string): string {
+  return text.replace(/^error:\s*/i, "").split("\n").map((l) => l.trim()).filter(Boolean).join(" ");
+}
+
+/** Runs the CLI with `args` and returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  let commanderMessage = "";
+  try {
+    const ctx = new CliContext();
+    const program = buildProgram(ctx, (msg) => commanderMessage += msg);
+    await program.parseAsync(args, { from: "user" });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return 0; // --help, --version
+      if (err.code === "commander.help") {
+        // A command group without its subcommand: show what it offers, as a usage error.
+        console.error(commanderMessage.trimEnd());
+        return 2;
+      }
+      console.error(`vpo: ${oneLine(commanderMessage || err.message)}`);
+      return 2;
+    }
+    if (err instanceof VpoError) {
+      console.error(`vpo: ${err.message}`);
+      return err.exitCode;
+    }
+    console.error(`vpo: internal error: ${err instanceof Error ? err.message : String(err)}`);
+    if (Deno.env.get("VPO_DEBUG")) console.error(err);
+    return 1;
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * `$VPO_HOME/config.yaml`: worker and job settings. Every key is optional; a missing file means
+ * all defaults. Command-line flags override what this file says.
+ *
+ * @module
+ */
+import { isAbsolute, join } from "node:path";
+import {
+  boolean,
+  integer,
+  nullable,
+  number,
+  parsed,
+  parseYaml,
+  readYamlFile,
+  section,
+} from "../util/yaml_schema.ts";
+import type { Config } from "./types.ts";
+
+/** The configuration used when config.yaml is missing or silent about a key. */
+export function defaultConfig(): Config {
+  return {
+    jobs: { retentionDays: 30, autoPurge: true, tempDirectory: null, backupOriginal: true },
+    worker: {
+      maxFiles: null,
+      maxDuration: null,
+      endBy: null,
+      cpuCores: null,
+      heartbeatInterval: 10,
+      staleAfter: 120,
+    },
+  };
+}
+
+/**
+ * Reads a local wall-clock time `HH:MM` (24 h, `H:MM` accepted) and returns it as `HH:MM`.
+ * Throws an Error with the reason otherwise; a number means YAML read an unquoted value
+ * (`end_by: 0600`), so the message asks for quotes. Also meant for the `--end-by` flag.
+ */
+export function parseTimeOfDay(value: string | number): string {
+  if (typeof value === "number") {
+    throw new Error(`${value} is not a time; write it quoted as "HH:MM", e.g. "06:00"`);
+  }
+  const m = /^(\d{1,2}):(\d\d)$/.exec(value.trim());
+  if (!m || Number(m[1]) > 23 || Number(m[2]) > 59) {
+    throw new Error(`"${value}" is not a time of day (expected "HH:MM" from 00:00 to 23:59)`);
+  }
+  return `${m[1].padStart(2, "0")}:${m[2]}`;
+}
+
+// A relative temp directory would depend on the worker's current directory (cron, systemd), so
+// only absolute paths and ~ are accepted.
+function directoryPath(value: string | number): string {
+  const raw = String(value).trim();
+  let path = raw;
+  if (raw === "~" || raw.startsWith("~/")) {
+    const home = Deno.env.get("HOME");
+    if (!home) throw new Error(`cannot expand "${raw}": HOME is not set`);
+    path = join(home, raw.slice(1));
+  }
+  if (!isAbsolute(path)) {
+    throw new Error(`"${raw}" is not an absolute path (write /path/to/dir or ~/dir)`);
+  }
+  return path;
+}
+
+const SPEC = {
+  jobs: section({
+    retention_days: integer({ min: 0 }),
+    auto_purge: boolean(),
+    temp_directory: nullable(parsed("a directory path", directoryPath)),
+    backup_original: boolean(),
+  }),
+  worker: section({
+    max_files: nullable(integer({ min: 1 })),
+    max_duration: nullable(integer({ min: 1 })),
+    end_by: nullable(parsed(`a time "HH:MM"`, parseTimeOfDay)),
+    cpu_cores: nullable(integer({ min: 1 })),
+    heartbeat_interval: number(0),
+    stale_after: number(0),
+  }),
+};
+
+/**
+ * Validates config.yaml text (`path` is only used in messages) and merges it over the defaults.
+ * Throws a {@link ConfigError} `<path>:<line>:<col>: <key>: <problem>` for the first problem.
+ */
+export function parseConfig(text: string, path: string): Config {
+  const file = parseYaml(text, path, SPEC);
+  const jobs = file.values.jobs?.values ?? {};
+  const worker = file.values.worker;
+  const w = worker?.values ?? {};
+  const d = defaultConfig();
+  const config: Config = {
+    jobs: {
+      retentionDays: jobs.retention_days ?? d.jobs.retentionDays,
+      autoPurge: jobs.auto_purge ?? d.jobs.autoPurge,
+      tempDirectory: jobs.temp_directory ?? d.jobs.tempDirectory,
+      backupOriginal: jobs.backup_original ?? d.jobs.backupOriginal,
+    },
+    worker: {
+      maxFiles: w.max_files ?? d.worker.maxFiles,
+      maxDuration: w.max_duration ?? d.worker.maxDuration,
+      endBy: w.end_by ?? d.worker.endBy,
+      cpuCores: w.cpu_cores ?? d.worker.cpuCores,
+      heartbeatInterval: w.heartbeat_interval ?? d.worker.heartbeatInterval,
+      staleAfter: w.stale_after ?? d.worker.staleAfter,
+    },
+  };
+  // A job is judged stale after staleAfter seconds without a heartbeat; with less than two
+  // intervals of slack one late heartbeat (a busy disk, NFS) would get a live job taken over.
+  const { heartbeatInterval: beat, staleAfter: stale } = config.worker;
+  if (worker && stale <= beat * 2) {
+    if (w.stale_after !== undefined) {
+      worker.at("stale_after").fail(
+        `${stale} must be more than twice worker.heartbeat_interval (${beat})`,
+      );
+    }
+    worker.at("heartbeat_interval").fail(
+      `${beat} must be less than half of worker.stale_after (${stale})`,
+    );
+  }
+  return config;
+}
+
+/**
+ * Loads config.yaml from `path`. A missing file gives the defaults; a file that exists but
+ * cannot be read, or is invalid, is a {@link ConfigError} naming the path.
+ */
+export async function loadConfig(path: string): Promise<Config> {
+  const text = await readYamlFile(path, "config file");
+  return text === null ? defaultConfig() : parseConfig(text, path);
+}

@@ -1,0 +1,57 @@
+/**
+ * Error classes shared by the library and the CLI. Every error the user can cause carries a
+ * one-line message naming the culprit; the CLI prints `vpo: <message>` and exits with
+ * {@link VpoError.exitCode}.
+ *
+ * @module
+ */
+
+/** Base class of every error vpo reports to a user. */
+export class VpoError extends Error {
+  /** Process exit code the CLI uses for this error. */
+  readonly exitCode: number = 1;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A command line that cannot be understood (exit code 2). */
+export class UsageError extends VpoError {
+  override readonly exitCode = 2;
+}
+
+/** A configuration or policy file that is invalid; the message names file, key, line and column. */
+export class ConfigError extends VpoError {}
+
+/** A job id or prefix that matches no job, or more than one. */
+export class JobNotFoundError extends VpoError {}
+
+/** A job prefix matching several jobs; the message lists them. */
+export class AmbiguousJobIdError extends VpoError {}
+
+/** An operation that is not allowed in the job's current state (e.g. cancelling a finished job). */
+export class JobStateError extends VpoError {}
+
+/** A job file that is not valid JSON or not a job; the message names the path and position. */
+export class CorruptJobFileError extends VpoError {
+  constructor(readonly path: string, detail: string) {
+    super(`${path}: ${detail}`);
+  }
+}
+
+/**
+ * The caller no longer owns the job it is acting on: it was judged stale and recovered, or moved
+ * by hand. The caller must stop and touch nothing more of that job.
+ */
+export class LostJobError extends VpoError {
+  constructor(readonly jobId: string, detail = "the job was taken over (recovered or moved)") {
+    super(`job ${jobId.slice(0, 8)}: ${detail}`);
+  }
+}
+
+/** ffprobe could not read a file. */
+export class ProbeError extends VpoError {}
+
+/** ffmpeg or ffprobe is missing or failed in a way that is not the input's fault. */
+export class FfmpegError extends VpoError {}

@@ -1,0 +1,298 @@
+/**
+ * Transcode policy files (the original Python tool's flat form): what to encode into, how, and
+ * what to leave alone. Validation is complete here, including the rules that depend on the codec
+ * (CRF ranges, presets); only container/stream compatibility is left to the media layer.
+ *
+ * ```yaml
+ * schema_version: 1
+ * transcode:
+ *   target_video_codec: hevc
+ *   target_crf: 24
+ * ```
+ *
+ * @module
+ */
+import { parseBitrate, parseSize } from "../util/units.ts";
+import {
+  boolean,
+  choice,
+  Field,
+  integer,
+  list,
+  nullable,
+  parsed,
+  parseYaml,
+  readYamlFile,
+  section,
+} from "../util/yaml_schema.ts";
+import { closest } from "../util/suggest.ts";
+import { ConfigError } from "../errors.ts";
+import type { ContainerChoice, HwAccel, TranscodePolicy, VideoCodec } from "./types.ts";
+
+/** Policy file versions this build reads. */
+export const SUPPORTED_SCHEMA_VERSIONS: readonly number[] = [1];
+
+/** Target video codecs, in the order messages list them. */
+export const VIDEO_CODECS: readonly VideoCodec[] = ["hevc", "h264", "vp9", "av1"];
+
+/** Other names people use for the target codecs (matched case-insensitively). */
+export const VIDEO_CODEC_ALIASES: Readonly<Record<string, VideoCodec>> = {
+  h265: "hevc",
+  x265: "hevc",
+  avc: "h264",
+  x264: "h264",
+};
+
+/** Named bounding boxes for `max_resolution` (landscape width x height). */
+export const RESOLUTIONS = {
+  "480p": { width: 854, height: 480 },
+  "720p": { width: 1280, height: 720 },
+  "1080p": { width: 1920, height: 1080 },
+  "1440p": { width: 2560, height: 1440 },
+  "4k": { width: 3840, height: 2160 },
+  "8k": { width: 7680, height: 4320 },
+} as const;
+
+/** A name of {@link RESOLUTIONS}. */
+export type ResolutionName = keyof typeof RESOLUTIONS;
+
+const RESOLUTION_NAMES = Object.keys(RESOLUTIONS) as ResolutionName[];
+const RESOLUTION_ALIASES: Readonly<Record<string, ResolutionName>> = {
+  "2160p": "4k",
+  "4320p": "8k",
+};
+
+/** Valid CRF values per codec (x264/x265: 0-51; libvpx-vp9 and SVT-AV1: 0-63). */
+export const CRF_RANGES: Readonly<Record<VideoCodec, { min: number; max: number }>> = {
+  hevc: { min: 0, max: 51 },
+  h264: { min: 0, max: 51 },
+  vp9: { min: 0, max: 63 },
+  av1: { min: 0, max: 63 },
+};
+
+/** CRF used when a policy sets neither target_crf nor target_bitrate. */
+export const DEFAULT_CRF: Readonly<Record<VideoCodec, number>> = {
+  hevc: 26,
+  h264: 22,
+  vp9: 33,
+  av1: 32,
+};
+
+const X26X_PRESETS = [
+  "ultrafast",
+  "superfast",
+  "veryfast",
+  "faster",
+  "fast",
+  "medium",
+  "slow",
+  "slower",
+  "veryslow",
+  "placebo",
+];
+const numbered = (last: number) => Array.from({ length: last + 1 }, (_, i) => String(i));
+
+/**
+ * Encoder presets per codec: x264/x265 names; SVT-AV1 `-preset` 0-13 and libvpx-vp9 `-cpu-used`
+ * 0-8 as strings (lower is slower and better).
+ */
+export const PRESETS: Readonly<Record<VideoCodec, readonly string[]>> = {
+  h264: X26X_PRESETS,
+  hevc: X26X_PRESETS,
+  vp9: numbered(8),
+  av1: numbered(13),
+};
+
+const CONTAINERS: readonly ContainerChoice[] = ["keep", "mkv", "mp4"];
+const HW_ACCELS: readonly HwAccel[] = ["none", "auto", "vaapi", "qsv", "nvenc"];
+const AUDIO_TARGETS = ["aac", "opus", "ac3", "eac3", "flac"] as const;
+
+/**
+ * The defaults a policy file's missing keys take. A file must still name target_video_codec;
+ * the hevc here (at its default CRF) only stands for "no file given".
+ */
+export function defaultPolicy(): TranscodePolicy {
+  return {
+    schemaVersion: 1,
+    targetVideoCodec: "hevc",
+    targetCrf: DEFAULT_CRF.hevc,
+    targetBitrate: null,
+    maxWidth: null,
+    maxHeight: null,
+    preset: null,
+    container: "keep",
+    hwAccel: "none",
+    audioPreserveCodecs: ["aac", "ac3", "eac3", "opus", "flac", "truehd", "dts", "mp3"],
+    audioTranscodeTo: "aac",
+    audioTranscodeBitrate: 192_000,
+    skipIf: { codecIn: [], bitrateBelow: null, sizeBelow: null, dolbyVision: true },
+    keepLargerOutput: false,
+  };
+}
+
+const videoCodec = choice("a video codec", VIDEO_CODECS, VIDEO_CODEC_ALIASES);
+const resolution = choice("a resolution", RESOLUTION_NAMES, RESOLUTION_ALIASES);
+const crf = integer();
+const dimension = nullable(integer({ min: 16, even: true }));
+const bitrate = parsed("a bitrate such as 5M", parseBitrate);
+// ffprobe codec names are lower case; the target codecs' aliases also name source codecs.
+const codecName = parsed("a codec name", (v) => {
+  const name = String(v).trim().toLowerCase();
+  return Object.hasOwn(VIDEO_CODEC_ALIASES, name) ? VIDEO_CODEC_ALIASES[name] : name;
+});
+
+const SPEC = {
+  schema_version: integer(),
+  transcode: section({
+    target_video_codec: videoCodec,
+    target_crf: nullable(crf),
+    target_bitrate: nullable(bitrate),
+    max_resolution: nullable(resolution),
+    max_width: dimension,
+    max_height: dimension,
+    // SVT-AV1 and vp9 presets are numbers, which YAML reads as such unless quoted.
+    preset: nullable(parsed("a preset name or number", (v) => String(v).trim().toLowerCase())),
+    container: choice("a container", CONTAINERS),
+    hardware_acceleration: choice("a hardware acceleration mode", HW_ACCELS),
+    audio_preserve_codecs: list(codecName),
+    audio_transcode_to: choice("an audio codec", AUDIO_TARGETS),
+    audio_transcode_bitrate: bitrate,
+    keep_larger_output: boolean(),
+    skip_if: section({
+      codec_in: list(codecName),
+      bitrate_below: nullable(bitrate),
+      size_below: nullable(parsed("a size such as 200MB", parseSize)),
+      dolby_vision: boolean(),
+    }),
+  }),
+};
+
+function checkCrf(field: Field, codec: VideoCodec, value: number): number {
+  const { min, max } = CRF_RANGES[codec];
+  if (value < min || value > max) {
+    field.fail(`${value} is out of range for ${codec} (${min}-${max})`);
+  }
+  return value;
+}
+
+function checkPreset(field: Field, codec: VideoCodec, preset: string): string {
+  const valid = PRESETS[codec];
+  if (valid.includes(preset)) return preset;
+  const named = codec === "h264" || codec === "hevc";
+  const guess = named ? closest(preset, valid) : undefined;
+  const hint = guess
+    ? `did you mean "${guess}"?`
+    : named
+    ? valid.join(", ")
+    : `${valid[0]}-${valid[valid.length - 1]}`;
+  field.fail(`"${preset}" is not a preset for ${codec} (${hint})`);
+}
+
+/**
+ * Validates policy text (`path` is only used in messages) and fills in the defaults. Throws a
+ * {@link ConfigError} `<path>:<line>:<col>: <key>: <problem>` for the first problem.
+ */
+export function parsePolicy(text: string, path: string): TranscodePolicy {
+  const file = parseYaml(text, path, SPEC);
+  const version = file.values.schema_version ?? 1;
+  if (!SUPPORTED_SCHEMA_VERSIONS.includes(version)) {
+    file.at("schema_version").fail(
+      `${version} is not supported (supported: ${SUPPORTED_SCHEMA_VERSIONS.join(", ")})`,
+    );
+  }
+  const transcode = file.values.transcode;
+  if (!transcode) {
+    return file.at("transcode").fail(
+      "missing required section (it must set at least target_video_codec)",
+    );
+  }
+  const t = transcode.values;
+  const codec = t.target_video_codec;
+  if (!codec) {
+    return transcode.at("target_video_codec").fail(
+      `missing required key (one of ${VIDEO_CODECS.join(", ")})`,
+    );
+  }
+  const targetCrf = t.target_crf ?? null;
+  const targetBitrate = t.target_bitrate ?? null;
+  if (targetCrf !== null && targetBitrate !== null) {
+    transcode.at("target_bitrate").fail("set either target_crf or target_bitrate, not both");
+  }
+  const preset = t.preset ?? null;
+  const box = t.max_resolution ? RESOLUTIONS[t.max_resolution] : null;
+  const d = defaultPolicy();
+  const skip = t.skip_if?.values ?? {};
+  return {
+    schemaVersion: version,
+    targetVideoCodec: codec,
+    targetCrf: targetCrf === null
+      ? (targetBitrate === null ? DEFAULT_CRF[codec] : null)
+      : checkCrf(transcode.at("target_crf"), codec, targetCrf),
+    targetBitrate,
+    // An explicit width or height overrides that side of the named box.
+    maxWidth: t.max_width ?? box?.width ?? null,
+    maxHeight: t.max_height ?? box?.height ?? null,
+    preset: preset === null ? null : checkPreset(transcode.at("preset"), codec, preset),
+    container: t.container ?? d.container,
+    hwAccel: t.hardware_acceleration ?? d.hwAccel,
+    audioPreserveCodecs: t.audio_preserve_codecs ?? d.audioPreserveCodecs,
+    audioTranscodeTo: t.audio_transcode_to ?? d.audioTranscodeTo,
+    audioTranscodeBitrate: t.audio_transcode_bitrate ?? d.audioTranscodeBitrate,
+    skipIf: {
+      codecIn: skip.codec_in ?? d.skipIf.codecIn,
+      bitrateBelow: skip.bitrate_below ?? d.skipIf.bitrateBelow,
+      sizeBelow: skip.size_below ?? d.skipIf.sizeBelow,
+      dolbyVision: skip.dolby_vision ?? d.skipIf.dolbyVision,
+    },
+    keepLargerOutput: t.keep_larger_output ?? d.keepLargerOutput,
+  };
+}
+
+/** Loads and validates a policy file; a missing file is a {@link ConfigError}. */
+export async function loadPolicy(path: string): Promise<TranscodePolicy> {
+  const text = await readYamlFile(path, "policy file");
+  if (text === null) throw new ConfigError(`policy file not found: ${path}`);
+  return parsePolicy(text, path);
+}
+
+/** Command-line values that override a policy (`--codec`, `--crf`, `--max-resolution`). */
+export interface PolicyOverrides {
+  codec?: string;
+  crf?: number;
+  maxResolution?: string;
+}
+
+/**
+ * Returns `policy` with the command-line overrides applied, validated like the policy keys;
+ * errors name the flag (`--crf: 70 is out of range for hevc (0-51)`).
+ *
+ * Changing the codec without `--crf` resets a CRF-mode policy to the new codec's default CRF,
+ * because CRF scales differ between encoders (hevc 26 is not av1 26), and drops a preset the new
+ * encoder does not have (x265 "slow" means nothing to SVT-AV1). `--crf` switches a bitrate policy
+ * to CRF. `--max-resolution` replaces both the policy's max width and height.
+ */
+export function applyOverrides(
+  policy: TranscodePolicy,
+  overrides: PolicyOverrides,
+): TranscodePolicy {
+  const out = structuredClone(policy);
+  if (overrides.codec !== undefined) {
+    const codec = videoCodec(Field.flag("--codec", overrides.codec));
+    if (codec !== policy.targetVideoCodec) {
+      out.targetVideoCodec = codec;
+      if (out.targetCrf !== null) out.targetCrf = DEFAULT_CRF[codec];
+      if (out.preset !== null && !PRESETS[codec].includes(out.preset)) out.preset = null;
+    }
+  }
+  if (overrides.crf !== undefined) {
+    const field = Field.flag("--crf", overrides.crf);
+    out.targetCrf = checkCrf(field, out.targetVideoCodec, crf(field));
+    out.targetBitrate = null;
+  }
+  if (overrides.maxResolution !== undefined) {
+    const box = RESOLUTIONS[resolution(Field.flag("--max-resolution", overrides.maxResolution))];
+    out.maxWidth = box.width;
+    out.maxHeight = box.height;
+  }
+  return out;
+}

@@ -1,0 +1,159 @@
+/**
+ * The job file: what one JSON file under `jobs/<state>/` holds, and how it is read back.
+ * The state is the directory, never a field, so a hand `mv` is a state change.
+ *
+ * @module
+ */
+import { CorruptJobFileError } from "../errors.ts";
+import { jsonErrorOffset, lineColumn } from "../util/json_position.ts";
+
+/** The five directories of the queue; the one a job file sits in is its state. */
+export const STATES = ["queued", "running", "completed", "failed", "cancelled"] as const;
+/** A job's state. */
+export type JobState = typeof STATES[number];
+/** States a job only leaves by retry or clear. */
+export const FINISHED_STATES: readonly JobState[] = ["completed", "failed", "cancelled"];
+
+/** Marker and version of the job file format; a JSON file without it is "not a job". */
+export const JOB_FORMAT = 1;
+
+/** One entry of a job's history: every transition, with why. */
+export interface JobEvent {
+  at: string;
+  event: string;
+  detail?: string;
+}
+
+/** Who ran (or runs) a job. */
+export interface WorkerInfo {
+  host: string;
+  pid: number;
+}
+
+/** The on-disk job record (snake_case: people read and edit these files). */
+export interface JobRecord {
+  vpo_job: number;
+  id: string;
+  type: string;
+  /** Lower runs first; ties run first in, first out. Editable by hand. */
+  priority: number;
+  created_at: string;
+  updated_at: string;
+  /** Incremented by every rewrite; resolves a job found in two directories after a crash. */
+  rev: number;
+  /** Runs that ended (finished, failed or died); a deadline stop does not count. */
+  attempts: number;
+  /** Absolute path of the file the job works on; null for jobs without one. */
+  file: string | null;
+  /** Type-specific input (for transcode: the policy snapshot, plan and source fingerprint). */
+  payload: Record<string, unknown>;
+  started_at: string | null;
+  finished_at: string | null;
+  worker: WorkerInfo | null;
+  /** Last progress a worker reported, kept after the run ends. */
+  progress: number | null;
+  /** One-line reason plus log tail when the job failed. */
+  error: string | null;
+  /** Type-specific outcome (for transcode: sizes, backup path, ...). */
+  result: Record<string, unknown> | null;
+  history: JobEvent[];
+}
+
+/** A job as the library hands it out: the record plus where it was found. */
+export interface Job extends JobRecord {
+  state: JobState;
+  /** Absolute path of the job file. */
+  path: string;
+}
+
+/** Builds the record of a new queued job. */
+export function newJobRecord(
+  id: string,
+  input: {
+    type: string;
+    file?: string | null;
+    payload?: Record<string, unknown>;
+    priority?: number;
+  },
+  now = new Date(),
+): JobRecord {
+  const at = now.toISOString();
+  return {
+    vpo_job: JOB_FORMAT,
+    id,
+    type: input.type,
+    priority: input.priority ?? 100,
+    created_at: at,
+    updated_at: at,
+    rev: 1,
+    attempts: 0,
+    file: input.file ?? null,
+    payload: input.payload ?? {},
+    started_at: null,
+    finished_at: null,
+    worker: null,
+    progress: null,
+    error: null,
+    result: null,
+    history: [{ at, event: "queued" }],
+  };
+}
+
+/** Serialises a record the way every job file is written (stable, readable, newline-ended). */
+export function serializeJob(record: JobRecord): string {
+  return JSON.stringify(record, null, 2) + "\n";
+}
+
+/** Describes a JSON syntax error as "invalid JSON at line L, column C: <reason>". */
+function describeJsonError(text: string, err: SyntaxError): string {
+  const { line, column } = lineColumn(text, jsonErrorOffset(text));
+  // V8's reason, without the position or the echo of the text it sometimes appends.
+  const reason = err.message.replace(/( in JSON)? at position \d+.*$/s, "").replace(
+    /, ".*" is not valid JSON$/s,
+    "",
+  );
+  return `invalid JSON at line ${line}, column ${column}: ${reason}`;
+}
+
+function expect(cond: boolean, path: string, what: string): asserts cond {
+  if (!cond) throw new CorruptJobFileError(path, what);
+}
+
+const isIsoDate = (v: unknown) => typeof v === "string" && !Number.isNaN(Date.parse(v));
+const isNullOr = (v: unknown, test: (v: unknown) => boolean) => v === null || test(v);
+
+/**
+ * Parses and validates a job file's text. Throws {@link CorruptJobFileError} naming the path and
+ * the JSON position or the bad field; never returns a half-valid record.
+ */
+export function parseJob(text: string, path: string, expectedId?: string): JobRecord {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    if (text.trim() === "") throw new CorruptJobFileError(path, "empty file (truncated write?)");
+    throw new CorruptJobFileError(path, describeJsonError(text, err as SyntaxError));
+  }
+  expect(typeof data === "object" && data !== null && !Array.isArray(data), path, "not a job");
+  const r = data as Record<string, unknown>;
+  expect(r.vpo_job === JOB_FORMAT, path, `not a vpo job file (no "vpo_job": ${JOB_FORMAT})`);
+  expect(typeof r.id === "string" && /^[0-9a-f]{8,}$/.test(r.id), path, `bad "id"`);
+  if (expectedId !== undefined) {
+    expect(r.id === expectedId, path, `"id" ${r.id} does not match the file name`);
+  }
+  expect(typeof r.type === "string", path, `bad "type"`);
+  expect(Number.isInteger(r.priority), path, `"priority" must be an integer`);
+  expect(isIsoDate(r.created_at), path, `bad "created_at"`);
+  expect(isIsoDate(r.updated_at), path, `bad "updated_at"`);
+  expect(Number.isInteger(r.rev), path, `bad "rev"`);
+  expect(Number.isInteger(r.attempts), path, `bad "attempts"`);
+  expect(isNullOr(r.file, (v) => typeof v === "string"), path, `bad "file"`);
+  expect(typeof r.payload === "object" && r.payload !== null, path, `bad "payload"`);
+  expect(isNullOr(r.started_at, isIsoDate), path, `bad "started_at"`);
+  expect(isNullOr(r.finished_at, isIsoDate), path, `bad "finished_at"`);
+  expect(isNullOr(r.progress, (v) => typeof v === "number"), path, `bad "progress"`);
+  expect(isNullOr(r.error, (v) => typeof v === "string"), path, `bad "error"`);
+  expect(isNullOr(r.result, (v) => typeof v === "object"), path, `bad "result"`);
+  expect(Array.isArray(r.history), path, `bad "history"`);
+  return data as JobRecord;
+}

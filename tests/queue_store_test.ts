@@ -1,0 +1,341 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { census, runActor, sleep, tempQueue } from "./helpers/queue.ts";
+import { LostJobError } from "../src/errors.ts";
+import { parseJob } from "../src/queue/job.ts";
+
+Deno.test("enqueue writes one private, valid job file named by its id", async () => {
+  const { dir, root, queue } = await tempQueue();
+  try {
+    const job = await queue.enqueue({ type: "transcode", file: "/m/a.mkv", payload: { x: 1 } });
+    assert.match(job.id, /^[0-9a-f]{32}$/);
+    assert.equal(job.path, join(root, "queued", `${job.id}.json`));
+    const record = parseJob(await Deno.readTextFile(job.path), job.path, job.id);
+    assert.deepEqual(record.payload, { x: 1 });
+    assert.equal((await Deno.stat(root)).mode! & 0o777, 0o700);
+    assert.equal((await Deno.stat(join(root, "queued"))).mode! & 0o777, 0o700);
+    assert.deepEqual(queue.counts(), {
+      queued: 1,
+      running: 0,
+      completed: 0,
+      failed: 0,
+      cancelled: 0,
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("claim order is priority, then first in first out; a hand-edited priority reorders", async () => {
+  const { dir, queue } = await tempQueue();
+  try {
+    const a = await queue.enqueue({ type: "t", file: "/a" });
+    await sleep(2);
+    const b = await queue.enqueue({ type: "t", file: "/b" });
+    await sleep(2);
+    const c = await queue.enqueue({ type: "t", file: "/c", priority: 50 });
+    assert.deepEqual(queue.list({ status: "queued" }).jobs.map((j) => j.file), ["/c", "/a", "/b"]);
+    // Edit b's priority by hand, as a person would with an editor.
+    const record = JSON.parse(await Deno.readTextFile(b.path));
+    record.priority = 10;
+    await Deno.writeTextFile(b.path, JSON.stringify(record, null, 2));
+    await sleep(1100); // files are stat'ed again at most once a second
+    const order: string[] = [];
+    for (let job = await queue.claim(); job; job = await queue.claim()) {
+      order.push(job.id);
+      await job.finish("completed", {}, "completed");
+    }
+    assert.deepEqual(order, [b.id, c.id, a.id]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a claimed job runs under a token name; finishing moves it and ends ownership", async () => {
+  const { dir, root, queue } = await tempQueue();
+  try {
+    const queued = await queue.enqueue({ type: "t" });
+    const job = (await queue.claim())!;
+    assert.equal(job.id, queued.id);
+    assert.deepEqual(census(root), [`running:${job.id}`]);
+    assert.match(job.path, new RegExp(`running/${job.id}\\.[0-9a-f]{12}\\.json$`));
+    await job.heartbeat();
+    await job.updateLive({
+      progress: { percent: 45, fps: 1, speed: 1, eta_sec: 3, out_time_sec: 1 },
+    });
+    const shown = queue.list();
+    assert.equal(queue.readLive(shown.jobs[0])?.progress?.percent, 45);
+    const done = await job.finish("failed", { error: "boom", attempts: 1 }, "failed", "boom");
+    assert.equal(done.state, "failed");
+    assert.equal(done.rev, queued.rev + 1);
+    assert.deepEqual(census(root), [`failed:${job.id}`]);
+    await assert.rejects(job.heartbeat(), LostJobError);
+    await assert.rejects(job.finish("completed", {}, "completed"), LostJobError);
+    assert.deepEqual(census(root), [`failed:${job.id}`]);
+    assert.equal([...Deno.readDirSync(join(root, "live"))].length, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("recover takes over stale jobs only, and the old owner is fenced", async () => {
+  const { dir, root, queue } = await tempQueue();
+  try {
+    await queue.enqueue({ type: "t" });
+    await queue.enqueue({ type: "t" });
+    const stale = (await queue.claim())!;
+    await sleep(2100); // ctime has 1 s resolution; stale_after is 1 s below
+    const fresh = (await queue.claim())!;
+    const { recovered } = await queue.recover({ staleAfterSec: 1 });
+    assert.deepEqual(recovered.map((r) => [r.id, r.to]), [[stale.id, "queued"]]);
+    assert.match(recovered[0].detail, /heartbeat \d+ s old \(worker .+:\d+\)/);
+    await assert.rejects(stale.heartbeat(), LostJobError);
+    await assert.rejects(stale.finish("completed", {}, "completed"), LostJobError);
+    await fresh.heartbeat();
+    const back = queue.find(stale.id);
+    assert.equal(back.state, "queued");
+    assert.equal(back.attempts, 1);
+    assert.equal(back.history.at(-1)?.event, "recovered");
+    assert.deepEqual(census(root), [`queued:${stale.id}`, `running:${fresh.id}`].sort());
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a heartbeat with a wrong clock neither hides nor fakes staleness", async () => {
+  const { dir, queue } = await tempQueue();
+  try {
+    await queue.enqueue({ type: "t" });
+    const job = (await queue.claim())!;
+    // A worker an hour behind stamps an old mtime; the file system's own ctime still says fresh.
+    const past = new Date(Date.now() - 3_600_000);
+    await Deno.utime(job.path, past, past);
+    assert.equal((await queue.recover({ staleAfterSec: 60 })).recovered.length, 0);
+    // A worker an hour ahead cannot keep a dead job alive either.
+    const future = new Date(Date.now() + 3_600_000);
+    await Deno.utime(job.path, future, future);
+    await sleep(2100);
+    assert.equal((await queue.recover({ staleAfterSec: 1 })).recovered.length, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("two recoveries at once recover each stale job exactly once", async () => {
+  const { dir, root, queue } = await tempQueue();
+  try {
+    for (let i = 0; i < 20; i++) await queue.enqueue({ type: "t" });
+    for (let i = 0; i < 20; i++) await queue.claim();
+    await sleep(2100);
+    const [a, b] = await Promise.all([
+      runActorRecover(root),
+      runActorRecover(root),
+    ]);
+    assert.equal(a + b, 20);
+    assert.equal(census(root).filter((c) => c.startsWith("queued:")).length, 20);
+    assert.equal(census(root).length, 20);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+async function runActorRecover(root: string): Promise<number> {
+  const { JobQueue } = await import("../src/queue/store.ts");
+  const q = await JobQueue.open(root);
+  return (await q.recover({ staleAfterSec: 1 })).recovered.length;
+}
+
+Deno.test("garbage, truncated and foreign files are reported with path and position, never touched", async () => {
+  const { dir, root, queue } = await tempQueue();
+  try {
+    const good = await queue.enqueue({ type: "t" });
+    const text = await Deno.readTextFile(good.path);
+    const truncated = join(root, "queued", "0123456789abcdef0123456789abcdef.json");
+    await Deno.writeTextFile(truncated, text.slice(0, 40));
+    const garbage = join(root, "failed", "aaaabbbbccccddddeeeeffff00001111.json");
+    await Deno.writeTextFile(garbage, '{\n  "id": nope\n}');
+    const foreign = join(root, "queued", "99998888777766665555444433332222.json");
+    await Deno.writeTextFile(foreign, "[1, 2]");
+    const { jobs, problems } = queue.list();
+    assert.deepEqual(jobs.map((j) => j.id), [good.id]);
+    const messages = problems.map((p) => p.message).sort();
+    assert.equal(messages.length, 3);
+    assert.ok(
+      messages.some((m) => m.startsWith(`${garbage}: invalid JSON at line 2, column 10`)),
+      messages.join("\n"),
+    );
+    assert.ok(messages.some((m) => m.startsWith(`${truncated}: invalid JSON at line`)));
+    assert.ok(messages.some((m) => m === `${foreign}: not a job`));
+    assert.equal(queue.counts().queued, 3); // counting reads names only
+    const claimed = (await queue.claim())!;
+    assert.equal(claimed.id, good.id);
+    await claimed.finish("completed", {}, "completed");
+    assert.equal(await queue.claim(), null);
+    await queue.clear(["failed"]);
+    for (const p of [truncated, garbage, foreign]) await Deno.stat(p); // all still there
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("hand moves: mv failed->queued retries, rm of a queued file drops the job", async () => {
+  const { dir, root, queue } = await tempQueue();
+  try {
+    const a = await queue.enqueue({ type: "t" });
+    const b = await queue.enqueue({ type: "t" });
+    const job = (await queue.claim())!;
+    const failed = await job.finish("failed", { error: "x" }, "failed");
+    await Deno.rename(failed.path, join(root, "queued", `${failed.id}.json`));
+    const other = a.id === job.id ? b : a;
+    await Deno.remove(other.path);
+    const again = (await queue.claim())!;
+    assert.equal(again.id, job.id);
+    await again.finish("completed", {}, "completed");
+    assert.equal(await queue.claim(), null);
+    assert.deepEqual(census(root), [`completed:${job.id}`]);
+    // A running file moved back by hand (token name and all) is queued and claimable.
+    const c = await queue.enqueue({ type: "t" });
+    const held = (await queue.claim())!;
+    await Deno.rename(held.path, join(root, "queued", held.path.split("/").at(-1)!));
+    assert.equal((await queue.claim())!.id, c.id);
+    await assert.rejects(held.heartbeat(), LostJobError);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("find by prefix: unique, ambiguous, unknown, too short", async () => {
+  const { dir, queue } = await tempQueue();
+  try {
+    const jobs = [];
+    for (let i = 0; i < 40; i++) jobs.push(await queue.enqueue({ type: "t" }));
+    const j = jobs[0];
+    assert.equal(queue.find(j.id.slice(0, 8)).id, j.id);
+    assert.equal(queue.find(j.id.toUpperCase()).id, j.id);
+    // 40 random ids share a first hex digit with near certainty... use a 1-char prefix check
+    // through the 4-character minimum instead.
+    assert.throws(() => queue.find(j.id.slice(0, 3)), /at least 4 hex characters/);
+    assert.throws(() => queue.find("ffffffffffff"), /no job matches "ffffffffffff"/);
+    const twin = await queue.enqueue({ type: "t" });
+    const fake = j.id.slice(0, 6) + twin.id.slice(6);
+    await Deno.rename(twin.path, twin.path.replace(twin.id, fake));
+    assert.throws(() => queue.find(j.id.slice(0, 6)), /is ambiguous: .+\(queued\), .+\(queued\)/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cancel and retry follow the guide's rules", async () => {
+  const { dir, root, queue } = await tempQueue();
+  try {
+    const a = await queue.enqueue({ type: "t" });
+    const b = await queue.enqueue({ type: "t" });
+    assert.equal((await queue.cancel(b.id.slice(0, 8))).state, "cancelled");
+    const running = (await queue.claim())!;
+    assert.equal(running.id, a.id);
+    await assert.rejects(queue.cancel(a.id), /is running; only queued jobs can be cancelled/);
+    await assert.rejects(queue.retry(a.id), /is running; only failed or cancelled/);
+    assert.equal(await running.cancelRequested(), false);
+    await queue.cancel(a.id, { running: true });
+    assert.equal(await running.cancelRequested(), true);
+    await running.finish("completed", {}, "completed");
+    await assert.rejects(queue.cancel(a.id), /is completed; only queued jobs can be cancelled/);
+    await assert.rejects(queue.retry(a.id), /is completed; only failed or cancelled/);
+    const retried = await queue.retry(b.id);
+    assert.equal(retried.state, "queued");
+    assert.deepEqual(retried.history.map((h) => h.event), ["queued", "cancelled", "retried"]);
+    assert.deepEqual(census(root), [`completed:${a.id}`, `queued:${b.id}`].sort());
+    assert.equal([...Deno.readDirSync(join(root, "requests"))].length, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("clear and cleanup remove only finished jobs past their age, and owned backups", async () => {
+  const { dir, root, queue } = await tempQueue();
+  try {
+    const backup = join(dir, "movie.mkv.original");
+    await Deno.writeTextFile(backup, "original bytes");
+    const stranger = join(dir, "other.mkv.original");
+    await Deno.writeTextFile(stranger, "not ours");
+    for (let i = 0; i < 3; i++) await queue.enqueue({ type: "t" });
+    const old = (await queue.claim())!;
+    const oldDone = await old.finish("completed", {
+      finished_at: new Date(Date.now() - 10 * 86_400_000).toISOString(),
+      result: { backup_path: backup, backup_size: 14 },
+    }, "completed");
+    const past = new Date(Date.now() - 10 * 86_400_000);
+    await Deno.utime(oldDone.path, past, past);
+    const recent = (await queue.claim())!;
+    await recent.finish("failed", {
+      finished_at: new Date().toISOString(),
+      result: { backup_path: stranger, backup_size: 1 },
+    }, "failed");
+    const dry = await queue.cleanup({ olderThanDays: 7, includeBackups: true, dryRun: true });
+    assert.deepEqual(dry.jobs.map((j) => j.id), [old.id]);
+    assert.deepEqual(dry.backups, [backup]);
+    await Deno.stat(backup);
+    assert.equal(census(root).length, 3);
+    const done = await queue.cleanup({ olderThanDays: 7, includeBackups: true });
+    assert.equal(done.jobs.length, 1);
+    await assert.rejects(Deno.stat(backup), Deno.errors.NotFound);
+    await Deno.stat(stranger);
+    assert.equal(census(root).length, 2);
+    assert.deepEqual((await queue.clear(["failed"])).removed, 1);
+    assert.deepEqual(census(root).map((c) => c.split(":")[0]), ["queued"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("list order: running, queued in claim order, finished newest first; limit reads few", async () => {
+  const { dir, queue } = await tempQueue();
+  try {
+    for (let i = 0; i < 6; i++) {
+      await queue.enqueue({ type: "t", file: `/f${i}` });
+      await sleep(2);
+    }
+    const first = (await queue.claim())!;
+    await first.finish("completed", {}, "completed");
+    await sleep(20);
+    const second = (await queue.claim())!;
+    await second.finish("failed", {}, "failed");
+    const running = (await queue.claim())!;
+    const files = queue.list().jobs.map((j) => `${j.state}:${j.file}`);
+    assert.deepEqual(files, [
+      "running:/f2",
+      "queued:/f3",
+      "queued:/f4",
+      "queued:/f5",
+      "failed:/f1",
+      "completed:/f0",
+    ]);
+    assert.deepEqual(queue.list({ limit: 2 }).jobs.map((j) => j.file), ["/f2", "/f3"]);
+    assert.deepEqual(queue.list({ status: "failed" }).jobs.map((j) => j.file), ["/f1"]);
+    await running.finish("completed", {}, "completed");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("4 processes claiming from 2,000 queued jobs claim each exactly once", async () => {
+  const { dir, root, queue } = await tempQueue();
+  try {
+    const ids = new Set<string>();
+    const enq = await runActor(root, ["enqueue", "2000"]);
+    assert.equal(enq.code, 0, enq.stderr);
+    for (const id of enq.stdout) ids.add(id);
+    assert.equal(ids.size, 2000);
+    const results = await Promise.all([0, 1, 2, 3].map(() => runActor(root, ["drain"])));
+    const claimed = results.flatMap((r) => {
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout;
+    });
+    assert.equal(claimed.length, 2000, "every job claimed once, none twice");
+    assert.deepEqual(new Set(claimed), ids);
+    assert.ok(results.every((r) => r.stdout.length > 0), "no worker starved");
+    assert.equal(queue.counts().completed, 2000);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
