@@ -13,6 +13,8 @@ import { VpoError } from "../errors.ts";
 /** Shared state of one CLI invocation. */
 export class CliContext {
   readonly home: VpoHome = resolveHome();
+  /** Exit code of a command that completed but has something to report (e.g. failed jobs). */
+  exitCode = 0;
   #config?: Promise<Config>;
   #queue?: Promise<JobQueue>;
 

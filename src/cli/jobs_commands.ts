@@ -11,13 +11,13 @@ import { formatBytes } from "../util/units.ts";
 import { type CliContext, confirm, println, warn } from "./context.ts";
 import { formatJobDetail, formatJobTable, formatStatus, jobToJson } from "./job_format.ts";
 import { intAtLeast, nonNegative } from "./options.ts";
+import { examples } from "./help.ts";
+import { addStartCommand } from "./start_command.ts";
 import type { Problem } from "../queue/scan.ts";
 
 function reportProblems(problems: Problem[]): void {
   for (const p of problems) warn(`unreadable job file (left in place): ${p.message}`);
 }
-
-const examples = (lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join("\n")}\n`;
 
 /** Adds the `jobs` command group to `program`. */
 export function addJobsCommands(program: Command, ctx: CliContext): Command {
@@ -205,5 +205,6 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
       );
     });
 
+  addStartCommand(jobs, ctx);
   return jobs;
 }

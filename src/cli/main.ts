@@ -8,6 +8,7 @@ import { Command, CommanderError } from "@commander-js/extra-typings";
 import { VpoError } from "../errors.ts";
 import { CliContext } from "./context.ts";
 import { addJobsCommands } from "./jobs_commands.ts";
+import { addTranscodeCommand } from "./transcode_command.ts";
 
 /** vpo's version, shown by `vpo --version`. */
 export const VERSION = "0.1.0";
@@ -20,6 +21,7 @@ function buildProgram(ctx: CliContext, captureError: (msg: string) => void): Com
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ writeErr: captureError });
+  addTranscodeCommand(program, ctx);
   addJobsCommands(program, ctx);
   const applyToAll = (cmd: Command) => {
     cmd.exitOverride().configureOutput({ writeErr: captureError }).showSuggestionAfterError(true);
@@ -41,7 +43,7 @@ export async function main(args: string[]): Promise<number> {
     const ctx = new CliContext();
     const program = buildProgram(ctx, (msg) => commanderMessage += msg);
     await program.parseAsync(args, { from: "user" });
-    return 0;
+    return ctx.exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.exitCode === 0) return 0; // --help, --version

@@ -213,12 +213,17 @@ export class JobQueue {
   }
 
   /**
-   * Claims the next job in claim order, or returns null when none is queued. Exactly one caller
-   * wins each job: the claim is a rename of the queued file to a token name in running/.
+   * Claims the next job in claim order that `accept` (if given) accepts, or returns null when
+   * there is none. Exactly one caller wins each job: the claim is a rename of the queued file to
+   * a token name in running/.
    */
-  async claim(worker: WorkerInfo = thisWorker()): Promise<ClaimedJob | null> {
+  async claim(
+    options: { worker?: WorkerInfo; accept?: (job: Job) => boolean } = {},
+  ): Promise<ClaimedJob | null> {
+    const worker = options.worker ?? thisWorker();
     for (let round = 0; round < 50; round++) {
-      const { jobs } = this.#queued.refresh();
+      let { jobs } = this.#queued.refresh();
+      if (options.accept) jobs = jobs.filter(options.accept);
       if (jobs.length === 0) return null;
       // The first job on the first try keeps strict order for a lone worker; after losing a race,
       // pick among the next few so that workers scanning the same order do not starve each other.
@@ -559,10 +564,8 @@ export class JobQueue {
 
   /** Removes live files and cancel requests of jobs no longer running, and old temp files. */
   #sweepHelpers(fsNow: number): void {
-    const runningIds = new Set(listJobNames(this.layout.stateDir("running")).map((n) => n.id));
-    const runningTokens = new Set(
-      listJobNames(this.layout.stateDir("running")).map((n) => `${n.id}.${n.token}`),
-    );
+    const runningTokens = this.runningClaims();
+    const runningIds = new Set([...runningTokens].map((claim) => claim.split(".")[0]));
     const sweep = (dir: string, keep: (name: string) => boolean, minAgeMs: number) => {
       for (const entry of Deno.readDirSync(dir)) {
         if (keep(entry.name)) continue;
@@ -651,9 +654,11 @@ export class JobQueue {
     return (await this.cleanup({ olderThanDays: retentionDays })).jobs.length;
   }
 
-  /** Ids of running jobs (for deciding which temp files are still owned). */
-  runningIds(): Set<string> {
-    return new Set(listJobNames(this.layout.stateDir("running")).map((n) => n.id));
+  /** The running claims as "<id>.<token>" (for deciding which temp files are still owned). */
+  runningClaims(): Set<string> {
+    return new Set(
+      listJobNames(this.layout.stateDir("running")).map((n) => `${n.id}.${n.token}`),
+    );
   }
 }
 

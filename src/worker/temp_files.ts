@@ -1,7 +1,8 @@
 /**
  * Names of the temporary outputs the worker writes, and the search for ones left behind.
  *
- * A temp output is a hidden file whose name carries the full job id and ends in `.partial`, so
+ * A temp output is a hidden file whose name carries the job id and claim token and ends in
+ * `.partial`, so
  * media scanners (Plex, Jellyfin) skip it and vpo can tell its own files from the user's.
  *
  * @module
@@ -9,20 +10,28 @@
 import { basename, dirname, join } from "node:path";
 import type { JobQueue } from "../queue/store.ts";
 
-const TEMP_RE = /^\.vpo-([0-9a-f]{32})\..*\.partial$/s;
+const TEMP_RE = /^\.vpo-([0-9a-f]{32})\.([0-9a-f]{12})\..*\.partial$/s;
 
-/** The temp output path for a job's source, in `tempDirectory` or beside the source. */
+/**
+ * The temp output path of one claim of a job, in `tempDirectory` or beside the source. The claim
+ * token is part of the name, so a worker that lost its job can never remove or overwrite the
+ * temp file of the worker that runs the job now.
+ */
 export function tempOutputPath(
-  jobId: string,
+  claim: { id: string; token: string },
   source: string,
   tempDirectory: string | null,
 ): string {
-  return join(tempDirectory ?? dirname(source), `.vpo-${jobId}.${basename(source)}.partial`);
+  return join(
+    tempDirectory ?? dirname(source),
+    `.vpo-${claim.id}.${claim.token}.${basename(source)}.partial`,
+  );
 }
 
-/** The job id a temp output name belongs to, or null if vpo did not make it. */
+/** The claim ("<id>.<token>") a temp output name belongs to, or null if vpo did not make it. */
 export function tempOwner(name: string): string | null {
-  return TEMP_RE.exec(name)?.[1] ?? null;
+  const m = TEMP_RE.exec(name);
+  return m ? `${m[1]}.${m[2]}` : null;
 }
 
 /**
@@ -33,7 +42,7 @@ export function findOrphanTemps(queue: JobQueue, tempDirectory: string | null): 
   const dirs = new Set<string>();
   if (tempDirectory) dirs.add(tempDirectory);
   for (const job of queue.list().jobs) if (job.file) dirs.add(dirname(job.file));
-  const running = queue.runningIds();
+  const running = queue.runningClaims();
   const orphans: string[] = [];
   for (const dir of dirs) {
     let entries: Deno.DirEntry[];

@@ -1,0 +1,109 @@
+/**
+ * `vpo jobs start`: runs the worker with the guide's limits; flags override config.yaml.
+ *
+ * @module
+ */
+import type { Command } from "@commander-js/extra-typings";
+import { parseTimeOfDay } from "../config/config.ts";
+import { UsageError } from "../errors.ts";
+import { resolveLimits } from "../worker/limits.ts";
+import { PlainReporter, TerminalReporter } from "../worker/reporter.ts";
+import { runWorker } from "../worker/worker.ts";
+import type { CliContext } from "./context.ts";
+import { examples } from "./help.ts";
+import { intAtLeast } from "./options.ts";
+
+/** Exit code of a worker run in which at least one job failed. */
+export const EXIT_JOBS_FAILED = 3;
+
+function timeOfDay(value: string): string {
+  try {
+    return parseTimeOfDay(value);
+  } catch (err) {
+    throw new UsageError(`--end-by: ${(err as Error).message}`);
+  }
+}
+
+/** Adds `start` to the `jobs` command group. */
+export function addStartCommand(jobs: Command, ctx: CliContext): void {
+  jobs.command("start")
+    .description("process queued jobs until the queue is empty or a limit is reached")
+    .option("--max-files <n>", "stop after n jobs finished (completed or failed)", intAtLeast(1))
+    .option("--max-duration <seconds>", "stop after this many seconds", intAtLeast(1))
+    .option("--end-by <HH:MM>", "stop at this local time (24-hour), its next occurrence")
+    .option("--cpu-cores <n>", "use at most n CPU cores for transcoding", intAtLeast(1))
+    .option("--no-purge", "skip the automatic purge of old finished jobs")
+    .option("--verify-decode", "decode each whole output before replacing the original (slower)")
+    .addHelpText(
+      "after",
+      examples([
+        "vpo jobs start",
+        "vpo jobs start --max-files 5",
+        "vpo jobs start --max-duration 3600",
+        "vpo jobs start --end-by 06:00 --cpu-cores 2",
+        "vpo jobs start --no-purge",
+      ]) +
+        "\nA job still running at the deadline, or at SIGTERM/SIGINT, is stopped and queued again.\n" +
+        `Exit codes: 0 done, 1 error, 2 usage, ${EXIT_JOBS_FAILED} some jobs failed.\n`,
+    )
+    .action(async (opts) => {
+      const endBy = opts.endBy === undefined ? undefined : timeOfDay(opts.endBy);
+      const config = await ctx.config();
+      const queue = await ctx.queue();
+      const w = config.worker;
+      const limits = resolveLimits({
+        maxFiles: opts.maxFiles ?? w.maxFiles,
+        maxDurationSec: opts.maxDuration ?? w.maxDuration,
+        endBy: endBy ?? w.endBy,
+      }, new Date());
+      const reporter = Deno.stdout.isTerminal() ? new TerminalReporter() : new PlainReporter();
+      const stop = new AbortController();
+      let interrupts = 0;
+      const onSignal = (name: Deno.Signal) => () => {
+        interrupts++;
+        // A second Ctrl-C means "now": exit at once; what is left, `vpo jobs recover` repairs.
+        if (name === "SIGINT" && interrupts > 1) Deno.exit(130);
+        reporter.event(
+          "stopping",
+          null,
+          null,
+          `${name}: stopping the running job and queueing it again`,
+        );
+        stop.abort();
+      };
+      const handlers = (["SIGTERM", "SIGINT"] as const).map((s) => [s, onSignal(s)] as const);
+      for (const [s, h] of handlers) Deno.addSignalListener(s, h);
+      try {
+        if (limits.deadline) {
+          reporter.event(
+            "worker",
+            null,
+            null,
+            `stops by ${limits.deadline.toLocaleString()} (${limits.deadlineSource})`,
+          );
+        }
+        const summary = await runWorker({
+          queue,
+          config,
+          home: ctx.home,
+          limits,
+          cpuCores: opts.cpuCores ?? w.cpuCores,
+          noPurge: !opts.purge,
+          reporter,
+          signal: stop.signal,
+          fullDecodeCheck: opts.verifyDecode,
+        });
+        const c = summary.counts;
+        reporter.event(
+          "done",
+          null,
+          null,
+          `${c.completed} completed, ${c.failed} failed, ${c.cancelled} cancelled, ` +
+            `${c.requeued} requeued; stopped: ${summary.stopReason}`,
+        );
+        if (c.failed > 0) ctx.exitCode = EXIT_JOBS_FAILED;
+      } finally {
+        for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
+      }
+    });
+}

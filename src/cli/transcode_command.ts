@@ -1,0 +1,73 @@
+/**
+ * `vpo transcode [--policy P] [--dry-run] [--recursive] [overrides] PATH...`
+ *
+ * @module
+ */
+import type { Command } from "@commander-js/extra-typings";
+import { resolve } from "node:path";
+import { applyOverrides, defaultPolicy, loadPolicy } from "../policy/policy.ts";
+import { queueFiles } from "../transcode/queue_files.ts";
+import type { CliContext } from "./context.ts";
+import { println } from "./context.ts";
+import { examples, plural } from "./help.ts";
+import { intAtLeast } from "./options.ts";
+
+/** Adds `transcode` to the program. */
+export function addTranscodeCommand(program: Command, ctx: CliContext): void {
+  program.command("transcode")
+    .description("queue video files for transcoding under a policy")
+    .argument("<paths...>", "video files and directories")
+    .option("--policy <file>", "transcode policy YAML (default: built-in hevc policy)")
+    .option("--dry-run", "show each decision and the exact ffmpeg command; queue nothing")
+    .option("-r, --recursive", "descend into subdirectories")
+    .option("--force", "queue files that are already compliant or matched by skip_if")
+    .option("--codec <codec>", "override target_video_codec (hevc, h264, vp9, av1)")
+    .option("--crf <n>", "override target_crf", intAtLeast(0))
+    .option("--max-resolution <res>", "override max_resolution (480p ... 8k)")
+    .option("--priority <n>", "job priority, lower runs first (default 100)", intAtLeast(0))
+    .addHelpText(
+      "after",
+      examples([
+        "vpo transcode --policy hevc.yaml /videos/*.mkv",
+        "vpo transcode --dry-run --policy hevc.yaml /videos/",
+        "vpo transcode --recursive --policy examples/av1.yaml --crf 30 /videos",
+      ]) + "\nExit codes: 0 every file queued or skipped, 1 some file could not be read.\n",
+    )
+    .action(async (paths, opts) => {
+      const config = await ctx.config();
+      const policyFile = opts.policy ? resolve(opts.policy) : null;
+      const base = policyFile ? await loadPolicy(policyFile) : defaultPolicy();
+      const policy = applyOverrides(base, {
+        codec: opts.codec,
+        crf: opts.crf,
+        maxResolution: opts.maxResolution,
+      });
+      const queue = await ctx.queue();
+      const counts = { queued: 0, skipped: 0, error: 0 };
+      for await (
+        const d of queueFiles(queue, paths, {
+          policy,
+          policyFile,
+          recursive: opts.recursive ?? false,
+          force: opts.force ?? false,
+          dryRun: opts.dryRun ?? false,
+          priority: opts.priority,
+          tempDirectory: config.jobs.tempDirectory,
+          cpuCores: config.worker.cpuCores,
+        })
+      ) {
+        counts[d.status]++;
+        const label = d.status === "queued" && opts.dryRun ? "would queue" : d.status;
+        const id = d.jobId ? d.jobId.slice(0, 8) : "";
+        println(`${label.padEnd(11)} ${id.padEnd(8)} ${d.path}: ${d.detail}`);
+        for (const note of d.notes ?? []) println(`${"".padEnd(20)} note: ${note}`);
+        if (d.command) println(`${"".padEnd(20)} ${d.command}`);
+      }
+      const verb = opts.dryRun ? "to queue" : "queued";
+      println(
+        `${counts.queued} ${verb}, ${counts.skipped} skipped, ${plural(counts.error, "error")}` +
+          (opts.dryRun ? " (dry run: nothing was queued)" : ""),
+      );
+      if (counts.error > 0) ctx.exitCode = 1;
+    });
+}

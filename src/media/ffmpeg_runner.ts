@@ -1,0 +1,180 @@
+/**
+ * Running one long ffmpeg job: progress from stdout, the full log from stderr appended to a file
+ * (its last lines kept for error messages), gentle on the host (nice, ionice, CPU affinity) and
+ * stoppable. The exit code, not ffmpeg's `progress=end`, decides success.
+ *
+ * @module
+ */
+
+import { delimiter, join } from "node:path";
+import { toolError } from "./exec.ts";
+import { shellQuote } from "./ffmpeg_args.ts";
+import { parseProgress, ProgressTracker } from "./progress.ts";
+import type { ProgressUpdate } from "./progress.ts";
+import { readLines } from "./text_lines.ts";
+
+/** Options of {@link runFfmpeg}. */
+export interface RunFfmpegOptions {
+  /** ffmpeg arguments, e.g. from buildFfmpegArgs (they should include `-progress pipe:1`). */
+  args: string[];
+  /** File the whole ffmpeg log is appended to (created if missing). */
+  logPath: string;
+  /** Aborting sends SIGTERM, then SIGKILL if ffmpeg is still alive after the grace period. */
+  signal?: AbortSignal;
+  /** Called for every progress block; percent and ETA need `durationSec`. */
+  onProgress?: (update: ProgressUpdate) => void;
+  /** Probed duration of the source in seconds. */
+  durationSec?: number;
+  /** Pin ffmpeg to CPUs 0..N-1 with taskset when N is below the CPU count; null: no pinning. */
+  cpuCores?: number | null;
+  /** Niceness added with `nice -n` (plus idle-ish I/O via ionice); default 10, 0 or null: none. */
+  nice?: number | null;
+  /** ffmpeg binary; default "ffmpeg". */
+  ffmpeg?: string;
+  /** Milliseconds between SIGTERM and SIGKILL; default 5000. */
+  killGraceMs?: number;
+}
+
+/** How an ffmpeg run ended. */
+export interface RunFfmpegResult {
+  /** Exit code 0 and not aborted. */
+  success: boolean;
+  /** Exit code; ffmpeg exits 255 when it stops on SIGTERM itself; -1 when it never started. */
+  code: number;
+  /** The signal that killed it, when one did (SIGKILL after the grace period). */
+  signal: Deno.Signal | null;
+  /** True when the run was stopped through the AbortSignal. */
+  aborted: boolean;
+  /** The last (up to 20) non-blank lines ffmpeg wrote to stderr. */
+  tail: string[];
+}
+
+const TAIL_LINES = 20;
+
+/**
+ * Runs ffmpeg to completion, streaming its log to `logPath`.
+ *
+ * @throws FfmpegError when ffmpeg (or taskset/nice chosen from PATH) cannot be started.
+ */
+export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult> {
+  const [command, ...args] = launchCommand(opts.ffmpeg ?? "ffmpeg", opts.args, opts);
+  const log = await Deno.open(opts.logPath, { append: true, create: true });
+  const logWriter = log.writable.getWriter();
+  await logWriter.write(
+    new TextEncoder().encode(`# ${new Date().toISOString()} ${shellQuote([command, ...args])}\n`),
+  );
+  if (opts.signal?.aborted) {
+    await logWriter.close();
+    return {
+      success: false,
+      code: -1,
+      signal: null,
+      aborted: true,
+      tail: ["aborted before start"],
+    };
+  }
+
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(command, { args, stdin: "null", stdout: "piped", stderr: "piped" })
+      .spawn();
+  } catch (error) {
+    await logWriter.close();
+    throw toolError(command, error);
+  }
+
+  let aborted = false;
+  let killTimer: ReturnType<typeof setTimeout> | undefined;
+  const onAbort = () => {
+    aborted = true;
+    trySignal(child, "SIGTERM");
+    killTimer = setTimeout(() => trySignal(child, "SIGKILL"), opts.killGraceMs ?? 5000);
+  };
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+
+  const tracker = new ProgressTracker(opts.durationSec ?? 0);
+  const progressDone = (async () => {
+    // Drained even without a listener: a full pipe would stall ffmpeg.
+    for await (const block of parseProgress(child.stdout)) opts.onProgress?.(tracker.update(block));
+  })();
+  const tail: string[] = [];
+  const [logStream, lineStream] = child.stderr.tee();
+  const logDone = logStream.pipeTo(
+    new WritableStream({
+      write: (chunk) => logWriter.write(chunk),
+      close: () => logWriter.close(),
+    }),
+  );
+  const tailDone = (async () => {
+    for await (const line of readLines(lineStream)) {
+      if (line.trim() === "") continue;
+      tail.push(line);
+      if (tail.length > TAIL_LINES) tail.shift();
+    }
+  })();
+
+  try {
+    const status = await child.status;
+    await Promise.all([progressDone, logDone, tailDone]);
+    return {
+      success: status.success && !aborted,
+      code: status.code,
+      signal: status.signal,
+      aborted,
+      tail,
+    };
+  } finally {
+    clearTimeout(killTimer);
+    opts.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/**
+ * The command line actually started: ffmpeg behind `ionice`/`nice` and `taskset` when asked for
+ * and installed. Each wrapper execs the next, so the spawned process ends up being ffmpeg itself
+ * and signals reach it directly.
+ */
+export function launchCommand(
+  ffmpeg: string,
+  args: readonly string[],
+  opts: Pick<RunFfmpegOptions, "cpuCores" | "nice">,
+): string[] {
+  const prefix: string[] = [];
+  const niceness = opts.nice === undefined ? 10 : opts.nice;
+  if (niceness !== null && niceness !== 0) {
+    if (findExecutable("ionice")) prefix.push("ionice", "-c", "2", "-n", "7");
+    if (findExecutable("nice")) prefix.push("nice", "-n", `${niceness}`);
+  }
+  const cores = opts.cpuCores ?? null;
+  if (cores !== null && cores >= 1 && cores < navigator.hardwareConcurrency) {
+    if (findExecutable("taskset")) prefix.push("taskset", "-c", `0-${Math.floor(cores) - 1}`);
+  }
+  return [...prefix, ffmpeg, ...args];
+}
+
+function trySignal(child: Deno.ChildProcess, signal: Deno.Signal): void {
+  try {
+    child.kill(signal);
+  } catch {
+    // Already exited: nothing to stop.
+  }
+}
+
+const executables = new Map<string, boolean>();
+
+/** Whether `name` is an executable file on PATH (cached: PATH does not change under us). */
+function findExecutable(name: string): boolean {
+  let found = executables.get(name);
+  if (found === undefined) {
+    found = (Deno.env.get("PATH") ?? "").split(delimiter).some((dir) => {
+      try {
+        const info = Deno.statSync(join(dir, name));
+        return info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0;
+      } catch {
+        return false;
+      }
+    });
+    executables.set(name, found);
+  }
+  return found;
+}

@@ -1,0 +1,514 @@
+/**
+ * The decision for one file: skip it, or how to transcode it. A plan says what happens to every
+ * stream of the source, which container and size the output has and how many streams of each
+ * kind it must contain, so that the output can be verified against it. Plans are plain JSON: the
+ * queue stores them in job files.
+ *
+ * @module
+ */
+
+import { extname } from "node:path";
+import type { TranscodePolicy, VideoCodec } from "../policy/types.ts";
+import { softwareEncoder } from "./encoders.ts";
+import type { ContentLight, MasteringDisplay, MediaInfo, StreamInfo } from "./probe.ts";
+
+/** Muxer of the output (ffmpeg `-f`). */
+export type OutputFormat = "matroska" | "mp4";
+
+/** Pixel formats outputs are encoded in: 4:2:0 for playability, 10-bit kept where it can be. */
+export type TargetPixFmt = "yuv420p" | "yuv420p10le";
+
+/** A video track, always encoded. */
+export interface VideoStreamPlan {
+  type: "video";
+  inputIndex: number;
+  action: "encode";
+  /** Output size (display orientation: ffmpeg applies the source's rotation first). */
+  width: number;
+  height: number;
+  /** True when the output size differs from the source's, i.e. a scale filter is needed. */
+  scale: boolean;
+  pixFmt: TargetPixFmt;
+  colorPrimaries?: string;
+  colorTransfer?: string;
+  colorSpace?: string;
+  masteringDisplay?: MasteringDisplay;
+  contentLight?: ContentLight;
+}
+
+/**
+ * A cover picture. "copy" keeps it as an attached picture (MP4); "reattach" extracts it and
+ * attaches the file again, because ffmpeg 5.1's Matroska muxer would otherwise turn it into a
+ * plain video track; "drop" when the container cannot hold its image format.
+ */
+export interface CoverArtPlan {
+  type: "cover";
+  inputIndex: number;
+  action: "copy" | "reattach" | "drop";
+  codec: string;
+  fileName: string;
+  mimeType: string;
+}
+
+/** An audio track: copied, or transcoded to `codec` at `bitrate` bits/s (null: lossless). */
+export interface AudioStreamPlan {
+  type: "audio";
+  inputIndex: number;
+  action: "copy" | "transcode";
+  /** Output codec (ffprobe name). */
+  codec: string;
+  bitrate: number | null;
+}
+
+/** A subtitle track: copied, converted to another text format (`codec`), or dropped. */
+export interface SubtitleStreamPlan {
+  type: "subtitle";
+  inputIndex: number;
+  action: "copy" | "convert" | "drop";
+  /** Output codec (ffprobe name); the source codec when copied or dropped. */
+  codec: string;
+}
+
+/** An attached file (fonts for ASS subtitles and the like). */
+export interface AttachmentPlan {
+  type: "attachment";
+  inputIndex: number;
+  action: "copy" | "drop";
+}
+
+/** A data stream (timecode, chapter text, telemetry): never kept. */
+export interface DataStreamPlan {
+  type: "data";
+  inputIndex: number;
+  action: "drop";
+}
+
+/** What happens to one source stream. */
+export type StreamPlan =
+  | VideoStreamPlan
+  | CoverArtPlan
+  | AudioStreamPlan
+  | SubtitleStreamPlan
+  | AttachmentPlan
+  | DataStreamPlan;
+
+/** Streams of each kind the output must contain; `video` excludes cover art. */
+export interface ExpectedStreams {
+  video: number;
+  audio: number;
+  subtitle: number;
+  attachment: number;
+  coverArt: number;
+}
+
+/** Encoder settings shared by every video track of the output. */
+export interface VideoSettings {
+  codec: VideoCodec;
+  /** ffmpeg encoder name, e.g. libx265 or hevc_qsv. */
+  encoder: string;
+  crf: number | null;
+  /** Bits/s; null when CRF is used. */
+  bitrate: number | null;
+  preset: string | null;
+}
+
+/** A plan to transcode. */
+export interface EncodePlan {
+  action: "transcode";
+  format: OutputFormat;
+  /** Output file extension with its dot; the source's own when its container is kept. */
+  extension: string;
+  video: VideoSettings;
+  /** One entry per source stream, in source order. */
+  streams: StreamPlan[];
+  expectedStreams: ExpectedStreams;
+  /** ffmpeg needs `-strict -2` (FLAC or TrueHD into MP4 are "experimental" in ffmpeg 5.1). */
+  strict: boolean;
+  /** Everything dropped, converted or otherwise worth telling the user. */
+  notes: string[];
+}
+
+/** A plan to leave the file alone. */
+export interface SkipPlan {
+  action: "skip";
+  reason: string;
+}
+
+/** The decision for one file. */
+export type TranscodePlan = SkipPlan | EncodePlan;
+
+/** Options of {@link planTranscode}. */
+export interface PlanOptions {
+  /** Transcode even when compliant or matched by skip_if (never without a video stream). */
+  force?: boolean;
+  /** Encoder chosen by detectEncoder; default the software encoder of the target codec. */
+  encoder?: string;
+}
+
+const MP4_EXTENSIONS: ReadonlySet<string> = new Set([".mp4", ".m4v", ".mov"]);
+
+/** Audio codecs each muxer takes as they are (MP4's vorbis works in ffmpeg but not in players). */
+const AUDIO_ALLOWED: Record<OutputFormat, ReadonlySet<string>> = {
+  mp4: new Set(["aac", "mp3", "mp2", "ac3", "eac3", "dts", "opus", "alac", "flac", "truehd"]),
+  matroska: new Set([
+    "aac",
+    "mp3",
+    "mp2",
+    "ac3",
+    "eac3",
+    "dts",
+    "truehd",
+    "mlp",
+    "opus",
+    "vorbis",
+    "flac",
+    "alac",
+    "wavpack",
+    "tta",
+    "pcm_s16le",
+    "pcm_s24le",
+    "pcm_s32le",
+    "pcm_f32le",
+    "pcm_s16be",
+    "pcm_s24be",
+    "pcm_u8",
+  ]),
+};
+
+/** Codecs the MP4 muxer of ffmpeg 5.1 writes only with `-strict -2`. */
+const MP4_EXPERIMENTAL: ReadonlySet<string> = new Set(["flac", "truehd"]);
+
+const SUBTITLES_ALLOWED: Record<OutputFormat, ReadonlySet<string>> = {
+  mp4: new Set(["mov_text", "dvd_subtitle"]),
+  matroska: new Set([
+    "subrip",
+    "ass",
+    "ssa",
+    "webvtt",
+    "hdmv_pgs_subtitle",
+    "dvd_subtitle",
+    "dvb_subtitle",
+  ]),
+};
+
+/** Text subtitle formats ffmpeg can decode and re-encode as another text format. */
+const TEXT_SUBTITLES: ReadonlySet<string> = new Set([
+  "subrip",
+  "ass",
+  "ssa",
+  "webvtt",
+  "mov_text",
+  "text",
+  "microdvd",
+  "subviewer",
+  "subviewer1",
+  "sami",
+  "realtext",
+  "mpl2",
+  "pjs",
+  "vplayer",
+  "jacosub",
+  "stl",
+]);
+
+const TEXT_SUBTITLE_TARGET: Record<OutputFormat, string> = { mp4: "mov_text", matroska: "subrip" };
+
+const MP4_COVER_CODECS: ReadonlySet<string> = new Set(["mjpeg", "png", "bmp"]);
+
+const IMAGE_MIME_TYPES: Readonly<Record<string, string>> = {
+  mjpeg: "image/jpeg",
+  png: "image/png",
+  bmp: "image/bmp",
+  gif: "image/gif",
+  webp: "image/webp",
+};
+
+/**
+ * Decides whether and how to transcode `media` under `policy`.
+ *
+ * Skips when there is no video stream (always), or, unless `force`: when every video track is
+ * already in the target codec within the size box, its codec is in skip_if.codec_in, its bitrate
+ * or size is below the skip_if limits, or it carries Dolby Vision and skip_if.dolby_vision is on.
+ */
+export function planTranscode(
+  policy: TranscodePolicy,
+  media: MediaInfo,
+  opts: PlanOptions = {},
+): TranscodePlan {
+  const videos = media.streams.filter((stream) => stream.type === "video" && !stream.isCoverArt);
+  if (videos.length === 0) return { action: "skip", reason: "no video stream" };
+  const skipReason = findSkipReason(policy, media, videos);
+  if (skipReason !== null && !opts.force) return { action: "skip", reason: skipReason };
+
+  const notes: string[] = [];
+  if (skipReason !== null) notes.push(`forced despite: ${skipReason}`);
+  if (videos.some((stream) => stream.dolbyVision)) {
+    notes.push("Dolby Vision metadata is lost: the output keeps only the HDR10/SDR base layer");
+  }
+  const { format, extension } = chooseContainer(policy, media, notes);
+  const context: PlanContext = {
+    policy,
+    format,
+    notes,
+    covers: media.streams.filter((stream) => stream.isCoverArt),
+  };
+  const streams = media.streams.map((stream) => planStream(stream, context));
+  return {
+    action: "transcode",
+    format,
+    extension,
+    video: {
+      codec: policy.targetVideoCodec,
+      encoder: opts.encoder ?? softwareEncoder(policy.targetVideoCodec),
+      crf: policy.targetCrf,
+      bitrate: policy.targetBitrate,
+      preset: policy.preset,
+    },
+    streams,
+    expectedStreams: countExpected(streams),
+    strict: format === "mp4" &&
+      streams.some((s) => s.type === "audio" && MP4_EXPERIMENTAL.has(s.codec)),
+    notes,
+  };
+}
+
+/**
+ * Size of a picture fitted into a box without upscaling, aspect kept, both sides even (4:2:0
+ * needs even sizes). The box turns with the picture so that a portrait video is held to the same
+ * long and short side as a landscape one. A null box side is unlimited.
+ */
+export function fitIntoBox(
+  width: number,
+  height: number,
+  maxWidth: number | null,
+  maxHeight: number | null,
+): { width: number; height: number } {
+  let [boxWidth, boxHeight] = [maxWidth, maxHeight];
+  if (boxWidth !== null && boxHeight !== null && (height > width) !== (boxHeight > boxWidth)) {
+    [boxWidth, boxHeight] = [boxHeight, boxWidth];
+  }
+  const factor = Math.min(
+    1,
+    boxWidth === null ? 1 : boxWidth / width,
+    boxHeight === null ? 1 : boxHeight / height,
+  );
+  const side = (source: number, max: number | null) =>
+    Math.max(
+      2,
+      Math.min(evenFloor(source), evenFloor(max ?? Infinity), evenRound(source * factor)),
+    );
+  return { width: side(width, boxWidth), height: side(height, boxHeight) };
+}
+
+function evenFloor(value: number): number {
+  return Number.isFinite(value) ? Math.floor(value / 2) * 2 : Infinity;
+}
+
+function evenRound(value: number): number {
+  return Math.round(value / 2) * 2;
+}
+
+/** Size as displayed: a 90° or 270° rotation swaps the sides, and ffmpeg rotates before scaling. */
+function displaySize(stream: StreamInfo): { width: number; height: number } {
+  const width = stream.width ?? 0;
+  const height = stream.height ?? 0;
+  return stream.rotation === 90 || stream.rotation === 270
+    ? { width: height, height: width }
+    : { width, height };
+}
+
+function findSkipReason(
+  policy: TranscodePolicy,
+  media: MediaInfo,
+  videos: StreamInfo[],
+): string | null {
+  const main = videos[0];
+  const { width, height } = displaySize(main);
+  const withinBox = videos.every((stream) => {
+    const size = displaySize(stream);
+    const fitted = fitIntoBox(size.width, size.height, policy.maxWidth, policy.maxHeight);
+    return fitted.width === evenFloor(size.width) && fitted.height === evenFloor(size.height);
+  });
+  if (withinBox && videos.every((stream) => stream.codec === policy.targetVideoCodec)) {
+    const box = policy.maxWidth === null && policy.maxHeight === null
+      ? "no size limit"
+      : `within ${policy.maxWidth ?? "any"}x${policy.maxHeight ?? "any"}`;
+    return `already compliant (${main.codec} ${width}x${height} ${box})`;
+  }
+  const { skipIf } = policy;
+  if (skipIf.codecIn.includes(main.codec)) return `skip_if.codec_in (source is ${main.codec})`;
+  if (skipIf.bitrateBelow !== null && media.bitRate > 0 && media.bitRate < skipIf.bitrateBelow) {
+    return `bitrate below ${kbps(skipIf.bitrateBelow)} (source ${kbps(media.bitRate)})`;
+  }
+  if (skipIf.sizeBelow !== null && media.size < skipIf.sizeBelow) {
+    return `smaller than ${formatBytes(skipIf.sizeBelow)} (source ${formatBytes(media.size)})`;
+  }
+  if (skipIf.dolbyVision && videos.some((stream) => stream.dolbyVision)) {
+    return "Dolby Vision source (re-encode would lose it)";
+  }
+  return null;
+}
+
+function chooseContainer(
+  policy: TranscodePolicy,
+  media: MediaInfo,
+  notes: string[],
+): { format: OutputFormat; extension: string } {
+  if (policy.container === "mp4") return { format: "mp4", extension: ".mp4" };
+  if (policy.container === "mkv") return { format: "matroska", extension: ".mkv" };
+  const extension = extname(media.path);
+  const lower = extension.toLowerCase();
+  const families = media.formatName.split(",");
+  if (families.includes("matroska") && lower === ".mkv") return { format: "matroska", extension };
+  if (families.includes("mp4") && MP4_EXTENSIONS.has(lower)) return { format: "mp4", extension };
+  notes.push(`container ${media.formatName} (${extension || "no extension"}) is written as mkv`);
+  return { format: "matroska", extension: ".mkv" };
+}
+
+interface PlanContext {
+  policy: TranscodePolicy;
+  format: OutputFormat;
+  notes: string[];
+  /** Every cover picture of the source, to name extracted covers cover.jpg, cover_1.jpg... */
+  covers: StreamInfo[];
+}
+
+function planStream(stream: StreamInfo, context: PlanContext): StreamPlan {
+  const { format, notes } = context;
+  const inputIndex = stream.index;
+  const label = `stream 0:${inputIndex} (${stream.codec})`;
+  const container = format === "mp4" ? "mp4" : "mkv";
+  switch (stream.type) {
+    case "video":
+      return stream.isCoverArt ? planCoverArt(stream, context) : planVideo(stream, context, label);
+    case "audio":
+      return planAudio(stream, context, label);
+    case "subtitle": {
+      if (SUBTITLES_ALLOWED[format].has(stream.codec)) {
+        return { type: "subtitle", inputIndex, action: "copy", codec: stream.codec };
+      }
+      if (TEXT_SUBTITLES.has(stream.codec)) {
+        const codec = TEXT_SUBTITLE_TARGET[format];
+        notes.push(`${label} converted to ${codec} for ${container}`);
+        return { type: "subtitle", inputIndex, action: "convert", codec };
+      }
+      notes.push(`${label} dropped: ${container} cannot hold this subtitle format`);
+      return { type: "subtitle", inputIndex, action: "drop", codec: stream.codec };
+    }
+    case "attachment":
+      if (format === "matroska") return { type: "attachment", inputIndex, action: "copy" };
+      notes.push(`${label} attachment${fileNameSuffix(stream)} dropped: mp4 has no attachments`);
+      return { type: "attachment", inputIndex, action: "drop" };
+    case "data":
+      notes.push(`data stream 0:${inputIndex} dropped`);
+      return { type: "data", inputIndex, action: "drop" };
+  }
+}
+
+function planVideo(stream: StreamInfo, context: PlanContext, label: string): VideoStreamPlan {
+  const { policy, notes } = context;
+  const source = displaySize(stream);
+  const size = fitIntoBox(source.width, source.height, policy.maxWidth, policy.maxHeight);
+  const tenBit = (stream.bitDepth ?? 8) > 8;
+  const h264 = policy.targetVideoCodec === "h264";
+  if (tenBit && h264) {
+    notes.push(
+      `${label} is ${stream.bitDepth}-bit; h264 output is 8-bit (High 10 plays on few devices)`,
+    );
+  }
+  const plan: VideoStreamPlan = {
+    type: "video",
+    inputIndex: stream.index,
+    action: "encode",
+    width: size.width,
+    height: size.height,
+    scale: size.width !== source.width || size.height !== source.height,
+    pixFmt: tenBit && !h264 ? "yuv420p10le" : "yuv420p",
+  };
+  const carried = {
+    colorPrimaries: stream.colorPrimaries,
+    colorTransfer: stream.colorTransfer,
+    colorSpace: stream.colorSpace,
+    masteringDisplay: stream.masteringDisplay,
+    contentLight: stream.contentLight,
+  };
+  for (const [key, value] of Object.entries(carried)) {
+    if (value !== undefined) Object.assign(plan, { [key]: value });
+  }
+  return plan;
+}
+
+function planCoverArt(stream: StreamInfo, context: PlanContext): CoverArtPlan {
+  const { format, notes } = context;
+  const mimeType = stream.mimeType ?? IMAGE_MIME_TYPES[stream.codec] ?? "application/octet-stream";
+  const ordinal = context.covers.indexOf(stream);
+  const fallbackName = `cover${ordinal === 0 ? "" : `_${ordinal}`}.${mimeType.split("/")[1]}`;
+  const plan: CoverArtPlan = {
+    type: "cover",
+    inputIndex: stream.index,
+    action: format === "matroska" ? "reattach" : "copy",
+    codec: stream.codec,
+    fileName: stream.fileName ?? fallbackName.replace("jpeg", "jpg"),
+    mimeType,
+  };
+  if (format === "mp4" && !MP4_COVER_CODECS.has(stream.codec)) {
+    notes.push(`cover art 0:${stream.index} (${stream.codec}) dropped: mp4 takes jpeg, png or bmp`);
+    plan.action = "drop";
+  }
+  return plan;
+}
+
+function planAudio(stream: StreamInfo, context: PlanContext, label: string): AudioStreamPlan {
+  const { policy, format, notes } = context;
+  const allowed = AUDIO_ALLOWED[format];
+  const inputIndex = stream.index;
+  // Re-encoding a stream already in the target codec only loses quality.
+  const keep = policy.audioPreserveCodecs.includes(stream.codec) ||
+    stream.codec === policy.audioTranscodeTo;
+  if (keep && allowed.has(stream.codec)) {
+    return { type: "audio", inputIndex, action: "copy", codec: stream.codec, bitrate: null };
+  }
+  let codec = policy.audioTranscodeTo;
+  if (!allowed.has(codec)) {
+    const note = `audio_transcode_to ${codec} cannot go into ${format}; using aac`;
+    if (!notes.includes(note)) notes.push(note);
+    codec = "aac";
+  }
+  const bitrate = codec === "flac" ? null : policy.audioTranscodeBitrate;
+  const why = keep ? ` (${format} cannot hold ${stream.codec})` : "";
+  notes.push(
+    `${label} transcoded to ${codec}${bitrate === null ? "" : ` at ${kbps(bitrate)}`}${why}`,
+  );
+  return { type: "audio", inputIndex, action: "transcode", codec, bitrate };
+}
+
+function countExpected(streams: StreamPlan[]): ExpectedStreams {
+  const kept = streams.filter((stream) => stream.action !== "drop");
+  const count = (type: StreamPlan["type"]) => kept.filter((stream) => stream.type === type).length;
+  return {
+    video: count("video"),
+    audio: count("audio"),
+    subtitle: count("subtitle"),
+    attachment: count("attachment"),
+    coverArt: count("cover"),
+  };
+}
+
+function fileNameSuffix(stream: StreamInfo): string {
+  return stream.fileName ? ` ${stream.fileName}` : "";
+}
+
+function kbps(bitsPerSecond: number): string {
+  return `${Math.round(bitsPerSecond / 1000)} kb/s`;
+}
+
+function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}

@@ -1,0 +1,306 @@
+/**
+ * What a media file contains, read with ffprobe: container, duration, size and every stream with
+ * the details planning and verification need (codec, size, bit depth, colour, Dolby Vision, cover
+ * art, rotation).
+ *
+ * @module
+ */
+
+import { resolve } from "node:path";
+import { ProbeError } from "../errors.ts";
+import { fileArg, firstLine, runCaptured } from "./exec.ts";
+
+/** Kind of a stream; ffprobe's "unknown" streams are reported as "data". */
+export type StreamType = "video" | "audio" | "subtitle" | "attachment" | "data";
+
+/** HDR10 mastering display colour volume: chromaticities as CIE xy, luminance in cd/m². */
+export interface MasteringDisplay {
+  red: [number, number];
+  green: [number, number];
+  blue: [number, number];
+  whitePoint: [number, number];
+  minLuminance: number;
+  maxLuminance: number;
+}
+
+/** HDR10 content light level, in cd/m². */
+export interface ContentLight {
+  maxCll: number;
+  maxFall: number;
+}
+
+/** One stream of a probed file. */
+export interface StreamInfo {
+  /** Index of the stream in the file (ffmpeg's `0:N`). */
+  index: number;
+  type: StreamType;
+  /** ffprobe codec_name ("unknown" when ffprobe has none, e.g. some attachments). */
+  codec: string;
+  width?: number;
+  height?: number;
+  pixFmt?: string;
+  /** Bits per colour sample of a video stream (8, 10, 12). */
+  bitDepth?: number;
+  /** A still picture attached as cover art (disposition attached_pic), not a video track. */
+  isCoverArt: boolean;
+  colorPrimaries?: string;
+  colorTransfer?: string;
+  colorSpace?: string;
+  /** Dolby Vision configuration record present, or a dvh1/dvhe-style codec tag. */
+  dolbyVision: boolean;
+  /** Display rotation from the display matrix, normalised to 0, 90, 180 or 270 degrees. */
+  rotation?: number;
+  masteringDisplay?: MasteringDisplay;
+  contentLight?: ContentLight;
+  channels?: number;
+  language?: string;
+  /** File name of an attachment or Matroska cover picture. */
+  fileName?: string;
+  /** MIME type of an attachment or Matroska cover picture. */
+  mimeType?: string;
+}
+
+/** A probed media file. */
+export interface MediaInfo {
+  /** Absolute path of the file. */
+  path: string;
+  /** ffprobe format_name, e.g. "matroska,webm" or "mov,mp4,m4a,3gp,3g2,mj2". */
+  formatName: string;
+  /** Seconds; format duration, else the longest stream; 0 when unknown. */
+  duration: number;
+  /** Bytes. */
+  size: number;
+  /** Overall bits per second; 0 when unknown. */
+  bitRate: number;
+  streams: StreamInfo[];
+}
+
+/** Options of {@link probe}. */
+export interface ProbeOptions {
+  /** ffprobe binary; default "ffprobe" from PATH. */
+  ffprobe?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Probes one file with ffprobe.
+ *
+ * @throws ProbeError with a one-line reason when the file is not readable media.
+ * @throws FfmpegError when ffprobe is not installed.
+ */
+export async function probe(path: string, opts: ProbeOptions = {}): Promise<MediaInfo> {
+  const absolute = resolve(path);
+  const args = ["-v", "error", "-print_format", "json", "-show_format", "-show_streams"];
+  const run = await runCaptured(
+    opts.ffprobe ?? "ffprobe",
+    [...args, fileArg(absolute)],
+    opts.signal,
+  );
+  if (run.code !== 0) {
+    throw new ProbeError(`${absolute}: ${probeFailure(run.stderr, absolute, run.code)}`);
+  }
+  return parseFfprobeJson(absolute, run.stdout);
+}
+
+/**
+ * Builds a {@link MediaInfo} from ffprobe's `-print_format json -show_format -show_streams`
+ * output. Exposed so that planning and tests can work from recorded probes.
+ *
+ * @throws ProbeError when the text is not such output or lists no streams.
+ */
+export function parseFfprobeJson(path: string, json: string): MediaInfo {
+  let raw: RawProbe;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    throw new ProbeError(`${path}: ffprobe printed output that is not JSON`);
+  }
+  const rawStreams = raw.streams ?? [];
+  if (rawStreams.length === 0) throw new ProbeError(`${path}: no streams found`);
+  const format = raw.format ?? {};
+  const streams = rawStreams.map(toStreamInfo);
+  const duration = positive(format.duration) ??
+    Math.max(0, ...rawStreams.map((stream) => streamDuration(stream) ?? 0));
+  const size = positive(format.size) ?? 0;
+  const bitRate = positive(format.bit_rate) ??
+    (duration > 0 ? Math.round(size * 8 / duration) : 0);
+  return { path, formatName: format.format_name ?? "unknown", duration, size, bitRate, streams };
+}
+
+/** Result of probing one file of {@link probeMany}: the info or the error, never both. */
+export type ProbeOutcome =
+  | { path: string; info: MediaInfo; error: null }
+  | { path: string; info: null; error: Error };
+
+/**
+ * Probes many files, at most `concurrency` at a time, yielding outcomes in the order of `paths`.
+ * A file that fails yields its error instead of ending the iteration.
+ */
+export async function* probeMany(
+  paths: Iterable<string>,
+  concurrency: number,
+  opts: ProbeOptions = {},
+): AsyncGenerator<ProbeOutcome> {
+  const queue = [...paths];
+  const window = Math.max(1, Math.floor(concurrency));
+  const inFlight: Promise<ProbeOutcome>[] = [];
+  let next = 0;
+  const startNext = () => {
+    const path = queue[next++];
+    inFlight.push(
+      probe(path, opts).then(
+        (info): ProbeOutcome => ({ path, info, error: null }),
+        (error): ProbeOutcome => ({
+          path,
+          info: null,
+          error: error instanceof Error ? error : new Error(String(error)),
+        }),
+      ),
+    );
+  };
+  while (next < queue.length && inFlight.length < window) startNext();
+  while (inFlight.length > 0) {
+    const outcome = await inFlight.shift()!;
+    if (next < queue.length) startNext();
+    yield outcome;
+  }
+}
+
+interface RawSideData {
+  side_data_type?: string;
+  rotation?: number;
+  [key: string]: unknown;
+}
+
+interface RawStream {
+  index: number;
+  codec_type?: string;
+  codec_name?: string;
+  codec_tag_string?: string;
+  width?: number;
+  height?: number;
+  pix_fmt?: string;
+  bits_per_raw_sample?: string;
+  color_primaries?: string;
+  color_transfer?: string;
+  color_space?: string;
+  channels?: number;
+  duration?: string;
+  disposition?: Record<string, number>;
+  tags?: Record<string, string>;
+  side_data_list?: RawSideData[];
+}
+
+interface RawProbe {
+  format?: { format_name?: string; duration?: string; size?: string; bit_rate?: string };
+  streams?: RawStream[];
+}
+
+const STREAM_TYPES: ReadonlySet<string> = new Set(["video", "audio", "subtitle", "attachment"]);
+const DOLBY_VISION_TAGS: ReadonlySet<string> = new Set(["dvh1", "dvhe", "dvav", "dva1", "dav1"]);
+
+function toStreamInfo(raw: RawStream): StreamInfo {
+  const type = (STREAM_TYPES.has(raw.codec_type ?? "") ? raw.codec_type : "data") as StreamType;
+  const tags = lowerKeys(raw.tags ?? {});
+  const sideData = raw.side_data_list ?? [];
+  const info: StreamInfo = {
+    index: raw.index,
+    type,
+    codec: raw.codec_name ?? "unknown",
+    isCoverArt: raw.disposition?.attached_pic === 1,
+    dolbyVision: sideData.some((side) => side.side_data_type === "DOVI configuration record") ||
+      DOLBY_VISION_TAGS.has(raw.codec_tag_string ?? ""),
+  };
+  if (raw.width) info.width = raw.width;
+  if (raw.height) info.height = raw.height;
+  if (raw.pix_fmt) {
+    info.pixFmt = raw.pix_fmt;
+    info.bitDepth = pixFmtBitDepth(raw.pix_fmt) ?? positive(raw.bits_per_raw_sample) ?? 8;
+  }
+  const colour = {
+    colorPrimaries: raw.color_primaries,
+    colorTransfer: raw.color_transfer,
+    colorSpace: raw.color_space,
+  };
+  for (const [key, value] of Object.entries(colour)) {
+    if (value && value !== "unknown" && value !== "reserved") {
+      info[key as keyof typeof colour] = value;
+    }
+  }
+  Object.assign(info, sideDataInfo(sideData));
+  if (raw.channels) info.channels = raw.channels;
+  if (tags.language) info.language = tags.language;
+  if (tags.filename) info.fileName = tags.filename;
+  if (tags.mimetype) info.mimeType = tags.mimetype;
+  return info;
+}
+
+function sideDataInfo(
+  sideData: RawSideData[],
+): Pick<StreamInfo, "rotation" | "masteringDisplay" | "contentLight"> {
+  const found: Pick<StreamInfo, "rotation" | "masteringDisplay" | "contentLight"> = {};
+  for (const side of sideData) {
+    if (side.side_data_type === "Display Matrix" && typeof side.rotation === "number") {
+      found.rotation = ((Math.round(-side.rotation / 90) * 90) % 360 + 360) % 360;
+    } else if (side.side_data_type === "Mastering display metadata") {
+      const point = (name: string): [number, number] => [
+        ratio(side[`${name}_x`]),
+        ratio(side[`${name}_y`]),
+      ];
+      found.masteringDisplay = {
+        red: point("red"),
+        green: point("green"),
+        blue: point("blue"),
+        whitePoint: point("white_point"),
+        minLuminance: ratio(side.min_luminance),
+        maxLuminance: ratio(side.max_luminance),
+      };
+    } else if (side.side_data_type === "Content light level metadata") {
+      found.contentLight = { maxCll: ratio(side.max_content), maxFall: ratio(side.max_average) };
+    }
+  }
+  return found;
+}
+
+/** Bit depth encoded in a pixel format name (yuv420p10le, p010le, gray12le); null for 8-bit. */
+function pixFmtBitDepth(pixFmt: string): number | null {
+  const match = /(?:^|\D)0?(9|10|12|14|16)(?:le|be)$/.exec(pixFmt);
+  return match ? Number(match[1]) : null;
+}
+
+/** ffprobe prints rationals as "34000/50000" and plain numbers as numbers or strings. */
+function ratio(value: unknown): number {
+  const [numerator, denominator = "1"] = String(value).split("/");
+  const result = Number(numerator) / Number(denominator);
+  return Number.isFinite(result) ? result : 0;
+}
+
+function streamDuration(stream: RawStream): number | null {
+  const tagged = lowerKeys(stream.tags ?? {}).duration;
+  return positive(stream.duration) ?? (tagged ? parseClock(tagged) : null);
+}
+
+/** Parses Matroska's "HH:MM:SS.nnnnnnnnn" DURATION tag. */
+function parseClock(text: string): number | null {
+  const match = /^(\d+):(\d{2}):(\d{2}(?:\.\d+)?)$/.exec(text.trim());
+  if (!match) return null;
+  return Number(match[1]) * 3600 + Number(match[2]) * 60 + Number(match[3]);
+}
+
+function positive(value: string | number | undefined): number | null {
+  const number = Number(value);
+  return value !== undefined && Number.isFinite(number) && number > 0 ? number : null;
+}
+
+/** Matroska writes tag names in upper case (DURATION, MIMETYPE), MP4 in lower case. */
+function lowerKeys(tags: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(tags).map(([key, value]) => [key.toLowerCase(), value]));
+}
+
+/** One line saying why ffprobe failed, without the path it prefixes its messages with. */
+function probeFailure(stderr: string, absolute: string, code: number): string {
+  // Stripped before splitting lines: the path itself may contain a newline.
+  const text = stderr.trimStart();
+  const prefix = [`${fileArg(absolute)}: `, `${absolute}: `].find((p) => text.startsWith(p));
+  return firstLine(prefix ? text.slice(prefix.length) : text) || `ffprobe exited with code ${code}`;
+}

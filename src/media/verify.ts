@@ -1,0 +1,138 @@
+/**
+ * Proof that an output is good before it may replace its source: it probes, it is as long as the
+ * source (by its header and by its last packets), it holds the planned streams of each kind, in
+ * the target codec, size and bit depth.
+ *
+ * @module
+ */
+
+import { ProbeError } from "../errors.ts";
+import { fileArg, firstLine, runCaptured } from "./exec.ts";
+import type { EncodePlan, ExpectedStreams } from "./plan.ts";
+import { probe } from "./probe.ts";
+import type { MediaInfo } from "./probe.ts";
+
+/** Verdict on an output: its probe when good, else one line saying what is wrong. */
+export type VerifyResult = { ok: true; info: MediaInfo } | { ok: false; reason: string };
+
+/** Options of {@link verifyOutput} and {@link decodeCheck}. */
+export interface VerifyOptions {
+  /** ffprobe binary for verifyOutput; default "ffprobe". */
+  ffprobe?: string;
+  /** ffmpeg binary for decodeCheck; default "ffmpeg". */
+  ffmpeg?: string;
+  signal?: AbortSignal;
+}
+
+/** Relative duration tolerance (Tdarr's default window is 99.5-100.5 %). */
+const DURATION_TOLERANCE = 0.005;
+/** Absolute floor of the tolerance, for short clips whose streams end a frame apart. */
+const DURATION_FLOOR_SEC = 1;
+
+/**
+ * Checks `outputPath` against the plan that produced it from `source`.
+ *
+ * @throws FfmpegError only when ffprobe itself is missing; a bad output is a result, not an error.
+ */
+export async function verifyOutput(
+  source: MediaInfo,
+  outputPath: string,
+  plan: EncodePlan,
+  opts: VerifyOptions = {},
+): Promise<VerifyResult> {
+  let info: MediaInfo;
+  try {
+    info = await probe(outputPath, opts);
+  } catch (error) {
+    if (error instanceof ProbeError) {
+      return { ok: false, reason: `output unreadable: ${error.message}` };
+    }
+    throw error;
+  }
+  const reason = durationProblem("duration", source.duration, info.duration) ??
+    streamCountProblem(plan.expectedStreams, info) ?? videoProblem(plan, info) ??
+    durationProblem("content", source.duration, await contentEnd(info, opts));
+  return reason === null ? { ok: true, info } : { ok: false, reason };
+}
+
+/** How far before the stated end {@link contentEnd} starts reading. */
+const TAIL_WINDOW_SEC = 30;
+
+/**
+ * Where the packets really end. A file cut short after it was written (an interrupted copy)
+ * keeps the duration in its header, so the last seconds are read: ffprobe seeks near the stated
+ * end and lists packets to the end of the file (from the start when the seek fails).
+ */
+async function contentEnd(info: MediaInfo, opts: VerifyOptions): Promise<number> {
+  const args = [
+    ...["-v", "quiet", "-read_intervals", `${Math.max(0, info.duration - TAIL_WINDOW_SEC)}%`],
+    ...["-show_entries", "packet=pts_time,duration_time", "-of", "csv=p=0", fileArg(info.path)],
+  ];
+  const run = await runCaptured(opts.ffprobe ?? "ffprobe", args, opts.signal);
+  let end = 0;
+  for (const line of run.stdout.split("\n")) {
+    const [pts, duration] = line.split(",").map(Number);
+    if (Number.isFinite(pts)) end = Math.max(end, pts + (Number.isFinite(duration) ? duration : 0));
+  }
+  return end;
+}
+
+function durationProblem(what: string, expected: number, actual: number): string | null {
+  const tolerance = Math.max(expected * DURATION_TOLERANCE, DURATION_FLOOR_SEC);
+  if (Math.abs(actual - expected) <= tolerance) return null;
+  return `${what} ${actual.toFixed(2)} s differs from the source's ${expected.toFixed(2)} s ` +
+    `by more than ${tolerance.toFixed(2)} s`;
+}
+
+function streamCountProblem(expected: ExpectedStreams, info: MediaInfo): string | null {
+  const actual: ExpectedStreams = { video: 0, audio: 0, subtitle: 0, attachment: 0, coverArt: 0 };
+  for (const stream of info.streams) {
+    if (stream.isCoverArt) actual.coverArt++;
+    else if (stream.type !== "data") actual[stream.type]++;
+  }
+  const wrong = (Object.keys(expected) as (keyof ExpectedStreams)[])
+    .filter((kind) => expected[kind] !== actual[kind])
+    .map((kind) => `${actual[kind]} ${kind} (planned ${expected[kind]})`);
+  return wrong.length === 0 ? null : `stream count: ${wrong.join(", ")}`;
+}
+
+function videoProblem(plan: EncodePlan, info: MediaInfo): string | null {
+  const videos = info.streams.filter((stream) => stream.type === "video" && !stream.isCoverArt);
+  const planned = plan.streams.filter((stream) => stream.type === "video");
+  for (const [i, want] of planned.entries()) {
+    const got = videos[i];
+    const where = `video ${i}`;
+    if (got.codec !== plan.video.codec) {
+      return `${where} is ${got.codec}, planned ${plan.video.codec}`;
+    }
+    if (got.width !== want.width || got.height !== want.height) {
+      return `${where} is ${got.width}x${got.height}, planned ${want.width}x${want.height}`;
+    }
+    const bits = want.pixFmt === "yuv420p10le" ? 10 : 8;
+    if (got.bitDepth !== bits) return `${where} is ${got.bitDepth}-bit, planned ${bits}-bit`;
+  }
+  return null;
+}
+
+/** Verdict of {@link decodeCheck}. */
+export type DecodeCheckResult = { ok: true } | { ok: false; reason: string };
+
+/**
+ * Decodes every video and audio stream of `path` completely. Any message at ffmpeg's error level
+ * fails the check, not only a non-zero exit: damaged streams are often decoded on with concealment
+ * and exit 0. Slow (a full decode) but catches damage a probe cannot see.
+ *
+ * @throws FfmpegError when ffmpeg is missing.
+ */
+export async function decodeCheck(
+  path: string,
+  opts: VerifyOptions = {},
+): Promise<DecodeCheckResult> {
+  const args = [
+    ...["-nostdin", "-hide_banner", "-v", "error", "-xerror", "-i", fileArg(path)],
+    ...["-map", "0:V?", "-map", "0:a?", "-f", "null", "-"],
+  ];
+  const run = await runCaptured(opts.ffmpeg ?? "ffmpeg", args, opts.signal);
+  if (run.code === 0 && run.stderr.trim() === "") return { ok: true };
+  return { ok: false, reason: `decode error: ${firstLine(run.stderr) || `exit ${run.code}`}` };
+}

@@ -1,0 +1,88 @@
+/**
+ * Which files `vpo transcode PATH...` looks at: video files by extension (any case), in the given
+ * directories (recursively on request) or named directly.
+ *
+ * @module
+ */
+import { extname, join, resolve } from "node:path";
+
+/** Extensions of the video files vpo considers, lower-case with the dot. */
+export const VIDEO_EXTENSIONS: ReadonlySet<string> = new Set([
+  ".mkv",
+  ".mp4",
+  ".m4v",
+  ".mov",
+  ".avi",
+  ".wmv",
+  ".ts",
+  ".m2ts",
+  ".mts",
+  ".webm",
+  ".flv",
+  ".mpg",
+  ".mpeg",
+  ".vob",
+  ".3gp",
+  ".ogv",
+  ".divx",
+]);
+
+/** True when `path` has a video extension. */
+export const isVideoName = (path: string): boolean =>
+  VIDEO_EXTENSIONS.has(extname(path).toLowerCase());
+
+/** One input found: a video to probe, or a path that is reported and not probed. */
+export type FoundFile =
+  | { kind: "video"; path: string }
+  | { kind: "not-video"; path: string }
+  | { kind: "error"; path: string; message: string };
+
+/**
+ * Expands `paths` in order. Hidden files (vpo's temp outputs among them) are passed over inside
+ * directories; a file named directly is always reported, as a video or as "not a video".
+ */
+export function findFiles(paths: readonly string[], recursive: boolean): FoundFile[] {
+  const out: FoundFile[] = [];
+  const walk = (dir: string, depth: number) => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = [...Deno.readDirSync(dir)].sort((a, b) => (a.name < b.name ? -1 : 1));
+    } catch (err) {
+      out.push({ kind: "error", path: dir, message: (err as Error).message });
+      return;
+    }
+    for (const entry of entries) {
+      if (entry.name.startsWith(".")) continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory || (entry.isSymlink && isDirectory(path))) {
+        if (recursive) walk(path, depth + 1);
+      } else if (isVideoName(entry.name)) {
+        out.push({ kind: "video", path });
+      }
+    }
+  };
+  for (const given of paths) {
+    const path = resolve(given);
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(path);
+    } catch (err) {
+      const message = err instanceof Deno.errors.NotFound
+        ? "no such file or directory"
+        : (err as Error).message;
+      out.push({ kind: "error", path, message });
+      continue;
+    }
+    if (info.isDirectory) walk(path, 0);
+    else out.push({ kind: isVideoName(path) ? "video" : "not-video", path });
+  }
+  return out;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * A source file's identity at queue time (size, mtime, inode), so a file that changed or was
+ * swapped since is noticed before anything is encoded or replaced.
+ *
+ * @module
+ */
+import { formatBytes } from "../util/units.ts";
+
+/** What vpo remembers of a source file. */
+export interface Fingerprint {
+  size: number;
+  mtime_ms: number;
+  ino: number | null;
+  dev: number | null;
+}
+
+/** The fingerprint of a stat result. */
+export function fingerprintOf(info: Deno.FileInfo): Fingerprint {
+  return {
+    size: info.size,
+    mtime_ms: info.mtime?.getTime() ?? 0,
+    ino: info.ino ?? null,
+    dev: info.dev ?? null,
+  };
+}
+
+/** Stats `path` and returns its fingerprint, or null when it does not exist. */
+export async function fingerprintPath(path: string): Promise<Fingerprint | null> {
+  try {
+    return fingerprintOf(await Deno.stat(path));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return null;
+    throw err;
+  }
+}
+
+/**
+ * Why `now` is not the file `then` described, or null when it is the same file, unchanged.
+ * Both come from stats of one path on one file system, so comparing mtimes exactly is sound.
+ */
+export function describeChange(then: Fingerprint, now: Fingerprint | null): string | null {
+  if (now === null) return "the source file is gone";
+  if (then.ino !== null && now.ino !== null && then.ino !== now.ino) {
+    return "the source file was replaced by another file";
+  }
+  if (then.size !== now.size) {
+    return `the source file changed size (${formatBytes(then.size)} -> ${formatBytes(now.size)})`;
+  }
+  if (then.mtime_ms !== now.mtime_ms) {
+    return `the source file was modified (${new Date(now.mtime_ms).toISOString()})`;
+  }
+  return null;
+}

@@ -1,0 +1,79 @@
+/**
+ * What `vpo jobs start` tells its user. On a terminal: a live progress line. Elsewhere (cron,
+ * journald): one plain timestamped line per event, never a progress bar's control characters.
+ *
+ * @module
+ */
+import { basename } from "node:path";
+import { formatDuration, localMinute } from "../cli/job_format.ts";
+
+/** A progress sample of the job being run. */
+export interface ProgressSample {
+  percent: number | null;
+  fps: number | null;
+  speed: number | null;
+  etaSec: number | null;
+}
+
+/** Receives the worker's events. */
+export interface WorkerReporter {
+  /** One event line (started, finished, failed, skipped, requeued, worker messages). */
+  event(kind: string, jobId: string | null, file: string | null, detail: string): void;
+  progress(jobId: string, file: string, sample: ProgressSample): void;
+}
+
+function timestamp(d = new Date()): string {
+  return `${localMinute(d.toISOString())}:${String(d.getSeconds()).padStart(2, "0")}`;
+}
+
+function eventLine(kind: string, jobId: string | null, file: string | null, detail: string) {
+  const who = [jobId?.slice(0, 8), file ? basename(file) : null].filter(Boolean).join(" ");
+  return `${timestamp()} ${kind.padEnd(9)} ${who}${who && detail ? ": " : ""}${detail}`;
+}
+
+const encoder = new TextEncoder();
+const write = (text: string) => {
+  const bytes = encoder.encode(text);
+  let n = 0;
+  while (n < bytes.length) n += Deno.stdout.writeSync(bytes.subarray(n));
+};
+
+/** Plain lines, for logs. Progress is not printed (the job file and `jobs list` have it). */
+export class PlainReporter implements WorkerReporter {
+  event(kind: string, jobId: string | null, file: string | null, detail: string): void {
+    write(eventLine(kind, jobId, file, detail) + "\n");
+  }
+  progress(): void {}
+}
+
+/** A live progress bar on a terminal, with event lines printed above it. */
+export class TerminalReporter implements WorkerReporter {
+  #barShown = false;
+
+  event(kind: string, jobId: string | null, file: string | null, detail: string): void {
+    this.#clearBar();
+    write(eventLine(kind, jobId, file, detail) + "\n");
+  }
+
+  progress(jobId: string, file: string, s: ProgressSample): void {
+    const width = 30;
+    const pct = Math.max(0, Math.min(100, s.percent ?? 0));
+    const filled = Math.round((pct / 100) * width);
+    const bar = "#".repeat(filled) + "-".repeat(width - filled);
+    const parts = [
+      `${pct.toFixed(1).padStart(5)}%`,
+      s.fps !== null ? `${s.fps.toFixed(0)} fps` : null,
+      s.speed !== null ? `${s.speed.toFixed(2)}x` : null,
+      s.etaSec !== null ? `ETA ${formatDuration(s.etaSec)}` : null,
+    ].filter(Boolean).join("  ");
+    const name = basename(file);
+    const short = name.length > 32 ? name.slice(0, 31) + "…" : name;
+    write(`\r\x1b[2K${jobId.slice(0, 8)} ${short} [${bar}] ${parts}`);
+    this.#barShown = true;
+  }
+
+  #clearBar(): void {
+    if (this.#barShown) write("\r\x1b[2K");
+    this.#barShown = false;
+  }
+}

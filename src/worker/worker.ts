@@ -1,0 +1,134 @@
+/**
+ * The worker loop of `vpo jobs start`: purge, recover, then claim and run jobs until the queue is
+ * empty, a limit is reached, or it is told to stop.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { Config } from "../config/types.ts";
+import type { VpoHome } from "../home.ts";
+import type { Job } from "../queue/job.ts";
+import type { JobQueue } from "../queue/store.ts";
+import { readPayload } from "../transcode/payload.ts";
+import { formatDuration } from "../cli/job_format.ts";
+import type { WorkerLimits } from "./limits.ts";
+import { recoverStale } from "./recovery.ts";
+import type { WorkerReporter } from "./reporter.ts";
+import { SpeedHistory } from "./speed_history.ts";
+import { type JobOutcome, runTranscodeJob, Stopped } from "./transcode_job.ts";
+
+/** Options of {@link runWorker}. */
+export interface WorkerOptions {
+  queue: JobQueue;
+  config: Config;
+  home: VpoHome;
+  limits: WorkerLimits;
+  cpuCores: number | null;
+  /** Skip the purge of old finished jobs at start. */
+  noPurge: boolean;
+  reporter: WorkerReporter;
+  /** Aborting it (SIGTERM, SIGINT) stops the running job, requeues it and ends the loop. */
+  signal?: AbortSignal;
+  fullDecodeCheck?: boolean;
+}
+
+/** What a worker run did. */
+export interface WorkerSummary {
+  counts: Record<JobOutcome, number>;
+  stopReason: string;
+}
+
+/** Runs the worker loop; resolves when the worker should exit. */
+export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
+  const { queue, config, reporter, limits } = opts;
+  const counts: Record<JobOutcome, number> = {
+    completed: 0,
+    failed: 0,
+    cancelled: 0,
+    requeued: 0,
+    lost: 0,
+  };
+  if (config.jobs.autoPurge && !opts.noPurge) {
+    const purged = await queue.purge(config.jobs.retentionDays);
+    if (purged) {
+      reporter.event(
+        "purged",
+        null,
+        null,
+        `${purged} finished jobs older than ${config.jobs.retentionDays} days`,
+      );
+    }
+  }
+  const { recovered, problems } = await recoverStale(queue, config);
+  for (const r of recovered) reporter.event("recovered", r.id, null, `-> ${r.to} (${r.detail})`);
+  for (const p of problems) reporter.event("warning", null, null, p.message);
+
+  const stop = new AbortController();
+  const onSignal = () => stop.abort(new Stopped("signal", "worker stopped by signal"));
+  if (opts.signal?.aborted) onSignal();
+  opts.signal?.addEventListener("abort", onSignal);
+  let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+  const armDeadline = () => {
+    if (!limits.deadline) return;
+    const ms = limits.deadline.getTime() - Date.now();
+    if (ms <= 0) {
+      return stop.abort(new Stopped("deadline", `deadline reached (${limits.deadlineSource})`));
+    }
+    // setTimeout holds at most ~24.8 days; re-arm for longer waits.
+    deadlineTimer = setTimeout(armDeadline, Math.min(ms, 2 ** 31 - 1));
+  };
+  armDeadline();
+
+  const speed = await SpeedHistory.load(join(opts.home.root, "stats"));
+  let declined = 0;
+  const fits = (job: Job): boolean => {
+    if (!limits.deadline) return true;
+    const payload = readPayload(job.payload);
+    if (typeof payload === "string") return true;
+    const need = speed.estimateSec(payload.policy.targetVideoCodec, payload.duration_sec);
+    if (need === null || Date.now() + need * 1000 <= limits.deadline.getTime()) return true;
+    declined++;
+    return false;
+  };
+
+  let stopReasonText = "queue empty";
+  try {
+    while (true) {
+      if (stop.signal.aborted) {
+        stopReasonText = (stop.signal.reason as Error).message;
+        break;
+      }
+      const finished = counts.completed + counts.failed;
+      if (limits.maxFiles !== null && finished >= limits.maxFiles) {
+        stopReasonText = `--max-files ${limits.maxFiles} reached`;
+        break;
+      }
+      declined = 0;
+      const claimed = await queue.claim({ accept: fits });
+      if (!claimed) {
+        if (declined > 0) {
+          const left = formatDuration((limits.deadline!.getTime() - Date.now()) / 1000);
+          stopReasonText =
+            `${declined} queued job${declined === 1 ? "" : "s"} cannot finish in the ${left} ` +
+            `left before the deadline (${limits.deadlineSource}) at this machine's measured speed`;
+        }
+        break;
+      }
+      counts[
+        await runTranscodeJob(claimed, {
+          config,
+          home: opts.home,
+          cpuCores: opts.cpuCores,
+          reporter,
+          speed,
+          stop: stop.signal,
+          fullDecodeCheck: opts.fullDecodeCheck,
+        })
+      ]++;
+    }
+  } finally {
+    clearTimeout(deadlineTimer);
+    opts.signal?.removeEventListener("abort", onSignal);
+  }
+  return { counts, stopReason: stopReasonText };
+}
