@@ -12,13 +12,13 @@ export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /** Path of cli.ts. */
 export const CLI = join(ROOT, "cli.ts");
 
-/** Permissions the CLI runs with (the same as the `vpo` task). */
+/** Permissions the CLI runs with: the same narrow set as the `vpo` and `compile` tasks. */
 export const PERMS = [
   "--allow-read",
   "--allow-write",
   "--allow-env",
-  "--allow-run",
-  "--allow-sys",
+  "--allow-sys=hostname,statfs",
+  "--allow-run=ffmpeg,ffprobe,taskset,nice,ionice",
 ];
 
 /** Output of one CLI run. */

@@ -1,0 +1,66 @@
+/**
+ * vpo: a video transcoding job queue that needs no database.
+ *
+ * The queue is a directory tree (`$VPO_HOME/jobs/{queued,running,completed,failed,cancelled}`) of
+ * JSON job files moved by atomic renames; the directory a file sits in is its state. The worker
+ * converts queued files with ffmpeg and replaces each original only once the output is verified.
+ *
+ * ```ts
+ * import { JobQueue, resolveHome } from "./mod.ts";
+ *
+ * const queue = await JobQueue.open(resolveHome().jobsDir);
+ * await queue.enqueue({ type: "transcode", file: "/videos/a.mkv", payload: {} });
+ * const job = await queue.claim();
+ * if (job) await job.finish("completed", {}, "completed");
+ * console.log(queue.counts());
+ * ```
+ *
+ * @module
+ */
+
+export {
+  AmbiguousJobIdError,
+  ConfigError,
+  CorruptJobFileError,
+  FfmpegError,
+  JobNotFoundError,
+  JobStateError,
+  LostJobError,
+  ProbeError,
+  UsageError,
+  VpoError,
+} from "./src/errors.ts";
+export { ensureHome, resolveHome, type VpoHome } from "./src/home.ts";
+export type { Config } from "./src/config/types.ts";
+export { defaultConfig, loadConfig, parseConfig } from "./src/config/config.ts";
+export type { TranscodePolicy } from "./src/policy/types.ts";
+export { applyOverrides, defaultPolicy, loadPolicy, parsePolicy } from "./src/policy/policy.ts";
+export {
+  FINISHED_STATES,
+  type Job,
+  type JobRecord,
+  type JobState,
+  STATES,
+} from "./src/queue/job.ts";
+export {
+  ClaimedJob,
+  type CleanupOptions,
+  type CleanupReport,
+  type EnqueueInput,
+  type JobCounts,
+  JobQueue,
+  type ListOptions,
+  type ListResult,
+  type LiveInfo,
+  type RecoverOptions,
+} from "./src/queue/store.ts";
+export type { Problem } from "./src/queue/scan.ts";
+export { type MediaInfo, probe } from "./src/media/probe.ts";
+export { planTranscode, type TranscodePlan } from "./src/media/plan.ts";
+export { buildFfmpegArgs } from "./src/media/ffmpeg_args.ts";
+export { runFfmpeg } from "./src/media/ffmpeg_runner.ts";
+export { verifyOutput } from "./src/media/verify.ts";
+export { type FileDecision, queueFiles } from "./src/transcode/queue_files.ts";
+export { recoverStale } from "./src/worker/recovery.ts";
+export { runWorker, type WorkerOptions, type WorkerSummary } from "./src/worker/worker.ts";
+export { resolveLimits, type WorkerLimits } from "./src/worker/limits.ts";
