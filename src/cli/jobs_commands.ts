@@ -11,7 +11,7 @@ import { formatBytes } from "../util/units.ts";
 import { type CliContext, confirm, println, warn } from "./context.ts";
 import { formatJobDetail, formatJobTable, formatStatus, jobToJson } from "./job_format.ts";
 import { intAtLeast, nonNegative } from "./options.ts";
-import { examples } from "./help.ts";
+import { examples, plural } from "./help.ts";
 import { addStartCommand } from "./start_command.ts";
 import type { Problem } from "../queue/scan.ts";
 
@@ -121,11 +121,11 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
       const n = states.reduce((sum, s) => sum + counts[s], 0);
       const what = opts.status === "all" ? "finished" : opts.status;
       if (n === 0) return println(`No ${what} jobs to clear`);
-      if (!opts.force && !confirm(`Remove ${n} ${what} job${n === 1 ? "" : "s"}?`)) {
+      if (!opts.force && !confirm(`Remove ${plural(n, `${what} job`)}?`)) {
         return println("Nothing removed");
       }
       const { removed, problems } = await queue.clear(states);
-      println(`Removed ${removed} ${what} job${removed === 1 ? "" : "s"}`);
+      println(`Removed ${plural(removed, `${what} job`)}`);
       reportProblems(problems);
     });
 
@@ -139,7 +139,7 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
       for (const r of recovered) {
         println(`Recovered job ${r.id.slice(0, 8)} -> ${r.to} (${r.detail})`);
       }
-      println(`${recovered.length} stale job${recovered.length === 1 ? "" : "s"} recovered`);
+      println(`${plural(recovered.length, "stale job")} recovered`);
       reportProblems(problems);
     });
 
@@ -175,14 +175,10 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
       const temps = opts.removeTemp ? findOrphanTemps(queue, config.jobs.tempDirectory) : [];
       const sizeOf = (paths: string[]) =>
         paths.reduce((sum, p) => sum + (Deno.lstatSync(p).size ?? 0), 0);
-      const summary = `${plan.jobs.length} job${plan.jobs.length === 1 ? "" : "s"} finished over ` +
-        `${olderThanDays} days ago, ${plan.backups.length} backup${
-          plan.backups.length === 1 ? "" : "s"
-        } ` +
-        `(${formatBytes(sizeOf(plan.backups))}), ${temps.length} temp file${
-          temps.length === 1 ? "" : "s"
-        } ` +
-        `(${formatBytes(sizeOf(temps))})`;
+      const summary =
+        `${plural(plan.jobs.length, "job")} finished over ${olderThanDays} days ago, ` +
+        `${plural(plan.backups.length, "backup")} (${formatBytes(sizeOf(plan.backups))}), ` +
+        `${plural(temps.length, "temp file")} (${formatBytes(sizeOf(temps))})`;
       reportProblems(plan.problems);
       if (opts.dryRun) {
         for (const j of plan.jobs) {
@@ -197,11 +193,8 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
       const done = await queue.cleanup({ olderThanDays, includeBackups: opts.includeBackups });
       for (const t of temps) await Deno.remove(t).catch(() => {});
       println(
-        `Removed ${done.jobs.length} job${
-          done.jobs.length === 1 ? "" : "s"
-        }, ${done.backups.length} backup${
-          done.backups.length === 1 ? "" : "s"
-        }, ${temps.length} temp file${temps.length === 1 ? "" : "s"}`,
+        `Removed ${plural(done.jobs.length, "job")}, ${plural(done.backups.length, "backup")}, ` +
+          plural(temps.length, "temp file"),
       );
     });
 

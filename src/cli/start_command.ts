@@ -5,7 +5,7 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { parseTimeOfDay } from "../config/config.ts";
-import { UsageError } from "../errors.ts";
+import { UsageError, VpoError } from "../errors.ts";
 import { resolveLimits } from "../worker/limits.ts";
 import { PlainReporter, TerminalReporter } from "../worker/reporter.ts";
 import { runWorker } from "../worker/worker.ts";
@@ -49,6 +49,10 @@ export function addStartCommand(jobs: Command, ctx: CliContext): void {
     .action(async (opts) => {
       const endBy = opts.endBy === undefined ? undefined : timeOfDay(opts.endBy);
       const config = await ctx.config();
+      const tempDir = config.jobs.tempDirectory;
+      if (tempDir && !(await Deno.stat(tempDir).then((i) => i.isDirectory, () => false))) {
+        throw new VpoError(`jobs.temp_directory ${tempDir} is not an existing directory`);
+      }
       const queue = await ctx.queue();
       const w = config.worker;
       const limits = resolveLimits({

@@ -11,6 +11,7 @@ import type { Job } from "../queue/job.ts";
 import type { JobQueue } from "../queue/store.ts";
 import { readPayload } from "../transcode/payload.ts";
 import { formatDuration } from "../cli/job_format.ts";
+import { plural } from "../cli/help.ts";
 import type { WorkerLimits } from "./limits.ts";
 import { recoverStale } from "./recovery.ts";
 import type { WorkerReporter } from "./reporter.ts";
@@ -80,14 +81,14 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
   armDeadline();
 
   const speed = await SpeedHistory.load(join(opts.home.root, "stats"));
-  let declined = 0;
+  const declined = new Set<string>();
   const fits = (job: Job): boolean => {
     if (!limits.deadline) return true;
     const payload = readPayload(job.payload);
     if (typeof payload === "string") return true;
     const need = speed.estimateSec(payload.policy.targetVideoCodec, payload.duration_sec);
     if (need === null || Date.now() + need * 1000 <= limits.deadline.getTime()) return true;
-    declined++;
+    declined.add(job.id);
     return false;
   };
 
@@ -103,13 +104,12 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
         stopReasonText = `--max-files ${limits.maxFiles} reached`;
         break;
       }
-      declined = 0;
+      declined.clear();
       const claimed = await queue.claim({ accept: fits });
       if (!claimed) {
-        if (declined > 0) {
+        if (declined.size > 0) {
           const left = formatDuration((limits.deadline!.getTime() - Date.now()) / 1000);
-          stopReasonText =
-            `${declined} queued job${declined === 1 ? "" : "s"} cannot finish in the ${left} ` +
+          stopReasonText = `${plural(declined.size, "queued job")} cannot finish in the ${left} ` +
             `left before the deadline (${limits.deadlineSource}) at this machine's measured speed`;
         }
         break;
