@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Command, Option } from "@commander-js/extra-typings";
+import { type Command, Option } from "@commander-js/extra-typings";
 import { FINISHED_STATES, type JobState, STATES } from "../queue/job.ts";
 import { findOrphanTemps } from "../worker/temp_files.ts";
 import { formatBytes } from "../util/units.ts";
