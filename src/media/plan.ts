@@ -145,6 +145,9 @@ export interface PlanOptions {
   encoder?: string;
 }
 
+/** ffprobe format names of the MP4 family ("mov,mp4,m4a,3gp,3g2,mj2"). */
+const MP4_FAMILY = /(^|,)(mov|mp4)(,|$)/;
+
 const MP4_EXTENSIONS: ReadonlySet<string> = new Set([".mp4", ".m4v", ".mov"]);
 
 /** Audio codecs each muxer takes as they are (MP4's vorbis works in ffmpeg but not in players). */
@@ -178,8 +181,12 @@ const AUDIO_ALLOWED: Record<OutputFormat, ReadonlySet<string>> = {
 /** Codecs the MP4 muxer of ffmpeg 5.1 writes only with `-strict -2`. */
 const MP4_EXPERIMENTAL: ReadonlySet<string> = new Set(["flac", "truehd"]);
 
+/**
+ * Subtitle codecs copied as they are. MP4 players read only mov_text; image subtitles (PGS, and
+ * VobSub, which the muxer would take) are dropped from MP4 with a note.
+ */
 const SUBTITLES_ALLOWED: Record<OutputFormat, ReadonlySet<string>> = {
-  mp4: new Set(["mov_text", "dvd_subtitle"]),
+  mp4: new Set(["mov_text"]),
   matroska: new Set([
     "subrip",
     "ass",
@@ -226,9 +233,11 @@ const IMAGE_MIME_TYPES: Readonly<Record<string, string>> = {
 /**
  * Decides whether and how to transcode `media` under `policy`.
  *
- * Skips when there is no video stream (always), or, unless `force`: when every video track is
- * already in the target codec within the size box, its codec is in skip_if.codec_in, its bitrate
- * or size is below the skip_if limits, or it carries Dolby Vision and skip_if.dolby_vision is on.
+ * Always skips a file without a video stream, a still image, and a file whose duration or frame
+ * size is unknown (the output could not be verified). Unless `force`, also skips when every video
+ * track is already in the target codec within the size box, its codec is in skip_if.codec_in,
+ * its bitrate or size is below the skip_if limits, or it carries Dolby Vision and
+ * skip_if.dolby_vision is on.
  */
 export function planTranscode(
   policy: TranscodePolicy,
@@ -236,7 +245,8 @@ export function planTranscode(
   opts: PlanOptions = {},
 ): TranscodePlan {
   const videos = media.streams.filter((stream) => stream.type === "video" && !stream.isCoverArt);
-  if (videos.length === 0) return { action: "skip", reason: "no video stream" };
+  const unusable = unusableReason(media, videos);
+  if (unusable !== null) return { action: "skip", reason: unusable };
   const skipReason = findSkipReason(policy, media, videos);
   if (skipReason !== null && !opts.force) return { action: "skip", reason: skipReason };
 
@@ -317,6 +327,18 @@ function displaySize(stream: StreamInfo): { width: number; height: number } {
     : { width, height };
 }
 
+/** Why a file cannot be transcoded safely at all, whatever `force` says. */
+function unusableReason(media: MediaInfo, videos: StreamInfo[]): string | null {
+  if (videos.length === 0) return "no video stream";
+  if (media.formatName === "image2" || media.formatName.endsWith("_pipe")) {
+    return `still image (${media.formatName}), not a video`;
+  }
+  if (media.duration <= 0) return "unknown duration (the output could not be verified)";
+  const sizeless = videos.find((stream) => !stream.width || !stream.height);
+  if (sizeless) return `video stream 0:${sizeless.index} has no frame size`;
+  return null;
+}
+
 function findSkipReason(
   policy: TranscodePolicy,
   media: MediaInfo,
@@ -329,7 +351,11 @@ function findSkipReason(
     const fitted = fitIntoBox(size.width, size.height, policy.maxWidth, policy.maxHeight);
     return fitted.width === evenFloor(size.width) && fitted.height === evenFloor(size.height);
   });
-  if (withinBox && videos.every((stream) => stream.codec === policy.targetVideoCodec)) {
+  const containerOk = policy.container === "keep" ||
+    (policy.container === "mp4") === MP4_FAMILY.test(media.formatName);
+  if (
+    withinBox && containerOk && videos.every((stream) => stream.codec === policy.targetVideoCodec)
+  ) {
     const box = policy.maxWidth === null && policy.maxHeight === null
       ? "no size limit"
       : `within ${policy.maxWidth ?? "any"}x${policy.maxHeight ?? "any"}`;

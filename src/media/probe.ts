@@ -299,8 +299,20 @@ function lowerKeys(tags: Record<string, string>): Record<string, string> {
 
 /** One line saying why ffprobe failed, without the path it prefixes its messages with. */
 function probeFailure(stderr: string, absolute: string, code: number): string {
-  // Stripped before splitting lines: the path itself may contain a newline.
-  const text = stderr.trimStart();
-  const prefix = [`${fileArg(absolute)}: `, `${absolute}: `].find((p) => text.startsWith(p));
-  return firstLine(prefix ? text.slice(prefix.length) : text) || `ffprobe exited with code ${code}`;
+  // ffprobe ends with "<path>: <reason>" (e.g. "Invalid data found when processing input"); the
+  // demuxer's last "[matroska,webm @ 0x...] EBML header parsing failed" says more, so it is added.
+  // The path itself may contain a newline: the prefix is searched in the whole text.
+  let reason = "";
+  for (const prefix of [`${fileArg(absolute)}: `, `${absolute}: `]) {
+    const at = stderr.lastIndexOf(prefix);
+    if (at >= 0) {
+      reason = firstLine(stderr.slice(at + prefix.length));
+      break;
+    }
+  }
+  const lines = stderr.split(/\r?\n|\r/).map((l) => l.trim()).filter(Boolean);
+  const demuxer = lines.filter((l) => /^\[[^\]]+ @ 0x[0-9a-f]+\] /.test(l)).at(-1)
+    ?.replace(/^\[[^\]]+\] /, "");
+  if (!reason) return demuxer ?? lines.at(-1) ?? `ffprobe exited with code ${code}`;
+  return demuxer && demuxer !== reason ? `${reason} (${demuxer})` : reason;
 }

@@ -84,7 +84,14 @@ export async function* queueFiles(
   const policy = opts.policy;
   for await (const probed of probeMany(videos, opts.concurrency ?? 4)) {
     if (probed.error) {
-      yield { path: probed.path, status: "error", detail: probed.error.message };
+      // The line already names the file; ProbeError's message starts with it too.
+      const message = probed.error.message;
+      const prefix = `${probed.path}: `;
+      yield {
+        path: probed.path,
+        status: "error",
+        detail: message.startsWith(prefix) ? message.slice(prefix.length) : message,
+      };
       continue;
     }
     const media = probed.info;
