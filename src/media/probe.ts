@@ -73,6 +73,11 @@ export interface MediaInfo {
   /** Overall bits per second; 0 when unknown. */
   bitRate: number;
   streams: StreamInfo[];
+  /**
+   * Where the packets really end, in seconds; only when probed with `tailFromSec`. A file cut
+   * short after it was written keeps its duration in the header; its packets tell the truth.
+   */
+  contentEnd?: number;
 }
 
 /** Options of {@link probe}. */
@@ -80,6 +85,11 @@ export interface ProbeOptions {
   /** ffprobe binary; default "ffprobe" from PATH. */
   ffprobe?: string;
   signal?: AbortSignal;
+  /**
+   * Also list the packets from this many seconds on (in the same ffprobe run: each start of
+   * ffprobe costs a few hundred ms on a NAS) and report {@link MediaInfo.contentEnd}.
+   */
+  tailFromSec?: number;
 }
 
 /**
@@ -91,6 +101,10 @@ export interface ProbeOptions {
 export async function probe(path: string, opts: ProbeOptions = {}): Promise<MediaInfo> {
   const absolute = resolve(path);
   const args = ["-v", "error", "-print_format", "json", "-show_format", "-show_streams"];
+  if (opts.tailFromSec !== undefined) {
+    args.push("-show_entries", "packet=pts_time,duration_time");
+    args.push("-read_intervals", `${Math.max(0, opts.tailFromSec)}%`);
+  }
   const run = await runCaptured(
     opts.ffprobe ?? "ffprobe",
     [...args, fileArg(absolute)],
@@ -124,7 +138,24 @@ export function parseFfprobeJson(path: string, json: string): MediaInfo {
   const size = positive(format.size) ?? 0;
   const bitRate = positive(format.bit_rate) ??
     (duration > 0 ? Math.round(size * 8 / duration) : 0);
-  return { path, formatName: format.format_name ?? "unknown", duration, size, bitRate, streams };
+  const info: MediaInfo = {
+    path,
+    formatName: format.format_name ?? "unknown",
+    duration,
+    size,
+    bitRate,
+    streams,
+  };
+  if (raw.packets) {
+    let end = 0;
+    for (const packet of raw.packets) {
+      const pts = Number(packet.pts_time);
+      const length = Number(packet.duration_time);
+      if (Number.isFinite(pts)) end = Math.max(end, pts + (Number.isFinite(length) ? length : 0));
+    }
+    info.contentEnd = end;
+  }
+  return info;
 }
 
 /** Result of probing one file of {@link probeMany}: the info or the error, never both. */
@@ -194,6 +225,7 @@ interface RawStream {
 interface RawProbe {
   format?: { format_name?: string; duration?: string; size?: string; bit_rate?: string };
   streams?: RawStream[];
+  packets?: { pts_time?: string; duration_time?: string }[];
 }
 
 const STREAM_TYPES: ReadonlySet<string> = new Set(["video", "audio", "subtitle", "attachment"]);

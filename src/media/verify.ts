@@ -42,7 +42,7 @@ export async function verifyOutput(
 ): Promise<VerifyResult> {
   let info: MediaInfo;
   try {
-    info = await probe(outputPath, opts);
+    info = await probe(outputPath, { ...opts, tailFromSec: source.duration - TAIL_WINDOW_SEC });
   } catch (error) {
     if (error instanceof ProbeError) {
       return { ok: false, reason: `output unreadable: ${error.message}` };
@@ -51,31 +51,15 @@ export async function verifyOutput(
   }
   const reason = durationProblem("duration", source.duration, info.duration) ??
     streamCountProblem(plan.expectedStreams, info) ?? videoProblem(plan, info) ??
-    durationProblem("content", source.duration, await contentEnd(info, opts));
+    durationProblem("content", source.duration, info.contentEnd ?? 0);
   return reason === null ? { ok: true, info } : { ok: false, reason };
 }
 
-/** How far before the stated end {@link contentEnd} starts reading. */
-const TAIL_WINDOW_SEC = 30;
-
 /**
- * Where the packets really end. A file cut short after it was written (an interrupted copy)
- * keeps the duration in its header, so the last seconds are read: ffprobe seeks near the stated
- * end and lists packets to the end of the file (from the start when the seek fails).
+ * How far before the source's end the packets are read, to find where the output's content
+ * really ends (see {@link MediaInfo.contentEnd}); the seek falls back to the start on failure.
  */
-async function contentEnd(info: MediaInfo, opts: VerifyOptions): Promise<number> {
-  const args = [
-    ...["-v", "quiet", "-read_intervals", `${Math.max(0, info.duration - TAIL_WINDOW_SEC)}%`],
-    ...["-show_entries", "packet=pts_time,duration_time", "-of", "csv=p=0", fileArg(info.path)],
-  ];
-  const run = await runCaptured(opts.ffprobe ?? "ffprobe", args, opts.signal);
-  let end = 0;
-  for (const line of run.stdout.split("\n")) {
-    const [pts, duration] = line.split(",").map(Number);
-    if (Number.isFinite(pts)) end = Math.max(end, pts + (Number.isFinite(duration) ? duration : 0));
-  }
-  return end;
-}
+const TAIL_WINDOW_SEC = 30;
 
 function durationProblem(what: string, expected: number, actual: number): string | null {
   const tolerance = Math.max(expected * DURATION_TOLERANCE, DURATION_FLOOR_SEC);
