@@ -83,7 +83,10 @@ Deno.test("probe: non-media, damaged and missing files throw a one-line ProbeErr
     const garbled = await makeClip(join(dir, "garbled.mkv"), { corrupt: "garble" });
     const cases: [string, RegExp][] = [
       [text, /^.*notes\.txt: Invalid data found when processing input$/],
-      [garbled, /garbled\.mkv: .*Invalid data found when processing input \(EBML header parsing failed\)$/],
+      [
+        garbled,
+        /garbled\.mkv: .*Invalid data found when processing input \(EBML header parsing failed\)$/,
+      ],
       [join(dir, "missing.mkv"), /missing\.mkv: No such file or directory$/],
     ];
     for (const [path, message] of cases) {

@@ -44,7 +44,10 @@ export function describeChange(then: Fingerprint, now: Fingerprint | null): stri
     return "the source file was replaced by another file";
   }
   if (then.size !== now.size) {
-    return `the source file changed size (${formatBytes(then.size)} -> ${formatBytes(now.size)})`;
+    let [was, is] = [formatBytes(then.size), formatBytes(now.size)];
+    // A few bytes appended would read "1.8 MiB -> 1.8 MiB": then the exact counts say it.
+    if (was === is) [was, is] = [`${then.size}`, `${now.size} bytes`];
+    return `the source file changed size (${was} -> ${is})`;
   }
   if (then.mtime_ms !== now.mtime_ms) {
     return `the source file was modified (${new Date(now.mtime_ms).toISOString()})`;

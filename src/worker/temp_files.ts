@@ -22,10 +22,29 @@ export function tempOutputPath(
   source: string,
   tempDirectory: string | null,
 ): string {
-  return join(
-    tempDirectory ?? dirname(source),
-    `.vpo-${claim.id}.${claim.token}.${basename(source)}.partial`,
-  );
+  const prefix = `.vpo-${claim.id}.${claim.token}.`;
+  // The prefix and suffix take 59 bytes: a long source name (70 CJK characters are 210 bytes)
+  // is cut so that the temp name still fits a file name's limit.
+  const name = truncateUtf8(basename(source), NAME_MAX - prefix.length - SUFFIX.length);
+  return join(tempDirectory ?? dirname(source), `${prefix}${name}${SUFFIX}`);
+}
+
+const SUFFIX = ".partial";
+/** The longest file name (in bytes) of ext4, btrfs, xfs, ZFS and most others. */
+const NAME_MAX = 255;
+
+/** The longest prefix of `text` whose UTF-8 encoding fits `maxBytes`, whole characters only. */
+function truncateUtf8(text: string, maxBytes: number): string {
+  const encoder = new TextEncoder();
+  if (encoder.encode(text).length <= maxBytes) return text;
+  let out = "";
+  let bytes = 0;
+  for (const char of text) {
+    bytes += encoder.encode(char).length;
+    if (bytes > maxBytes) break;
+    out += char;
+  }
+  return out;
 }
 
 /** The claim ("<id>.<token>") a temp output name belongs to, or null if vpo did not make it. */

@@ -201,7 +201,11 @@ async function transcode(
   signal: AbortSignal,
   onSteps: (steps: ReplaceSteps) => void,
 ): Promise<Record<string, unknown>> {
+  // The last steps recorded: a failed replace is undone from these, not from the steps it
+  // started with (which know nothing of the backup link or of an output moved beside the source).
+  let recorded: ReplaceSteps | null = null;
   const record = async (s: ReplaceSteps) => {
+    recorded = s;
     onSteps(s);
     await claimed.updateLive({ steps: { ...s } }, { durable: true });
   };
@@ -234,6 +238,9 @@ async function transcode(
   throwIfStopped(signal);
 
   const coverDir = join(ctx.home.root, "jobs", ".tmp", `covers-${claimed.id}-${claimed.token}`);
+  const logPath = join(ctx.home.logsDir, `${claimed.id}.log`);
+  // ffmpeg's last lines explain a rejected output too (decode errors in a damaged source).
+  let logTail: string[] = [];
   const wallStart = performance.now();
   try {
     await extractCoverArt(plan, source, coverDir, { signal });
@@ -243,22 +250,20 @@ async function transcode(
     });
     const run = await runFfmpeg({
       args,
-      logPath: join(ctx.home.logsDir, `${claimed.id}.log`),
+      logPath,
       signal,
       onProgress: progressWriter(claimed, ctx),
       durationSec: media.duration,
       cpuCores: ctx.cpuCores,
     });
     throwIfStopped(signal);
+    logTail = [`log: ${logPath}`, ...run.tail.slice(-ERROR_TAIL_LINES)];
     if (!run.success) {
       const why = run.signal
         ? `ffmpeg was killed by ${run.signal}`
         : `ffmpeg exited with code ${run.code}`;
       const last = run.tail.at(-1) ?? "";
-      throw new JobFailure(`${why}: ${last}`, [
-        `log: ${join(ctx.home.logsDir, `${claimed.id}.log`)}`,
-        ...run.tail.slice(-ERROR_TAIL_LINES),
-      ]);
+      throw new JobFailure(`${why}: ${last}`, logTail);
     }
   } finally {
     await Deno.remove(coverDir, { recursive: true }).catch(() => {});
@@ -266,10 +271,14 @@ async function transcode(
   const wallSec = (performance.now() - wallStart) / 1000;
 
   const verdict = await verifyOutput(media, temp, plan as EncodePlan, { signal });
-  if (!verdict.ok) throw new JobFailure(`output rejected, original kept: ${verdict.reason}`);
+  if (!verdict.ok) {
+    throw new JobFailure(`output rejected, original kept: ${verdict.reason}`, logTail);
+  }
   if (ctx.fullDecodeCheck) {
     const decoded = await decodeCheck(temp, { signal });
-    if (!decoded.ok) throw new JobFailure(`output rejected, original kept: ${decoded.reason}`);
+    if (!decoded.ok) {
+      throw new JobFailure(`output rejected, original kept: ${decoded.reason}`, logTail);
+    }
   }
   const outputSize = (await Deno.stat(temp)).size;
   await ctx.speed.record(policy.targetVideoCodec, media.duration, wallSec);
@@ -290,6 +299,7 @@ async function transcode(
   if (changedSince) {
     throw new JobFailure(`${changedSince} while it was being encoded; original kept`);
   }
+  await keepPermissions(source, temp);
   throwIfStopped(signal);
   await claimed.heartbeat();
   steps = {
@@ -300,7 +310,11 @@ async function transcode(
     steps = await replaceOriginal(steps, record);
   } catch (err) {
     // A failed step is undone (or completed) from its own record, exactly as after a crash.
-    const state = await resumeReplace(steps);
+    // Only the job's owner may undo: a worker that lost the job (stopped past stale_after) must
+    // leave the files to the recovery and to the worker that runs the job now, whose backup link
+    // would otherwise look like this worker's own to resumeReplace.
+    await claimed.heartbeat();
+    const state = await resumeReplace(recorded ?? steps);
     if (state === "rolled_back") {
       throw new JobFailure(
         `could not replace the original, which is intact: ${(err as Error).message}`,
@@ -323,6 +337,20 @@ async function transcode(
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
+
+/**
+ * Gives the output the source's mode (a private 0600 or 0640 file must not become world-readable
+ * 0644) and, where allowed (a worker run as root), its owner and group.
+ */
+async function keepPermissions(source: string, output: string): Promise<void> {
+  const info = await Deno.stat(source);
+  if (info.mode !== null) await Deno.chmod(output, info.mode & 0o7777);
+  if (info.uid !== null && info.gid !== null) {
+    await Deno.chown(output, info.uid, info.gid).catch(() => {
+      // Not permitted for a non-root worker: the output keeps the worker's own user.
+    });
+  }
+}
 
 /** Refuses to start an encode into a directory without room for an output the source's size. */
 function checkFreeSpace(dir: string, needed: number): void {
