@@ -196,7 +196,7 @@ export async function benchTranscode(quick: boolean): Promise<TranscodeRow[]> {
     }
 
     // 4. CPU per wall second with --cpu-cores 1, beside the unlimited run above.
-    const capClips = await copyClips(clips.slice(0, quick ? 2 : 5), join(root, "cap"));
+    await copyClips(clips.slice(0, quick ? 2 : 5), join(root, "cap"));
     const capHome = join(root, "cap-home");
     await run(Deno.execPath(), [
       "run",

@@ -258,9 +258,11 @@ export class JobQueue {
       await Deno.rename(dest, job.path).catch(() => {});
       return null;
     }
-    if (this.#hasNewerFinishedCopy(found)) {
-      // A crash between publish and remove left an older copy in queued/; the finished one wins.
-      await Deno.remove(dest).catch(() => {});
+    if (this.#hasNewerCopy(found)) {
+      // The finished copy wins, but this one goes back untouched: a live cancel between its
+      // publish and remove must find it there, or it would undo its publish and the job would
+      // vanish. A crash leftover is dropped by recover() once stale.
+      await Deno.rename(dest, job.path).catch(() => {});
       return null;
     }
     const live: LiveInfo = { worker, claimed_at: now.toISOString() };
@@ -272,8 +274,8 @@ export class JobQueue {
     return new ClaimedJob(this, found, token, live);
   }
 
-  #hasNewerFinishedCopy(record: JobRecord): boolean {
-    for (const state of FINISHED_STATES) {
+  #hasNewerCopy(record: JobRecord, states = FINISHED_STATES): boolean {
+    for (const state of states) {
       const path = this.layout.jobPath(state, record.id);
       const other = readJobFile(
         path,
@@ -503,8 +505,9 @@ export class JobQueue {
 
   /**
    * Returns stale running jobs (no heartbeat for `staleAfterSec` on the file system's clock) to
-   * the queue, or wherever `onStale` decides, recording why. Also drops the live files and cancel
-   * requests of jobs that are no longer running, and temp files older than a day.
+   * the queue, or wherever `onStale` decides, recording why. Also drops stale older copies that
+   * a crash mid-transition left beside the newest, the live files and cancel requests of jobs
+   * that are no longer running, and temp files older than a day.
    */
   async recover(
     options: RecoverOptions,
@@ -537,7 +540,8 @@ export class JobQueue {
       const who = live ? ` (worker ${live.worker.host}:${live.worker.pid})` : "";
       const detail = `heartbeat ${Math.round(ageSec)} s old${who}`;
       let decision: RecoveryDecision | null = null;
-      if (this.#hasNewerFinishedCopy(found)) {
+      // Queued too: a recovery that died after publishing its requeued copy left this one behind.
+      if (this.#hasNewerCopy(found, ["queued", ...FINISHED_STATES])) {
         await Deno.remove(held);
         decision = null;
       } else {
@@ -558,8 +562,45 @@ export class JobQueue {
       }
       if (name.token) await Deno.remove(this.layout.livePath(name.id, name.token)).catch(() => {});
     }
+    this.#dropStaleOlderCopies(fsNow, options.staleAfterSec);
     this.#sweepHelpers(fsNow);
     return { recovered, problems };
+  }
+
+  /**
+   * A cancel or retry that died between publishing its new copy and removing the held one left
+   * two copies outside running/; the newest rev is the job. An older copy is dropped only once it
+   * is stale (the held name's ctime is the moment it was taken), so a live command mid-move is
+   * never raced. Copies of equal rev (a hand `cp`) are left alone.
+   */
+  #dropStaleOlderCopies(fsNow: number, staleAfterSec: number): void {
+    const copies = new Map<string, { state: JobState; name: JobFileName }[]>();
+    for (const state of STATES) {
+      if (state === "running") continue;
+      for (const name of listJobNames(this.layout.stateDir(state))) {
+        copies.set(name.id, [...copies.get(name.id) ?? [], { state, name }]);
+      }
+    }
+    for (const places of copies.values()) {
+      if (places.length < 2) continue;
+      const jobs: Job[] = [];
+      for (const { state, name } of places) {
+        const found = readJobFile(join(this.layout.stateDir(state), name.name), name, state);
+        if (found && !isProblem(found)) jobs.push(found);
+      }
+      if (jobs.length < 2) continue;
+      const newest = newestCopy(jobs);
+      for (const job of jobs) {
+        if (job.rev >= newest.rev) continue;
+        const ageSec = heartbeatAgeSec(job.path, fsNow);
+        if (ageSec === null || ageSec <= staleAfterSec) continue;
+        try {
+          Deno.removeSync(job.path);
+        } catch (err) {
+          if (errorCode(err) !== "gone") throw err;
+        }
+      }
+    }
   }
 
   /** Removes live files and cancel requests of jobs no longer running, and old temp files. */

@@ -1,8 +1,14 @@
 /** Helpers for queue tests: temp queues, an actor subprocess, and a census of job files. */
 import { join } from "node:path";
 import { JobQueue } from "../../src/queue/store.ts";
-import { STATES } from "../../src/queue/job.ts";
-import { parseJobFileName } from "../../src/queue/layout.ts";
+import {
+  type JobRecord,
+  type JobState,
+  newJobRecord,
+  serializeJob,
+  STATES,
+} from "../../src/queue/job.ts";
+import { parseJobFileName, QueueLayout } from "../../src/queue/layout.ts";
 import { PERMS, ROOT } from "./vpo.ts";
 
 /** A queue in a fresh temp dir; `dir` is its parent (for release files and such). */
@@ -23,9 +29,19 @@ export function spawnActor(root: string, args: string[], env: Record<string, str
   }).spawn();
 }
 
-/** Runs the actor to its end and returns exit code and stdout lines. */
-export async function runActor(root: string, args: string[], env: Record<string, string> = {}) {
-  const out = await spawnActor(root, args, env).output();
+/**
+ * Runs the actor to its end and returns exit code and stdout lines. With `children`, the actor is
+ * registered there, so that a test's `finally` kills it if the test fails before it ends.
+ */
+export async function runActor(
+  root: string,
+  args: string[],
+  env: Record<string, string> = {},
+  children?: Children,
+) {
+  const child = spawnActor(root, args, env);
+  children?.add(child);
+  const out = await child.output();
   const stdout = new TextDecoder().decode(out.stdout).split("\n").filter(Boolean);
   return {
     code: out.code,
@@ -73,3 +89,78 @@ export class LineReader {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A job record with a chosen id and creation time, for tests that need exact output (a fixed id
+ * prefix, a known CREATED column). `fields` override anything else.
+ */
+export function jobRecord(
+  id: string,
+  input: { type?: string; file?: string | null; priority?: number; createdAt?: string } = {},
+  fields: Partial<JobRecord> = {},
+): JobRecord {
+  const { createdAt, type = "transcode", ...rest } = input;
+  const now = createdAt ? new Date(createdAt) : new Date();
+  return { ...newJobRecord(id, { ...rest, type }, now), ...fields };
+}
+
+/**
+ * Writes a job file straight into a state directory (running/ needs a token), the way the queue
+ * would have left it, and returns its path. Not durable: for setting up tests quickly.
+ */
+export async function writeJobFile(
+  root: string,
+  state: JobState,
+  record: JobRecord,
+  token: string | null = state === "running" ? "0000test0000" : null,
+): Promise<string> {
+  const path = new QueueLayout(root).jobPath(state, record.id, token);
+  await Deno.mkdir(join(root, state), { recursive: true });
+  await Deno.writeTextFile(path, serializeJob(record));
+  return path;
+}
+
+/** Runs `tasks` at most `width` at a time (on 2 cores more only adds contention). */
+export async function pool<T>(tasks: (() => Promise<T>)[], width = 4): Promise<T[]> {
+  const results: T[] = new Array(tasks.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < tasks.length) {
+      const i = next++;
+      results[i] = await tasks[i]();
+    }
+  };
+  await Promise.all(Array.from({ length: width }, lane));
+  return results;
+}
+
+/** Children a test started, all SIGKILLed (and their pipes drained) by `killAll` in `finally`. */
+export class Children {
+  readonly #all: Deno.ChildProcess[] = [];
+
+  /** Registers `child` and returns it. */
+  add(child: Deno.ChildProcess): Deno.ChildProcess {
+    this.#all.push(child);
+    return child;
+  }
+
+  async killAll(): Promise<void> {
+    for (const child of this.#all) {
+      try {
+        child.kill("SIGKILL"); // also ends a SIGSTOPped child
+      } catch {
+        // Already exited.
+      }
+    }
+    await Promise.all(this.#all.map((c) => c.status));
+    await Promise.all(this.#all.flatMap((c) => [drain(() => c.stdout), drain(() => c.stderr)]));
+  }
+}
+
+async function drain(stream: () => ReadableStream<Uint8Array>): Promise<void> {
+  try {
+    await stream().cancel();
+  } catch {
+    // Consumed by output(), locked by a LineReader, or closed: nothing left to release.
+  }
+}

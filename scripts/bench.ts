@@ -1,0 +1,415 @@
+/**
+ * Benchmarks of the job queue, each figure printed beside a baseline measured in the same run:
+ * the wall time of `deno run` of an empty script, so that figures from different machines (or a
+ * busy CI runner) can be compared by their ratio to it.
+ *
+ *   deno run -A scripts/bench.ts [--quick] [--only queue,cli,scan,transcode]
+ *
+ * Sections, each a function in SECTIONS:
+ *   queue      enqueue rate in-process; claim+finish rate with 1 and 4 draining processes
+ *   cli        `vpo jobs status` and `vpo jobs list --limit 20` with 10k and 100k jobs on disk
+ *   scan       where the time of `jobs list --limit 20` goes, phase by phase, at 100k queued jobs
+ *   transcode  scripts/bench_transcode.ts: clips drained by vpo beside a plain shell loop
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { JobQueue } from "../src/queue/store.ts";
+import {
+  FINISHED_STATES,
+  type JobRecord,
+  type JobState,
+  newJobRecord,
+  parseJob,
+  serializeJob,
+} from "../src/queue/job.ts";
+import { newJobId, QueueLayout } from "../src/queue/layout.ts";
+import { compareClaimOrder, listJobNames, QueuedIndex } from "../src/queue/scan.ts";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const SELF = fileURLToPath(import.meta.url);
+/** What `deno task vpo` grants the CLI, so the CLI figures are a user's figures. */
+const CLI_PERMS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-sys=hostname,statfs",
+  "--allow-run=ffmpeg,ffprobe,taskset,nice,ionice",
+];
+/** What this script runs with (`deno task bench`), for the drain processes it spawns. */
+const BENCH_PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-run", "--allow-sys"];
+
+/** One line of the final table: a measured number, or a row a section formatted itself. */
+type Figure =
+  & { section: string; what: string; note?: string }
+  & ({ value: number; unit: "jobs/s" | "ms" } | { shown: string });
+
+/** What every section gets. */
+interface BenchContext {
+  quick: boolean;
+  /** Median ms of `deno run` of an empty script. */
+  baselineMs: number;
+  /** A scratch directory, removed at the end. */
+  scratch: string;
+  /** Prints a figure as soon as it is measured, and keeps it for the table. */
+  report(figure: Figure): void;
+}
+
+type Section = (ctx: BenchContext) => Promise<void>;
+
+const SECTIONS: Record<string, Section> = {
+  queue: benchQueue,
+  cli: benchCli,
+  scan: benchScan,
+  transcode: benchTranscodeSection,
+};
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+
+/** Wall time in ms of a spawned process run to its end; throws if it fails. */
+async function timeProcess(args: string[], env: Record<string, string> = {}): Promise<number> {
+  const start = performance.now();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    env,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const ms = performance.now() - start;
+  if (!out.success) {
+    throw new Error(`${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  return ms;
+}
+
+/** Median of `reps` timed runs, after one untimed run that warms caches. */
+async function medianMs(reps: number, run: () => Promise<number>): Promise<number> {
+  await run();
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) times.push(await run());
+  return median(times);
+}
+
+async function measureBaseline(scratch: string, reps: number): Promise<number> {
+  const empty = join(scratch, "empty.ts");
+  await Deno.writeTextFile(empty, "");
+  return await medianMs(reps, () => timeProcess(["run", "--quiet", empty]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// queue: the library's own rates.
+
+const QUEUE_JOBS = 2000;
+
+async function benchQueue(ctx: BenchContext): Promise<void> {
+  const root = join(ctx.scratch, "queue-enqueue");
+  const queue = await JobQueue.open(root);
+  const start = performance.now();
+  for (let i = 0; i < QUEUE_JOBS; i++) {
+    await queue.enqueue({ type: "bench", file: `/media/file-${i}.mkv` });
+  }
+  const sec = (performance.now() - start) / 1000;
+  ctx.report({
+    section: "queue",
+    what: `enqueue ${QUEUE_JOBS} jobs, in-process`,
+    value: QUEUE_JOBS / sec,
+    unit: "jobs/s",
+  });
+  await Deno.remove(root, { recursive: true });
+
+  for (const processes of [1, 4]) {
+    const dir = join(ctx.scratch, `queue-drain-${processes}`);
+    const q = await JobQueue.open(dir);
+    for (let i = 0; i < QUEUE_JOBS; i++) await q.enqueue({ type: "bench" });
+    const wallStart = performance.now();
+    const runs = await Promise.all(
+      Array.from({ length: processes }, () => spawnDrain(dir)),
+    );
+    const wallSec = (performance.now() - wallStart) / 1000;
+    const claimed = runs.reduce((n, r) => n + r.claimed, 0);
+    if (claimed !== QUEUE_JOBS) throw new Error(`drained ${claimed} of ${QUEUE_JOBS} jobs`);
+    // The window from the first claim to the last finish, on this host's clock: startup excluded.
+    const windowSec = (Math.max(...runs.map((r) => r.endMs)) -
+      Math.min(...runs.map((r) => r.startMs))) / 1000;
+    ctx.report({
+      section: "queue",
+      what: `claim+finish ${QUEUE_JOBS} jobs, ${processes} process${processes > 1 ? "es" : ""}`,
+      value: claimed / windowSec,
+      unit: "jobs/s",
+      note: `${Math.round(claimed / wallSec)}/s incl. process start`,
+    });
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+interface DrainRun {
+  claimed: number;
+  startMs: number;
+  endMs: number;
+}
+
+async function spawnDrain(root: string): Promise<DrainRun> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...BENCH_PERMS, SELF, "--drain-child", root],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(`drain failed: ${new TextDecoder().decode(out.stderr)}`);
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
+/** The child side of spawnDrain: claims and completes jobs until none is left. */
+async function drainChild(root: string): Promise<void> {
+  const queue = await JobQueue.open(root);
+  const startMs = Date.now();
+  let claimed = 0;
+  for (let job = await queue.claim(); job; job = await queue.claim()) {
+    await job.finish("completed", {}, "completed");
+    claimed++;
+  }
+  console.log(JSON.stringify({ claimed, startMs, endMs: Date.now() } satisfies DrainRun));
+}
+
+// ---------------------------------------------------------------------------------------------
+// cli: what a user waits for, with many jobs on disk.
+
+/** Shares of each state in a realistic queue: mostly history, a backlog, a few failures. */
+const MIX: [JobState, number][] = [
+  ["completed", 0.9],
+  ["queued", 0.05],
+  ["failed", 0.04],
+  ["cancelled", 0.01],
+];
+
+/**
+ * Writes `total` valid job files straight into the state directories (what enqueue and finish
+ * would leave, minus the fsyncs), `mix` deciding how many go where.
+ */
+async function fillQueue(root: string, total: number, mix: [JobState, number][]): Promise<void> {
+  const layout = new QueueLayout(root);
+  for (const dir of layout.allDirs()) Deno.mkdirSync(dir, { recursive: true });
+  const t0 = Date.now() - total * 1000;
+  let n = 0;
+  for (const [state, share] of mix) {
+    const count = Math.round(total * share);
+    for (let i = 0; i < count; i++, n++) {
+      const created = new Date(t0 + n * 1000);
+      let record: JobRecord = newJobRecord(newJobId(), {
+        type: "transcode",
+        file: `/media/library/Show ${n % 97}/Episode.${n}.mkv`,
+        payload: { policy: "hevc", crf: 22 },
+      }, created);
+      if (FINISHED_STATES.includes(state)) {
+        const at = new Date(created.getTime() + 500).toISOString();
+        record = {
+          ...record,
+          rev: 3,
+          attempts: 1,
+          started_at: created.toISOString(),
+          finished_at: at,
+          progress: state === "completed" ? 100 : 40,
+          error: state === "failed" ? "ffmpeg exited with code 1" : null,
+          history: [...record.history, { at, event: "claimed" }, { at, event: state }],
+        };
+      }
+      Deno.writeTextFileSync(layout.jobPath(state, record.id), serializeJob(record));
+    }
+  }
+  // Writing back 100k dirty files would otherwise compete with the runs timed next.
+  await new Deno.Command("sync").output().catch(() => {});
+}
+
+/** The worst case for listing: every job waiting, so claim order needs every file. */
+const ALL_QUEUED: [JobState, number][] = [["queued", 1]];
+
+interface Dataset {
+  name: string;
+  total: number;
+  mix: [JobState, number][];
+}
+
+function datasets(quick: boolean): Dataset[] {
+  const all: Dataset[] = [
+    { name: "10k mixed", total: 10_000, mix: MIX },
+    { name: "100k mixed", total: 100_000, mix: MIX },
+    { name: "100k queued", total: 100_000, mix: ALL_QUEUED },
+  ];
+  return quick ? all.slice(0, 1) : all;
+}
+
+async function benchCli(ctx: BenchContext): Promise<void> {
+  const reps = ctx.quick ? 3 : 5;
+  for (const data of datasets(ctx.quick)) {
+    const home = join(ctx.scratch, `cli-${data.total}`);
+    await fillQueue(join(home, "jobs"), data.total, data.mix);
+    for (const args of [["jobs", "status"], ["jobs", "list", "--limit", "20"]]) {
+      const ms = await medianMs(
+        reps,
+        () =>
+          timeProcess(["run", "--quiet", ...CLI_PERMS, join(ROOT, "cli.ts"), ...args], {
+            VPO_HOME: home,
+          }),
+      );
+      ctx.report({
+        section: "cli",
+        what: `vpo ${args.join(" ")}, ${data.name}`,
+        value: ms,
+        unit: "ms",
+      });
+    }
+    await Deno.remove(home, { recursive: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// scan: where the time of `jobs list --limit 20` goes in the worst case (every job queued), phase
+// by phase as QueuedIndex.refresh does them. Claim order needs priority and created_at of every
+// queued job, so every queued file is read however small the limit.
+
+async function benchScan(ctx: BenchContext): Promise<void> {
+  const total = ctx.quick ? 10_000 : 100_000;
+  const label = `${total / 1000}k queued`;
+  const root = join(ctx.scratch, "scan");
+  await fillQueue(root, total, ALL_QUEUED);
+  const dir = new QueueLayout(root).stateDir("queued");
+  // Each phase runs twice (page cache and JIT warm, as in the CLI figures); the second is timed.
+  const phase = <T>(what: string, fn: () => T): T => {
+    fn();
+    const start = performance.now();
+    const result = fn();
+    ctx.report({
+      section: "scan",
+      what: `${what}, ${label}`,
+      value: performance.now() - start,
+      unit: "ms",
+    });
+    return result;
+  };
+  const names = phase("1 list names", () => listJobNames(dir));
+  phase("2 stat each file", () => names.map((n) => Deno.statSync(join(dir, n.name))));
+  const texts = phase(
+    "3 read each file",
+    () => names.map((n) => Deno.readTextFileSync(join(dir, n.name))),
+  );
+  const records = phase(
+    "4 parse+validate each",
+    () => texts.map((t, i) => parseJob(t, dir, names[i].id)),
+  );
+  phase("5 sort in claim order", () => [...records].sort(compareClaimOrder));
+  phase("= JobQueue.list({ limit: 20 }), fresh", () => {
+    // A fresh index each time, as a CLI process has: no cached reads.
+    new QueuedIndex(dir).refresh().jobs.slice(0, 20);
+  });
+  await Deno.remove(root, { recursive: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// transcode: lives in its own module (ffmpeg, clips); imported only when selected, so the queue
+// sections do not load the media layer. Its rows carry their own baseline, a shell loop of the
+// same ffmpeg commands, in their notes.
+
+async function benchTranscodeSection(ctx: BenchContext): Promise<void> {
+  const { benchTranscode } = await import("./bench_transcode.ts");
+  for (const row of await benchTranscode(ctx.quick)) {
+    ctx.report({ section: "transcode", what: row.name, shown: row.value, note: row.note });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function formatValue(f: Figure): string {
+  if ("shown" in f) return f.shown;
+  return f.unit === "ms" ? `${f.value.toFixed(1)} ms` : `${Math.round(f.value)} ${f.unit}`;
+}
+
+/**
+ * A figure relative to the baseline: a time as a multiple of it, a rate as the jobs done in the
+ * time `deno run` takes to start and end an empty script.
+ */
+function relative(f: Figure, baselineMs: number): string {
+  if ("shown" in f) return "";
+  return f.unit === "ms"
+    ? `${(f.value / baselineMs).toFixed(1)}x`
+    : `${Math.round(f.value * baselineMs / 1000)} jobs/baseline`;
+}
+
+function printTable(figures: Figure[], baselineMs: number): void {
+  const rows = [
+    ["section", "measure", "value", "vs baseline", "note"],
+    ...figures.map((f) => [
+      f.section,
+      f.what,
+      formatValue(f),
+      relative(f, baselineMs),
+      f.note ?? "",
+    ]),
+  ];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+  console.log(`\nbaseline: deno run of an empty script, median ${baselineMs.toFixed(1)} ms`);
+  console.log(line(rows[0]));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const r of rows.slice(1)) console.log(line(r));
+}
+
+function parseCommandLine() {
+  try {
+    return parseArgs({
+      args: Deno.args,
+      options: {
+        quick: { type: "boolean", default: false },
+        only: { type: "string" },
+        "drain-child": { type: "string" },
+      },
+    }).values;
+  } catch (err) {
+    console.error(`bench: ${(err as Error).message}`);
+    console.error(
+      `usage: deno run -A scripts/bench.ts [--quick] [--only ${Object.keys(SECTIONS).join(",")}]`,
+    );
+    Deno.exit(2);
+  }
+}
+
+async function main(): Promise<void> {
+  const values = parseCommandLine();
+  if (values["drain-child"]) return await drainChild(values["drain-child"]);
+  const only = values.only?.split(",").map((s) => s.trim()).filter(Boolean) ??
+    Object.keys(SECTIONS);
+  const unknown = only.filter((s) => !(s in SECTIONS));
+  if (unknown.length) {
+    console.error(
+      `bench: unknown section ${unknown.join(", ")} (have ${Object.keys(SECTIONS).join(", ")})`,
+    );
+    Deno.exit(2);
+  }
+  const scratch = await Deno.makeTempDir({ prefix: "vpo-bench-" });
+  const figures: Figure[] = [];
+  try {
+    const baselineMs = await measureBaseline(scratch, values.quick ? 3 : 7);
+    console.log(`baseline (deno run, empty script): ${baselineMs.toFixed(1)} ms`);
+    const ctx: BenchContext = {
+      quick: values.quick,
+      baselineMs,
+      scratch,
+      report(f) {
+        figures.push(f);
+        console.log(`  ${f.section}: ${f.what}: ${formatValue(f)}${f.note ? ` (${f.note})` : ""}`);
+      },
+    };
+    for (const name of only) await SECTIONS[name](ctx);
+    printTable(figures, baselineMs);
+  } finally {
+    await Deno.remove(scratch, { recursive: true });
+  }
+}
+
+if (import.meta.main) await main();
