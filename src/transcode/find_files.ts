@@ -34,16 +34,35 @@ export const isVideoName = (path: string): boolean =>
 /** One input found: a video to probe, or a path that is reported and not probed. */
 export type FoundFile =
   | { kind: "video"; path: string }
-  | { kind: "not-video"; path: string }
+  | { kind: "skip"; path: string; reason: string }
   | { kind: "error"; path: string; message: string };
 
 /**
+ * Replacing a symbolic link would turn it into a regular file and leave its target as it was,
+ * changing the library's layout; vpo leaves links alone and says where they point.
+ */
+function symlinkSkip(path: string): FoundFile {
+  let target = "?";
+  try {
+    target = Deno.realPathSync(path);
+  } catch {
+    // A dangling link: still a link, still skipped.
+  }
+  return { kind: "skip", path, reason: `symbolic link (queue its target instead: ${target})` };
+}
+
+/**
  * Expands `paths` in order. Hidden files (vpo's temp outputs among them) are passed over inside
- * directories; a file named directly is always reported, as a video or as "not a video".
+ * directories; a file named directly is always reported, as a video or with why it is skipped.
+ * Linked directories are followed once each (a link loop is not walked twice).
  */
 export function findFiles(paths: readonly string[], recursive: boolean): FoundFile[] {
   const out: FoundFile[] = [];
-  const walk = (dir: string, depth: number) => {
+  const walked = new Set<string>();
+  const walk = (dir: string) => {
+    const real = Deno.realPathSync(dir);
+    if (walked.has(real)) return;
+    walked.add(real);
     let entries: Deno.DirEntry[];
     try {
       entries = [...Deno.readDirSync(dir)].sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -55,9 +74,9 @@ export function findFiles(paths: readonly string[], recursive: boolean): FoundFi
       if (entry.name.startsWith(".")) continue;
       const path = join(dir, entry.name);
       if (entry.isDirectory || (entry.isSymlink && isDirectory(path))) {
-        if (recursive) walk(path, depth + 1);
+        if (recursive) walk(path);
       } else if (isVideoName(entry.name)) {
-        out.push({ kind: "video", path });
+        out.push(entry.isSymlink ? symlinkSkip(path) : { kind: "video", path });
       }
     }
   };
@@ -73,12 +92,13 @@ export function findFiles(paths: readonly string[], recursive: boolean): FoundFi
       out.push({ kind: "error", path, message });
       continue;
     }
-    if (info.isDirectory) walk(path, 0);
-    else out.push({ kind: isVideoName(path) ? "video" : "not-video", path });
+    if (info.isDirectory) walk(path);
+    else if (Deno.lstatSync(path).isSymlink) out.push(symlinkSkip(path));
+    else if (isVideoName(path)) out.push({ kind: "video", path });
+    else out.push({ kind: "skip", path, reason: "not a video" });
   }
   return out;
 }
-
 function isDirectory(path: string): boolean {
   try {
     return Deno.statSync(path).isDirectory;

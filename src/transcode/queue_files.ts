@@ -75,8 +75,8 @@ export async function* queueFiles(
   const videos: string[] = [];
   for (const found of findFiles(paths, opts.recursive)) {
     if (found.kind === "error") yield { path: found.path, status: "error", detail: found.message };
-    else if (found.kind === "not-video") {
-      yield { path: found.path, status: "skipped", detail: "not a video" };
+    else if (found.kind === "skip") {
+      yield { path: found.path, status: "skipped", detail: found.reason };
     } else if (active.has(found.path)) {
       yield { path: found.path, status: "skipped", detail: "already queued or running" };
     } else videos.push(found.path);
@@ -95,7 +95,9 @@ export async function* queueFiles(
       continue;
     }
     const media = probed.info;
-    const tenBit = media.streams.some((s) => s.type === "video" && (s.bitDepth ?? 8) > 8);
+    const tenBit = media.streams.some((s) =>
+      s.type === "video" && !s.isCoverArt && (s.bitDepth ?? 8) > 8
+    );
     const choice = await detectEncoder(policy.targetVideoCodec, policy.hwAccel, { tenBit });
     const plan = planTranscode(policy, media, { force: opts.force, encoder: choice.encoder });
     if (plan.action === "skip") {

@@ -367,7 +367,7 @@ function checkFreeSpace(dir: string, needed: number): void {
 
 /** Reports progress to the terminal and, every few seconds, to the job's live file. */
 function progressWriter(claimed: ClaimedJob, ctx: JobContext): (u: ProgressUpdate) => void {
-  let lastWrite = 0;
+  let lastWrite = -Infinity;
   return (u) => {
     const sample = { percent: u.percent, fps: u.fps, speed: u.speed, etaSec: u.etaSec };
     ctx.reporter.progress(claimed.id, claimed.record.file ?? "", sample);
