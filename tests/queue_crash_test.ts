@@ -304,6 +304,34 @@ Deno.test("a worker stopped past stale_after and continued after another finishe
   }
 });
 
+Deno.test("a worker frozen between publishing its finish and removing its claim keeps the job", async () => {
+  const { dir, root, queue } = await tempQueue();
+  const children = new Children();
+  try {
+    await queue.enqueue({ type: "t", file: "/media/a.mkv" });
+    const child = children.add(
+      spawnActor(root, ["hold", "100"], { VPO_STOP_AT: "transition:published" }),
+    );
+    const lines = new LineReader(child.stdout);
+    const id = (await lines.next())?.match(/^claimed ([0-9a-f]{32})$/)?.[1];
+    assert.ok(id);
+    await Deno.writeTextFile(join(dir, "release"), "");
+    // Wait until it has published completed/ and stopped itself before removing its claim.
+    while (census(root).length < 2) await sleep(20);
+    assert.deepEqual(census(root), [`completed:${id}`, `running:${id}`]);
+    await sleep(PAST_STALE_MS);
+    assert.deepEqual((await queue.recover({ staleAfterSec: STALE_AFTER_SEC })).recovered, []);
+    assert.deepEqual(census(root), [`completed:${id}`], "the stale older copy is set aside");
+    child.kill("SIGCONT");
+    assert.equal(await lines.next(), "finished", "its move stands: no undo of the publish");
+    assert.equal((await child.status).code, 0);
+    assert.deepEqual(census(root), [`completed:${id}`]);
+  } finally {
+    await children.killAll();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a claim that meets a job between a cancel's publish and remove leaves it to the cancel", async () => {
   const { dir, root, queue } = await tempQueue();
   try {

@@ -150,6 +150,11 @@ export interface CleanupReport {
 }
 
 const DAY_MS = 86_400_000;
+/**
+ * How long a superseded copy is kept: a worker frozen this long after its last step would, on
+ * waking, no longer find the marker and undo its publish.
+ */
+const SUPERSEDED_KEEP_MS = 30 * DAY_MS;
 
 /** This process, as recorded in the jobs it runs. */
 export const thisWorker = (): WorkerInfo => ({ host: hostname(), pid: Deno.pid });
@@ -221,15 +226,22 @@ export class JobQueue {
     options: { worker?: WorkerInfo; accept?: (job: Job) => boolean } = {},
   ): Promise<ClaimedJob | null> {
     const worker = options.worker ?? thisWorker();
+    // Leftover older copies of finished jobs are passed over untouched (recover() removes them
+    // once stale; touching them would keep them looking fresh).
+    const leftovers = new Set<string>();
     for (let round = 0; round < 50; round++) {
       let { jobs } = this.#queued.refresh();
-      if (options.accept) jobs = jobs.filter(options.accept);
+      jobs = jobs.filter((j) => !leftovers.has(j.path) && (options.accept?.(j) ?? true));
       if (jobs.length === 0) return null;
       // The first job on the first try keeps strict order for a lone worker; after losing a race,
       // pick among the next few so that workers scanning the same order do not starve each other.
       const pick = round === 0
         ? jobs[0]
         : jobs[Math.floor(Math.random() * Math.min(16, jobs.length))];
+      if (this.#hasNewerCopy(pick)) {
+        leftovers.add(pick.path);
+        continue;
+      }
       const claimed = await this.#tryClaim(pick, worker);
       if (claimed) return claimed;
     }
@@ -241,6 +253,9 @@ export class JobQueue {
     const dest = this.layout.jobPath("running", job.id, token);
     const name = job.path.slice(job.path.lastIndexOf("/") + 1);
     this.#queued.forget(name);
+    // A cancel request can only be for a running job: one left from an earlier run of this job
+    // must not cancel the run starting now.
+    await Deno.remove(this.layout.cancelRequestPath(job.id)).catch(() => {});
     try {
       await Deno.rename(job.path, dest);
     } catch (err) {
@@ -313,13 +328,36 @@ export class JobQueue {
     try {
       await Deno.remove(heldPath);
     } catch (err) {
-      await Deno.remove(dest).catch(() => {});
-      if (errorCode(err) === "gone") throw new LostJobError(record.id);
-      throw err;
+      // Gone because recovery set it aside as older than the copy just published: the move
+      // stands. Gone for any other reason (taken over, claimed): undo the publish.
+      const marker = this.#supersededPath(heldPath);
+      if (errorCode(err) === "gone" && await exists(marker)) {
+        await Deno.remove(marker).catch(() => {});
+      } else {
+        await Deno.remove(dest).catch(() => {});
+        if (errorCode(err) === "gone") throw new LostJobError(record.id);
+        throw err;
+      }
     }
     crashPoint("transition:removed");
     await syncDir(this.layout.stateDir(to));
     return { ...next, state: to, path: dest };
+  }
+
+  #supersededPath(path: string): string {
+    return join(this.layout.tmpDir, `${path.slice(path.lastIndexOf("/") + 1)}.superseded`);
+  }
+
+  /**
+   * Sets aside an older copy of a job (a newer one exists elsewhere). Renamed, not deleted: a
+   * process that still holds it finds the marker and knows its own newer copy is the job.
+   */
+  async #supersede(path: string): Promise<void> {
+    try {
+      await Deno.rename(path, this.#supersededPath(path));
+    } catch (err) {
+      if (errorCode(err) !== "gone") throw err;
+    }
   }
 
   /** Finds one job by full id or unique prefix (at least 4 characters). */
@@ -520,6 +558,22 @@ export class JobQueue {
       const path = join(runningDir, name.name);
       const ageSec = heartbeatAgeSec(path, fsNow);
       if (ageSec === null || ageSec <= options.staleAfterSec) continue;
+      const current = readJobFile(path, name, "running");
+      if (current === null) continue;
+      if (isProblem(current)) {
+        problems.push(current);
+        continue;
+      }
+      // Queued too: a recovery that died after publishing its requeued copy left this one behind.
+      if (this.#hasNewerCopy(current, ["queued", ...FINISHED_STATES])) {
+        // Its worker published the newer copy and then died or froze before removing this one.
+        // Set aside, not deleted: if that worker wakes up, the marker tells it its move stands.
+        await this.#supersede(path);
+        if (name.token) {
+          await Deno.remove(this.layout.livePath(name.id, name.token)).catch(() => {});
+        }
+        continue;
+      }
       // Take the job over under a new token: the old worker's next heartbeat or finish then
       // fails, so it can never finish or resurrect the job after this point.
       const held = this.layout.jobPath("running", name.id, newToken());
@@ -539,30 +593,20 @@ export class JobQueue {
       const live = name.token ? readLiveFile(this.layout.livePath(name.id, name.token)) : null;
       const who = live ? ` (worker ${live.worker.host}:${live.worker.pid})` : "";
       const detail = `heartbeat ${Math.round(ageSec)} s old${who}`;
-      let decision: RecoveryDecision | null = null;
-      // Queued too: a recovery that died after publishing its requeued copy left this one behind.
-      if (this.#hasNewerCopy(found, ["queued", ...FINISHED_STATES])) {
-        await Deno.remove(held);
-        decision = null;
-      } else {
-        decision = (await options.onStale?.({ job: found, live, ageSec })) ??
-          { state: "queued", changes: { attempts: found.attempts + 1 } };
-        await this.transition(
-          held,
-          found,
-          decision.state,
-          {
-            progress: null,
-            ...decision.changes,
-          },
-          "recovered",
-          decision.detail ? `${detail}; ${decision.detail}` : detail,
-        );
-        recovered.push({ id: found.id, to: decision.state, detail });
-      }
+      const decision = (await options.onStale?.({ job: found, live, ageSec })) ??
+        { state: "queued", changes: { attempts: found.attempts + 1 } };
+      await this.transition(
+        held,
+        found,
+        decision.state,
+        { progress: null, ...decision.changes },
+        "recovered",
+        decision.detail ? `${detail}; ${decision.detail}` : detail,
+      );
+      recovered.push({ id: found.id, to: decision.state, detail });
       if (name.token) await Deno.remove(this.layout.livePath(name.id, name.token)).catch(() => {});
     }
-    this.#dropStaleOlderCopies(fsNow, options.staleAfterSec);
+    await this.#dropStaleOlderCopies(fsNow, options.staleAfterSec);
     this.#sweepHelpers(fsNow);
     return { recovered, problems };
   }
@@ -573,7 +617,7 @@ export class JobQueue {
    * is stale (the held name's ctime is the moment it was taken), so a live command mid-move is
    * never raced. Copies of equal rev (a hand `cp`) are left alone.
    */
-  #dropStaleOlderCopies(fsNow: number, staleAfterSec: number): void {
+  async #dropStaleOlderCopies(fsNow: number, staleAfterSec: number): Promise<void> {
     const copies = new Map<string, { state: JobState; name: JobFileName }[]>();
     for (const state of STATES) {
       if (state === "running") continue;
@@ -594,11 +638,7 @@ export class JobQueue {
         if (job.rev >= newest.rev) continue;
         const ageSec = heartbeatAgeSec(job.path, fsNow);
         if (ageSec === null || ageSec <= staleAfterSec) continue;
-        try {
-          Deno.removeSync(job.path);
-        } catch (err) {
-          if (errorCode(err) !== "gone") throw err;
-        }
+        await this.#supersede(job.path);
       }
     }
   }
@@ -612,8 +652,11 @@ export class JobQueue {
         if (keep(entry.name)) continue;
         const path = join(dir, entry.name);
         try {
-          const mtime = Deno.statSync(path).mtime?.getTime() ?? 0;
-          if (fsNow - mtime >= minAgeMs) Deno.removeSync(path);
+          // ctime: when it was renamed here (a moved file keeps its old mtime).
+          const info = Deno.statSync(path);
+          const since = info.ctime?.getTime() ?? info.mtime?.getTime() ?? 0;
+          const min = entry.name.endsWith(".superseded") ? SUPERSEDED_KEEP_MS : minAgeMs;
+          if (fsNow - since >= min) Deno.removeSync(path);
         } catch {
           // Already gone, or not ours to judge: leave it.
         }
