@@ -339,3 +339,39 @@ Deno.test("4 processes claiming from 2,000 queued jobs claim each exactly once",
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("list --limit reads the head of the order snapshot, and never shows a stale order", async () => {
+  const { dir, root, queue } = await tempQueue();
+  try {
+    const queuedDir = join(root, "queued");
+    const jobs = [];
+    for (let i = 0; i < 30; i++) jobs.push(await queue.enqueue({ type: "t", file: `/f${i}` }));
+    // A sub-second dir mtime, so that the snapshot is usable whatever the clock says now.
+    const at = new Date(Math.floor(Date.now() / 1000) * 1000 - 5000 + 123);
+    const stamp = () => Deno.utime(queuedDir, at, at);
+    await stamp();
+    assert.equal(queue.list({ status: "queued" }).jobs.length, 30); // full scan, snapshot saved
+    // Damage a job far down the queue in place (the directory does not change): a head read
+    // never opens it, a full scan reports it.
+    await Deno.writeTextFile(jobs[29].path, "{ garbage");
+    await stamp();
+    const head = queue.list({ status: "queued", limit: 5 });
+    assert.deepEqual(head.jobs.map((j) => j.file), ["/f0", "/f1", "/f2", "/f3", "/f4"]);
+    assert.equal(head.problems.length, 0, "the snapshot was used: the damaged file was not read");
+    // A job shown at the head edited in place to a worse priority: caught, full scan.
+    const first = JSON.parse(await Deno.readTextFile(jobs[0].path));
+    await Deno.writeTextFile(jobs[0].path, JSON.stringify({ ...first, priority: 500 }));
+    await stamp();
+    const rescanned = queue.list({ status: "queued", limit: 3 });
+    assert.deepEqual(rescanned.jobs.map((j) => j.file), ["/f1", "/f2", "/f3"]);
+    assert.equal(rescanned.problems.length, 1, "the full scan saw the damaged file");
+    // Any change to the directory (here a new urgent job) invalidates the snapshot.
+    await queue.enqueue({ type: "t", file: "/urgent", priority: 1 });
+    assert.deepEqual(queue.list({ status: "queued", limit: 2 }).jobs.map((j) => j.file), [
+      "/urgent",
+      "/f1",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -8,6 +8,7 @@
  * <root>/live/<id>.<token>.json    a running job's progress and replace steps (worker-owned)
  * <root>/requests/<id>.cancel      a request to stop a running job
  * <root>/.tmp/                     temp files before they are published by rename or link
+ * <root>/.cache/queued-order.tsv   the claim order of queued/ at its last full scan
  * ```
  *
  * @module
@@ -25,17 +26,24 @@ export interface JobFileName {
   token: string | null;
 }
 
-const NAME_RE = /^([0-9a-f]{8,64})(?:\.([0-9a-z]+))?(?:\.[^/]*)?\.json$/;
+const ID_RE = /^[0-9a-f]{8,64}$/;
+const TOKEN_RE = /^[0-9a-z]+$/;
 
 /**
  * Reads a job file name. Any `<id>[.suffix].json` counts, so that a file a person moved or copied
  * (`mv running/<id>.<token>.json queued/`) is still a job; dot files are temp files, not jobs.
+ * (String slicing, not one regex: this runs for every name of a 100,000-job queue.)
  */
 export function parseJobFileName(name: string): JobFileName | null {
-  if (name.startsWith(".")) return null;
-  const m = NAME_RE.exec(name);
-  if (!m) return null;
-  return { name, id: m[1], token: m[2] ?? null };
+  if (name.startsWith(".") || !name.endsWith(".json")) return null;
+  const stem = name.slice(0, -5);
+  const dot = stem.indexOf(".");
+  const id = dot < 0 ? stem : stem.slice(0, dot);
+  if (!ID_RE.test(id)) return null;
+  if (dot < 0) return { name, id, token: null };
+  const next = stem.indexOf(".", dot + 1);
+  const token = stem.slice(dot + 1, next < 0 ? undefined : next);
+  return { name, id, token: TOKEN_RE.test(token) ? token : null };
 }
 
 /** Random lower-case hex of `bytes` bytes. */

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { CorruptJobFileError } from "../errors.ts";
 import { type JobFileName, parseJobFileName } from "./layout.ts";
 import { type Job, type JobRecord, type JobState, parseJob } from "./job.ts";
+import { dirVersion, readOrderSnapshot, writeOrderSnapshot } from "./order_snapshot.ts";
 
 /** A file in a state directory that is not a readable job. It is reported, never deleted. */
 export interface Problem {
@@ -23,19 +24,6 @@ export function listJobNames(dir: string): JobFileName[] {
       if (!entry.isFile && !entry.isSymlink) continue;
       const parsed = parseJobFileName(entry.name);
       if (parsed) out.push(parsed);
-    }
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  }
-  return out;
-}
-
-/** Names in a directory that look like neither a job nor a temp file: worth a warning. */
-export function listStrayNames(dir: string): string[] {
-  const out: string[] = [];
-  try {
-    for (const entry of Deno.readDirSync(dir)) {
-      if (!entry.name.startsWith(".") && !parseJobFileName(entry.name)) out.push(entry.name);
     }
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
@@ -91,11 +79,55 @@ export function compareClaimOrder(a: JobRecord, b: JobRecord): number {
 export class QueuedIndex {
   #cache = new Map<string, CacheEntry>();
   #lastFullStat = -Infinity;
-  constructor(readonly dir: string, readonly restatMs = 1000) {}
+  /**
+   * @param dir the queued/ directory
+   * @param snapshotPath where {@link saveSnapshot} keeps the claim order for {@link head}
+   * @param restatMs files are stat'ed again at most this often
+   */
+  constructor(readonly dir: string, readonly snapshotPath: string, readonly restatMs = 1000) {}
+
+  /**
+   * The first `limit` queued jobs in claim order from the order snapshot, each read in full and
+   * checked against it; null when the snapshot cannot be trusted (the caller then scans).
+   */
+  head(limit: number): { jobs: Job[]; problems: Problem[] } | null {
+    const version = dirVersion(this.dir);
+    if (version === null) return null;
+    const snapshot = readOrderSnapshot(this.snapshotPath, version, limit);
+    if (!snapshot) return null;
+    const jobs: Job[] = [];
+    for (const entry of snapshot.entries) {
+      const name = parseJobFileName(entry.name);
+      const found = name ? readJobFile(join(this.dir, entry.name), name, "queued") : null;
+      if (
+        found === null || isProblem(found) || found.priority !== entry.priority ||
+        found.created_at !== entry.createdAt
+      ) return null;
+      jobs.push(found);
+    }
+    return { jobs, problems: snapshot.problems };
+  }
+
+  /**
+   * A full scan, every file stat'ed (a listing must be exact), that also saves the order
+   * snapshot when queued/ did not change during it.
+   */
+  scanAndSnapshot(): { jobs: Job[]; problems: Problem[] } {
+    const before = dirVersion(this.dir);
+    const scan = this.refresh(true);
+    if (before !== null && before === dirVersion(this.dir)) {
+      try {
+        writeOrderSnapshot(this.snapshotPath, before, scan.jobs, scan.problems);
+      } catch {
+        // Only a cache: a read-only queue still lists, just without the shortcut.
+      }
+    }
+    return scan;
+  }
 
   /** The queued jobs in claim order, and the files that are not readable jobs. */
-  refresh(): { jobs: Job[]; problems: Problem[] } {
-    const fullStat = performance.now() - this.#lastFullStat >= this.restatMs;
+  refresh(forceStat = false): { jobs: Job[]; problems: Problem[] } {
+    const fullStat = forceStat || performance.now() - this.#lastFullStat >= this.restatMs;
     if (fullStat) this.#lastFullStat = performance.now();
     const seen = new Map<string, CacheEntry>();
     const jobs: Job[] = [];

@@ -190,7 +190,10 @@ export class JobQueue {
 
   private constructor(readonly root: string) {
     this.layout = new QueueLayout(root);
-    this.#queued = new QueuedIndex(this.layout.stateDir("queued"));
+    this.#queued = new QueuedIndex(
+      this.layout.stateDir("queued"),
+      join(root, ".cache", "queued-order.tsv"),
+    );
   }
 
   /** Opens (creating, private to the user) the queue at `root`. */
@@ -448,7 +451,8 @@ export class JobQueue {
       jobs.push(...running);
     }
     if (wanted.includes("queued") && jobs.length < limit) {
-      const scan = this.#queued.refresh();
+      const scan = (limit !== Infinity ? this.#queued.head(limit - jobs.length) : null) ??
+        this.#queued.scanAndSnapshot();
       jobs.push(...scan.jobs.slice(0, limit - jobs.length));
       problems.push(...scan.problems);
     }
