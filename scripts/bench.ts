@@ -304,9 +304,14 @@ async function benchScan(ctx: BenchContext): Promise<void> {
     () => texts.map((t, i) => parseJob(t, dir, names[i].id)),
   );
   phase("5 sort in claim order", () => [...records].sort(compareClaimOrder));
-  phase("= JobQueue.list({ limit: 20 }), fresh", () => {
+  const snapshot = join(root, "queued-order.tsv");
+  phase("= full scan in claim order, fresh", () => {
     // A fresh index each time, as a CLI process has: no cached reads.
-    new QueuedIndex(dir).refresh().jobs.slice(0, 20);
+    new QueuedIndex(dir, snapshot).scanAndSnapshot().jobs.slice(0, 20);
+  });
+  phase("= head of 20 from the order snapshot", () => {
+    const head = new QueuedIndex(dir, snapshot).head(20);
+    if (!head) throw new Error("order snapshot not usable");
   });
   await Deno.remove(root, { recursive: true });
 }
