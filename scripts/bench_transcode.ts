@@ -171,26 +171,15 @@ export async function benchTranscode(quick: boolean): Promise<TranscodeRow[]> {
     }
 
     // 3. vpo: queue (timed apart), then drain with the worker.
+    const vpoCli = (home: string, ...args: string[]) =>
+      run(Deno.execPath(), ["run", ...PERMS, CLI, ...args], { VPO_HOME: home });
     const vpoClips = await copyClips(clips, join(root, "vpo"));
     const home = join(root, "home");
     const queueSec = await timed(() =>
-      run(Deno.execPath(), [
-        "run",
-        ...PERMS,
-        CLI,
-        "transcode",
-        "--policy",
-        policyPath,
-        join(root, "vpo"),
-      ], {
-        VPO_HOME: home,
-      })
+      vpoCli(home, "transcode", "--policy", policyPath, join(root, "vpo"))
     );
     const vpo = await timedWorker(home, ["jobs", "start", "--no-purge"]);
-    const done = await run(Deno.execPath(), ["run", ...PERMS, CLI, "jobs", "status", "--json"], {
-      VPO_HOME: home,
-    });
-    const completed = JSON.parse(done).completed;
+    const completed = JSON.parse(await vpoCli(home, "jobs", "status", "--json")).completed;
     if (completed !== vpoClips.length) {
       throw new Error(`vpo completed ${completed} of ${vpoClips.length}`);
     }
@@ -198,17 +187,7 @@ export async function benchTranscode(quick: boolean): Promise<TranscodeRow[]> {
     // 4. CPU per wall second with --cpu-cores 1, beside the unlimited run above.
     await copyClips(clips.slice(0, quick ? 2 : 5), join(root, "cap"));
     const capHome = join(root, "cap-home");
-    await run(Deno.execPath(), [
-      "run",
-      ...PERMS,
-      CLI,
-      "transcode",
-      "--policy",
-      policyPath,
-      join(root, "cap"),
-    ], {
-      VPO_HOME: capHome,
-    });
+    await vpoCli(capHome, "transcode", "--policy", policyPath, join(root, "cap"));
     const capped = await timedWorker(capHome, ["jobs", "start", "--no-purge", "--cpu-cores", "1"]);
 
     const n = `${count} clips of ${seconds} s`;

@@ -1,44 +1,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { defaultConfig, loadConfig, parseConfig, parseTimeOfDay } from "../src/config/config.ts";
-import type { Config } from "../src/config/types.ts";
-import { ConfigError } from "../src/errors.ts";
 import { closest } from "../src/util/suggest.ts";
+import { withTempDir } from "./helpers/temp.ts";
+import { yamlFileLoader } from "./helpers/yaml_file.ts";
 
-/** Runs `fn` with a fresh temp directory, removed afterwards. */
-async function inTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "vpo-config-test-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+/** Every temp directory this file makes starts with this. */
+const TEMP_PREFIX = "vpo-config-test-";
 
-/** Writes `text` as config.yaml in a temp directory and loads it. */
-async function loadText(text: string): Promise<Config> {
-  let config: Config | undefined;
-  await inTempDir(async (dir) => {
-    const path = join(dir, "config.yaml");
-    await Deno.writeTextFile(path, text);
-    config = await loadConfig(path);
-  });
-  return config!;
-}
-
-/** The ConfigError message loading `text` gives, with the temp path replaced by "config.yaml". */
-async function errorFor(text: string): Promise<string> {
-  let message = "";
-  await inTempDir(async (dir) => {
-    const path = join(dir, "config.yaml");
-    await Deno.writeTextFile(path, text);
-    const error = await loadConfig(path).then(() => undefined, (e) => e);
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
-    assert.ok(error.message.startsWith(`${path}:`), error.message);
-    message = "config.yaml" + error.message.slice(path.length);
-  });
-  return message;
-}
+/** `loadText` loads YAML written as config.yaml; `errorFor` is the ConfigError message it gives. */
+const { loadText, errorFor } = yamlFileLoader("config.yaml", loadConfig, TEMP_PREFIX);
 
 Deno.test("defaultConfig has the documented defaults", () => {
   assert.deepEqual(defaultConfig(), {
@@ -55,9 +26,9 @@ Deno.test("defaultConfig has the documented defaults", () => {
 });
 
 Deno.test("a missing config file gives the defaults", async () => {
-  await inTempDir(async (dir) => {
+  await withTempDir(async (dir) => {
     assert.deepEqual(await loadConfig(join(dir, "nope.yaml")), defaultConfig());
-  });
+  }, TEMP_PREFIX);
 });
 
 Deno.test("empty, comment-only and empty-section files give the defaults", async () => {
@@ -154,13 +125,18 @@ Deno.test("parseConfig names the path it is given", () => {
 });
 
 Deno.test("an unreadable config file is a ConfigError naming the path", async () => {
-  await inTempDir(async (dir) => {
+  await withTempDir(async (dir) => {
     await assert.rejects(loadConfig(dir), {
       name: "ConfigError",
       message: `cannot read config file ${dir}: is a directory`,
     });
-  });
+  }, TEMP_PREFIX);
 });
+
+/** The message for a `worker:\n  end_by: <value>` that reads as a string but not as HH:MM. */
+const notATimeOfDay = (value: string) =>
+  `config.yaml:2:11: worker.end_by: "${value}" is not a time of day ` +
+  `(expected "HH:MM" from 00:00 to 23:59)`;
 
 // Each bad file with the exact message it must produce (the temp path shown as config.yaml).
 const BAD_FILES: [string, string, string][] = [
@@ -226,29 +202,14 @@ const BAD_FILES: [string, string, string][] = [
     "worker:\n  cpu_cores: four\n",
     `config.yaml:2:14: worker.cpu_cores: expected an integer >= 1, got "four"`,
   ],
-  [
-    "end_by hour 24",
-    "worker:\n  end_by: 24:00\n",
-    `config.yaml:2:11: worker.end_by: "24:00" is not a time of day ` +
-    `(expected "HH:MM" from 00:00 to 23:59)`,
-  ],
-  [
-    "end_by minute 60",
-    'worker:\n  end_by: "12:60"\n',
-    `config.yaml:2:11: worker.end_by: "12:60" is not a time of day ` +
-    `(expected "HH:MM" from 00:00 to 23:59)`,
-  ],
+  ["end_by hour 24", "worker:\n  end_by: 24:00\n", notATimeOfDay("24:00")],
+  ["end_by minute 60", 'worker:\n  end_by: "12:60"\n', notATimeOfDay("12:60")],
   [
     "end_by that YAML reads as a number",
     "worker:\n  end_by: 0600\n",
     `config.yaml:2:11: worker.end_by: 600 is not a time; write it quoted as "HH:MM", e.g. "06:00"`,
   ],
-  [
-    "end_by with seconds",
-    "worker:\n  end_by: 06:00:00\n",
-    `config.yaml:2:11: worker.end_by: "06:00:00" is not a time of day ` +
-    `(expected "HH:MM" from 00:00 to 23:59)`,
-  ],
+  ["end_by with seconds", "worker:\n  end_by: 06:00:00\n", notATimeOfDay("06:00:00")],
   [
     "end_by as a boolean",
     "worker:\n  end_by: false\n",

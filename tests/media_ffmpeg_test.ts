@@ -16,6 +16,8 @@ import { readLines } from "../src/media/text_lines.ts";
 import { decodeCheck, verifyOutput } from "../src/media/verify.ts";
 import type { TranscodePolicy } from "../src/policy/types.ts";
 import { corruptFile, makeClip } from "./helpers/clips.ts";
+import { media, stream, video as video1080 } from "./helpers/media_info.ts";
+import { withTempDir } from "./helpers/temp.ts";
 
 const POLICY: TranscodePolicy = {
   schemaVersion: 1,
@@ -34,14 +36,8 @@ const POLICY: TranscodePolicy = {
   keepLargerOutput: false,
 };
 
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "vpo-ffmpeg-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+/** Every temp directory this file makes starts with this. */
+const TEMP_PREFIX = "vpo-ffmpeg-";
 
 interface Transcoded {
   source: MediaInfo;
@@ -127,7 +123,7 @@ Deno.test("ffmpeg: an MKV keeps two audio tracks, subtitles, an attachment and i
     assert.deepEqual([cover.fileName, cover.mimeType], ["cover.png", "image/png"]);
     assert.deepEqual(await streamBytes(t.output, 5), await streamBytes(source, 5));
     assert.deepEqual(t.plan.notes, ["stream 0:2 (ac3) transcoded to aac at 96 kb/s"]);
-  });
+  }, TEMP_PREFIX);
 });
 
 Deno.test("ffmpeg: an MP4 keeps mov_text and its cover, tags hevc as hvc1", async () => {
@@ -144,7 +140,7 @@ Deno.test("ffmpeg: an MP4 keeps mov_text and its cover, tags hevc as hvc1", asyn
     assert.ok(kinds.includes("subtitle:mov_text"), kinds.join());
     assert.ok(kinds.includes("video:png:cover"), kinds.join());
     assert.equal(await streamTag(t.output, "v:0"), "hvc1");
-  });
+  }, TEMP_PREFIX);
 });
 
 Deno.test("ffmpeg: a 10-bit source stays 10-bit", async () => {
@@ -153,7 +149,7 @@ Deno.test("ffmpeg: a 10-bit source stays 10-bit", async () => {
     const t = await transcode(source, dir);
     const out = await assertVerified(t);
     assert.deepEqual([out.streams[0].codec, out.streams[0].pixFmt], ["hevc", "yuv420p10le"]);
-  });
+  }, TEMP_PREFIX);
 });
 
 Deno.test("ffmpeg: 3840x1600 is scaled to 1920x800", async () => {
@@ -162,7 +158,7 @@ Deno.test("ffmpeg: 3840x1600 is scaled to 1920x800", async () => {
     const t = await transcode(source, dir);
     const out = await assertVerified(t);
     assert.deepEqual([out.streams[0].width, out.streams[0].height], [1920, 800]);
-  });
+  }, TEMP_PREFIX);
 });
 
 Deno.test("ffmpeg: progress arrives with increasing percent and ends at 100", async () => {
@@ -177,7 +173,7 @@ Deno.test("ffmpeg: progress arrives with increasing percent and ends at 100", as
     assert.ok(percents.some((p) => p > 0 && p < 100), percents.join());
     assert.equal(t.updates.at(-1)?.done, true);
     assert.equal(percents.at(-1), 100);
-  });
+  }, TEMP_PREFIX);
 });
 
 Deno.test("ffmpeg: awkward names (dash, colon, quotes, newline, CJK) transcode and verify", async () => {
@@ -186,7 +182,7 @@ Deno.test("ffmpeg: awkward names (dash, colon, quotes, newline, CJK) transcode a
     const t = await transcode(source, dir);
     await assertVerified(t);
     assert.ok(shellQuote(buildFfmpegArgs(t.plan, source, t.output)).includes("日本語"));
-  });
+  }, TEMP_PREFIX);
 });
 
 Deno.test("verify: a truncated output, a wrong stream count and a wrong codec are rejected", async () => {
@@ -216,7 +212,7 @@ Deno.test("verify: a truncated output, a wrong stream count and a wrong codec ar
     await corruptFile(garbled, "garble");
     const unreadable = await verifyOutput(t.source, garbled, t.plan);
     assert.match(unreadable.ok ? "" : unreadable.reason, /^output unreadable: .*EBML header/);
-  });
+  }, TEMP_PREFIX);
 });
 
 Deno.test("decodeCheck: a good file passes, a damaged one fails with a reason", async () => {
@@ -226,7 +222,7 @@ Deno.test("decodeCheck: a good file passes, a damaged one fails with a reason", 
     await corruptFile(good, "garble");
     const bad = await decodeCheck(good);
     assert.match(bad.ok ? "" : bad.reason, /^decode error: /);
-  });
+  }, TEMP_PREFIX);
 });
 
 // ---------------------------------------------------------------- runner
@@ -247,7 +243,7 @@ Deno.test("runner: aborting stops ffmpeg promptly and reports it", async () => {
     assert.equal(result.success, false);
     assert.ok(performance.now() - started < 4000);
     assert.ok(result.code === 255 || result.signal !== null, JSON.stringify(result));
-  });
+  }, TEMP_PREFIX);
 });
 
 Deno.test("runner: a process ignoring SIGTERM is killed after the grace period", async () => {
@@ -265,7 +261,7 @@ Deno.test("runner: a process ignoring SIGTERM is killed after the grace period",
     assert.equal(result.signal, "SIGKILL");
     assert.equal(result.aborted, true);
     assert.deepEqual(result.tail, ["started"]);
-  });
+  }, TEMP_PREFIX);
 });
 
 Deno.test("runner: the log is appended with the command line; the tail keeps 20 lines", async () => {
@@ -289,7 +285,7 @@ Deno.test("runner: the log is appended with the command line; the tail keeps 20 
     assert.match(headers[0], / nice -n 10 /);
     if (navigator.hardwareConcurrency > 1) assert.match(headers[0], / taskset -c 0-0 bash /);
     assert.equal(log.split("\n").filter((line) => line === "line 30").length, 2);
-  });
+  }, TEMP_PREFIX);
 });
 
 Deno.test("runner: launchCommand adds nice and taskset only when they apply", () => {
@@ -317,7 +313,7 @@ Deno.test("encoders: none is software; auto and vaapi without a GPU fall back wi
     const vaapi = await detectEncoder("h264", "vaapi");
     assert.equal(vaapi.encoder, "libx264");
     assert.match(vaapi.note ?? "", /h264_vaapi: no GPU render node in \/dev\/dri/);
-  });
+  }, TEMP_PREFIX);
 });
 
 Deno.test("encoders: a device node that does not work fails the trial encode", async () => {
@@ -331,39 +327,19 @@ Deno.test("encoders: a device node that does not work fails the trial encode", a
     const nvenc = await detectEncoder("av1", "nvenc", { devDir: dev });
     assert.equal(nvenc.encoder, "libsvtav1");
     assert.match(nvenc.note ?? "", /av1_nvenc: .*(Unknown encoder|not found)/i);
-  });
+  }, TEMP_PREFIX);
 });
 
 // ---------------------------------------------------------------- argument building (pure)
 
+/** The argument tests' source: 3840x1600, so that the 1080p box always scales it. */
 function video(overrides: Partial<StreamInfo> = {}): StreamInfo {
-  return {
-    index: 0,
-    type: "video",
-    codec: "h264",
-    width: 3840,
-    height: 1600,
-    pixFmt: "yuv420p",
-    bitDepth: 8,
-    isCoverArt: false,
-    dolbyVision: false,
-    ...overrides,
-  };
+  return video1080({ width: 3840, height: 1600, ...overrides });
 }
 
-function stream(index: number, type: StreamInfo["type"], codec: string, extra = {}): StreamInfo {
-  return { index, type, codec, isCoverArt: false, dolbyVision: false, ...extra };
-}
-
+/** The plan for a one-minute MKV of `streams`, which must be a transcode, not a skip. */
 function planFor(streams: StreamInfo[], policy: Partial<TranscodePolicy> = {}, encoder?: string) {
-  const info: MediaInfo = {
-    path: "/lib/film.mkv",
-    formatName: "matroska,webm",
-    duration: 60,
-    size: 1e9,
-    bitRate: 1e7,
-    streams,
-  };
+  const info = media(streams, { path: "/lib/film.mkv", duration: 60, size: 1e9, bitRate: 1e7 });
   const plan = planTranscode({ ...POLICY, ...policy }, info, { encoder });
   assert.equal(plan.action, "transcode");
   return plan as EncodePlan;

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { fitIntoBox, planTranscode } from "../src/media/plan.ts";
 import type { EncodePlan, TranscodePlan } from "../src/media/plan.ts";
-import type { MediaInfo, StreamInfo } from "../src/media/probe.ts";
+import type { MediaInfo } from "../src/media/probe.ts";
 import type { TranscodePolicy } from "../src/policy/types.ts";
+import { media, stream, video } from "./helpers/media_info.ts";
 
 const POLICY: TranscodePolicy = {
   schemaVersion: 1,
@@ -23,37 +24,6 @@ const POLICY: TranscodePolicy = {
 
 function policy(overrides: Partial<TranscodePolicy> = {}): TranscodePolicy {
   return { ...POLICY, ...overrides, skipIf: { ...POLICY.skipIf, ...overrides.skipIf } };
-}
-
-function video(overrides: Partial<StreamInfo> = {}): StreamInfo {
-  return {
-    index: 0,
-    type: "video",
-    codec: "h264",
-    width: 1920,
-    height: 1080,
-    pixFmt: "yuv420p",
-    bitDepth: 8,
-    isCoverArt: false,
-    dolbyVision: false,
-    ...overrides,
-  };
-}
-
-function stream(index: number, type: StreamInfo["type"], codec: string, extra = {}): StreamInfo {
-  return { index, type, codec, isCoverArt: false, dolbyVision: false, ...extra };
-}
-
-function media(streams: StreamInfo[], overrides: Partial<MediaInfo> = {}): MediaInfo {
-  return {
-    path: "/library/film.mkv",
-    formatName: "matroska,webm",
-    duration: 5400,
-    size: 8_000_000_000,
-    bitRate: 11_000_000,
-    streams,
-    ...overrides,
-  };
 }
 
 function encode(plan: TranscodePlan): EncodePlan {

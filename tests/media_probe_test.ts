@@ -3,15 +3,10 @@ import { join } from "node:path";
 import { FfmpegError, ProbeError } from "../src/errors.ts";
 import { parseFfprobeJson, probe, probeMany } from "../src/media/probe.ts";
 import { makeClip } from "./helpers/clips.ts";
+import { withTempDir } from "./helpers/temp.ts";
 
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "vpo-probe-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+/** Every temp directory this file makes starts with this. */
+const TEMP_PREFIX = "vpo-probe-";
 
 Deno.test("probe: an MKV with every kind of stream", async () => {
   await withTempDir(async (dir) => {
@@ -55,7 +50,7 @@ Deno.test("probe: an MKV with every kind of stream", async () => {
       "cover.png",
       "image/png",
     ]);
-  });
+  }, TEMP_PREFIX);
 });
 
 Deno.test("probe: an MP4 with mov_text, cover art and a timecode track; 10-bit hevc", async () => {
@@ -73,7 +68,7 @@ Deno.test("probe: an MP4 with mov_text, cover art and a timecode track; 10-bit h
       await makeClip(join(dir, "ten.mkv"), { videoCodec: "hevc", pixFmt: "yuv420p10le" }),
     );
     assert.deepEqual([tenBit.streams[0].codec, tenBit.streams[0].bitDepth], ["hevc", 10]);
-  });
+  }, TEMP_PREFIX);
 });
 
 Deno.test("probe: non-media, damaged and missing files throw a one-line ProbeError", async () => {
@@ -95,7 +90,7 @@ Deno.test("probe: non-media, damaged and missing files throw a one-line ProbeErr
       assert.match(error.message, message);
       assert.ok(!error.message.includes("\n"), error.message);
     }
-  });
+  }, TEMP_PREFIX);
 });
 
 Deno.test("probe: awkward names (leading dash, colon, quotes, newline, CJK) are read as files", async () => {
@@ -110,7 +105,7 @@ Deno.test("probe: awkward names (leading dash, colon, quotes, newline, CJK) are 
     const error = await probe(join(dir, "new\nmissing.mkv")).then(() => null, (e) => e);
     assert.ok(error instanceof ProbeError);
     assert.match(error.message, /new\nmissing\.mkv: No such file or directory$/);
-  });
+  }, TEMP_PREFIX);
 });
 
 Deno.test("probe: a missing ffprobe is an FfmpegError, not a ProbeError", async () => {
@@ -134,7 +129,7 @@ Deno.test("probeMany: results in input order, errors captured per file", async (
     assert.deepEqual(outcomes.map((o) => o.error === null), [true, false, true, false, true]);
     assert.ok(outcomes[1].error instanceof ProbeError);
     assert.equal(outcomes[0].info?.streams.length, 1);
-  });
+  }, TEMP_PREFIX);
 });
 
 Deno.test("parseFfprobeJson: Dolby Vision, rotation, HDR10 and duration fallbacks", () => {

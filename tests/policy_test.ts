@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ConfigError } from "../src/errors.ts";
 import {
   applyOverrides,
   CRF_RANGES,
@@ -13,43 +12,16 @@ import {
 } from "../src/policy/policy.ts";
 import type { TranscodePolicy, VideoCodec } from "../src/policy/types.ts";
 import { formatBytes, parseBitrate, parseSize } from "../src/util/units.ts";
+import { withTempDir } from "./helpers/temp.ts";
+import { yamlFileLoader } from "./helpers/yaml_file.ts";
 
 const EXAMPLES = fileURLToPath(new URL("../examples/", import.meta.url));
 
-/** Runs `fn` with a fresh temp directory, removed afterwards. */
-async function inTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "vpo-policy-test-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+/** Every temp directory this file makes starts with this. */
+const TEMP_PREFIX = "vpo-policy-test-";
 
-/** Writes `text` as policy.yaml in a temp directory and loads it. */
-async function loadText(text: string): Promise<TranscodePolicy> {
-  let policy: TranscodePolicy | undefined;
-  await inTempDir(async (dir) => {
-    const path = join(dir, "policy.yaml");
-    await Deno.writeTextFile(path, text);
-    policy = await loadPolicy(path);
-  });
-  return policy!;
-}
-
-/** The ConfigError message loading `text` gives, with the temp path replaced by "policy.yaml". */
-async function errorFor(text: string): Promise<string> {
-  let message = "";
-  await inTempDir(async (dir) => {
-    const path = join(dir, "policy.yaml");
-    await Deno.writeTextFile(path, text);
-    const error = await loadPolicy(path).then(() => undefined, (e) => e);
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
-    assert.ok(error.message.startsWith(`${path}:`), error.message);
-    message = "policy.yaml" + error.message.slice(path.length);
-  });
-  return message;
-}
+/** `loadText` loads YAML written as policy.yaml; `errorFor` is the ConfigError message it gives. */
+const { loadText, errorFor } = yamlFileLoader("policy.yaml", loadPolicy, TEMP_PREFIX);
 
 /** The default policy for `codec` with `changes` applied. */
 function expected(codec: VideoCodec, changes: Partial<TranscodePolicy> = {}): TranscodePolicy {
@@ -227,7 +199,7 @@ Deno.test("examples/*.yaml all load", async () => {
 });
 
 Deno.test("a missing policy file is a ConfigError", async () => {
-  await inTempDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const path = join(dir, "nope.yaml");
     await assert.rejects(loadPolicy(path), {
       name: "ConfigError",
@@ -237,7 +209,7 @@ Deno.test("a missing policy file is a ConfigError", async () => {
       name: "ConfigError",
       message: `cannot read policy file ${dir}: is a directory`,
     });
-  });
+  }, TEMP_PREFIX);
 });
 
 Deno.test("parsePolicy names the path it is given", () => {

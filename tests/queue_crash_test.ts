@@ -15,6 +15,7 @@ import {
   sleep,
   spawnActor,
   tempQueue,
+  withTempQueue,
   writeJobFile,
 } from "./helpers/queue.ts";
 import { ROOT } from "./helpers/vpo.ts";
@@ -244,9 +245,7 @@ async function startHolder(root: string, children: Children) {
 }
 
 Deno.test("a SIGKILLed worker's job goes back to the queue with the reason and one more attempt", async () => {
-  const { dir, root, queue } = await tempQueue();
-  const children = new Children();
-  try {
+  await withTempQueue(async ({ root, queue, children }) => {
     await queue.enqueue({ type: "t", file: "/media/a.mkv" });
     const { child, id } = await startHolder(root, children);
     child.kill("SIGKILL");
@@ -266,16 +265,11 @@ Deno.test("a SIGKILLed worker's job goes back to the queue with the reason and o
     );
     assert.deepEqual(census(root), [`queued:${id}`]);
     assert.deepEqual([...Deno.readDirSync(join(root, "live"))], [], "its live file is dropped");
-  } finally {
-    await children.killAll();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a worker stopped past stale_after and continued after another finished its job is fenced", async () => {
-  const { dir, root, queue } = await tempQueue();
-  const children = new Children();
-  try {
+  await withTempQueue(async ({ root, queue, children }) => {
     await queue.enqueue({ type: "t", file: "/media/a.mkv" });
     const late = await startHolder(root, children);
     late.child.kill("SIGSTOP");
@@ -298,16 +292,11 @@ Deno.test("a worker stopped past stale_after and continued after another finishe
     const done = queue.find(late.id);
     assert.deepEqual(done.history.map((h) => h.event), ["queued", "recovered", "completed"]);
     assert.equal(done.attempts, 1);
-  } finally {
-    await children.killAll();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a worker frozen between publishing its finish and removing its claim keeps the job", async () => {
-  const { dir, root, queue } = await tempQueue();
-  const children = new Children();
-  try {
+  await withTempQueue(async ({ dir, root, queue, children }) => {
     await queue.enqueue({ type: "t", file: "/media/a.mkv" });
     const child = children.add(
       spawnActor(root, ["hold", "100"], { VPO_STOP_AT: "transition:published" }),
@@ -326,15 +315,11 @@ Deno.test("a worker frozen between publishing its finish and removing its claim 
     assert.equal(await lines.next(), "finished", "its move stands: no undo of the publish");
     assert.equal((await child.status).code, 0);
     assert.deepEqual(census(root), [`completed:${id}`]);
-  } finally {
-    await children.killAll();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a claim that meets a job between a cancel's publish and remove leaves it to the cancel", async () => {
-  const { dir, root, queue } = await tempQueue();
-  try {
+  await withTempQueue(async ({ root, queue }) => {
     const job = await queue.enqueue({ type: "t" });
     // The cancel's steps 1-3, as `vpo jobs cancel` does them: hold the file under a token name,
     // publish the cancelled record. Its step 4 (remove the held name) has not run yet.
@@ -346,7 +331,5 @@ Deno.test("a claim that meets a job between a cancel's publish and remove leaves
     // publish (it takes a missing held file for a lost race) and the job would vanish.
     await Deno.remove(held);
     assert.deepEqual(census(root), [`cancelled:${job.id}`]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { census, runActor, sleep, tempQueue } from "./helpers/queue.ts";
+import { census, runActor, sleep, withTempQueue } from "./helpers/queue.ts";
 import { LostJobError } from "../src/errors.ts";
 import { parseJob } from "../src/queue/job.ts";
 
 Deno.test("enqueue writes one private, valid job file named by its id", async () => {
-  const { dir, root, queue } = await tempQueue();
-  try {
+  await withTempQueue(async ({ root, queue }) => {
     const job = await queue.enqueue({ type: "transcode", file: "/m/a.mkv", payload: { x: 1 } });
     assert.match(job.id, /^[0-9a-f]{32}$/);
     assert.equal(job.path, join(root, "queued", `${job.id}.json`));
@@ -21,14 +20,11 @@ Deno.test("enqueue writes one private, valid job file named by its id", async ()
       failed: 0,
       cancelled: 0,
     });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("claim order is priority, then first in first out; a hand-edited priority reorders", async () => {
-  const { dir, queue } = await tempQueue();
-  try {
+  await withTempQueue(async ({ queue }) => {
     const a = await queue.enqueue({ type: "t", file: "/a" });
     await sleep(2);
     const b = await queue.enqueue({ type: "t", file: "/b" });
@@ -46,14 +42,11 @@ Deno.test("claim order is priority, then first in first out; a hand-edited prior
       await job.finish("completed", {}, "completed");
     }
     assert.deepEqual(order, [b.id, c.id, a.id]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a claimed job runs under a token name; finishing moves it and ends ownership", async () => {
-  const { dir, root, queue } = await tempQueue();
-  try {
+  await withTempQueue(async ({ root, queue }) => {
     const queued = await queue.enqueue({ type: "t" });
     const job = (await queue.claim())!;
     assert.equal(job.id, queued.id);
@@ -73,14 +66,11 @@ Deno.test("a claimed job runs under a token name; finishing moves it and ends ow
     await assert.rejects(job.finish("completed", {}, "completed"), LostJobError);
     assert.deepEqual(census(root), [`failed:${job.id}`]);
     assert.equal([...Deno.readDirSync(join(root, "live"))].length, 0);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("recover takes over stale jobs only, and the old owner is fenced", async () => {
-  const { dir, root, queue } = await tempQueue();
-  try {
+  await withTempQueue(async ({ root, queue }) => {
     await queue.enqueue({ type: "t" });
     await queue.enqueue({ type: "t" });
     const stale = (await queue.claim())!;
@@ -97,14 +87,11 @@ Deno.test("recover takes over stale jobs only, and the old owner is fenced", asy
     assert.equal(back.attempts, 1);
     assert.equal(back.history.at(-1)?.event, "recovered");
     assert.deepEqual(census(root), [`queued:${stale.id}`, `running:${fresh.id}`].sort());
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a heartbeat with a wrong clock neither hides nor fakes staleness", async () => {
-  const { dir, queue } = await tempQueue();
-  try {
+  await withTempQueue(async ({ queue }) => {
     await queue.enqueue({ type: "t" });
     const job = (await queue.claim())!;
     // A worker an hour behind stamps an old mtime; the file system's own ctime still says fresh.
@@ -116,14 +103,11 @@ Deno.test("a heartbeat with a wrong clock neither hides nor fakes staleness", as
     await Deno.utime(job.path, future, future);
     await sleep(2100);
     assert.equal((await queue.recover({ staleAfterSec: 1 })).recovered.length, 1);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("two recoveries at once recover each stale job exactly once", async () => {
-  const { dir, root, queue } = await tempQueue();
-  try {
+  await withTempQueue(async ({ root, queue }) => {
     for (let i = 0; i < 20; i++) await queue.enqueue({ type: "t" });
     for (let i = 0; i < 20; i++) await queue.claim();
     await sleep(2100);
@@ -134,9 +118,7 @@ Deno.test("two recoveries at once recover each stale job exactly once", async ()
     assert.equal(a + b, 20);
     assert.equal(census(root).filter((c) => c.startsWith("queued:")).length, 20);
     assert.equal(census(root).length, 20);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 async function runActorRecover(root: string): Promise<number> {
@@ -146,8 +128,7 @@ async function runActorRecover(root: string): Promise<number> {
 }
 
 Deno.test("garbage, truncated and foreign files are reported with path and position, never touched", async () => {
-  const { dir, root, queue } = await tempQueue();
-  try {
+  await withTempQueue(async ({ root, queue }) => {
     const good = await queue.enqueue({ type: "t" });
     const text = await Deno.readTextFile(good.path);
     const truncated = join(root, "queued", "0123456789abcdef0123456789abcdef.json");
@@ -173,14 +154,11 @@ Deno.test("garbage, truncated and foreign files are reported with path and posit
     assert.equal(await queue.claim(), null);
     await queue.clear(["failed"]);
     for (const p of [truncated, garbage, foreign]) await Deno.stat(p); // all still there
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("hand moves: mv failed->queued retries, rm of a queued file drops the job", async () => {
-  const { dir, root, queue } = await tempQueue();
-  try {
+  await withTempQueue(async ({ root, queue }) => {
     const a = await queue.enqueue({ type: "t" });
     const b = await queue.enqueue({ type: "t" });
     const job = (await queue.claim())!;
@@ -199,14 +177,11 @@ Deno.test("hand moves: mv failed->queued retries, rm of a queued file drops the 
     await Deno.rename(held.path, join(root, "queued", held.path.split("/").at(-1)!));
     assert.equal((await queue.claim())!.id, c.id);
     await assert.rejects(held.heartbeat(), LostJobError);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("find by prefix: unique, ambiguous, unknown, too short", async () => {
-  const { dir, queue } = await tempQueue();
-  try {
+  await withTempQueue(async ({ queue }) => {
     const jobs = [];
     for (let i = 0; i < 40; i++) jobs.push(await queue.enqueue({ type: "t" }));
     const j = jobs[0];
@@ -220,14 +195,11 @@ Deno.test("find by prefix: unique, ambiguous, unknown, too short", async () => {
     const fake = j.id.slice(0, 6) + twin.id.slice(6);
     await Deno.rename(twin.path, twin.path.replace(twin.id, fake));
     assert.throws(() => queue.find(j.id.slice(0, 6)), /is ambiguous: .+\(queued\), .+\(queued\)/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("cancel and retry follow the guide's rules", async () => {
-  const { dir, root, queue } = await tempQueue();
-  try {
+  await withTempQueue(async ({ root, queue }) => {
     const a = await queue.enqueue({ type: "t" });
     const b = await queue.enqueue({ type: "t" });
     assert.equal((await queue.cancel(b.id.slice(0, 8))).state, "cancelled");
@@ -246,14 +218,11 @@ Deno.test("cancel and retry follow the guide's rules", async () => {
     assert.deepEqual(retried.history.map((h) => h.event), ["queued", "cancelled", "retried"]);
     assert.deepEqual(census(root), [`completed:${a.id}`, `queued:${b.id}`].sort());
     assert.equal([...Deno.readDirSync(join(root, "requests"))].length, 0);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("clear and cleanup remove only finished jobs past their age, and owned backups", async () => {
-  const { dir, root, queue } = await tempQueue();
-  try {
+  await withTempQueue(async ({ dir, root, queue }) => {
     const backup = join(dir, "movie.mkv.original");
     await Deno.writeTextFile(backup, "original bytes");
     const stranger = join(dir, "other.mkv.original");
@@ -283,14 +252,11 @@ Deno.test("clear and cleanup remove only finished jobs past their age, and owned
     assert.equal(census(root).length, 2);
     assert.deepEqual((await queue.clear(["failed"])).removed, 1);
     assert.deepEqual(census(root).map((c) => c.split(":")[0]), ["queued"]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("list order: running, queued in claim order, finished newest first; limit reads few", async () => {
-  const { dir, queue } = await tempQueue();
-  try {
+  await withTempQueue(async ({ queue }) => {
     for (let i = 0; i < 6; i++) {
       await queue.enqueue({ type: "t", file: `/f${i}` });
       await sleep(2);
@@ -313,14 +279,11 @@ Deno.test("list order: running, queued in claim order, finished newest first; li
     assert.deepEqual(queue.list({ limit: 2 }).jobs.map((j) => j.file), ["/f2", "/f3"]);
     assert.deepEqual(queue.list({ status: "failed" }).jobs.map((j) => j.file), ["/f1"]);
     await running.finish("completed", {}, "completed");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("4 processes claiming from 2,000 queued jobs claim each exactly once", async () => {
-  const { dir, root, queue } = await tempQueue();
-  try {
+  await withTempQueue(async ({ root, queue }) => {
     const ids = new Set<string>();
     const enq = await runActor(root, ["enqueue", "2000"]);
     assert.equal(enq.code, 0, enq.stderr);
@@ -335,14 +298,11 @@ Deno.test("4 processes claiming from 2,000 queued jobs claim each exactly once",
     assert.deepEqual(new Set(claimed), ids);
     assert.ok(results.every((r) => r.stdout.length > 0), "no worker starved");
     assert.equal(queue.counts().completed, 2000);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("list --limit reads the head of the order snapshot, and never shows a stale order", async () => {
-  const { dir, root, queue } = await tempQueue();
-  try {
+  await withTempQueue(async ({ root, queue }) => {
     const queuedDir = join(root, "queued");
     const jobs = [];
     for (let i = 0; i < 30; i++) jobs.push(await queue.enqueue({ type: "t", file: `/f${i}` }));
@@ -371,7 +331,5 @@ Deno.test("list --limit reads the head of the order snapshot, and never shows a 
       "/urgent",
       "/f1",
     ]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

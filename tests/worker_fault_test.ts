@@ -19,12 +19,14 @@ import {
   jobFiles,
   type JobJson,
   livePercent,
+  longClip,
   makeMediaHome,
   mountTmpfs,
   namesIn,
   onlyJob,
   processesMentioning,
   sleep,
+  slowPolicy,
   unmount,
   waitUntil,
   withMediaHome,
@@ -42,14 +44,6 @@ async function queue(home: TempHome, args: string[]): Promise<void> {
   assert.equal(out.code, 0, `transcode failed:\n${out.stdout}\n${out.stderr}`);
   assert.match(out.stdout, /1 queued/);
 }
-
-/** A clip whose encode takes a few seconds on one core, so there is time to interrupt it. */
-const longClip = (path: string, duration = 14) =>
-  makeClip(path, { size: "640x360", duration, audio: ["aac"] });
-
-/** x265's "slower" preset: an encode that is sure to be still running when it is interrupted. */
-const slowPolicy = (dir: string) =>
-  writePolicy(dir, "slow.yaml", { target_video_codec: "hevc", preset: "slower" });
 
 const videoCodec = async (path: string) =>
   (await ffprobe(path)).streams.find((s) => s.codec_type === "video")?.codec_name;
@@ -206,11 +200,7 @@ Deno.test("a file appearing at the new name during the encode is never clobbered
           await home.writeConfig(`jobs:\n  temp_directory: ${tmpfs}\n`);
         }
         try {
-          const source = await makeClip(join(media, "clip.mp4"), {
-            size: "640x360",
-            duration: 6,
-            audio: [],
-          });
+          const source = await longClip(join(media, "clip.mp4"), { duration: 6, audio: [] });
           const before = await digest(source);
           const policy = await writePolicy(home.dir, "mkv.yaml", {
             target_video_codec: "hevc",

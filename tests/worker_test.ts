@@ -13,9 +13,11 @@ import {
   ffprobe,
   findPartials,
   listJobs,
+  longClip,
   namesIn,
   onlyJob,
   type ProbedStream,
+  slowPolicy,
   waitUntil,
   withMediaHome,
   WorkerProcess,
@@ -365,17 +367,10 @@ Deno.test("a source changed after queueing fails its job and is left alone", asy
 
 Deno.test("jobs cancel --running stops the encode; the partial output goes, the original stays", async () => {
   await withMediaHome(undefined, async (home, media) => {
-    const source = await makeClip(join(media, "long.mkv"), {
-      size: "640x360",
-      duration: 10,
-      audio: [],
-    });
+    const source = await longClip(join(media, "long.mkv"), { duration: 10, audio: [] });
     const before = await digest(source);
     // x265's "slower" preset on one core: the encode is sure to be running when it is cancelled.
-    const policy = await writePolicy(home.dir, "slow.yaml", {
-      target_video_codec: "hevc",
-      preset: "slower",
-    });
+    const policy = await slowPolicy(home.dir);
     await queue(home, ["--policy", policy, source]);
     const worker = WorkerProcess.start(home, ["--cpu-cores", "1"]);
     try {

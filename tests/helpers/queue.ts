@@ -9,11 +9,43 @@ import {
   STATES,
 } from "../../src/queue/job.ts";
 import { parseJobFileName, QueueLayout } from "../../src/queue/layout.ts";
+import { withTempDir } from "./temp.ts";
 import { PERMS, ROOT } from "./vpo.ts";
+
+const QUEUE_PREFIX = "vpo-queue-";
 
 /** A queue in a fresh temp dir; `dir` is its parent (for release files and such). */
 export async function tempQueue(): Promise<{ dir: string; root: string; queue: JobQueue }> {
-  const dir = await Deno.makeTempDir({ prefix: "vpo-queue-" });
+  return openQueueIn(await Deno.makeTempDir({ prefix: QUEUE_PREFIX }));
+}
+
+/** What {@link withTempQueue} hands its callback. */
+export interface TempQueue {
+  /** The temp dir, parent of `root` (for release files and such). */
+  dir: string;
+  /** The queue's root directory, `dir`/jobs. */
+  root: string;
+  queue: JobQueue;
+  /** Register subprocesses here: they are SIGKILLed when the callback ends, however it ends. */
+  children: Children;
+}
+
+/**
+ * Runs `fn` on a queue in a fresh temp dir; then, whether `fn` returned or threw, kills the
+ * children it registered and removes the dir (children first: they may still be writing in it).
+ */
+export async function withTempQueue(fn: (q: TempQueue) => Promise<void>): Promise<void> {
+  await withTempDir(async (dir) => {
+    const children = new Children();
+    try {
+      await fn({ ...await openQueueIn(dir), children });
+    } finally {
+      await children.killAll();
+    }
+  }, QUEUE_PREFIX);
+}
+
+async function openQueueIn(dir: string): Promise<{ dir: string; root: string; queue: JobQueue }> {
   const root = join(dir, "jobs");
   return { dir, root, queue: await JobQueue.open(root) };
 }

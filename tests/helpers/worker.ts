@@ -6,6 +6,7 @@
  * @module
  */
 import { join } from "node:path";
+import { type ClipOptions, makeClip } from "./clips.ts";
 import { LineReader, sleep } from "./queue.ts";
 import { CLI, PERMS, TempHome } from "./vpo.ts";
 
@@ -219,6 +220,25 @@ export async function writePolicy(
   const keys = Object.entries(transcode).map(([k, v]) => `  ${k}: ${v}`).join("\n");
   await Deno.writeTextFile(path, `schema_version: 1\ntranscode:\n${keys}\n`);
   return path;
+}
+
+/**
+ * A 640x360 clip whose encode takes a few seconds on one core, so that there is time to interrupt
+ * it: 14 s with one aac track unless `opts` say otherwise. Returns its absolute path.
+ */
+export function longClip(
+  path: string,
+  opts: Pick<ClipOptions, "duration" | "audio"> = {},
+): Promise<string> {
+  return makeClip(path, { size: "640x360", duration: 14, audio: ["aac"], ...opts });
+}
+
+/**
+ * Writes slow.yaml in `dir`: hevc with x265's "slower" preset, an encode that is sure to be still
+ * running when it is interrupted. Returns its path.
+ */
+export function slowPolicy(dir: string): Promise<string> {
+  return writePolicy(dir, "slow.yaml", { target_video_codec: "hevc", preset: "slower" });
 }
 
 /**
