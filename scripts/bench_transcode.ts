@@ -105,7 +105,8 @@ async function timedWorker(home: string, args: string[]) {
     stdout: "null",
     stderr: "piped",
   }).spawn();
-  // The worker is the grandchild (time -> deno); its peak RSS is read from /proc while it lives.
+  // The worker is the grandchild (time -> deno); its peak RSS is read from /proc while it lives
+  // (Deno lets only --allow-all read /proc: the bench task runs with -A).
   let peakKb = 0;
   const poll = setInterval(() => {
     try {

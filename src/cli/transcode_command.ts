@@ -5,12 +5,29 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { resolve } from "node:path";
-import { applyOverrides, defaultPolicy, loadPolicy } from "../policy/policy.ts";
+import { ConfigError, UsageError } from "../errors.ts";
+import {
+  applyOverrides,
+  defaultPolicy,
+  loadPolicy,
+  type PolicyOverrides,
+} from "../policy/policy.ts";
+import type { TranscodePolicy } from "../policy/types.ts";
 import { queueFiles } from "../transcode/queue_files.ts";
 import type { CliContext } from "./context.ts";
 import { println } from "./context.ts";
 import { examples, plural } from "./help.ts";
 import { intAtLeast } from "./options.ts";
+
+/** The policy with the command line's overrides; a bad override is a usage error (exit 2). */
+function overridden(base: TranscodePolicy, overrides: PolicyOverrides): TranscodePolicy {
+  try {
+    return applyOverrides(base, overrides);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+}
 
 /** Adds `transcode` to the program. */
 export function addTranscodeCommand(program: Command, ctx: CliContext): void {
@@ -37,7 +54,7 @@ export function addTranscodeCommand(program: Command, ctx: CliContext): void {
       const config = await ctx.config();
       const policyFile = opts.policy ? resolve(opts.policy) : null;
       const base = policyFile ? await loadPolicy(policyFile) : defaultPolicy();
-      const policy = applyOverrides(base, {
+      const policy = overridden(base, {
         codec: opts.codec,
         crf: opts.crf,
         maxResolution: opts.maxResolution,

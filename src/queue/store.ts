@@ -409,11 +409,7 @@ export class JobQueue {
   readLive(job: Job): LiveInfo | null {
     const name = parseJobFileName(job.path.slice(job.path.lastIndexOf("/") + 1));
     if (job.state !== "running" || !name?.token) return null;
-    try {
-      return JSON.parse(Deno.readTextFileSync(this.layout.livePath(job.id, name.token)));
-    } catch {
-      return null;
-    }
+    return readLiveFile(this.layout.livePath(job.id, name.token));
   }
 
   /** Per-state counts from file names alone: no job file is read. */
