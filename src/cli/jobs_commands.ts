@@ -15,6 +15,14 @@ import { examples, plural } from "./help.ts";
 import { addStartCommand } from "./start_command.ts";
 import type { Problem } from "../queue/scan.ts";
 
+function sizeOrZero(path: string): number {
+  try {
+    return Deno.lstatSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
 function reportProblems(problems: Problem[]): void {
   for (const p of problems) warn(`unreadable job file (left in place): ${p.message}`);
 }
@@ -173,8 +181,8 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
         dryRun: true,
       });
       const temps = opts.removeTemp ? findOrphanTemps(queue, config.jobs.tempDirectory) : [];
-      const sizeOf = (paths: string[]) =>
-        paths.reduce((sum, p) => sum + (Deno.lstatSync(p).size ?? 0), 0);
+      // A file may vanish between the scan and this sum (another cleanup, a worker): count 0.
+      const sizeOf = (paths: string[]) => paths.reduce((sum, p) => sum + sizeOrZero(p), 0);
       const summary =
         `${plural(plan.jobs.length, "job")} finished over ${olderThanDays} days ago, ` +
         `${plural(plan.backups.length, "backup")} (${formatBytes(sizeOf(plan.backups))}), ` +

@@ -255,6 +255,9 @@ async function transcode(
       onProgress: progressWriter(claimed, ctx),
       durationSec: media.duration,
       cpuCores: ctx.cpuCores,
+      // A stopped encode's output is deleted anyway: no point waiting while ffmpeg flushes the
+      // frames its encoder holds (slow presets take seconds), which would overrun a deadline.
+      killGraceMs: 1000,
     });
     throwIfStopped(signal);
     logTail = [`log: ${logPath}`, ...run.tail.slice(-ERROR_TAIL_LINES)];
