@@ -253,6 +253,23 @@ Deno.test("awkward file names work end to end", async () => {
   });
 });
 
+Deno.test("a name too long for its .original backup fails before any encode", async () => {
+  await withMediaHome(undefined, async (home, media) => {
+    // 244 bytes: fine as a file, 256 with ".original.99" beside it.
+    const source = await makeClip(join(media, `${"a".repeat(240)}.mkv`));
+    const before = await digest(source);
+    await queue(home, [source]);
+    const run = await work(home);
+    assert.equal(run.code, 3, run.all);
+    const [job] = await listJobs(home);
+    assert.equal(job.status, "failed");
+    assert.match(String(job.error), /too long to keep a backup beside it \(256 of 255 bytes/);
+    assert.equal(await exists(join(home.vpoHome, "logs", `${job.id}.log`)), false, "no encode ran");
+    assert.deepEqual(await digest(source), before);
+    assert.deepEqual(namesIn(media), [`${"a".repeat(240)}.mkv`]);
+  });
+});
+
 Deno.test("--dry-run queues nothing and prints the ffmpeg command", async () => {
   await withMediaHome(undefined, async (home, media) => {
     const source = await makeClip(join(media, "dry run.mkv"));

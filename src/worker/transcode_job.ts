@@ -5,7 +5,7 @@
  * @module
  */
 import { statfsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { Config } from "../config/types.ts";
 import { LostJobError, VpoError } from "../errors.ts";
 import type { VpoHome } from "../home.ts";
@@ -224,6 +224,7 @@ async function transcode(
   const final = await chooseFinalPath(source, plan.extension).catch((err) => {
     throw new JobFailure(err.message);
   });
+  if (ctx.config.jobs.backupOriginal) checkBackupName(source);
   const temp = tempOutputPath(claimed, source, ctx.config.jobs.tempDirectory);
   checkFreeSpace(dirname(temp), media.size);
   let steps: ReplaceSteps = {
@@ -352,6 +353,20 @@ async function keepPermissions(source: string, output: string): Promise<void> {
     await Deno.chown(output, info.uid, info.gid).catch(() => {
       // Not permitted for a non-root worker: the output keeps the worker's own user.
     });
+  }
+}
+
+/** Longest file name most file systems take (ext4, xfs, btrfs, ZFS: 255 bytes). */
+const NAME_MAX = 255;
+
+/** Fails before encoding when `<name>.original.NN` could not be created (the name is too long). */
+function checkBackupName(source: string): void {
+  const bytes = new TextEncoder().encode(`${basename(source)}.original.99`).length;
+  if (bytes > NAME_MAX) {
+    throw new JobFailure(
+      `the file name is too long to keep a backup beside it (${bytes} of ${NAME_MAX} bytes ` +
+        `with ".original"); rename the file, or set jobs.backup_original: false`,
+    );
   }
 }
 
