@@ -33,8 +33,15 @@ export {
 export { ensureHome, resolveHome, type VpoHome } from "./src/home.ts";
 export type { Config } from "./src/config/types.ts";
 export { defaultConfig, loadConfig, parseConfig } from "./src/config/config.ts";
-export type { TranscodePolicy } from "./src/policy/types.ts";
+export type {
+  ContainerChoice,
+  HwAccel,
+  SkipConditions,
+  TranscodePolicy,
+  VideoCodec,
+} from "./src/policy/types.ts";
 export { applyOverrides, defaultPolicy, loadPolicy, parsePolicy } from "./src/policy/policy.ts";
+export type { PolicyOverrides } from "./src/policy/policy.ts";
 export {
   FINISHED_STATES,
   type Job,
@@ -42,6 +49,7 @@ export {
   type JobState,
   STATES,
 } from "./src/queue/job.ts";
+export type { JobEvent, WorkerInfo } from "./src/queue/job.ts";
 export {
   ClaimedJob,
   type CleanupOptions,
@@ -54,13 +62,45 @@ export {
   type LiveInfo,
   type RecoverOptions,
 } from "./src/queue/store.ts";
+export type { RecordChanges, RecoveredJob, RecoveryDecision, StaleJob } from "./src/queue/store.ts";
+export type { QueueLayout } from "./src/queue/layout.ts";
 export type { Problem } from "./src/queue/scan.ts";
 export { type MediaInfo, probe } from "./src/media/probe.ts";
+export type {
+  ContentLight,
+  MasteringDisplay,
+  ProbeOptions,
+  StreamInfo,
+  StreamType,
+} from "./src/media/probe.ts";
 export { planTranscode, type TranscodePlan } from "./src/media/plan.ts";
+export type {
+  AttachmentPlan,
+  AudioStreamPlan,
+  CoverArtPlan,
+  DataStreamPlan,
+  EncodePlan,
+  ExpectedStreams,
+  OutputFormat,
+  PlanOptions,
+  SkipPlan,
+  StreamPlan,
+  SubtitleStreamPlan,
+  TargetPixFmt,
+  VideoSettings,
+  VideoStreamPlan,
+} from "./src/media/plan.ts";
 export { buildFfmpegArgs } from "./src/media/ffmpeg_args.ts";
+export type { FfmpegArgsOptions } from "./src/media/ffmpeg_args.ts";
 export { runFfmpeg } from "./src/media/ffmpeg_runner.ts";
+export type { RunFfmpegOptions, RunFfmpegResult } from "./src/media/ffmpeg_runner.ts";
+export type { ProgressUpdate } from "./src/media/progress.ts";
 export { verifyOutput } from "./src/media/verify.ts";
+export type { VerifyOptions, VerifyResult } from "./src/media/verify.ts";
 export { type FileDecision, queueFiles } from "./src/transcode/queue_files.ts";
+export type { QueueFilesOptions } from "./src/transcode/queue_files.ts";
 export { recoverStale } from "./src/worker/recovery.ts";
 export { runWorker, type WorkerOptions, type WorkerSummary } from "./src/worker/worker.ts";
+export type { ProgressSample, WorkerReporter } from "./src/worker/reporter.ts";
+export type { JobOutcome } from "./src/worker/transcode_job.ts";
 export { resolveLimits, type WorkerLimits } from "./src/worker/limits.ts";

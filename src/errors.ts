@@ -10,6 +10,7 @@
 export class VpoError extends Error {
   /** Process exit code the CLI uses for this error. */
   readonly exitCode: number = 1;
+  /** Creates an error with a one-line user-facing message. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
@@ -18,6 +19,7 @@ export class VpoError extends Error {
 
 /** A command line that cannot be understood (exit code 2). */
 export class UsageError extends VpoError {
+  /** Always 2, the conventional exit code for usage errors. */
   override readonly exitCode = 2;
 }
 
@@ -35,6 +37,7 @@ export class JobStateError extends VpoError {}
 
 /** A job file that is not valid JSON or not a job; the message names the path and position. */
 export class CorruptJobFileError extends VpoError {
+  /** `path` is the job file; `detail` says what is wrong with it. */
   constructor(readonly path: string, detail: string) {
     super(`${path}: ${detail}`);
   }
@@ -45,6 +48,7 @@ export class CorruptJobFileError extends VpoError {
  * by hand. The caller must stop and touch nothing more of that job.
  */
 export class LostJobError extends VpoError {
+  /** `jobId` is the full id of the lost job; `detail` says how it was lost. */
   constructor(readonly jobId: string, detail = "the job was taken over (recovered or moved)") {
     super(`job ${jobId.slice(0, 8)}: ${detail}`);
   }

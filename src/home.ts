@@ -8,9 +8,13 @@ import { VpoError } from "./errors.ts";
 
 /** Paths under one vpo home. */
 export interface VpoHome {
+  /** The home directory itself: `$VPO_HOME`, else `$HOME/.vpo`. */
   root: string;
+  /** `<root>/config.yaml`. */
   configPath: string;
+  /** `<root>/jobs`, the queue's directory tree. */
   jobsDir: string;
+  /** `<root>/logs`. */
   logsDir: string;
 }
 

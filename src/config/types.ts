@@ -1,5 +1,6 @@
 /** Effective configuration: `$VPO_HOME/config.yaml` merged over the defaults. */
 export interface Config {
+  /** Settings of the job queue (`jobs:` in config.yaml). */
   jobs: {
     /** Days a finished job is kept before auto-purge / cleanup removes it. */
     retentionDays: number;
@@ -10,12 +11,15 @@ export interface Config {
     /** Keep the original as `<name>.original` after a successful replace. */
     backupOriginal: boolean;
   };
+  /** Worker settings (`worker:` in config.yaml); `vpo start` options override the limits. */
   worker: {
+    /** Stop a worker once this many jobs have finished (completed or failed); null for no limit. */
     maxFiles: number | null;
     /** Seconds. */
     maxDuration: number | null;
     /** Local wall-clock time "HH:MM" (24 h). */
     endBy: string | null;
+    /** CPU cores ffmpeg may use (thread count and taskset pinning); null for no limit. */
     cpuCores: number | null;
     /** Seconds between heartbeats of a running job. */
     heartbeatInterval: number;

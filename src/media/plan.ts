@@ -20,19 +20,29 @@ export type TargetPixFmt = "yuv420p" | "yuv420p10le";
 
 /** A video track, always encoded. */
 export interface VideoStreamPlan {
+  /** Discriminant of {@link StreamPlan}. */
   type: "video";
+  /** Index of the source stream (ffmpeg's `0:N`). */
   inputIndex: number;
+  /** Video tracks are always re-encoded. */
   action: "encode";
-  /** Output size (display orientation: ffmpeg applies the source's rotation first). */
+  /** Output width in pixels (display orientation: ffmpeg applies the source's rotation first). */
   width: number;
+  /** Output height in pixels (display orientation, like width). */
   height: number;
   /** True when the output size differs from the source's, i.e. a scale filter is needed. */
   scale: boolean;
+  /** Output pixel format: 10-bit when the source is deeper than 8 bits (except for h264). */
   pixFmt: TargetPixFmt;
+  /** Source colour primaries, carried to the output; absent when the source's are unknown. */
   colorPrimaries?: string;
+  /** Source transfer characteristics, carried to the output; absent when unknown. */
   colorTransfer?: string;
+  /** Source colour matrix, carried to the output; absent when unknown. */
   colorSpace?: string;
+  /** Source HDR10 mastering display metadata, carried to the output. */
   masteringDisplay?: MasteringDisplay;
+  /** Source HDR10 content light level, carried to the output. */
   contentLight?: ContentLight;
 }
 
@@ -42,28 +52,41 @@ export interface VideoStreamPlan {
  * plain video track; "drop" when the container cannot hold its image format.
  */
 export interface CoverArtPlan {
+  /** Discriminant of {@link StreamPlan}. */
   type: "cover";
+  /** Index of the source stream (ffmpeg's `0:N`). */
   inputIndex: number;
+  /** Keep as attached picture, extract and reattach, or drop (see {@link CoverArtPlan}). */
   action: "copy" | "reattach" | "drop";
+  /** The picture's codec (ffprobe name, e.g. "mjpeg", "png"). */
   codec: string;
+  /** Name for the extracted picture: the source's, else "cover.jpg", "cover_1.png", ... */
   fileName: string;
+  /** MIME type of the picture; "application/octet-stream" when it cannot be told. */
   mimeType: string;
 }
 
 /** An audio track: copied, or transcoded to `codec` at `bitrate` bits/s (null: lossless). */
 export interface AudioStreamPlan {
+  /** Discriminant of {@link StreamPlan}. */
   type: "audio";
+  /** Index of the source stream (ffmpeg's `0:N`). */
   inputIndex: number;
+  /** Copy the track as it is, or transcode it to `codec`. */
   action: "copy" | "transcode";
   /** Output codec (ffprobe name). */
   codec: string;
+  /** Bits/s of the transcoded track; null when copied or transcoded to lossless FLAC. */
   bitrate: number | null;
 }
 
 /** A subtitle track: copied, converted to another text format (`codec`), or dropped. */
 export interface SubtitleStreamPlan {
+  /** Discriminant of {@link StreamPlan}. */
   type: "subtitle";
+  /** Index of the source stream (ffmpeg's `0:N`). */
   inputIndex: number;
+  /** Copy as it is, convert to the text format `codec`, or drop. */
   action: "copy" | "convert" | "drop";
   /** Output codec (ffprobe name); the source codec when copied or dropped. */
   codec: string;
@@ -71,15 +94,21 @@ export interface SubtitleStreamPlan {
 
 /** An attached file (fonts for ASS subtitles and the like). */
 export interface AttachmentPlan {
+  /** Discriminant of {@link StreamPlan}. */
   type: "attachment";
+  /** Index of the source stream (ffmpeg's `0:N`). */
   inputIndex: number;
+  /** Copied into Matroska; dropped from MP4, which has no attachments. */
   action: "copy" | "drop";
 }
 
 /** A data stream (timecode, chapter text, telemetry): never kept. */
 export interface DataStreamPlan {
+  /** Discriminant of {@link StreamPlan}. */
   type: "data";
+  /** Index of the source stream (ffmpeg's `0:N`). */
   inputIndex: number;
+  /** Data streams are always dropped. */
   action: "drop";
 }
 
@@ -94,33 +123,45 @@ export type StreamPlan =
 
 /** Streams of each kind the output must contain; `video` excludes cover art. */
 export interface ExpectedStreams {
+  /** Video tracks (cover art not included). */
   video: number;
+  /** Audio tracks. */
   audio: number;
+  /** Subtitle tracks. */
   subtitle: number;
+  /** Attached files, cover art not included. */
   attachment: number;
+  /** Cover pictures, copied or reattached. */
   coverArt: number;
 }
 
 /** Encoder settings shared by every video track of the output. */
 export interface VideoSettings {
+  /** Target codec, from the policy. */
   codec: VideoCodec;
   /** ffmpeg encoder name, e.g. libx265 or hevc_qsv. */
   encoder: string;
+  /** Constant quality; null when a bitrate is used. */
   crf: number | null;
   /** Bits/s; null when CRF is used. */
   bitrate: number | null;
+  /** Encoder preset from the policy; null for the encoder's default. */
   preset: string | null;
 }
 
 /** A plan to transcode. */
 export interface EncodePlan {
+  /** Discriminant of {@link TranscodePlan}. */
   action: "transcode";
+  /** Output muxer. */
   format: OutputFormat;
   /** Output file extension with its dot; the source's own when its container is kept. */
   extension: string;
+  /** Encoder settings of the video tracks. */
   video: VideoSettings;
   /** One entry per source stream, in source order. */
   streams: StreamPlan[];
+  /** Stream counts the output must have to pass verification. */
   expectedStreams: ExpectedStreams;
   /** ffmpeg needs `-strict -2` (FLAC or TrueHD into MP4 are "experimental" in ffmpeg 5.1). */
   strict: boolean;
@@ -130,7 +171,9 @@ export interface EncodePlan {
 
 /** A plan to leave the file alone. */
 export interface SkipPlan {
+  /** Discriminant of {@link TranscodePlan}. */
   action: "skip";
+  /** Why the file is left alone, in one line (e.g. "already compliant (...)"). */
   reason: string;
 }
 

@@ -15,17 +15,25 @@ export type StreamType = "video" | "audio" | "subtitle" | "attachment" | "data";
 
 /** HDR10 mastering display colour volume: chromaticities as CIE xy, luminance in cd/m². */
 export interface MasteringDisplay {
+  /** Red primary, CIE [x, y]. */
   red: [number, number];
+  /** Green primary, CIE [x, y]. */
   green: [number, number];
+  /** Blue primary, CIE [x, y]. */
   blue: [number, number];
+  /** White point, CIE [x, y]. */
   whitePoint: [number, number];
+  /** Minimum display luminance, cd/m². */
   minLuminance: number;
+  /** Maximum display luminance, cd/m². */
   maxLuminance: number;
 }
 
 /** HDR10 content light level, in cd/m². */
 export interface ContentLight {
+  /** MaxCLL: brightest pixel of the content, cd/m². */
   maxCll: number;
+  /** MaxFALL: highest frame-average light level, cd/m². */
   maxFall: number;
 }
 
@@ -33,26 +41,37 @@ export interface ContentLight {
 export interface StreamInfo {
   /** Index of the stream in the file (ffmpeg's `0:N`). */
   index: number;
+  /** Kind of stream. */
   type: StreamType;
   /** ffprobe codec_name ("unknown" when ffprobe has none, e.g. some attachments). */
   codec: string;
+  /** Frame width in pixels (video and pictures); absent when ffprobe reports none. */
   width?: number;
+  /** Frame height in pixels (video and pictures); absent when ffprobe reports none. */
   height?: number;
+  /** ffprobe pix_fmt (e.g. "yuv420p10le"); absent when ffprobe reports none. */
   pixFmt?: string;
   /** Bits per colour sample of a video stream (8, 10, 12). */
   bitDepth?: number;
   /** A still picture attached as cover art (disposition attached_pic), not a video track. */
   isCoverArt: boolean;
+  /** ffprobe color_primaries (e.g. "bt2020"); absent when unknown. */
   colorPrimaries?: string;
+  /** ffprobe color_transfer (e.g. "smpte2084" for PQ); absent when unknown. */
   colorTransfer?: string;
+  /** ffprobe color_space, the matrix coefficients (e.g. "bt2020nc"); absent when unknown. */
   colorSpace?: string;
   /** Dolby Vision configuration record present, or a dvh1/dvhe-style codec tag. */
   dolbyVision: boolean;
   /** Display rotation from the display matrix, normalised to 0, 90, 180 or 270 degrees. */
   rotation?: number;
+  /** HDR10 mastering display metadata, when the stream carries it. */
   masteringDisplay?: MasteringDisplay;
+  /** HDR10 content light level metadata, when the stream carries it. */
   contentLight?: ContentLight;
+  /** Audio channel count. */
   channels?: number;
+  /** The stream's language tag as written (usually ISO 639-2, e.g. "eng"). */
   language?: string;
   /** File name of an attachment or Matroska cover picture. */
   fileName?: string;
@@ -72,6 +91,7 @@ export interface MediaInfo {
   size: number;
   /** Overall bits per second; 0 when unknown. */
   bitRate: number;
+  /** Every stream, in file order. */
   streams: StreamInfo[];
   /**
    * Where the packets really end, in seconds; only when probed with `tailFromSec`. A file cut
@@ -84,6 +104,7 @@ export interface MediaInfo {
 export interface ProbeOptions {
   /** ffprobe binary; default "ffprobe" from PATH. */
   ffprobe?: string;
+  /** Aborts the probe (kills ffprobe). */
   signal?: AbortSignal;
   /**
    * Also list the packets from this many seconds on (in the same ffprobe run: each start of

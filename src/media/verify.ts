@@ -21,6 +21,7 @@ export interface VerifyOptions {
   ffprobe?: string;
   /** ffmpeg binary for decodeCheck; default "ffmpeg". */
   ffmpeg?: string;
+  /** Aborts the check (kills the running ffprobe or ffmpeg). */
   signal?: AbortSignal;
 }
 

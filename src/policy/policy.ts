@@ -257,8 +257,11 @@ export async function loadPolicy(path: string): Promise<TranscodePolicy> {
 
 /** Command-line values that override a policy (`--codec`, `--crf`, `--max-resolution`). */
 export interface PolicyOverrides {
+  /** `--codec`: target codec name or alias (e.g. "hevc", "x265"); validated like the policy. */
   codec?: string;
+  /** `--crf`: constant quality for the target codec; switches a bitrate policy to CRF. */
   crf?: number;
+  /** `--max-resolution`: a resolution name ("1080p", "4k"); sets both max width and height. */
   maxResolution?: string;
 }
 

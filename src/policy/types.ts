@@ -19,18 +19,23 @@ export interface SkipConditions {
 
 /** A validated, fully defaulted transcode policy. Stored verbatim in each job as a snapshot. */
 export interface TranscodePolicy {
+  /** The file's `schema_version` (1 when absent). */
   schemaVersion: number;
+  /** Video codec the output is encoded to. */
   targetVideoCodec: VideoCodec;
   /** Constant quality; null when targetBitrate is used. Range depends on the codec. */
   targetCrf: number | null;
   /** Target video bitrate in bits/s; null when CRF is used. */
   targetBitrate: number | null;
-  /** Bounding box; null = no limit. max_resolution fills both (1080p -> 1920x1080). */
+  /** Bounding-box width in pixels; null = no limit. max_resolution sets both (1080p: 1920x1080). */
   maxWidth: number | null;
+  /** Bounding-box height in pixels; null = no limit (see maxWidth). */
   maxHeight: number | null;
   /** Encoder preset (x264/x265 names, SVT-AV1 0-13 as a string, vp9 cpu-used); null = default. */
   preset: string | null;
+  /** Output container: the source's ("keep"), or always mkv or mp4. */
   container: ContainerChoice;
+  /** Hardware encoder API to try ("auto": NVENC, QSV, then VAAPI); software if none works. */
   hwAccel: HwAccel;
   /** Audio codecs (ffprobe codec_name) copied as they are. */
   audioPreserveCodecs: string[];
@@ -38,6 +43,7 @@ export interface TranscodePolicy {
   audioTranscodeTo: string;
   /** Bitrate for converted audio in bits/s. */
   audioTranscodeBitrate: number;
+  /** When a non-compliant file is skipped rather than transcoded. */
   skipIf: SkipConditions;
   /** Keep an output that is not smaller than its source (default false: keep the original). */
   keepLargerOutput: boolean;

@@ -19,25 +19,35 @@ export const JOB_FORMAT = 1;
 
 /** One entry of a job's history: every transition, with why. */
 export interface JobEvent {
+  /** When it happened (ISO 8601, UTC). */
   at: string;
+  /** What happened: "queued", "retried", "recovered", "cancelled", a worker's outcome, ... */
   event: string;
+  /** Why, in one line (e.g. the failure or stop reason); absent when there is nothing to add. */
   detail?: string;
 }
 
 /** Who ran (or runs) a job. */
 export interface WorkerInfo {
+  /** Host name of the machine the worker runs on. */
   host: string;
+  /** Process id of the worker on that host. */
   pid: number;
 }
 
 /** The on-disk job record (snake_case: people read and edit these files). */
 export interface JobRecord {
+  /** File format marker and version; always {@link JOB_FORMAT}. */
   vpo_job: number;
+  /** Lower-case hex job id (128 random bits); also the file name stem. */
   id: string;
+  /** Job type, which selects how a worker runs it (e.g. "transcode"). */
   type: string;
   /** Lower runs first; ties run first in, first out. Editable by hand. */
   priority: number;
+  /** When the job was enqueued (ISO 8601, UTC). */
   created_at: string;
+  /** When the record was last rewritten (ISO 8601, UTC). */
   updated_at: string;
   /** Incremented by every rewrite; resolves a job found in two directories after a crash. */
   rev: number;
@@ -47,20 +57,25 @@ export interface JobRecord {
   file: string | null;
   /** Type-specific input (for transcode: the policy snapshot, plan and source fingerprint). */
   payload: Record<string, unknown>;
+  /** Claim time (ISO 8601) of the run that last finished the job; null before then, after retry. */
   started_at: string | null;
+  /** When the job last finished (ISO 8601); null while it has not, or after a retry. */
   finished_at: string | null;
+  /** Worker of the run that last finished the job; null if none has. */
   worker: WorkerInfo | null;
-  /** Last progress a worker reported, kept after the run ends. */
+  /** Last progress a worker reported in percent (0-100), kept after the run ends; null for none. */
   progress: number | null;
   /** One-line reason plus log tail when the job failed. */
   error: string | null;
   /** Type-specific outcome (for transcode: sizes, backup path, ...). */
   result: Record<string, unknown> | null;
+  /** Every transition so far, oldest first. */
   history: JobEvent[];
 }
 
 /** A job as the library hands it out: the record plus where it was found. */
 export interface Job extends JobRecord {
+  /** The state directory the file was found in. */
   state: JobState;
   /** Absolute path of the job file. */
   path: string;

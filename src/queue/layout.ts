@@ -60,16 +60,21 @@ export const newToken = (): string => randomHex(6);
 
 /** Paths under one queue root. */
 export class QueueLayout {
+  /** `root` is the queue directory, normally `$VPO_HOME/jobs`. */
   constructor(readonly root: string) {}
+  /** The directory of job files in `state`. */
   stateDir(state: JobState): string {
     return join(this.root, state);
   }
+  /** Temp files before they are published by rename or link. */
   get tmpDir(): string {
     return join(this.root, ".tmp");
   }
+  /** Live files of running jobs (progress and replace steps). */
   get liveDir(): string {
     return join(this.root, "live");
   }
+  /** Requests to stop running jobs. */
   get requestsDir(): string {
     return join(this.root, "requests");
   }
@@ -77,12 +82,15 @@ export class QueueLayout {
   allDirs(): string[] {
     return [...STATES.map((s) => this.stateDir(s)), ...HELPER_DIRS.map((d) => join(this.root, d))];
   }
+  /** The job file of `id` in `state`: `<id>.json`, or `<id>.<token>.json` when claimed. */
   jobPath(state: JobState, id: string, token: string | null = null): string {
     return join(this.stateDir(state), token ? `${id}.${token}.json` : `${id}.json`);
   }
+  /** The live file of the claim `token` of job `id`. */
   livePath(id: string, token: string): string {
     return join(this.liveDir, `${id}.${token}.json`);
   }
+  /** The file whose presence asks the worker running job `id` to stop. */
   cancelRequestPath(id: string): string {
     return join(this.requestsDir, `${id}.cancel`);
   }

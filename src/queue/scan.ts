@@ -12,7 +12,9 @@ import { dirVersion, readOrderSnapshot, writeOrderSnapshot } from "./order_snaps
 
 /** A file in a state directory that is not a readable job. It is reported, never deleted. */
 export interface Problem {
+  /** Path of the file. */
   path: string;
+  /** What is wrong, starting with the path. */
   message: string;
 }
 

@@ -68,33 +68,49 @@ export type RecordChanges = Partial<
 
 /** Input of {@link JobQueue.enqueue}. */
 export interface EnqueueInput {
+  /** Job type (e.g. "transcode"). */
   type: string;
+  /** Absolute path of the file the job works on; omitted or null for none. */
   file?: string | null;
+  /** Type-specific input; defaults to `{}`. */
   payload?: Record<string, unknown>;
+  /** Lower runs first; defaults to 100. */
   priority?: number;
 }
 
 /** Options of {@link JobQueue.list}. */
 export interface ListOptions {
+  /** Only jobs in this state; all states when omitted. */
   status?: JobState;
+  /** At most this many jobs; unlimited when omitted. */
   limit?: number;
 }
 
 /** Result of {@link JobQueue.list}: jobs in display order and files that could not be read. */
 export interface ListResult {
+  /** Running, then queued in claim order, then finished newest first. */
   jobs: Job[];
+  /** Files in the state directories that are not readable jobs. */
   problems: Problem[];
 }
 
 /** What the running state of a job holds while a worker has it (the live file). */
 export interface LiveInfo {
+  /** The worker that claimed the job. */
   worker: WorkerInfo;
+  /** When the job was claimed (ISO 8601, UTC). */
   claimed_at: string;
+  /** Latest encode progress, written every few seconds; absent before the first report. */
   progress?: {
+    /** Percent done, 0-100. */
     percent: number | null;
+    /** Encoded frames per second; null when unknown. */
     fps: number | null;
+    /** Encoding speed as a multiple of real time; null when unknown. */
     speed: number | null;
+    /** Estimated seconds left; null while unknown. */
     eta_sec: number | null;
+    /** Seconds of output written so far. */
     out_time_sec: number | null;
   };
   /** Free-form, type-specific state the worker records before each irreversible step. */
@@ -103,7 +119,9 @@ export interface LiveInfo {
 
 /** A running job as {@link JobQueue.recover} found it, for the caller to roll back or forward. */
 export interface StaleJob {
+  /** The job, already taken over under a new token. */
   job: Job;
+  /** Its live file as the dead worker left it; null when missing or unreadable. */
   live: LiveInfo | null;
   /** Seconds since the last heartbeat, on the file system's clock. */
   ageSec: number;
@@ -111,8 +129,11 @@ export interface StaleJob {
 
 /** Where a recovered job goes and what changes; the default requeues it. */
 export interface RecoveryDecision {
+  /** State to move the job to. */
   state: JobState;
+  /** Record fields to change (progress is cleared regardless). */
   changes?: RecordChanges;
+  /** Appended to the "recovered" history entry's detail. */
   detail?: string;
 }
 
@@ -126,8 +147,11 @@ export interface RecoverOptions {
 
 /** One job moved by {@link JobQueue.recover}. */
 export interface RecoveredJob {
+  /** The job's id. */
   id: string;
+  /** The state it was moved to. */
   to: JobState;
+  /** Why it was judged stale: heartbeat age and, when known, the worker. */
   detail: string;
 }
 
@@ -136,7 +160,9 @@ export type JobCounts = Record<JobState, number>;
 
 /** Options of {@link JobQueue.cleanup}. */
 export interface CleanupOptions {
+  /** Select finished jobs that finished more than this many days ago. */
   olderThanDays: number;
+  /** Only report what would be removed. */
   dryRun?: boolean;
   /** Also select `.original` backups that a selected job's result says vpo made. */
   includeBackups?: boolean;
@@ -144,8 +170,11 @@ export interface CleanupOptions {
 
 /** What {@link JobQueue.cleanup} removed (or would remove, on a dry run). */
 export interface CleanupReport {
+  /** The selected jobs. */
   jobs: Job[];
+  /** Paths of the selected `.original` backups. */
   backups: string[];
+  /** Unreadable files met in the finished-state directories (left in place). */
   problems: Problem[];
 }
 
@@ -185,6 +214,7 @@ function errorCode(err: unknown): "gone" | "other" {
  * several hosts may share it; none of them holds state that the directories do not.
  */
 export class JobQueue {
+  /** Paths of the queue's directories and files. */
   readonly layout: QueueLayout;
   readonly #queued: QueuedIndex;
 
@@ -800,15 +830,18 @@ function dedupeById(jobs: Job[]): Job[] {
 /** A job held by this worker. Every method first proves the job is still this worker's. */
 export class ClaimedJob {
   readonly #queue: JobQueue;
+  /** Path of the job file in running/, under this claim's token. */
   readonly path: string;
   #live: LiveInfo;
 
+  /** Used by {@link JobQueue.claim}; `token` is the claim's token, `live` its first live info. */
   constructor(queue: JobQueue, readonly record: Job, readonly token: string, live: LiveInfo) {
     this.#queue = queue;
     this.path = queue.layout.jobPath("running", record.id, token);
     this.#live = live;
   }
 
+  /** The job's id. */
   get id(): string {
     return this.record.id;
   }

@@ -19,7 +19,9 @@ import { TRANSCODE, type TranscodePayload } from "./payload.ts";
 
 /** The decision for one input path. */
 export interface FileDecision {
+  /** The file the decision is about (absolute once probed). */
   path: string;
+  /** Queued (or, on a dry run, would be), skipped, or not readable. */
   status: "queued" | "skipped" | "error";
   /** Job id when queued. */
   jobId?: string;
@@ -33,13 +35,21 @@ export interface FileDecision {
 
 /** Options of {@link queueFiles}. */
 export interface QueueFilesOptions {
+  /** Policy to plan with; each job stores a snapshot of it. */
   policy: TranscodePolicy;
+  /** Absolute path of the policy file, recorded in each job; null for the built-in default. */
   policyFile: string | null;
+  /** Also look in subdirectories of the given directories. */
   recursive: boolean;
+  /** Queue files even when compliant or matched by skip_if. */
   force: boolean;
+  /** Decide and show the ffmpeg command, but queue nothing. */
   dryRun: boolean;
+  /** Priority of the queued jobs (lower runs first); the queue's default when omitted. */
   priority?: number;
+  /** Temp output directory shown in dry-run commands; null means beside the source. */
   tempDirectory: string | null;
+  /** CPU cores for the thread options of dry-run commands; null for no limit. */
   cpuCores: number | null;
   /** Probes run at once (ffprobe is mostly I/O on a NAS). */
   concurrency?: number;

@@ -7,6 +7,7 @@
 
 /** The limits of one worker run. */
 export interface WorkerLimits {
+  /** Stop once this many jobs have finished (completed or failed); null for no limit. */
   maxFiles: number | null;
   /** The earlier of start + max-duration and the next end-by time; null for none. */
   deadline: Date | null;

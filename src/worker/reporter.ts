@@ -9,9 +9,13 @@ import { formatDuration, localMinute } from "../cli/job_format.ts";
 
 /** A progress sample of the job being run. */
 export interface ProgressSample {
+  /** Percent done, 0-100. */
   percent: number | null;
+  /** Encoded frames per second; null when unknown. */
   fps: number | null;
+  /** Encoding speed as a multiple of real time; null when unknown. */
   speed: number | null;
+  /** Estimated seconds left; null while unknown. */
   etaSec: number | null;
 }
 
@@ -19,6 +23,7 @@ export interface ProgressSample {
 export interface WorkerReporter {
   /** One event line (started, finished, failed, skipped, requeued, worker messages). */
   event(kind: string, jobId: string | null, file: string | null, detail: string): void;
+  /** Latest progress of running job `jobId` on `file` (called for every ffmpeg progress report). */
   progress(jobId: string, file: string, sample: ProgressSample): void;
 }
 

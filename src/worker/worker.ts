@@ -20,22 +20,31 @@ import { type JobOutcome, runTranscodeJob, Stopped } from "./transcode_job.ts";
 
 /** Options of {@link runWorker}. */
 export interface WorkerOptions {
+  /** The queue to take jobs from. */
   queue: JobQueue;
+  /** Effective configuration (purge, heartbeat and staleness, temp directory, backups). */
   config: Config;
+  /** The vpo home; the measured encoding speeds are kept under it. */
   home: VpoHome;
+  /** When to stop: file count and deadline. */
   limits: WorkerLimits;
+  /** CPU cores ffmpeg may use; null for no limit. */
   cpuCores: number | null;
   /** Skip the purge of old finished jobs at start. */
   noPurge: boolean;
+  /** Receives the worker's event lines and progress. */
   reporter: WorkerReporter;
   /** Aborting it (SIGTERM, SIGINT) stops the running job, requeues it and ends the loop. */
   signal?: AbortSignal;
+  /** Decode the whole output before replacing (slower, catches damage a probe cannot see). */
   fullDecodeCheck?: boolean;
 }
 
 /** What a worker run did. */
 export interface WorkerSummary {
+  /** Number of jobs that ended with each outcome. */
   counts: Record<JobOutcome, number>;
+  /** Why the loop ended, in one line ("queue empty", "--max-files 3 reached", ...). */
   stopReason: string;
 }
 
