@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { hostname } from "node:os";
 import { basename, join } from "node:path";
 import stringWidth from "string-width";
-import { type RunResult, TempHome } from "./helpers/vpo.ts";
+import { type BadInput, type RunResult, TempHome } from "./helpers/vpo.ts";
 import { census, jobRecord, pool, sleep, writeJobFile } from "./helpers/queue.ts";
 import { JobQueue } from "../src/queue/store.ts";
 import type { JobState } from "../src/queue/job.ts";
@@ -457,16 +457,7 @@ Deno.test("jobs cleanup removes old jobs, owned backups and orphaned temp files,
   }
 });
 
-/** A command line that must fail with `code` and the one stderr line `stderr`. */
-interface BadInput {
-  name: string;
-  args: string[];
-  code: 1 | 2;
-  /** `$CONFIG` stands for the path of the home's config.yaml. */
-  stderr: string;
-  config?: string;
-}
-
+/** `$CONFIG` in a message stands for the path of the home's config.yaml. */
 const BAD_INPUTS: BadInput[] = [
   {
     name: "unknown command, with a suggestion",

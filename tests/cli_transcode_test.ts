@@ -4,20 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { TempHome } from "./helpers/vpo.ts";
+import { type BadInput, TempHome } from "./helpers/vpo.ts";
 import { pool } from "./helpers/queue.ts";
-
-/** One case; `$DIR` in args and stderr stands for the home's temp directory. */
-interface BadInput {
-  name: string;
-  args: string[];
-  code: 1 | 2;
-  stderr: string;
-  config?: string;
-}
 
 const BAD_POLICY = "schema_version: 1\ntranscode:\n  target_video_codec: hevc\n  target_crff: 20\n";
 
+/** `$DIR` in args and messages stands for the home's temp directory. */
 const BAD_INPUTS: BadInput[] = [
   {
     name: "transcode without a path",

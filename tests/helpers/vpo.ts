@@ -21,6 +21,19 @@ export const PERMS = [
   "--allow-run=ffmpeg,ffprobe,taskset,nice,ionice",
 ];
 
+/**
+ * A command line that must fail with `code` and exactly the one stderr line `stderr`; each test
+ * file says which placeholders (`$CONFIG`, `$DIR`) its args and messages may hold.
+ */
+export interface BadInput {
+  name: string;
+  args: string[];
+  code: 1 | 2;
+  stderr: string;
+  /** config.yaml of the home the command runs in. */
+  config?: string;
+}
+
 /** Output of one CLI run. */
 export interface RunResult {
   code: number;
