@@ -187,6 +187,38 @@ Deno.test("SIGTERM or a deadline mid-encode requeues the job untouched and exits
   }
 });
 
+Deno.test("a second Ctrl-C exits at once (130); recovery leaves the job queued, original intact", async () => {
+  const fast = "worker:\n  heartbeat_interval: 0.2\n  stale_after: 1\n";
+  await withMediaHome(fast, async (home, media) => {
+    const source = await longClip(join(media, "interrupted.mkv"));
+    const before = await digest(source);
+    await queue(home, ["--policy", await slowPolicy(home.dir), source]);
+    const worker = WorkerProcess.start(home, ["--cpu-cores", "1"]);
+    let end;
+    try {
+      await waitUntil("the temp output", () => findPartials(media).length === 1);
+      worker.kill("SIGINT");
+      await worker.waitForLine(/stopping/);
+      worker.kill("SIGINT");
+      end = await worker.exit();
+    } finally {
+      await worker.dispose();
+    }
+    assert.equal(end.code, 130, end.stdout + end.stderr);
+    // The first SIGINT sent ffmpeg SIGTERM; it ends on its own. Then recovery tidies up, whether
+    // the worker had requeued the job before the second SIGINT or not.
+    await waitUntil("ffmpeg to end", async () => (await processesMentioning(media)).length === 0);
+    await sleep(2200);
+    const recovered = await home.run(["jobs", "recover"]);
+    assert.equal(recovered.code, 0, recovered.stderr);
+    const job = await onlyJob(home);
+    assert.equal(job.status, "queued");
+    assert.deepEqual(findPartials(home.dir), []);
+    assert.deepEqual(await digest(source), before);
+    assert.deepEqual(namesIn(media), ["interrupted.mkv"]);
+  });
+});
+
 Deno.test("a file appearing at the new name during the encode is never clobbered", async (t) => {
   for (const tempElsewhere of [false, true]) {
     const name = tempElsewhere ? "temp_directory on another file system" : "temp beside the source";
