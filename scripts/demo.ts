@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { main } from "../src/cli/main.ts";
 import { JobQueue } from "../src/queue/store.ts";
-import { formatBytes } from "../src/util/units.ts";
+import { formatBytes } from "../src/util/format.ts";
 
 const keep = Deno.args.includes("--keep");
 const root = await Deno.makeTempDir({ prefix: "vpo-demo-" });

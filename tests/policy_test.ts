@@ -11,7 +11,8 @@ import {
   RESOLUTIONS,
 } from "../src/policy/policy.ts";
 import type { TranscodePolicy, VideoCodec } from "../src/policy/types.ts";
-import { formatBytes, parseBitrate, parseSize } from "../src/util/units.ts";
+import { formatBytes } from "../src/util/format.ts";
+import { parseBitrate, parseSize } from "../src/util/units.ts";
 import { withTempDir } from "./helpers/temp.ts";
 import { yamlFileLoader } from "./helpers/yaml_file.ts";
 

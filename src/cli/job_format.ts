@@ -7,6 +7,7 @@
 import { basename } from "node:path";
 import type { Job, JobState } from "../queue/job.ts";
 import type { JobCounts, LiveInfo } from "../queue/store.ts";
+import { formatDuration, localMinute } from "../util/format.ts";
 import { type Column, formatRow } from "./text_table.ts";
 
 const LIST_COLUMNS: readonly Column[] = [
@@ -17,15 +18,6 @@ const LIST_COLUMNS: readonly Column[] = [
   { header: "PROG", width: 6 },
   { header: "CREATED", width: 16 },
 ];
-
-/** "YYYY-MM-DD HH:MM" in local time, as the guide shows. */
-export function localMinute(iso: string): string {
-  const d = new Date(iso);
-  const p = (n: number) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${
-    p(d.getMinutes())
-  }`;
-}
 
 /** The PROG column: live percent for running jobs, 100% for completed, last known otherwise. */
 export function progressCell(job: Job, live: LiveInfo | null): string {
@@ -126,15 +118,4 @@ export function formatJobDetail(job: Job, live: LiveInfo | null): string {
     lines.push(`  ${localMinute(e.at)}  ${e.event}${e.detail ? `: ${e.detail}` : ""}`);
   }
   return lines.join("\n");
-}
-
-/** "1h02m", "3m05s", "42s". */
-export function formatDuration(sec: number): string {
-  const s = Math.max(0, Math.round(sec));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const r = s % 60;
-  if (h) return `${h}h${String(m).padStart(2, "0")}m`;
-  if (m) return `${m}m${String(r).padStart(2, "0")}s`;
-  return `${r}s`;
 }

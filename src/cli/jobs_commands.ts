@@ -7,11 +7,11 @@
 import { type Command, Option } from "@commander-js/extra-typings";
 import { FINISHED_STATES, type JobState, STATES } from "../queue/job.ts";
 import { findOrphanTemps } from "../worker/temp_files.ts";
-import { formatBytes } from "../util/units.ts";
+import { formatBytes, plural } from "../util/format.ts";
 import { type CliContext, confirm, println, warn } from "./context.ts";
 import { formatJobDetail, formatJobTable, formatStatus, jobToJson } from "./job_format.ts";
 import { intAtLeast, nonNegative } from "./options.ts";
-import { examples, plural } from "./help.ts";
+import { examples } from "./help.ts";
 import { addStartCommand } from "./start_command.ts";
 import type { Problem } from "../queue/scan.ts";
 

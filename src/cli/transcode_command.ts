@@ -16,7 +16,8 @@ import type { TranscodePolicy } from "../policy/types.ts";
 import { queueFiles } from "../transcode/queue_files.ts";
 import type { CliContext } from "./context.ts";
 import { println } from "./context.ts";
-import { examples, plural } from "./help.ts";
+import { plural } from "../util/format.ts";
+import { examples } from "./help.ts";
 import { intAtLeast } from "./options.ts";
 
 /** The policy with the command line's overrides; a bad override is a usage error (exit 2). */

@@ -1,5 +1,5 @@
 /**
- * Bitrates and sizes as people write them (`5M`, `192k`, `1.5GiB`) and as vpo prints them.
+ * Bitrates and sizes as people write them (`5M`, `192k`, `1.5GiB`).
  * Parsers throw a plain Error with a short reason; callers prefix it with where the value came
  * from (a file position or a flag).
  *
@@ -16,8 +16,6 @@ const BITRATE_FACTOR: Record<string, number> = { "": 1, k: 1e3, m: 1e6, g: 1e9 }
 // vendors and `ls --si` count; the final B is optional (500M = 500MB).
 const SIZE_RE = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?)b?$/i;
 const SIZE_POWER: Record<string, number> = { "": 0, k: 1, m: 2, g: 3, t: 4, p: 5 };
-
-const BYTE_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
 
 function positive(n: number, what: string, original: string): number {
   const rounded = Math.round(n);
@@ -49,18 +47,4 @@ export function parseSize(value: string | number): number {
   if (!m) throw new Error(`"${value}" is not a size (write e.g. 200MB, 1.5GiB or 1048576)`);
   const base = m[3] ? 1024 : 1000;
   return positive(Number(m[1]) * base ** SIZE_POWER[m[2].toLowerCase()], "size", `"${value}"`);
-}
-
-/** Formats a byte count with binary units and one decimal: 1503238553 -> "1.4 GiB", 512 -> "512 B". */
-export function formatBytes(n: number): string {
-  const sign = n < 0 ? "-" : "";
-  let value = Math.abs(n);
-  let unit = 0;
-  // Compare the rounded value, so that 1023.97 KiB prints as "1.0 MiB", not "1024.0 KiB".
-  while (unit < BYTE_UNITS.length - 1 && Math.round(value * 10) / 10 >= 1024) {
-    value /= 1024;
-    unit++;
-  }
-  const digits = unit === 0 ? String(Math.round(value)) : value.toFixed(1);
-  return `${sign}${digits} ${BYTE_UNITS[unit]}`;
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { formatBytes } from "../util/units.ts";
+import { formatBytes } from "../util/format.ts";
 
 /** What vpo remembers of a source file. */
 export interface Fingerprint {

@@ -5,7 +5,7 @@
  * @module
  */
 import { basename } from "node:path";
-import { formatDuration, localMinute } from "../cli/job_format.ts";
+import { formatDuration, localMinute } from "../util/format.ts";
 
 /** A progress sample of the job being run. */
 export interface ProgressSample {

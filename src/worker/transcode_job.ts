@@ -20,7 +20,7 @@ import { decodeCheck, verifyOutput } from "../media/verify.ts";
 import type { Job } from "../queue/job.ts";
 import type { ClaimedJob, RecordChanges } from "../queue/store.ts";
 import { readPayload, TRANSCODE, type TranscodePayload } from "../transcode/payload.ts";
-import { formatBytes } from "../util/units.ts";
+import { formatBytes } from "../util/format.ts";
 import { describeChange, fingerprintPath } from "./fingerprint.ts";
 import {
   chooseBackupPath,

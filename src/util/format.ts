@@ -1,0 +1,44 @@
+/**
+ * How vpo prints sizes, durations, times and counts: one place, so every command rounds alike.
+ *
+ * @module
+ */
+
+const BYTE_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+
+/** Formats a byte count with binary units and one decimal: 1503238553 -> "1.4 GiB", 512 -> "512 B". */
+export function formatBytes(n: number): string {
+  const sign = n < 0 ? "-" : "";
+  let value = Math.abs(n);
+  let unit = 0;
+  // Compare the rounded value, so that 1023.97 KiB prints as "1.0 MiB", not "1024.0 KiB".
+  while (unit < BYTE_UNITS.length - 1 && Math.round(value * 10) / 10 >= 1024) {
+    value /= 1024;
+    unit++;
+  }
+  const digits = unit === 0 ? String(Math.round(value)) : value.toFixed(1);
+  return `${sign}${digits} ${BYTE_UNITS[unit]}`;
+}
+
+/** "1h02m", "3m05s", "42s". */
+export function formatDuration(sec: number): string {
+  const s = Math.max(0, Math.round(sec));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const r = s % 60;
+  if (h) return `${h}h${String(m).padStart(2, "0")}m`;
+  if (m) return `${m}m${String(r).padStart(2, "0")}s`;
+  return `${r}s`;
+}
+
+/** "YYYY-MM-DD HH:MM" in local time, as the guide shows. */
+export function localMinute(iso: string): string {
+  const d = new Date(iso);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${
+    p(d.getMinutes())
+  }`;
+}
+
+/** "1 job", "3 jobs". */
+export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
