@@ -102,5 +102,5 @@ export type { QueueFilesOptions } from "./src/transcode/queue_files.ts";
 export { recoverStale } from "./src/worker/recovery.ts";
 export { runWorker, type WorkerOptions, type WorkerSummary } from "./src/worker/worker.ts";
 export type { ProgressSample, WorkerReporter } from "./src/worker/reporter.ts";
-export type { JobOutcome } from "./src/worker/transcode_job.ts";
+export type { JobOutcome } from "./src/transcode/run.ts";
 export { resolveLimits, type WorkerLimits } from "./src/worker/limits.ts";

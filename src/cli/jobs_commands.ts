@@ -6,7 +6,7 @@
  */
 import { type Command, Option } from "@commander-js/extra-typings";
 import { FINISHED_STATES, type JobState, STATES } from "../queue/job.ts";
-import { findOrphanTemps } from "../worker/temp_files.ts";
+import { findOrphanTemps } from "../transcode/temp_files.ts";
 import { formatBytes, plural } from "../util/format.ts";
 import { type CliContext, confirm, println, warn } from "./context.ts";
 import { formatJobDetail, formatJobTable, formatStatus, jobToJson } from "./job_format.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import type { TranscodePolicy } from "../policy/types.ts";
-import type { Fingerprint } from "../worker/fingerprint.ts";
+import type { Fingerprint } from "./fingerprint.ts";
 
 /** The job type of transcode jobs. */
 export const TRANSCODE = "transcode";

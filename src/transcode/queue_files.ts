@@ -12,8 +12,8 @@ import { type EncodePlan, planTranscode } from "../media/plan.ts";
 import { type MediaInfo, probeMany } from "../media/probe.ts";
 import type { TranscodePolicy } from "../policy/types.ts";
 import type { JobQueue } from "../queue/store.ts";
-import { fingerprintOf } from "../worker/fingerprint.ts";
-import { tempOutputPath } from "../worker/temp_files.ts";
+import { fingerprintOf } from "./fingerprint.ts";
+import { tempOutputPath } from "./temp_files.ts";
 import { findFiles } from "./find_files.ts";
 import { TRANSCODE, type TranscodePayload } from "./payload.ts";
 

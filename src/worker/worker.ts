@@ -14,8 +14,8 @@ import { formatDuration, plural } from "../util/format.ts";
 import type { WorkerLimits } from "./limits.ts";
 import { recoverStale } from "./recovery.ts";
 import type { WorkerReporter } from "./reporter.ts";
-import { SpeedHistory } from "./speed_history.ts";
-import { type JobOutcome, runTranscodeJob, Stopped } from "./transcode_job.ts";
+import { SpeedHistory } from "../transcode/speed_history.ts";
+import { type JobOutcome, runTranscodeJob, Stopped } from "../transcode/run.ts";
 
 /** Options of {@link runWorker}. */
 export interface WorkerOptions {

@@ -19,7 +19,7 @@ import type { ProgressUpdate } from "../media/progress.ts";
 import { decodeCheck, verifyOutput } from "../media/verify.ts";
 import type { Job } from "../queue/job.ts";
 import type { ClaimedJob, RecordChanges } from "../queue/store.ts";
-import { readPayload, TRANSCODE, type TranscodePayload } from "../transcode/payload.ts";
+import { readPayload, TRANSCODE, type TranscodePayload } from "./payload.ts";
 import { formatBytes } from "../util/format.ts";
 import { describeChange, fingerprintPath } from "./fingerprint.ts";
 import {
@@ -29,7 +29,7 @@ import {
   type ReplaceSteps,
   resumeReplace,
 } from "./replace.ts";
-import type { WorkerReporter } from "./reporter.ts";
+import type { WorkerReporter } from "../worker/reporter.ts";
 import type { SpeedHistory } from "./speed_history.ts";
 import { tempOutputPath } from "./temp_files.ts";
 

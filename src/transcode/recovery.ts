@@ -1,0 +1,37 @@
+/**
+ * The transcode job's recovery hook: the queue takes each stale job over, then this module
+ * finishes or undoes an interrupted file replace from the steps the job recorded, so the
+ * original is never lost and the job ends in exactly one state.
+ *
+ * @module
+ */
+import type { RecoveryDecision, StaleJob } from "../queue/store.ts";
+import { type ReplaceSteps, resumeReplace } from "./replace.ts";
+
+/** Decides where a stale transcode job goes after repairing its files. */
+export async function decideRecovery(stale: StaleJob): Promise<RecoveryDecision> {
+  const steps = stale.live?.steps as ReplaceSteps | undefined;
+  const requeue: RecoveryDecision = {
+    state: "queued",
+    changes: { attempts: stale.job.attempts + 1 },
+  };
+  if (!steps?.phase) return requeue;
+  if (await resumeReplace(steps) === "rolled_back") {
+    return { ...requeue, detail: "partial output removed, original intact" };
+  }
+  return {
+    state: "completed",
+    changes: {
+      attempts: stale.job.attempts + 1,
+      finished_at: new Date().toISOString(),
+      progress: 100,
+      result: {
+        outcome: "replaced",
+        outcome_detail: "replace finished by recovery after the worker died",
+        output_path: steps.final,
+        backup_path: steps.backup,
+      },
+    },
+    detail: "the output was already in place; replace finished",
+  };
+}
