@@ -30,7 +30,7 @@ export {
   UsageError,
   VpoError,
 } from "./src/errors.ts";
-export { ensureHome, resolveHome, type VpoHome } from "./src/home.ts";
+export { ensureHome, resolveHome, type VpoHome } from "./src/queue/layout.ts";
 export type { Config } from "./src/config/types.ts";
 export { defaultConfig, loadConfig, parseConfig } from "./src/config/config.ts";
 export type {

@@ -6,7 +6,7 @@
  */
 import { loadConfig } from "../config/config.ts";
 import type { Config } from "../config/types.ts";
-import { ensureHome, resolveHome, type VpoHome } from "../home.ts";
+import { ensureHome, resolveHome, type VpoHome } from "../queue/layout.ts";
 import { JobQueue } from "../queue/store.ts";
 import { VpoError } from "../errors.ts";
 

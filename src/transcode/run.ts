@@ -8,7 +8,7 @@ import { statfsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { Config } from "../config/types.ts";
 import { LostJobError, VpoError } from "../errors.ts";
-import type { VpoHome } from "../home.ts";
+import type { VpoHome } from "../queue/layout.ts";
 import { extractCoverArt } from "../media/cover_art.ts";
 import { detectEncoder } from "../media/encoders.ts";
 import { buildFfmpegArgs } from "../media/ffmpeg_args.ts";

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import type { Config } from "../config/types.ts";
-import type { VpoHome } from "../home.ts";
+import type { VpoHome } from "../queue/layout.ts";
 import type { Job } from "../queue/job.ts";
 import type { JobQueue } from "../queue/store.ts";
 import { readPayload } from "../transcode/payload.ts";
