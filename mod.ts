@@ -50,19 +50,18 @@ export {
   STATES,
 } from "./src/queue/job.ts";
 export type { JobEvent, WorkerInfo } from "./src/queue/job.ts";
-export {
-  ClaimedJob,
-  type CleanupOptions,
-  type CleanupReport,
-  type EnqueueInput,
-  type JobCounts,
-  JobQueue,
-  type ListOptions,
-  type ListResult,
-  type LiveInfo,
-  type RecoverOptions,
-} from "./src/queue/store.ts";
-export type { RecordChanges, RecoveredJob, RecoveryDecision, StaleJob } from "./src/queue/store.ts";
+export { JobQueue } from "./src/queue/store.ts";
+export { ClaimedJob, type LiveInfo } from "./src/queue/claimed_job.ts";
+export type { ClaimOptions } from "./src/queue/claim.ts";
+export type { EnqueueInput, RecordChanges } from "./src/queue/transition.ts";
+export type { JobCounts, ListOptions, ListResult } from "./src/queue/listing.ts";
+export type { CleanupOptions, CleanupReport } from "./src/queue/user_actions.ts";
+export type {
+  RecoveredJob,
+  RecoverOptions,
+  RecoveryDecision,
+  StaleJob,
+} from "./src/queue/recovery.ts";
 export type { QueueLayout } from "./src/queue/layout.ts";
 export type { Problem } from "./src/queue/scan.ts";
 export { type MediaInfo, probe } from "./src/media/probe.ts";

@@ -19,7 +19,8 @@ import {
   writeJobFile,
 } from "./helpers/queue.ts";
 import { ROOT } from "./helpers/vpo.ts";
-import { JobQueue, type RecoveredJob } from "../src/queue/store.ts";
+import type { RecoveredJob } from "../src/queue/recovery.ts";
+import { JobQueue } from "../src/queue/store.ts";
 import type { Job, JobState } from "../src/queue/job.ts";
 import { QueueLayout } from "../src/queue/layout.ts";
 
@@ -174,9 +175,12 @@ async function recoverAndDrain(s: Setup): Promise<Outcome> {
 }
 
 Deno.test("a process killed at any crash point of the queue loses no job and runs none twice", async (t) => {
-  const source = await Deno.readTextFile(join(ROOT, "src/queue/store.ts"));
-  const points = new Set([...source.matchAll(/crashPoint\("([^"]+)"\)/g)].map((m) => m[1]));
-  await t.step("the cases cover every crash point of store.ts", () => {
+  const dir = join(ROOT, "src/queue");
+  const sources = [...Deno.readDirSync(dir)].map((e) => Deno.readTextFileSync(join(dir, e.name)));
+  const points = new Set(
+    sources.flatMap((source) => [...source.matchAll(/crashPoint\("([^"]+)"\)/g)].map((m) => m[1])),
+  );
+  await t.step("the cases cover every crash point of src/queue/", () => {
     assert.ok(points.size > 0);
     assert.deepEqual([...new Set(CASES.map((c) => c.point))].sort(), [...points].sort());
   });

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { RecoveryDecision, StaleJob } from "../queue/store.ts";
+import type { RecoveryDecision, StaleJob } from "../queue/recovery.ts";
 import { type ReplaceSteps, resumeReplace } from "./replace.ts";
 
 /** Decides where a stale transcode job goes after repairing its files. */

@@ -6,7 +6,8 @@
  */
 import type { Config } from "../config/types.ts";
 import type { Problem } from "../queue/scan.ts";
-import type { JobQueue, RecoveredJob } from "../queue/store.ts";
+import type { RecoveredJob } from "../queue/recovery.ts";
+import type { JobQueue } from "../queue/store.ts";
 import { decideRecovery } from "../transcode/recovery.ts";
 
 /** Recovers stale running jobs of `queue` as `config.worker.staleAfter` defines them. */

@@ -1,0 +1,113 @@
+/**
+ * A job held by a worker, and the live file in which the worker reports on it.
+ *
+ * @module
+ */
+import { hostname } from "node:os";
+import { LostJobError } from "../errors.ts";
+import { exists, writeFileAtomic } from "../util/durable_fs.ts";
+import type { Job, JobState, WorkerInfo } from "./job.ts";
+import type { QueueLayout } from "./layout.ts";
+import { isGone, type RecordChanges, transition } from "./transition.ts";
+
+/** What the running state of a job holds while a worker has it (the live file). */
+export interface LiveInfo {
+  /** The worker that claimed the job. */
+  worker: WorkerInfo;
+  /** When the job was claimed (ISO 8601, UTC). */
+  claimed_at: string;
+  /** Latest encode progress, written every few seconds; absent before the first report. */
+  progress?: {
+    /** Percent done, 0-100. */
+    percent: number | null;
+    /** Encoded frames per second; null when unknown. */
+    fps: number | null;
+    /** Encoding speed as a multiple of real time; null when unknown. */
+    speed: number | null;
+    /** Estimated seconds left; null while unknown. */
+    eta_sec: number | null;
+    /** Seconds of output written so far. */
+    out_time_sec: number | null;
+  };
+  /** Free-form, type-specific state the worker records before each irreversible step. */
+  steps?: Record<string, unknown>;
+}
+
+/** This process, as recorded in the jobs it runs. */
+export const thisWorker = (): WorkerInfo => ({ host: hostname(), pid: Deno.pid });
+
+/** The live file at `path`, or null when missing or unreadable. */
+export function readLiveFile(path: string): LiveInfo | null {
+  try {
+    return JSON.parse(Deno.readTextFileSync(path));
+  } catch {
+    return null;
+  }
+}
+
+/** A job held by this worker. Every method first proves the job is still this worker's. */
+export class ClaimedJob {
+  readonly #layout: QueueLayout;
+  /** Path of the job file in running/, under this claim's token. */
+  readonly path: string;
+  #live: LiveInfo;
+
+  /** Made by a claim; `token` is the claim's token, `live` its first live info. */
+  constructor(layout: QueueLayout, readonly record: Job, readonly token: string, live: LiveInfo) {
+    this.#layout = layout;
+    this.path = layout.jobPath("running", record.id, token);
+    this.#live = live;
+  }
+
+  /** The job's id. */
+  get id(): string {
+    return this.record.id;
+  }
+
+  /** The live information last written. */
+  get live(): LiveInfo {
+    return this.#live;
+  }
+
+  /**
+   * Touches the job file's mtime. Throws {@link LostJobError} when the file is gone, meaning the
+   * job was recovered by someone else: the caller must stop work on it at once.
+   */
+  async heartbeat(): Promise<void> {
+    const now = new Date();
+    try {
+      await Deno.utime(this.path, now, now);
+    } catch (err) {
+      if (isGone(err)) throw new LostJobError(this.id);
+      throw err;
+    }
+  }
+
+  /**
+   * Records progress or replace steps (after proving ownership). `durable` for records that a
+   * crash must not lose: the steps of a replace; progress needs none.
+   */
+  async updateLive(changes: Partial<LiveInfo>, options: { durable?: boolean } = {}): Promise<void> {
+    await this.heartbeat();
+    this.#live = { ...this.#live, ...changes };
+    await writeFileAtomic(
+      this.#layout.livePath(this.id, this.token),
+      JSON.stringify(this.#live),
+      { durable: options.durable ?? false },
+    );
+  }
+
+  /** True when `vpo jobs cancel --running` asked for this job to stop. */
+  async cancelRequested(): Promise<boolean> {
+    return await exists(this.#layout.cancelRequestPath(this.id));
+  }
+
+  /** Ends the run: moves the job to `to` with `changes`. Throws LostJobError if it was taken. */
+  async finish(to: JobState, changes: RecordChanges, event: string, detail?: string): Promise<Job> {
+    await this.heartbeat();
+    const job = await transition(this.#layout, this.path, this.record, to, changes, event, detail);
+    await Deno.remove(this.#layout.livePath(this.id, this.token)).catch(() => {});
+    await Deno.remove(this.#layout.cancelRequestPath(this.id)).catch(() => {});
+    return job;
+  }
+}

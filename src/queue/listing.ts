@@ -1,0 +1,166 @@
+/**
+ * Reading the queue: finding a job by id prefix, counting, and listing in display order.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { AmbiguousJobIdError, JobNotFoundError, JobStateError, UsageError } from "../errors.ts";
+import { FINISHED_STATES, type Job, type JobState, STATES } from "./job.ts";
+import { type JobFileName, parseJobFileName, type QueueLayout } from "./layout.ts";
+import { type LiveInfo, readLiveFile } from "./claimed_job.ts";
+import {
+  compareClaimOrder,
+  isProblem,
+  listJobNames,
+  type Problem,
+  type QueuedIndex,
+  readJobFile,
+} from "./scan.ts";
+import { isGone, newestCopy } from "./transition.ts";
+
+/** Options of {@link listJobs}. */
+export interface ListOptions {
+  /** Only jobs in this state; all states when omitted. */
+  status?: JobState;
+  /** At most this many jobs; unlimited when omitted. */
+  limit?: number;
+}
+
+/** Result of {@link listJobs}: jobs in display order and files that could not be read. */
+export interface ListResult {
+  /** Running, then queued in claim order, then finished newest first. */
+  jobs: Job[];
+  /** Files in the state directories that are not readable jobs. */
+  problems: Problem[];
+}
+
+/** Per-state job counts. */
+export type JobCounts = Record<JobState, number>;
+
+/** Finds one job by full id or unique prefix (at least 4 characters). */
+export function findJob(layout: QueueLayout, idOrPrefix: string): Job {
+  const prefix = idOrPrefix.toLowerCase();
+  if (!/^[0-9a-f]{4,64}$/.test(prefix)) {
+    throw new UsageError(`invalid job id "${idOrPrefix}": use at least 4 hex characters`);
+  }
+  const matches = new Map<string, { state: JobState; name: JobFileName }[]>();
+  for (const state of STATES) {
+    for (const name of listJobNames(layout.stateDir(state))) {
+      if (!name.id.startsWith(prefix)) continue;
+      const list = matches.get(name.id) ?? [];
+      list.push({ state, name });
+      matches.set(name.id, list);
+    }
+  }
+  if (matches.size === 0) throw new JobNotFoundError(`no job matches "${idOrPrefix}"`);
+  if (matches.size > 1) {
+    const shown = [...matches].slice(0, 10).map(([id, at]) =>
+      `${id.slice(0, 12)} (${at[0].state})`
+    );
+    throw new AmbiguousJobIdError(
+      `job id "${idOrPrefix}" is ambiguous: ${shown.join(", ")}${matches.size > 10 ? ", ..." : ""}`,
+    );
+  }
+  const [[, places]] = [...matches];
+  const copies: Job[] = [];
+  const problems: Problem[] = [];
+  for (const { state, name } of places) {
+    const found = readJobFile(join(layout.stateDir(state), name.name), name, state);
+    if (found === null) continue;
+    if (isProblem(found)) problems.push(found);
+    else copies.push(found);
+  }
+  if (copies.length === 0) {
+    if (problems.length) throw new JobStateError(problems[0].message);
+    throw new JobNotFoundError(`no job matches "${idOrPrefix}"`);
+  }
+  return newestCopy(copies);
+}
+
+/** Live information (worker, progress) of a running job, or null. */
+export function readLive(layout: QueueLayout, job: Job): LiveInfo | null {
+  const name = parseJobFileName(job.path.slice(job.path.lastIndexOf("/") + 1));
+  if (job.state !== "running" || !name?.token) return null;
+  return readLiveFile(layout.livePath(job.id, name.token));
+}
+
+/** Per-state counts from file names alone: no job file is read. */
+export function countJobs(layout: QueueLayout): JobCounts {
+  const counts = {} as JobCounts;
+  for (const state of STATES) {
+    counts[state] = new Set(listJobNames(layout.stateDir(state)).map((n) => n.id)).size;
+  }
+  return counts;
+}
+
+/** The running claims as "<id>.<token>" (for deciding which temp files are still owned). */
+export function runningClaims(layout: QueueLayout): Set<string> {
+  return new Set(listJobNames(layout.stateDir("running")).map((n) => `${n.id}.${n.token}`));
+}
+
+/**
+ * Jobs in display order: running, then queued in claim order, then finished newest first.
+ * With a limit, finished jobs are ordered by file mtime and only those shown are read.
+ */
+export function listJobs(
+  layout: QueueLayout,
+  queued: QueuedIndex,
+  options: ListOptions = {},
+): ListResult {
+  const limit = options.limit ?? Infinity;
+  const wanted = options.status ? [options.status] : STATES;
+  const jobs: Job[] = [];
+  const problems: Problem[] = [];
+  const take = (found: Job | Problem | null) => {
+    if (found === null) return;
+    if (isProblem(found)) problems.push(found);
+    else jobs.push(found);
+  };
+  if (wanted.includes("running")) {
+    const dir = layout.stateDir("running");
+    const running: Job[] = [];
+    for (const name of listJobNames(dir)) {
+      const found = readJobFile(join(dir, name.name), name, "running");
+      if (found && isProblem(found)) problems.push(found);
+      else if (found) running.push(found);
+    }
+    running.sort(compareClaimOrder);
+    jobs.push(...running);
+  }
+  if (wanted.includes("queued") && jobs.length < limit) {
+    const scan = (limit !== Infinity ? queued.head(limit - jobs.length) : null) ??
+      queued.scanAndSnapshot();
+    jobs.push(...scan.jobs.slice(0, limit - jobs.length));
+    problems.push(...scan.problems);
+  }
+  const finished = FINISHED_STATES.filter((s) => wanted.includes(s));
+  if (finished.length && jobs.length < limit) {
+    const files: { path: string; name: JobFileName; state: JobState; mtime: number }[] = [];
+    for (const state of finished) {
+      const dir = layout.stateDir(state);
+      for (const name of listJobNames(dir)) {
+        const path = join(dir, name.name);
+        try {
+          files.push({ path, name, state, mtime: Deno.statSync(path).mtime?.getTime() ?? 0 });
+        } catch (err) {
+          if (!isGone(err)) throw err;
+        }
+      }
+    }
+    files.sort((a, b) => b.mtime - a.mtime);
+    for (const f of files) {
+      if (jobs.length >= limit) break;
+      take(readJobFile(f.path, f.name, f.state));
+    }
+  }
+  return { jobs: dedupeById(jobs), problems };
+}
+
+function dedupeById(jobs: Job[]): Job[] {
+  const best = new Map<string, Job>();
+  for (const job of jobs) {
+    const seen = best.get(job.id);
+    if (!seen || job.rev > seen.rev) best.set(job.id, job);
+  }
+  return jobs.filter((j) => best.get(j.id) === j);
+}

@@ -1,0 +1,167 @@
+/**
+ * The transition protocol: how a job file is published (enqueue) and moved from one state to
+ * another (acquire, write, publish by link, remove), and how an older copy is set aside. Every
+ * change of state goes through {@link transition}.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { LostJobError } from "../errors.ts";
+import { crashPoint } from "../util/crash_point.ts";
+import { exists, publishNoClobber, syncDir, writeTempFile } from "../util/durable_fs.ts";
+import {
+  FINISHED_STATES,
+  type Job,
+  type JobRecord,
+  type JobState,
+  newJobRecord,
+  serializeJob,
+} from "./job.ts";
+import { newJobId, newToken, type QueueLayout } from "./layout.ts";
+import { isProblem, readJobFile } from "./scan.ts";
+
+/** What a transition changes in a record besides rev, updated_at and history. */
+export type RecordChanges = Partial<
+  Pick<
+    JobRecord,
+    | "attempts"
+    | "error"
+    | "result"
+    | "progress"
+    | "started_at"
+    | "finished_at"
+    | "worker"
+    | "payload"
+  >
+>;
+
+/** Input of {@link enqueue}. */
+export interface EnqueueInput {
+  /** Job type (e.g. "transcode"). */
+  type: string;
+  /** Absolute path of the file the job works on; omitted or null for none. */
+  file?: string | null;
+  /** Type-specific input; defaults to `{}`. */
+  payload?: Record<string, unknown>;
+  /** Lower runs first; defaults to 100. */
+  priority?: number;
+}
+
+/** True when `err` says the file is gone. */
+export function isGone(err: unknown): boolean {
+  return err instanceof Deno.errors.NotFound;
+}
+
+function withChanges(
+  record: JobRecord,
+  changes: RecordChanges,
+  event: string,
+  detail?: string,
+): JobRecord {
+  const at = new Date().toISOString();
+  const { state: _s, path: _p, ...plain } = record as Job;
+  return {
+    ...plain,
+    ...changes,
+    rev: record.rev + 1,
+    updated_at: at,
+    history: [...record.history, detail ? { at, event, detail } : { at, event }],
+  };
+}
+
+/** Adds a job to queued/ and returns it. The file is durable when this resolves. */
+export async function enqueue(layout: QueueLayout, input: EnqueueInput): Promise<Job> {
+  const record = newJobRecord(newJobId(), input);
+  const dest = layout.jobPath("queued", record.id);
+  const tmp = await writeTempFile(layout.tmpDir, serializeJob(record));
+  crashPoint("enqueue:written");
+  if (!await publishNoClobber(tmp, dest)) {
+    await Deno.remove(tmp);
+    throw new Error(`job id collision on ${record.id}`);
+  }
+  crashPoint("enqueue:published");
+  await syncDir(layout.stateDir("queued"));
+  return { ...record, state: "queued", path: dest };
+}
+
+/**
+ * Moves a job this caller holds at `heldPath` (step 1 done) to `to` with `changes`. Throws
+ * {@link LostJobError} when somebody else moved the held file meanwhile.
+ */
+export async function transition(
+  layout: QueueLayout,
+  heldPath: string,
+  record: JobRecord,
+  to: JobState,
+  changes: RecordChanges,
+  event: string,
+  detail?: string,
+): Promise<Job> {
+  const next = withChanges(record, changes, event, detail);
+  const tmp = await writeTempFile(layout.tmpDir, serializeJob(next));
+  crashPoint("transition:written");
+  let dest = layout.jobPath(to, record.id);
+  if (!await publishNoClobber(tmp, dest)) {
+    // A copy of this id already sits there (a hand `cp`, or an old run): keep both, never
+    // clobber; listings show the newest rev.
+    dest = layout.jobPath(to, record.id, newToken());
+    if (!await publishNoClobber(tmp, dest)) throw new Error(`cannot publish ${dest}`);
+  }
+  crashPoint("transition:published");
+  try {
+    await Deno.remove(heldPath);
+  } catch (err) {
+    // Gone because recovery set it aside as older than the copy just published: the move
+    // stands. Gone for any other reason (taken over, claimed): undo the publish.
+    const marker = supersededPath(layout, heldPath);
+    if (isGone(err) && await exists(marker)) {
+      await Deno.remove(marker).catch(() => {});
+    } else {
+      await Deno.remove(dest).catch(() => {});
+      if (isGone(err)) throw new LostJobError(record.id);
+      throw err;
+    }
+  }
+  crashPoint("transition:removed");
+  await syncDir(layout.stateDir(to));
+  return { ...next, state: to, path: dest };
+}
+
+function supersededPath(layout: QueueLayout, path: string): string {
+  return join(layout.tmpDir, `${path.slice(path.lastIndexOf("/") + 1)}.superseded`);
+}
+
+/**
+ * Sets aside an older copy of a job (a newer one exists elsewhere). Renamed, not deleted: a
+ * process that still holds it finds the marker and knows its own newer copy is the job.
+ */
+export async function supersede(layout: QueueLayout, path: string): Promise<void> {
+  try {
+    await Deno.rename(path, supersededPath(layout, path));
+  } catch (err) {
+    if (!isGone(err)) throw err;
+  }
+}
+
+/** True when a copy of `record` with a higher rev sits in one of `states`. */
+export function hasNewerCopy(
+  layout: QueueLayout,
+  record: JobRecord,
+  states: readonly JobState[] = FINISHED_STATES,
+): boolean {
+  for (const state of states) {
+    const path = layout.jobPath(state, record.id);
+    const other = readJobFile(
+      path,
+      { name: `${record.id}.json`, id: record.id, token: null },
+      state,
+    );
+    if (other && !isProblem(other) && other.rev > record.rev) return true;
+  }
+  return false;
+}
+
+/** Of several copies of one job (a crash mid-transition), the one with the highest rev. */
+export function newestCopy(copies: Job[]): Job {
+  return copies.reduce((a, b) => (b.rev > a.rev ? b : a));
+}
