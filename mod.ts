@@ -101,5 +101,16 @@ export type { QueueFilesOptions } from "./src/transcode/queue_files.ts";
 export { recoverStale } from "./src/worker/recovery.ts";
 export { runWorker, type WorkerOptions, type WorkerSummary } from "./src/worker/worker.ts";
 export type { ProgressSample, WorkerReporter } from "./src/worker/reporter.ts";
-export type { JobOutcome } from "./src/transcode/run.ts";
+export type { JobOutcome } from "./src/worker/run_job.ts";
+export {
+  type JobResult,
+  type JobRunner,
+  type JobType,
+  JobTypes,
+  type LiveProgress,
+  type RunContext,
+  type WorkerEnv,
+} from "./src/queue/job_type.ts";
+export { transcodeJobType } from "./src/transcode/job_type.ts";
+export type { TranscodeResult } from "./src/transcode/result.ts";
 export { resolveLimits, type WorkerLimits } from "./src/worker/limits.ts";

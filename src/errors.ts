@@ -59,3 +59,14 @@ export class ProbeError extends VpoError {}
 
 /** ffmpeg or ffprobe is missing or failed in a way that is not the input's fault. */
 export class FfmpegError extends VpoError {}
+
+/**
+ * A job that cannot be done: it ends in failed/ with this one-line reason, and `detail` (log path,
+ * ffmpeg's last lines) below it in the job's `error`.
+ */
+export class JobFailure extends VpoError {
+  /** `message` is the one-line reason; `detail` lines follow it in the job's error. */
+  constructor(message: string, readonly detail: string[] = []) {
+    super(message);
+  }
+}

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { census, runActor, sleep, withTempQueue } from "./helpers/queue.ts";
 import { LostJobError } from "../src/errors.ts";
 import { parseJob } from "../src/queue/job.ts";
+import { transcodeJobType } from "../src/transcode/job_type.ts";
 
 Deno.test("enqueue writes one private, valid job file named by its id", async () => {
   await withTempQueue(async ({ root, queue }) => {
@@ -240,12 +241,13 @@ Deno.test("clear and cleanup remove only finished jobs past their age, and owned
       finished_at: new Date().toISOString(),
       result: { backup_path: stranger, backup_size: 1 },
     }, "failed");
-    const dry = await queue.cleanup({ olderThanDays: 7, includeBackups: true, dryRun: true });
+    const madeFiles = transcodeJobType.madeFiles;
+    const dry = await queue.cleanup({ olderThanDays: 7, madeFiles, dryRun: true });
     assert.deepEqual(dry.jobs.map((j) => j.id), [old.id]);
-    assert.deepEqual(dry.backups, [backup]);
+    assert.deepEqual(dry.files, [backup]);
     await Deno.stat(backup);
     assert.equal(census(root).length, 3);
-    const done = await queue.cleanup({ olderThanDays: 7, includeBackups: true });
+    const done = await queue.cleanup({ olderThanDays: 7, madeFiles });
     assert.equal(done.jobs.length, 1);
     await assert.rejects(Deno.stat(backup), Deno.errors.NotFound);
     await Deno.stat(stranger);

@@ -5,8 +5,10 @@
  * @module
  */
 import { type Command, Option } from "@commander-js/extra-typings";
-import { FINISHED_STATES, type JobState, STATES } from "../queue/job.ts";
+import { FINISHED_STATES, type Job, type JobState, STATES } from "../queue/job.ts";
 import { findOrphanTemps } from "../transcode/temp_files.ts";
+import { recoverStale } from "../worker/recovery.ts";
+import { JOB_TYPES } from "./job_types.ts";
 import { formatBytes, plural } from "../util/format.ts";
 import { type CliContext, confirm, println, warn } from "./context.ts";
 import { formatJobDetail, formatJobTable, formatStatus, jobToJson } from "./job_format.ts";
@@ -141,9 +143,8 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
     .description("return running jobs whose worker stopped sending heartbeats to the queue")
     .addHelpText("after", examples(["vpo jobs recover"]))
     .action(async () => {
-      const { recoverStale } = await import("../worker/recovery.ts");
       const config = await ctx.config();
-      const { recovered, problems } = await recoverStale(await ctx.queue(), config);
+      const { recovered, problems } = await recoverStale(await ctx.queue(), config, JOB_TYPES);
       for (const r of recovered) {
         println(`Recovered job ${r.id.slice(0, 8)} -> ${r.to} (${r.detail})`);
       }
@@ -175,33 +176,32 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
       const config = await ctx.config();
       const queue = await ctx.queue();
       const olderThanDays = opts.olderThan ?? config.jobs.retentionDays;
-      const plan = await queue.cleanup({
-        olderThanDays,
-        includeBackups: opts.includeBackups,
-        dryRun: true,
-      });
+      const madeFiles = opts.includeBackups
+        ? (job: Job) => JOB_TYPES.of(job)?.madeFiles(job) ?? []
+        : undefined;
+      const plan = await queue.cleanup({ olderThanDays, madeFiles, dryRun: true });
       const temps = opts.removeTemp ? findOrphanTemps(queue, config.jobs.tempDirectory) : [];
       // A file may vanish between the scan and this sum (another cleanup, a worker): count 0.
       const sizeOf = (paths: string[]) => paths.reduce((sum, p) => sum + sizeOrZero(p), 0);
       const summary =
         `${plural(plan.jobs.length, "job")} finished over ${olderThanDays} days ago, ` +
-        `${plural(plan.backups.length, "backup")} (${formatBytes(sizeOf(plan.backups))}), ` +
+        `${plural(plan.files.length, "backup")} (${formatBytes(sizeOf(plan.files))}), ` +
         `${plural(temps.length, "temp file")} (${formatBytes(sizeOf(temps))})`;
       reportProblems(plan.problems);
       if (opts.dryRun) {
         for (const j of plan.jobs) {
           println(`would remove job ${j.id.slice(0, 8)} (${j.state}) ${j.file ?? ""}`);
         }
-        for (const b of plan.backups) println(`would remove backup ${b}`);
+        for (const b of plan.files) println(`would remove backup ${b}`);
         for (const t of temps) println(`would remove temp file ${t}`);
         return println(`Dry run: ${summary}`);
       }
       if (plan.jobs.length + temps.length === 0) return println("Nothing to clean up");
       if (!opts.force && !confirm(`Remove ${summary}?`)) return println("Nothing removed");
-      const done = await queue.cleanup({ olderThanDays, includeBackups: opts.includeBackups });
+      const done = await queue.cleanup({ olderThanDays, madeFiles });
       for (const t of temps) await Deno.remove(t).catch(() => {});
       println(
-        `Removed ${plural(done.jobs.length, "job")}, ${plural(done.backups.length, "backup")}, ` +
+        `Removed ${plural(done.jobs.length, "job")}, ${plural(done.files.length, "backup")}, ` +
           plural(temps.length, "temp file"),
       );
     });

@@ -11,6 +11,7 @@ import { PlainReporter, TerminalReporter } from "../worker/reporter.ts";
 import { runWorker } from "../worker/worker.ts";
 import type { CliContext } from "./context.ts";
 import { examples } from "./help.ts";
+import { JOB_TYPES } from "./job_types.ts";
 import { intAtLeast } from "./options.ts";
 
 /** Exit code of a worker run in which at least one job failed. */
@@ -88,6 +89,7 @@ export function addStartCommand(jobs: Command, ctx: CliContext): void {
         }
         const summary = await runWorker({
           queue,
+          types: JOB_TYPES,
           config,
           home: ctx.home,
           limits,

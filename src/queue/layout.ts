@@ -80,6 +80,18 @@ export class QueueLayout {
   get requestsDir(): string {
     return join(this.root, "requests");
   }
+  /** Caches that any full scan rebuilds; never the truth about a job. */
+  get cacheDir(): string {
+    return join(this.root, ".cache");
+  }
+  /** The claim order of queued/ at its last full scan. */
+  get orderSnapshotPath(): string {
+    return join(this.cacheDir, "queued-order.tsv");
+  }
+  /** Cover art extracted for one claim of a job while it encodes (removed after). */
+  coverDir(id: string, token: string): string {
+    return join(this.tmpDir, `covers-${id}-${token}`);
+  }
   /** Every directory the queue needs, in creation order. */
   allDirs(): string[] {
     return [...STATES.map((s) => this.stateDir(s)), ...HELPER_DIRS.map((d) => join(this.root, d))];
@@ -99,15 +111,31 @@ export class QueueLayout {
 }
 
 /** Paths under one vpo home. */
-export interface VpoHome {
-  /** The home directory itself: `$VPO_HOME`, else `$HOME/.vpo`. */
-  root: string;
+export class VpoHome {
   /** `<root>/config.yaml`. */
-  configPath: string;
+  readonly configPath: string;
   /** `<root>/jobs`, the queue's directory tree. */
-  jobsDir: string;
-  /** `<root>/logs`. */
-  logsDir: string;
+  readonly jobsDir: string;
+  /** `<root>/logs`: one ffmpeg log per job. */
+  readonly logsDir: string;
+  /** `<root>/stats`: this machine's measured encoding speeds. */
+  readonly statsDir: string;
+  /** The queue's paths. */
+  readonly jobs: QueueLayout;
+
+  /** `root` is the home directory itself. */
+  constructor(readonly root: string) {
+    this.configPath = join(root, "config.yaml");
+    this.jobsDir = join(root, "jobs");
+    this.logsDir = join(root, "logs");
+    this.statsDir = join(root, "stats");
+    this.jobs = new QueueLayout(this.jobsDir);
+  }
+
+  /** The ffmpeg log of job `id`. */
+  logPath(id: string): string {
+    return join(this.logsDir, `${id}.log`);
+  }
 }
 
 /** Resolves the home from `VPO_HOME`, else `$HOME/.vpo`. */
@@ -115,13 +143,7 @@ export function resolveHome(env: { get(key: string): string | undefined } = Deno
   const explicit = env.get("VPO_HOME");
   const userHome = env.get("HOME");
   if (!explicit && !userHome) throw new VpoError("neither VPO_HOME nor HOME is set");
-  const root = explicit || join(userHome!, ".vpo");
-  return {
-    root,
-    configPath: join(root, "config.yaml"),
-    jobsDir: join(root, "jobs"),
-    logsDir: join(root, "logs"),
-  };
+  return new VpoHome(explicit || join(userHome!, ".vpo"));
 }
 
 /** Creates the home and its logs directory, private to the user (0700). */

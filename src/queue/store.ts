@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { join } from "node:path";
 import type { Job, JobRecord, JobState } from "./job.ts";
 import { QueueLayout } from "./layout.ts";
 import type { ClaimedJob, LiveInfo } from "./claimed_job.ts";
@@ -43,10 +42,7 @@ export class JobQueue {
 
   private constructor(readonly root: string) {
     this.layout = new QueueLayout(root);
-    this.#queued = new QueuedIndex(
-      this.layout.stateDir("queued"),
-      join(root, ".cache", "queued-order.tsv"),
-    );
+    this.#queued = new QueuedIndex(this.layout.stateDir("queued"), this.layout.orderSnapshotPath);
   }
 
   /** Opens (creating, private to the user) the queue at `root`. */

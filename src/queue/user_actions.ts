@@ -18,16 +18,19 @@ export interface CleanupOptions {
   olderThanDays: number;
   /** Only report what would be removed. */
   dryRun?: boolean;
-  /** Also select `.original` backups that a selected job's result says vpo made. */
-  includeBackups?: boolean;
+  /**
+   * Also select the files each selected job made (its job type's `madeFiles`:
+   * for transcode, the `.original` backup while it still has the size vpo recorded).
+   */
+  madeFiles?: (job: Job) => string[];
 }
 
 /** What {@link cleanup} removed (or would remove, on a dry run). */
 export interface CleanupReport {
   /** The selected jobs. */
   jobs: Job[];
-  /** Paths of the selected `.original` backups. */
-  backups: string[];
+  /** Paths of the selected files the jobs made. */
+  files: string[];
   /** Unreadable files met in the finished-state directories (left in place). */
   problems: Problem[];
 }
@@ -142,15 +145,14 @@ export async function clear(
 
 /**
  * Finished jobs older than `olderThanDays` (by finish time), removed unless `dryRun`; with
- * `includeBackups`, also the `.original` backups their results name, if the backup still has
- * the size vpo recorded (so a file the user put there is never touched).
+ * `madeFiles`, also the files those jobs made.
  */
 export async function cleanup(
   layout: QueueLayout,
   options: CleanupOptions,
 ): Promise<CleanupReport> {
   const cutoff = Date.now() - options.olderThanDays * DAY_MS;
-  const report: CleanupReport = { jobs: [], backups: [], problems: [] };
+  const report: CleanupReport = { jobs: [], files: [], problems: [] };
   for (const state of FINISHED_STATES) {
     const dir = layout.stateDir(state);
     for (const name of listJobNames(dir)) {
@@ -173,25 +175,12 @@ export async function cleanup(
       const finishedAt = Date.parse(found.finished_at ?? found.updated_at);
       if (finishedAt > cutoff) continue;
       report.jobs.push(found);
-      const backup = options.includeBackups ? ownedBackup(found) : null;
-      if (backup) report.backups.push(backup);
+      const made = options.madeFiles?.(found) ?? [];
+      report.files.push(...made);
       if (options.dryRun) continue;
-      if (backup) await Deno.remove(backup).catch(() => {});
+      for (const file of made) await Deno.remove(file).catch(() => {});
       await Deno.remove(path).catch(() => {});
     }
   }
   return report;
-}
-
-/** A backup path from a job's result, if the file is there with the size vpo recorded. */
-function ownedBackup(job: Job): string | null {
-  const backup = job.result?.backup_path;
-  const size = job.result?.backup_size;
-  if (typeof backup !== "string" || typeof size !== "number") return null;
-  try {
-    const info = Deno.statSync(backup);
-    return info.isFile && info.size === size ? backup : null;
-  } catch {
-    return null;
-  }
 }

@@ -6,7 +6,9 @@
  * @module
  */
 import type { RecoveryDecision, StaleJob } from "../queue/recovery.ts";
+import { readPayload } from "./payload.ts";
 import { type ReplaceSteps, resumeReplace } from "./replace.ts";
+import type { ReplacedResult } from "./result.ts";
 
 /** Decides where a stale transcode job goes after repairing its files. */
 export async function decideRecovery(stale: StaleJob): Promise<RecoveryDecision> {
@@ -19,18 +21,23 @@ export async function decideRecovery(stale: StaleJob): Promise<RecoveryDecision>
   if (await resumeReplace(steps) === "rolled_back") {
     return { ...requeue, detail: "partial output removed, original intact" };
   }
+  // The backup is the original, which was the file fingerprinted at queue time: the replace
+  // only starts once the source is checked to be unchanged since.
+  const payload = readPayload(stale.job.payload);
+  const result: ReplacedResult = {
+    outcome: "replaced",
+    outcome_detail: "replace finished by recovery after the worker died",
+    output_path: steps.final,
+    backup_path: steps.backup,
+    backup_size: steps.backup && typeof payload !== "string" ? payload.fingerprint.size : null,
+  };
   return {
     state: "completed",
     changes: {
       attempts: stale.job.attempts + 1,
       finished_at: new Date().toISOString(),
       progress: 100,
-      result: {
-        outcome: "replaced",
-        outcome_detail: "replace finished by recovery after the worker died",
-        output_path: steps.final,
-        backup_path: steps.backup,
-      },
+      result,
     },
     detail: "the output was already in place; replace finished",
   };

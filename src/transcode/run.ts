@@ -5,24 +5,20 @@
  * @module
  */
 import { statfsSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
-import type { Config } from "../config/types.ts";
-import { LostJobError, VpoError } from "../errors.ts";
-import type { VpoHome } from "../queue/layout.ts";
+import { basename, dirname } from "node:path";
+import { JobFailure } from "../errors.ts";
 import { extractCoverArt } from "../media/cover_art.ts";
 import { detectEncoder } from "../media/encoders.ts";
 import { buildFfmpegArgs } from "../media/ffmpeg_args.ts";
 import { runFfmpeg } from "../media/ffmpeg_runner.ts";
 import { type EncodePlan, planTranscode } from "../media/plan.ts";
 import { probe } from "../media/probe.ts";
-import type { ProgressUpdate } from "../media/progress.ts";
 import { decodeCheck, verifyOutput } from "../media/verify.ts";
-import type { Job } from "../queue/job.ts";
 import type { ClaimedJob } from "../queue/claimed_job.ts";
-import type { RecordChanges } from "../queue/transition.ts";
-import { readPayload, TRANSCODE, type TranscodePayload } from "./payload.ts";
+import type { RunContext, WorkerEnv } from "../queue/job_type.ts";
 import { formatBytes } from "../util/format.ts";
 import { describeChange, fingerprintPath } from "./fingerprint.ts";
+import { readPayload, TRANSCODE, type TranscodePayload } from "./payload.ts";
 import {
   chooseBackupPath,
   chooseFinalPath,
@@ -30,163 +26,42 @@ import {
   type ReplaceSteps,
   resumeReplace,
 } from "./replace.ts";
-import type { WorkerReporter } from "../worker/reporter.ts";
+import type { EncodeFigures, TranscodeResult } from "./result.ts";
 import type { SpeedHistory } from "./speed_history.ts";
 import { tempOutputPath } from "./temp_files.ts";
 
-/** Why a running job was told to stop. */
-export type StopReason = "deadline" | "signal" | "cancel" | "lost";
-
-/** What the worker gives each job. */
-export interface JobContext {
-  config: Config;
-  home: VpoHome;
-  cpuCores: number | null;
-  reporter: WorkerReporter;
-  speed: SpeedHistory;
-  /** Aborted (with a {@link StopReason} and message) when the worker must stop. */
-  stop: AbortSignal;
-  /** Decode the whole output before replacing (slower, catches damage a probe cannot see). */
-  fullDecodeCheck?: boolean;
-}
-
-/** How a job ended, for the worker's counts. */
-export type JobOutcome = "completed" | "failed" | "cancelled" | "requeued" | "lost";
-
-/** Seconds between progress writes to the job's live file. */
-const PROGRESS_WRITE_SEC = 2;
 /** Lines of ffmpeg's log kept in a failed job's error. */
 const ERROR_TAIL_LINES = 8;
 
-/** A failure with a one-line reason (and optional detail lines) that ends the job as failed. */
-class JobFailure extends VpoError {
-  constructor(message: string, readonly detail: string[] = []) {
-    super(message);
-  }
-}
-
 /**
- * Why work was aborted (the reason of an AbortSignal): the job goes back to the queue, or to
- * cancelled/, or is simply let go when it was lost.
+ * Runs the claimed transcode job to its result. Throws {@link JobFailure} when it cannot be done;
+ * whatever it throws, its temp output is gone (or the replace finished) before it does.
  */
-export class Stopped extends Error {
-  constructor(readonly reason: StopReason, readonly why: string) {
-    super(why);
-  }
-}
-
-/** Runs `claimed` to its end and returns how it ended. Never throws for the job's own faults. */
-export async function runTranscodeJob(claimed: ClaimedJob, ctx: JobContext): Promise<JobOutcome> {
+export async function runTranscode(
+  claimed: ClaimedJob,
+  env: WorkerEnv,
+  speed: SpeedHistory,
+  ctx: RunContext,
+): Promise<TranscodeResult> {
   const job = claimed.record;
-  const file = job.file ?? "-";
-  const stopper = new AbortController();
-  const stop = (reason: StopReason, why: string) => {
-    if (!stopper.signal.aborted) stopper.abort(new Stopped(reason, why));
-  };
-  const onWorkerStop = () => {
-    const r = ctx.stop.reason as Stopped;
-    stop(r.reason, r.why);
-  };
-  if (ctx.stop.aborted) onWorkerStop();
-  ctx.stop.addEventListener("abort", onWorkerStop);
-  // Heartbeats run on their own timer, independent of ffmpeg's output; a cancel request is a
-  // cheap local stat, checked every second so `jobs cancel --running` acts within seconds.
-  const beat = setInterval(() => {
-    claimed.heartbeat().catch((err) => {
-      if (err instanceof LostJobError) stop("lost", err.message);
-    });
-  }, ctx.config.worker.heartbeatInterval * 1000);
-  const cancelPoll = setInterval(() => {
-    claimed.cancelRequested().then((asked) => {
-      if (asked) stop("cancel", "cancelled by vpo jobs cancel --running");
-    }, () => {});
-  }, 1000);
-  const base: RecordChanges = {
-    started_at: claimed.live.claimed_at,
-    worker: claimed.live.worker,
-  };
   let steps: ReplaceSteps | null = null;
-  const removeTemp = async () => {
-    if (steps && steps.phase !== "replacing" && steps.phase !== "done") await resumeReplace(steps);
-  };
   try {
-    ctx.reporter.event("started", job.id, job.file, summaryOf(job));
     if (job.type !== TRANSCODE) throw new JobFailure(`unknown job type "${job.type}"`);
     const payload = readPayload(job.payload);
     if (typeof payload === "string") throw new JobFailure(`bad job file: ${payload}`);
     if (!job.file) throw new JobFailure(`bad job file: no "file"`);
-    const result = await transcode(claimed, job.file, payload, ctx, stopper.signal, (s) => {
+    return await transcode(claimed, job.file, payload, env, speed, ctx, (s) => {
       steps = s;
     });
-    const changes = { ...base, attempts: job.attempts + 1, finished_at: now(), error: null };
-    await claimed.finish(
-      "completed",
-      { ...changes, progress: 100, result },
-      "completed",
-      String(result.outcome_detail),
-    );
-    ctx.reporter.event("completed", job.id, job.file, String(result.outcome_detail));
-    return "completed";
   } catch (err) {
-    await removeTemp().catch(() => {});
-    const stopped = stopper.signal.aborted ? stopper.signal.reason as Stopped : null;
-    if (err instanceof LostJobError || stopped?.reason === "lost") {
-      ctx.reporter.event(
-        "lost",
-        job.id,
-        job.file,
-        "the job was recovered by another process; stopped without touching it",
-      );
-      return "lost";
+    // Before the replace: remove the temp output. From the replace on, the replace itself has
+    // finished or undone its steps.
+    const last = steps as ReplaceSteps | null;
+    if (last && last.phase !== "replacing" && last.phase !== "done") {
+      await resumeReplace(last).catch(() => {});
     }
-    try {
-      if (stopped?.reason === "cancel") {
-        await claimed.finish(
-          "cancelled",
-          { ...base, finished_at: now() },
-          "cancelled",
-          stopped.why,
-        );
-        ctx.reporter.event("cancelled", job.id, job.file, stopped.why);
-        return "cancelled";
-      }
-      if (stopped) {
-        // Stopped by the deadline or a signal: back to the queue, and it does not count as an attempt.
-        await claimed.finish("queued", { progress: null }, "requeued", stopped.why);
-        ctx.reporter.event("requeued", job.id, job.file, stopped.why);
-        return "requeued";
-      }
-      const failure = err instanceof JobFailure
-        ? err
-        : new JobFailure(err instanceof Error ? err.message : String(err));
-      const error = [failure.message, ...failure.detail].join("\n");
-      await claimed.finish(
-        "failed",
-        { ...base, attempts: job.attempts + 1, finished_at: now(), error },
-        "failed",
-        failure.message,
-      );
-      ctx.reporter.event("failed", job.id, file, failure.message);
-      return "failed";
-    } catch (finishErr) {
-      if (finishErr instanceof LostJobError) {
-        ctx.reporter.event("lost", job.id, job.file, "the job was recovered by another process");
-        return "lost";
-      }
-      throw finishErr;
-    }
-  } finally {
-    clearInterval(beat);
-    clearInterval(cancelPoll);
-    ctx.stop.removeEventListener("abort", onWorkerStop);
+    throw err;
   }
-}
-
-const now = () => new Date().toISOString();
-
-function summaryOf(job: Job): string {
-  const payload = readPayload(job.payload);
-  return typeof payload === "string" ? "" : payload.summary;
 }
 
 function throwIfStopped(signal: AbortSignal): void {
@@ -198,10 +73,12 @@ async function transcode(
   claimed: ClaimedJob,
   source: string,
   payload: TranscodePayload,
-  ctx: JobContext,
-  signal: AbortSignal,
+  env: WorkerEnv,
+  speed: SpeedHistory,
+  ctx: RunContext,
   onSteps: (steps: ReplaceSteps) => void,
-): Promise<Record<string, unknown>> {
+): Promise<TranscodeResult> {
+  const signal = ctx.signal;
   // The last steps recorded: a failed replace is undone from these, not from the steps it
   // started with (which know nothing of the backup link or of an output moved beside the source).
   let recorded: ReplaceSteps | null = null;
@@ -225,8 +102,8 @@ async function transcode(
   const final = await chooseFinalPath(source, plan.extension).catch((err) => {
     throw new JobFailure(err.message);
   });
-  if (ctx.config.jobs.backupOriginal) checkBackupName(source);
-  const temp = tempOutputPath(claimed, source, ctx.config.jobs.tempDirectory);
+  if (env.config.jobs.backupOriginal) checkBackupName(source);
+  const temp = tempOutputPath(claimed, source, env.config.jobs.tempDirectory);
   checkFreeSpace(dirname(temp), media.size);
   let steps: ReplaceSteps = {
     phase: "encoding",
@@ -239,24 +116,31 @@ async function transcode(
   await record(steps);
   throwIfStopped(signal);
 
-  const coverDir = join(ctx.home.root, "jobs", ".tmp", `covers-${claimed.id}-${claimed.token}`);
-  const logPath = join(ctx.home.logsDir, `${claimed.id}.log`);
+  const coverDir = env.home.jobs.coverDir(claimed.id, claimed.token);
+  const logPath = env.home.logPath(claimed.id);
   // ffmpeg's last lines explain a rejected output too (decode errors in a damaged source).
   let logTail: string[] = [];
   const wallStart = performance.now();
   try {
     await extractCoverArt(plan, source, coverDir, { signal });
     const args = buildFfmpegArgs(plan, source, temp, {
-      cpuCores: ctx.cpuCores,
+      cpuCores: env.cpuCores,
       coverArtDir: coverDir,
     });
     const run = await runFfmpeg({
       args,
       logPath,
       signal,
-      onProgress: progressWriter(claimed, ctx),
+      onProgress: (u) =>
+        ctx.progress({
+          percent: u.percent,
+          fps: u.fps,
+          speed: u.speed,
+          eta_sec: u.etaSec,
+          out_time_sec: u.outTimeSec,
+        }, u.done),
       durationSec: media.duration,
-      cpuCores: ctx.cpuCores,
+      cpuCores: env.cpuCores,
       // A stopped encode's output is deleted anyway: no point waiting while ffmpeg flushes the
       // frames its encoder holds (slow presets take seconds), which would overrun a deadline.
       killGraceMs: 1000,
@@ -279,15 +163,15 @@ async function transcode(
   if (!verdict.ok) {
     throw new JobFailure(`output rejected, original kept: ${verdict.reason}`, logTail);
   }
-  if (ctx.fullDecodeCheck) {
+  if (env.fullDecodeCheck) {
     const decoded = await decodeCheck(temp, { signal });
     if (!decoded.ok) {
       throw new JobFailure(`output rejected, original kept: ${decoded.reason}`, logTail);
     }
   }
   const outputSize = (await Deno.stat(temp)).size;
-  await ctx.speed.record(policy.targetVideoCodec, media.duration, wallSec);
-  const sizes = {
+  await speed.record(policy.targetVideoCodec, media.duration, wallSec);
+  const sizes: EncodeFigures = {
     source_size: media.size,
     output_size: outputSize,
     encoder: choice.encoder,
@@ -309,7 +193,7 @@ async function transcode(
   await claimed.heartbeat();
   steps = {
     ...steps,
-    backup: ctx.config.jobs.backupOriginal ? await chooseBackupPath(source) : null,
+    backup: env.config.jobs.backupOriginal ? await chooseBackupPath(source) : null,
   };
   try {
     steps = await replaceOriginal(steps, record);
@@ -382,27 +266,4 @@ function checkFreeSpace(dir: string, needed: number): void {
       }`,
     );
   }
-}
-
-/** Reports progress to the terminal and, every few seconds, to the job's live file. */
-function progressWriter(claimed: ClaimedJob, ctx: JobContext): (u: ProgressUpdate) => void {
-  let lastWrite = -Infinity;
-  return (u) => {
-    const sample = { percent: u.percent, fps: u.fps, speed: u.speed, etaSec: u.etaSec };
-    ctx.reporter.progress(claimed.id, claimed.record.file ?? "", sample);
-    const t = performance.now();
-    if (t - lastWrite < PROGRESS_WRITE_SEC * 1000 && !u.done) return;
-    lastWrite = t;
-    claimed.updateLive({
-      progress: {
-        percent: u.percent,
-        fps: u.fps,
-        speed: u.speed,
-        eta_sec: u.etaSec,
-        out_time_sec: u.outTimeSec,
-      },
-    }).catch(() => {
-      // A lost job is noticed by the heartbeat timer, which stops the encode.
-    });
-  };
 }

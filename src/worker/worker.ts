@@ -4,26 +4,26 @@
  *
  * @module
  */
-import { join } from "node:path";
 import type { Config } from "../config/types.ts";
-import type { VpoHome } from "../queue/layout.ts";
 import type { Job } from "../queue/job.ts";
+import type { JobRunner, JobType, JobTypes } from "../queue/job_type.ts";
+import type { VpoHome } from "../queue/layout.ts";
 import type { JobQueue } from "../queue/store.ts";
-import { readPayload } from "../transcode/payload.ts";
 import { formatDuration, plural } from "../util/format.ts";
 import type { WorkerLimits } from "./limits.ts";
 import { recoverStale } from "./recovery.ts";
 import type { WorkerReporter } from "./reporter.ts";
-import { SpeedHistory } from "../transcode/speed_history.ts";
-import { type JobOutcome, runTranscodeJob, Stopped } from "../transcode/run.ts";
+import { type JobOutcome, runJob, Stopped } from "./run_job.ts";
 
 /** Options of {@link runWorker}. */
 export interface WorkerOptions {
   /** The queue to take jobs from. */
   queue: JobQueue;
+  /** The job types this worker runs; a job of another type fails. */
+  types: JobTypes;
   /** Effective configuration (purge, heartbeat and staleness, temp directory, backups). */
   config: Config;
-  /** The vpo home; the measured encoding speeds are kept under it. */
+  /** The vpo home: logs, measured speeds. */
   home: VpoHome;
   /** When to stop: file count and deadline. */
   limits: WorkerLimits;
@@ -68,7 +68,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
       );
     }
   }
-  const { recovered, problems } = await recoverStale(queue, config);
+  const { recovered, problems } = await recoverStale(queue, config, opts.types);
   for (const r of recovered) reporter.event("recovered", r.id, null, `-> ${r.to} (${r.detail})`);
   for (const p of problems) reporter.event("warning", null, null, p.message);
 
@@ -88,13 +88,22 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
   };
   armDeadline();
 
-  const speed = await SpeedHistory.load(join(opts.home.root, "stats"));
+  const env = {
+    config,
+    home: opts.home,
+    cpuCores: opts.cpuCores,
+    fullDecodeCheck: opts.fullDecodeCheck ?? false,
+  };
+  const runners = new Map<JobType, JobRunner>();
+  for (const type of opts.types.all()) runners.set(type, await type.runner(env));
+  const typeOf = (job: Job) => {
+    const type = opts.types.of(job);
+    return type && { type, runner: runners.get(type)! };
+  };
   const declined = new Set<string>();
   const fits = (job: Job): boolean => {
     if (!limits.deadline) return true;
-    const payload = readPayload(job.payload);
-    if (typeof payload === "string") return true;
-    const need = speed.estimateSec(payload.policy.targetVideoCodec, payload.duration_sec);
+    const need = typeOf(job)?.runner.estimateSec(job) ?? null;
     if (need === null || Date.now() + need * 1000 <= limits.deadline.getTime()) return true;
     declined.add(job.id);
     return false;
@@ -123,14 +132,11 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
         break;
       }
       counts[
-        await runTranscodeJob(claimed, {
-          config,
-          home: opts.home,
-          cpuCores: opts.cpuCores,
+        await runJob(claimed, {
+          type: typeOf(claimed.record),
           reporter,
-          speed,
+          heartbeatIntervalSec: config.worker.heartbeatInterval,
           stop: stop.signal,
-          fullDecodeCheck: opts.fullDecodeCheck,
         })
       ]++;
     }

@@ -1,0 +1,90 @@
+/**
+ * What the queue and the worker need from a kind of job, so that neither knows any one kind: how
+ * to run it, how to repair it after its worker died, and which files it made. Each job type (one
+ * today: transcode) implements {@link JobType}; the CLI hands the list to the worker.
+ *
+ * @module
+ */
+import type { Config } from "../config/types.ts";
+import type { ClaimedJob, LiveInfo } from "./claimed_job.ts";
+import type { Job } from "./job.ts";
+import type { VpoHome } from "./layout.ts";
+import type { RecoveryDecision, StaleJob } from "./recovery.ts";
+
+/** A running job's progress, as the live file holds it. */
+export type LiveProgress = NonNullable<LiveInfo["progress"]>;
+
+/** The fields every job type's result has; each type adds its own. (A type, not an interface,
+ * so that it fits the job record's plain-object `result`.) */
+export type JobResult = {
+  /** What happened, in one word (for transcode: "replaced", "kept_original", "skipped"). */
+  outcome: string;
+  /** What happened, in one line for people. */
+  outcome_detail: string;
+};
+
+/** What a worker run offers every job it runs. */
+export interface WorkerEnv {
+  /** Effective configuration. */
+  config: Config;
+  /** The vpo home: logs, stats, the queue's temp directory. */
+  home: VpoHome;
+  /** CPU cores the job may use; null for no limit. */
+  cpuCores: number | null;
+  /** Check outputs by decoding them whole (slower, catches damage a probe cannot see). */
+  fullDecodeCheck: boolean;
+}
+
+/** What one run of one job gets from the worker. */
+export interface RunContext {
+  /** Aborted when the run must stop (deadline, signal, cancel, lost); throw its reason. */
+  signal: AbortSignal;
+  /** Reports progress: the worker shows it, and records it in the live file every few seconds. */
+  progress(sample: LiveProgress, done: boolean): void;
+}
+
+/** A job type ready to run jobs in one worker process. */
+export interface JobRunner {
+  /** Wall seconds `job` should take on this machine, or null when unknown. */
+  estimateSec(job: Job): number | null;
+  /**
+   * Runs the claimed job to its result. Throws {@link JobFailure} (or any error) when the job
+   * fails, the signal's reason when stopped; leaves nothing of its own behind either way.
+   */
+  run(claimed: ClaimedJob, ctx: RunContext): Promise<JobResult>;
+}
+
+/** One kind of job. */
+export interface JobType {
+  /** The `type` field of its job files. */
+  readonly name: string;
+  /** One line about the job for the worker's "started" event; "" when there is nothing to say. */
+  summary(job: Job): string;
+  /** Repairs what a dead worker left of `stale` and says where the job goes (null: requeue). */
+  recover(stale: StaleJob): Promise<RecoveryDecision | null>;
+  /**
+   * Files this job made that outlive it (for transcode: the `.original` backup), each only while
+   * it is still as the job left it, so that `jobs cleanup` never removes a file someone else put
+   * there.
+   */
+  madeFiles(job: Job): string[];
+  /** Prepares runs in one worker (e.g. loads this machine's measured speeds). */
+  runner(env: WorkerEnv): Promise<JobRunner>;
+}
+
+/** The job types a process knows, by name. */
+export class JobTypes {
+  readonly #byName: ReadonlyMap<string, JobType>;
+  /** `types` must have distinct names. */
+  constructor(types: readonly JobType[]) {
+    this.#byName = new Map(types.map((t) => [t.name, t]));
+  }
+  /** The type of `job`, or undefined when this process does not know it. */
+  of(job: Job): JobType | undefined {
+    return this.#byName.get(job.type);
+  }
+  /** Every known type. */
+  all(): JobType[] {
+    return [...this.#byName.values()];
+  }
+}
