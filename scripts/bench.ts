@@ -25,7 +25,8 @@ import {
   parseJob,
   serializeJob,
 } from "../src/queue/job.ts";
-import { newJobId, QueueLayout } from "../src/queue/layout.ts";
+import { QueueLayout } from "../src/queue/layout.ts";
+import { newJobId } from "../src/util/ids.ts";
 import { compareClaimOrder, listJobNames, QueuedIndex } from "../src/queue/scan.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));

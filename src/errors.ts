@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { shortId } from "./util/ids.ts";
 
 /** Base class of every error vpo reports to a user. */
 export class VpoError extends Error {
@@ -50,7 +51,7 @@ export class CorruptJobFileError extends VpoError {
 export class LostJobError extends VpoError {
   /** `jobId` is the full id of the lost job; `detail` says how it was lost. */
   constructor(readonly jobId: string, detail = "the job was taken over (recovered or moved)") {
-    super(`job ${jobId.slice(0, 8)}: ${detail}`);
+    super(`job ${shortId(jobId)}: ${detail}`);
   }
 }
 

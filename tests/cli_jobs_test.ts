@@ -10,7 +10,7 @@ import { type BadInput, type RunResult, TempHome } from "./helpers/vpo.ts";
 import { census, jobRecord, pool, sleep, writeJobFile } from "./helpers/queue.ts";
 import { JobQueue } from "../src/queue/store.ts";
 import type { JobState } from "../src/queue/job.ts";
-import { newJobId } from "../src/queue/layout.ts";
+import { newJobId } from "../src/util/ids.ts";
 import { tempOutputPath } from "../src/transcode/temp_files.ts";
 
 /** Runs vpo in UTC, so that CREATED (local time) is the same on every machine. */

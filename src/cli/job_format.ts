@@ -10,6 +10,7 @@ import type { LiveInfo } from "../queue/claimed_job.ts";
 import type { JobCounts } from "../queue/listing.ts";
 import { formatDuration, localMinute } from "../util/format.ts";
 import { type Column, formatRow } from "./text_table.ts";
+import { shortId } from "../util/ids.ts";
 
 const LIST_COLUMNS: readonly Column[] = [
   { header: "ID", width: 10 },
@@ -35,7 +36,7 @@ export function formatJobTable(rows: { job: Job; live: LiveInfo | null }[]): str
   ];
   for (const { job, live } of rows) {
     lines.push(formatRow(LIST_COLUMNS, [
-      job.id.slice(0, 8),
+      shortId(job.id),
       job.state,
       job.type,
       job.file ? basename(job.file) : "-",

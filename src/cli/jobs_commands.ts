@@ -16,6 +16,7 @@ import { intAtLeast, nonNegative } from "./options.ts";
 import { examples } from "./help.ts";
 import { addStartCommand } from "./start_command.ts";
 import type { Problem } from "../queue/scan.ts";
+import { shortId } from "../util/ids.ts";
 
 function sizeOrZero(path: string): number {
   try {
@@ -92,10 +93,8 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
       const job = await (await ctx.queue()).cancel(id, { running: opts.running });
       println(
         job.state === "running"
-          ? `Stop requested for running job ${
-            job.id.slice(0, 8)
-          }; its worker ends it within seconds`
-          : `Cancelled job ${job.id.slice(0, 8)}`,
+          ? `Stop requested for running job ${shortId(job.id)}; its worker ends it within seconds`
+          : `Cancelled job ${shortId(job.id)}`,
       );
     });
 
@@ -105,7 +104,7 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
     .addHelpText("after", examples(["vpo jobs retry a1b2c3d4"]))
     .action(async (id) => {
       const job = await (await ctx.queue()).retry(id);
-      println(`Queued job ${job.id.slice(0, 8)} again`);
+      println(`Queued job ${shortId(job.id)} again`);
     });
 
   jobs.command("clear")
@@ -146,7 +145,7 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
       const config = await ctx.config();
       const { recovered, problems } = await recoverStale(await ctx.queue(), config, JOB_TYPES);
       for (const r of recovered) {
-        println(`Recovered job ${r.id.slice(0, 8)} -> ${r.to} (${r.detail})`);
+        println(`Recovered job ${shortId(r.id)} -> ${r.to} (${r.detail})`);
       }
       println(`${plural(recovered.length, "stale job")} recovered`);
       reportProblems(problems);
@@ -190,7 +189,7 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
       reportProblems(plan.problems);
       if (opts.dryRun) {
         for (const j of plan.jobs) {
-          println(`would remove job ${j.id.slice(0, 8)} (${j.state}) ${j.file ?? ""}`);
+          println(`would remove job ${shortId(j.id)} (${j.state}) ${j.file ?? ""}`);
         }
         for (const b of plan.files) println(`would remove backup ${b}`);
         for (const t of temps) println(`would remove temp file ${t}`);

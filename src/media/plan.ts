@@ -11,6 +11,7 @@ import { extname } from "node:path";
 import type { TranscodePolicy, VideoCodec } from "../policy/types.ts";
 import { softwareEncoder } from "./encoders.ts";
 import type { ContentLight, MasteringDisplay, MediaInfo, StreamInfo } from "./probe.ts";
+import { formatBytes } from "../util/format.ts";
 
 /** Muxer of the output (ffmpeg `-f`). */
 export type OutputFormat = "matroska" | "mp4";
@@ -569,15 +570,4 @@ function fileNameSuffix(stream: StreamInfo): string {
 
 function kbps(bitsPerSecond: number): string {
   return `${Math.round(bitsPerSecond / 1000)} kb/s`;
-}
-
-function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }

@@ -7,7 +7,8 @@
 import { crashPoint } from "../util/crash_point.ts";
 import { syncDir, writeFileAtomic } from "../util/durable_fs.ts";
 import type { Job, WorkerInfo } from "./job.ts";
-import { newToken, type QueueLayout } from "./layout.ts";
+import { newToken } from "../util/ids.ts";
+import type { QueueLayout } from "./layout.ts";
 import { ClaimedJob, type LiveInfo, thisWorker } from "./claimed_job.ts";
 import { isProblem, type QueuedIndex, readJobFile } from "./scan.ts";
 import { hasNewerCopy, isGone } from "./transition.ts";

@@ -16,6 +16,7 @@
  */
 import { join } from "node:path";
 import { VpoError } from "../errors.ts";
+import { JOB_ID_RE, TOKEN_RE } from "../util/ids.ts";
 import { type JobState, STATES } from "./job.ts";
 
 /** Helper directories beside the five state directories. */
@@ -28,9 +29,6 @@ export interface JobFileName {
   token: string | null;
 }
 
-const ID_RE = /^[0-9a-f]{8,64}$/;
-const TOKEN_RE = /^[0-9a-z]+$/;
-
 /**
  * Reads a job file name. Any `<id>[.suffix].json` counts, so that a file a person moved or copied
  * (`mv running/<id>.<token>.json queued/`) is still a job; dot files are temp files, not jobs.
@@ -41,24 +39,12 @@ export function parseJobFileName(name: string): JobFileName | null {
   const stem = name.slice(0, -5);
   const dot = stem.indexOf(".");
   const id = dot < 0 ? stem : stem.slice(0, dot);
-  if (!ID_RE.test(id)) return null;
+  if (!JOB_ID_RE.test(id)) return null;
   if (dot < 0) return { name, id, token: null };
   const next = stem.indexOf(".", dot + 1);
   const token = stem.slice(dot + 1, next < 0 ? undefined : next);
   return { name, id, token: TOKEN_RE.test(token) ? token : null };
 }
-
-/** Random lower-case hex of `bytes` bytes. */
-export function randomHex(bytes: number): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)))
-    .map((b) => b.toString(16).padStart(2, "0"))
-    .join("");
-}
-
-/** A new job id: 128 random bits, so ids never collide however many jobs are made. */
-export const newJobId = (): string => randomHex(16);
-/** A new claim token, unique among the claims of one job. */
-export const newToken = (): string => randomHex(6);
 
 /** Paths under one queue root. */
 export class QueueLayout {

@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { AmbiguousJobIdError, JobNotFoundError, JobStateError, UsageError } from "../errors.ts";
+import { JOB_ID_PREFIX_RE } from "../util/ids.ts";
 import { FINISHED_STATES, type Job, type JobState, STATES } from "./job.ts";
 import { type JobFileName, parseJobFileName, type QueueLayout } from "./layout.ts";
 import { type LiveInfo, readLiveFile } from "./claimed_job.ts";
@@ -40,7 +41,7 @@ export type JobCounts = Record<JobState, number>;
 /** Finds one job by full id or unique prefix (at least 4 characters). */
 export function findJob(layout: QueueLayout, idOrPrefix: string): Job {
   const prefix = idOrPrefix.toLowerCase();
-  if (!/^[0-9a-f]{4,64}$/.test(prefix)) {
+  if (!JOB_ID_PREFIX_RE.test(prefix)) {
     throw new UsageError(`invalid job id "${idOrPrefix}": use at least 4 hex characters`);
   }
   const matches = new Map<string, { state: JobState; name: JobFileName }[]>();

@@ -7,7 +7,8 @@
 import { join } from "node:path";
 import { fileSystemNow } from "../util/durable_fs.ts";
 import { FINISHED_STATES, type Job, type JobState, STATES } from "./job.ts";
-import { type JobFileName, newToken, type QueueLayout } from "./layout.ts";
+import { newToken } from "../util/ids.ts";
+import type { JobFileName, QueueLayout } from "./layout.ts";
 import { type LiveInfo, readLiveFile } from "./claimed_job.ts";
 import { runningClaims } from "./listing.ts";
 import { isProblem, listJobNames, type Problem, readJobFile } from "./scan.ts";

@@ -17,7 +17,8 @@ import {
   newJobRecord,
   serializeJob,
 } from "./job.ts";
-import { newJobId, newToken, type QueueLayout } from "./layout.ts";
+import { newJobId, newToken } from "../util/ids.ts";
+import type { QueueLayout } from "./layout.ts";
 import { isProblem, readJobFile } from "./scan.ts";
 
 /** What a transition changes in a record besides rev, updated_at and history. */

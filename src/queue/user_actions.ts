@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { JobStateError, LostJobError } from "../errors.ts";
 import { syncDir, writeFileAtomic } from "../util/durable_fs.ts";
 import { FINISHED_STATES, type Job, type JobState } from "./job.ts";
-import { newToken, type QueueLayout } from "./layout.ts";
+import { newToken, shortId } from "../util/ids.ts";
+import type { QueueLayout } from "./layout.ts";
 import { findJob } from "./listing.ts";
 import { isProblem, listJobNames, type Problem, readJobFile } from "./scan.ts";
 import { isGone, type RecordChanges, transition } from "./transition.ts";
@@ -50,7 +51,7 @@ export async function cancel(
   if (job.state === "running") {
     if (!options.running) {
       throw new JobStateError(
-        `job ${job.id.slice(0, 8)} is running; only queued jobs can be cancelled ` +
+        `job ${shortId(job.id)} is running; only queued jobs can be cancelled ` +
           `(use --running to stop it)`,
       );
     }
@@ -59,7 +60,7 @@ export async function cancel(
   }
   if (job.state !== "queued") {
     throw new JobStateError(
-      `job ${job.id.slice(0, 8)} is ${job.state}; only queued jobs can be cancelled`,
+      `job ${shortId(job.id)} is ${job.state}; only queued jobs can be cancelled`,
     );
   }
   return await moveByUser(
@@ -76,7 +77,7 @@ export async function retry(layout: QueueLayout, idOrPrefix: string): Promise<Jo
   const job = findJob(layout, idOrPrefix);
   if (job.state !== "failed" && job.state !== "cancelled") {
     throw new JobStateError(
-      `job ${job.id.slice(0, 8)} is ${job.state}; only failed or cancelled jobs can be retried`,
+      `job ${shortId(job.id)} is ${job.state}; only failed or cancelled jobs can be retried`,
     );
   }
   return await moveByUser(layout, job, "queued", {
@@ -100,7 +101,7 @@ async function moveByUser(
     await Deno.rename(job.path, held);
   } catch (err) {
     if (isGone(err)) {
-      throw new JobStateError(`job ${job.id.slice(0, 8)} changed state meanwhile; try again`);
+      throw new JobStateError(`job ${shortId(job.id)} changed state meanwhile; try again`);
     }
     throw err;
   }
@@ -108,7 +109,7 @@ async function moveByUser(
     return await transition(layout, held, job, to, changes, event);
   } catch (err) {
     if (err instanceof LostJobError) {
-      throw new JobStateError(`job ${job.id.slice(0, 8)} changed state meanwhile; try again`);
+      throw new JobStateError(`job ${shortId(job.id)} changed state meanwhile; try again`);
     }
     throw err;
   }

@@ -17,6 +17,7 @@ import { decodeCheck, verifyOutput } from "../media/verify.ts";
 import type { ClaimedJob } from "../queue/claimed_job.ts";
 import type { RunContext, WorkerEnv } from "../queue/job_type.ts";
 import { formatBytes } from "../util/format.ts";
+import { NAME_MAX } from "../util/ids.ts";
 import { describeChange, fingerprintPath } from "./fingerprint.ts";
 import { readPayload, TRANSCODE, type TranscodePayload } from "./payload.ts";
 import {
@@ -240,9 +241,6 @@ async function keepPermissions(source: string, output: string): Promise<void> {
     });
   }
 }
-
-/** Longest file name most file systems take (ext4, xfs, btrfs, ZFS: 255 bytes). */
-const NAME_MAX = 255;
 
 /** Fails before encoding when `<name>.original.NN` could not be created (the name is too long). */
 function checkBackupName(source: string): void {

@@ -9,7 +9,9 @@
  */
 import { basename, dirname, join } from "node:path";
 import type { JobQueue } from "../queue/store.ts";
+import { NAME_MAX } from "../util/ids.ts";
 
+// The id and token as newJobId and newToken make them.
 const TEMP_RE = /^\.vpo-([0-9a-f]{32})\.([0-9a-f]{12})\..*\.partial$/s;
 
 /**
@@ -30,8 +32,6 @@ export function tempOutputPath(
 }
 
 const SUFFIX = ".partial";
-/** The longest file name (in bytes) of ext4, btrfs, xfs, ZFS and most others. */
-const NAME_MAX = 255;
 
 /** The longest prefix of `text` whose UTF-8 encoding fits `maxBytes`, whole characters only. */
 function truncateUtf8(text: string, maxBytes: number): string {

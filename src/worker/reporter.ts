@@ -6,6 +6,7 @@
  */
 import { basename } from "node:path";
 import { formatDuration, localMinute } from "../util/format.ts";
+import { shortId } from "../util/ids.ts";
 
 /** A progress sample of the job being run. */
 export interface ProgressSample {
@@ -32,7 +33,7 @@ function timestamp(d = new Date()): string {
 }
 
 function eventLine(kind: string, jobId: string | null, file: string | null, detail: string) {
-  const who = [jobId?.slice(0, 8), file ? basename(file) : null].filter(Boolean).join(" ");
+  const who = [jobId && shortId(jobId), file ? basename(file) : null].filter(Boolean).join(" ");
   const line = `${timestamp()} ${kind.padEnd(9)} ${who}${who && detail ? ": " : ""}${detail}`;
   return escapeControls(line);
 }
@@ -86,7 +87,7 @@ export class TerminalReporter implements WorkerReporter {
     ].filter(Boolean).join("  ");
     const name = escapeControls(basename(file));
     const short = name.length > 32 ? name.slice(0, 31) + "…" : name;
-    write(`\r\x1b[2K${jobId.slice(0, 8)} ${short} [${bar}] ${parts}`);
+    write(`\r\x1b[2K${shortId(jobId)} ${short} [${bar}] ${parts}`);
     this.#barShown = true;
   }
 
