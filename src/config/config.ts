@@ -14,7 +14,7 @@ import {
   parseYaml,
   readYamlFile,
   section,
-} from "../util/yaml_schema.ts";
+} from "./yaml_schema.ts";
 import type { Config } from "./types.ts";
 
 /** The configuration used when config.yaml is missing or silent about a key. */

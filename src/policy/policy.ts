@@ -24,7 +24,7 @@ import {
   parseYaml,
   readYamlFile,
   section,
-} from "../util/yaml_schema.ts";
+} from "../config/yaml_schema.ts";
 import { closest } from "../util/suggest.ts";
 import { ConfigError } from "../errors.ts";
 import type { ContainerChoice, HwAccel, TranscodePolicy, VideoCodec } from "./types.ts";

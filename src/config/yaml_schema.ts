@@ -25,7 +25,7 @@ import {
   parseDocument,
 } from "yaml";
 import { ConfigError } from "../errors.ts";
-import { closest } from "./suggest.ts";
+import { closest } from "../util/suggest.ts";
 
 interface Origin {
   file: string;
