@@ -27,18 +27,12 @@ import {
 } from "../src/queue/job.ts";
 import { QueueLayout } from "../src/queue/layout.ts";
 import { newJobId } from "../src/util/ids.ts";
+import { CLI_PERMISSIONS } from "./permissions.ts";
 import { compareClaimOrder, listJobNames, QueuedIndex } from "../src/queue/scan.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
 /** What `deno task vpo` grants the CLI, so the CLI figures are a user's figures. */
-const CLI_PERMS = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-sys=hostname,statfs",
-  "--allow-run=ffmpeg,ffprobe,taskset,nice,ionice",
-];
 /** What this script runs with (`deno task bench`), for the drain processes it spawns. */
 const BENCH_PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-run", "--allow-sys"];
 
@@ -255,7 +249,7 @@ async function benchCli(ctx: BenchContext): Promise<void> {
       const ms = await medianMs(
         reps,
         () =>
-          timeProcess(["run", "--quiet", ...CLI_PERMS, join(ROOT, "cli.ts"), ...args], {
+          timeProcess(["run", "--quiet", ...CLI_PERMISSIONS, join(ROOT, "cli.ts"), ...args], {
             VPO_HOME: home,
           }),
       );

@@ -12,15 +12,9 @@ import { buildFfmpegArgs, shellQuote } from "../src/media/ffmpeg_args.ts";
 import { type EncodePlan, planTranscode } from "../src/media/plan.ts";
 import { probe } from "../src/media/probe.ts";
 import { parsePolicy } from "../src/policy/policy.ts";
+import { CLI_PERMISSIONS } from "./permissions.ts";
 
 const CLI = fileURLToPath(new URL("../cli.ts", import.meta.url));
-const PERMS = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-sys=hostname,statfs",
-  "--allow-run=ffmpeg,ffprobe,taskset,nice,ionice",
-];
 const POLICY = `schema_version: 1
 transcode:
   target_video_codec: hevc
@@ -99,7 +93,7 @@ async function timed(f: () => Promise<unknown>): Promise<number> {
 /** Runs `vpo` under GNU time; returns wall and CPU seconds and the worker's own peak RSS. */
 async function timedWorker(home: string, args: string[]) {
   const child = new Deno.Command("/usr/bin/time", {
-    args: ["-f", "%e %U %S", Deno.execPath(), "run", ...PERMS, CLI, ...args],
+    args: ["-f", "%e %U %S", Deno.execPath(), "run", ...CLI_PERMISSIONS, CLI, ...args],
     env: { VPO_HOME: home },
     stdin: "null",
     stdout: "null",
@@ -173,7 +167,7 @@ export async function benchTranscode(quick: boolean): Promise<TranscodeRow[]> {
 
     // 3. vpo: queue (timed apart), then drain with the worker.
     const vpoCli = (home: string, ...args: string[]) =>
-      run(Deno.execPath(), ["run", ...PERMS, CLI, ...args], { VPO_HOME: home });
+      run(Deno.execPath(), ["run", ...CLI_PERMISSIONS, CLI, ...args], { VPO_HOME: home });
     const vpoClips = await copyClips(clips, join(root, "vpo"));
     const home = join(root, "home");
     const queueSec = await timed(() =>

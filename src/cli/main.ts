@@ -5,13 +5,14 @@
  * @module
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
+import denoJson from "../../deno.json" with { type: "json" };
 import { VpoError } from "../errors.ts";
 import { CliContext } from "./context.ts";
 import { addJobsCommands } from "./jobs_commands.ts";
 import { addTranscodeCommand } from "./transcode_command.ts";
 
-/** vpo's version, shown by `vpo --version`. */
-export const VERSION = "0.1.0";
+/** vpo's version, shown by `vpo --version`: the one in deno.json (embedded by `deno compile`). */
+export const VERSION: string = denoJson.version;
 
 function buildProgram(ctx: CliContext, captureError: (msg: string) => void): Command {
   const program = new Command()

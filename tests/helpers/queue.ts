@@ -10,7 +10,8 @@ import {
 } from "../../src/queue/job.ts";
 import { parseJobFileName, QueueLayout } from "../../src/queue/layout.ts";
 import { withTempDir } from "./temp.ts";
-import { PERMS, ROOT } from "./vpo.ts";
+import { ROOT } from "./vpo.ts";
+import { CLI_PERMISSIONS } from "../../scripts/permissions.ts";
 
 const QUEUE_PREFIX = "vpo-queue-";
 
@@ -53,7 +54,14 @@ async function openQueueIn(dir: string): Promise<{ dir: string; root: string; qu
 /** Spawns tests/fixtures/queue_actor.ts on `root`. */
 export function spawnActor(root: string, args: string[], env: Record<string, string> = {}) {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...PERMS, join(ROOT, "tests/fixtures/queue_actor.ts"), root, ...args],
+    args: [
+      "run",
+      "--quiet",
+      ...CLI_PERMISSIONS,
+      join(ROOT, "tests/fixtures/queue_actor.ts"),
+      root,
+      ...args,
+    ],
     stdout: "piped",
     stderr: "piped",
     stdin: "null",

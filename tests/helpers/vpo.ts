@@ -6,20 +6,12 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { CLI_PERMISSIONS } from "../../scripts/permissions.ts";
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /** Path of cli.ts. */
 export const CLI = join(ROOT, "cli.ts");
-
-/** Permissions the CLI runs with: the same narrow set as the `vpo` and `compile` tasks. */
-export const PERMS = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-sys=hostname,statfs",
-  "--allow-run=ffmpeg,ffprobe,taskset,nice,ionice",
-];
 
 /**
  * A command line that must fail with `code` and exactly the one stderr line `stderr`; each test
@@ -70,7 +62,7 @@ export class TempHome {
     options: { env?: Record<string, string>; stdin?: string } = {},
   ): Promise<RunResult> {
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--quiet", ...PERMS, CLI, ...args],
+      args: ["run", "--quiet", ...CLI_PERMISSIONS, CLI, ...args],
       env: { VPO_HOME: this.vpoHome, NO_COLOR: "1", ...options.env },
       stdin: options.stdin === undefined ? "null" : "piped",
       stdout: "piped",

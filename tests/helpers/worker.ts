@@ -8,7 +8,8 @@
 import { join } from "node:path";
 import { type ClipOptions, makeClip } from "./clips.ts";
 import { LineReader, sleep } from "./queue.ts";
-import { CLI, PERMS, TempHome } from "./vpo.ts";
+import { CLI, TempHome } from "./vpo.ts";
+import { CLI_PERMISSIONS } from "../../scripts/permissions.ts";
 
 export { sleep };
 
@@ -90,7 +91,7 @@ export class WorkerProcess {
   /** Spawns `vpo jobs start ...args` with `home`. */
   static start(home: TempHome, args: string[] = [], env: Record<string, string> = {}) {
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--quiet", ...PERMS, CLI, "jobs", "start", ...args],
+      args: ["run", "--quiet", ...CLI_PERMISSIONS, CLI, "jobs", "start", ...args],
       env: { VPO_HOME: home.vpoHome, NO_COLOR: "1", ...env },
       stdin: "null",
       stdout: "piped",
