@@ -7,7 +7,8 @@
  *
  * Sections, each a function in SECTIONS:
  *   queue      enqueue rate in-process; claim+finish rate with 1 and 4 draining processes
- *   cli        `vpo jobs status` and `vpo jobs list --limit 20` with 10k and 100k jobs on disk
+ *   cli        `vpo jobs status` and `vpo jobs list --limit 20` (after a change to queued/) on an
+ *              empty queue, with 10k and with 100k jobs
  *   scan       where the time of `jobs list --limit 20` goes, phase by phase, at 100k queued jobs
  *   transcode  scripts/bench_transcode.ts: clips drained by vpo beside a plain shell loop
  *
@@ -28,7 +29,8 @@ import {
 import { QueueLayout } from "../src/queue/layout.ts";
 import { newJobId } from "../src/util/ids.ts";
 import { CLI_PERMISSIONS } from "./permissions.ts";
-import { compareClaimOrder, listJobNames, QueuedIndex } from "../src/queue/scan.ts";
+import { compareOrder } from "../src/queue/claim_order.ts";
+import { listJobNames, QueuedIndex } from "../src/queue/scan.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -215,7 +217,7 @@ async function fillQueue(root: string, total: number, mix: [JobState, number][])
           history: [...record.history, { at, event: "claimed" }, { at, event: state }],
         };
       }
-      Deno.writeTextFileSync(layout.jobPath(state, record.id), serializeJob(record));
+      Deno.writeTextFileSync(layout.publishPath(state, record), serializeJob(record));
     }
   }
   // Writing back 100k dirty files would otherwise compete with the runs timed next.
@@ -233,11 +235,12 @@ interface Dataset {
 
 function datasets(quick: boolean): Dataset[] {
   const all: Dataset[] = [
+    { name: "empty queue", total: 0, mix: ALL_QUEUED },
     { name: "10k mixed", total: 10_000, mix: MIX },
     { name: "100k mixed", total: 100_000, mix: MIX },
     { name: "100k queued", total: 100_000, mix: ALL_QUEUED },
   ];
-  return quick ? all.slice(0, 1) : all;
+  return quick ? all.slice(0, 2) : all;
 }
 
 async function benchCli(ctx: BenchContext): Promise<void> {
@@ -245,18 +248,30 @@ async function benchCli(ctx: BenchContext): Promise<void> {
   for (const data of datasets(ctx.quick)) {
     const home = join(ctx.scratch, `cli-${data.total}`);
     await fillQueue(join(home, "jobs"), data.total, data.mix);
-    for (const args of [["jobs", "status"], ["jobs", "list", "--limit", "20"]]) {
-      const ms = await medianMs(
-        reps,
-        () =>
-          timeProcess(["run", "--quiet", ...CLI_PERMISSIONS, join(ROOT, "cli.ts"), ...args], {
-            VPO_HOME: home,
-          }),
-      );
+    const queued = join(home, "jobs", "queued");
+    const vpo = (args: string[]) => () =>
+      timeProcess(["run", "--quiet", ...CLI_PERMISSIONS, join(ROOT, "cli.ts"), ...args], {
+        VPO_HOME: home,
+      });
+    // A change to queued/ before each run: nothing a list read before may be reused.
+    const changed = (run: () => Promise<number>) => () => {
+      const extra = join(queued, `${"f".repeat(32)}.json`);
+      Deno.writeTextFileSync(extra, "");
+      Deno.removeSync(extra);
+      return run();
+    };
+    const runs: [string, () => Promise<number>][] = [
+      ["vpo jobs status", vpo(["jobs", "status"])],
+      [
+        "vpo jobs list --limit 20, after a change to queued/",
+        changed(vpo(["jobs", "list", "--limit", "20"])),
+      ],
+    ];
+    for (const [what, run] of runs) {
       ctx.report({
         section: "cli",
-        what: `vpo ${args.join(" ")}, ${data.name}`,
-        value: ms,
+        what: `${what}, ${data.name}`,
+        value: await medianMs(reps, run),
         unit: "ms",
       });
     }
@@ -266,8 +281,8 @@ async function benchCli(ctx: BenchContext): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 // scan: where the time of `jobs list --limit 20` goes in the worst case (every job queued), phase
-// by phase as QueuedIndex.refresh does them. Claim order needs priority and created_at of every
-// queued job, so every queued file is read however small the limit.
+// by phase, beside a full scan in claim order (what a worker and `jobs list` without a limit do:
+// every queued file read).
 
 async function benchScan(ctx: BenchContext): Promise<void> {
   const total = ctx.quick ? 10_000 : 100_000;
@@ -288,26 +303,20 @@ async function benchScan(ctx: BenchContext): Promise<void> {
     });
     return result;
   };
-  const names = phase("1 list names", () => listJobNames(dir));
-  phase("2 stat each file", () => names.map((n) => Deno.statSync(join(dir, n.name))));
+  const names = phase("1 list and parse names", () => listJobNames(dir));
+  phase(
+    "2 sort names in claim order",
+    () => names.map((n) => ({ ...n.order!, id: n.id })).sort(compareOrder),
+  );
+  phase("= head of 20 by name, each read", () => new QueuedIndex(dir).head(20));
+  phase("stat each file", () => names.map((n) => Deno.statSync(join(dir, n.name))));
   const texts = phase(
-    "3 read each file",
+    "read each file",
     () => names.map((n) => Deno.readTextFileSync(join(dir, n.name))),
   );
-  const records = phase(
-    "4 parse+validate each",
-    () => texts.map((t, i) => parseJob(t, dir, names[i].id)),
-  );
-  phase("5 sort in claim order", () => [...records].sort(compareClaimOrder));
-  const snapshot = join(root, "queued-order.tsv");
-  phase("= full scan in claim order, fresh", () => {
-    // A fresh index each time, as a CLI process has: no cached reads.
-    new QueuedIndex(dir, snapshot).scanAndSnapshot().jobs.slice(0, 20);
-  });
-  phase("= head of 20 from the order snapshot", () => {
-    const head = new QueuedIndex(dir, snapshot).head(20);
-    if (!head) throw new Error("order snapshot not usable");
-  });
+  phase("parse+validate each", () => texts.map((t, i) => parseJob(t, dir, names[i].id)));
+  // A fresh index each time, as a CLI process has: no cached reads.
+  phase("= full scan in claim order, fresh", () => new QueuedIndex(dir).refresh(true));
   await Deno.remove(root, { recursive: true });
 }
 

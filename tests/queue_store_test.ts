@@ -1,15 +1,17 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { census, runActor, sleep, withTempQueue } from "./helpers/queue.ts";
+import { exists } from "../src/util/durable_fs.ts";
 import { LostJobError } from "../src/errors.ts";
 import { parseJob } from "../src/queue/job.ts";
 import { transcodeJobType } from "../src/transcode/job_type.ts";
 
-Deno.test("enqueue writes one private, valid job file named by its id", async () => {
+Deno.test("enqueue writes one private, valid job file named by its id and claim order", async () => {
   await withTempQueue(async ({ root, queue }) => {
     const job = await queue.enqueue({ type: "transcode", file: "/m/a.mkv", payload: { x: 1 } });
     assert.match(job.id, /^[0-9a-f]{32}$/);
-    assert.equal(job.path, join(root, "queued", `${job.id}.json`));
+    const stamp = job.created_at.replace(/[-:.]/g, "");
+    assert.equal(job.path, join(root, "queued", `${job.id}.q100-${stamp}.json`));
     const record = parseJob(await Deno.readTextFile(job.path), job.path, job.id);
     assert.deepEqual(record.payload, { x: 1 });
     assert.equal((await Deno.stat(root)).mode! & 0o777, 0o700);
@@ -303,35 +305,39 @@ Deno.test("4 processes claiming from 2,000 queued jobs claim each exactly once",
   });
 });
 
-Deno.test("list --limit reads the head of the order snapshot, and never shows a stale order", async () => {
+Deno.test("list --limit reads the head by name, and never shows a job out of its place", async () => {
   await withTempQueue(async ({ root, queue }) => {
     const queuedDir = join(root, "queued");
     const jobs = [];
+    // One process, one loop: equal milliseconds must still keep first in, first out.
     for (let i = 0; i < 30; i++) jobs.push(await queue.enqueue({ type: "t", file: `/f${i}` }));
-    // A sub-second dir mtime, so that the snapshot is usable whatever the clock says now.
-    const at = new Date(Math.floor(Date.now() / 1000) * 1000 - 5000 + 123);
-    const stamp = () => Deno.utime(queuedDir, at, at);
-    await stamp();
-    assert.equal(queue.list({ status: "queued" }).jobs.length, 30); // full scan, snapshot saved
-    // Damage a job far down the queue in place (the directory does not change): a head read
-    // never opens it, a full scan reports it.
+    const files = (limit: number) =>
+      queue.list({ status: "queued", limit }).jobs.map((j) => j.file);
+    assert.deepEqual(files(5), ["/f0", "/f1", "/f2", "/f3", "/f4"]);
+    // Damage a job far down the queue in place: a head read never opens it, a full list reports it.
     await Deno.writeTextFile(jobs[29].path, "{ garbage");
-    await stamp();
     const head = queue.list({ status: "queued", limit: 5 });
-    assert.deepEqual(head.jobs.map((j) => j.file), ["/f0", "/f1", "/f2", "/f3", "/f4"]);
-    assert.equal(head.problems.length, 0, "the snapshot was used: the damaged file was not read");
-    // A job shown at the head edited in place to a worse priority: caught, full scan.
-    const first = JSON.parse(await Deno.readTextFile(jobs[0].path));
-    await Deno.writeTextFile(jobs[0].path, JSON.stringify({ ...first, priority: 500 }));
-    await stamp();
-    const rescanned = queue.list({ status: "queued", limit: 3 });
-    assert.deepEqual(rescanned.jobs.map((j) => j.file), ["/f1", "/f2", "/f3"]);
-    assert.equal(rescanned.problems.length, 1, "the full scan saw the damaged file");
-    // Any change to the directory (here a new urgent job) invalidates the snapshot.
-    await queue.enqueue({ type: "t", file: "/urgent", priority: 1 });
-    assert.deepEqual(queue.list({ status: "queued", limit: 2 }).jobs.map((j) => j.file), [
-      "/urgent",
-      "/f1",
-    ]);
+    assert.equal(head.problems.length, 0, "the damaged file was not read");
+    assert.equal(queue.list({ status: "queued" }).problems.length, 1);
+    // A job at the head edited in place to a worse priority: read, put in its place, renamed.
+    const edit = async (job: { path: string }, priority: number) => {
+      const record = JSON.parse(await Deno.readTextFile(job.path));
+      await Deno.writeTextFile(job.path, JSON.stringify({ ...record, priority }));
+    };
+    await edit(jobs[0], 500);
+    assert.deepEqual(files(3), ["/f1", "/f2", "/f3"]);
+    assert.ok(await exists(jobs[0].path.replace(".q100-", ".q500-")), "renamed to its order");
+    // Edited in place to a better priority far down: workers read every file, and so does a
+    // list without a limit, which renames it; from then on the head by name has it.
+    await edit(jobs[10], 1);
+    assert.deepEqual(queue.list({ status: "queued" }).jobs[0].file, "/f10");
+    assert.deepEqual(files(2), ["/f10", "/f1"]);
+    // A file moved in by hand under any name is read, and takes its place.
+    const claimed = (await queue.claim())!;
+    assert.equal(claimed.record.file, "/f10");
+    await Deno.rename(claimed.path, join(queuedDir, claimed.path.split("/").at(-1)!));
+    assert.deepEqual(files(2), ["/f10", "/f1"]);
+    await queue.enqueue({ type: "t", file: "/urgent", priority: 0 });
+    assert.deepEqual(files(2), ["/urgent", "/f10"]);
   });
 });

@@ -76,7 +76,7 @@ async function tryClaim(
   await syncDir(layout.stateDir("running"));
   const now = new Date();
   await Deno.utime(dest, now, now);
-  const found = readJobFile(dest, { name, id: job.id, token }, "running");
+  const found = readJobFile(dest, job.id, "running");
   if (found === null) return null;
   if (isProblem(found)) {
     // Edited into garbage between scan and claim: give it back untouched, it will be reported.

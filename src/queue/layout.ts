@@ -17,16 +17,22 @@
 import { join } from "node:path";
 import { VpoError } from "../errors.ts";
 import { JOB_ID_RE, TOKEN_RE } from "../util/ids.ts";
-import { type JobState, STATES } from "./job.ts";
+import { formatOrderKey, orderOf, parseOrderKey, type QueuedOrder } from "./claim_order.ts";
+import { type JobRecord, type JobState, STATES } from "./job.ts";
 
 /** Helper directories beside the five state directories. */
 export const HELPER_DIRS = ["live", "requests", ".tmp"] as const;
 
-/** A file name in a state directory, split into the job id and the claim token (if any). */
+/** A file name in a state directory, split into the job id and the claim token or order key. */
 export interface JobFileName {
+  /** The whole name. */
   name: string;
+  /** The job id it starts with. */
   id: string;
+  /** The claim token (`<id>.<token>.json`: running, or held by a command moving the job). */
   token: string | null;
+  /** The claim order a queued name carries (`<id>.q<priority>-<created>.json`). */
+  order: QueuedOrder | null;
 }
 
 /**
@@ -40,10 +46,17 @@ export function parseJobFileName(name: string): JobFileName | null {
   const dot = stem.indexOf(".");
   const id = dot < 0 ? stem : stem.slice(0, dot);
   if (!JOB_ID_RE.test(id)) return null;
-  if (dot < 0) return { name, id, token: null };
+  if (dot < 0) return { name, id, token: null, order: null };
   const next = stem.indexOf(".", dot + 1);
-  const token = stem.slice(dot + 1, next < 0 ? undefined : next);
-  return { name, id, token: TOKEN_RE.test(token) ? token : null };
+  const part = stem.slice(dot + 1, next < 0 ? undefined : next);
+  if (TOKEN_RE.test(part)) return { name, id, token: part, order: null };
+  return { name, id, token: null, order: part.startsWith("q") ? parseOrderKey(part) : null };
+}
+
+/** The name a job's file is published under in `state`: in queued/, with its claim order. */
+export function publishedName(state: JobState, record: JobRecord): string {
+  const key = state === "queued" ? formatOrderKey(orderOf(record)) : null;
+  return key ? `${record.id}.${key}.json` : `${record.id}.json`;
 }
 
 /** Paths under one queue root. */
@@ -66,14 +79,6 @@ export class QueueLayout {
   get requestsDir(): string {
     return join(this.root, "requests");
   }
-  /** Caches that any full scan rebuilds; never the truth about a job. */
-  get cacheDir(): string {
-    return join(this.root, ".cache");
-  }
-  /** The claim order of queued/ at its last full scan. */
-  get orderSnapshotPath(): string {
-    return join(this.cacheDir, "queued-order.tsv");
-  }
   /** Cover art extracted for one claim of a job while it encodes (removed after). */
   coverDir(id: string, token: string): string {
     return join(this.tmpDir, `covers-${id}-${token}`);
@@ -82,9 +87,13 @@ export class QueueLayout {
   allDirs(): string[] {
     return [...STATES.map((s) => this.stateDir(s)), ...HELPER_DIRS.map((d) => join(this.root, d))];
   }
-  /** The job file of `id` in `state`: `<id>.json`, or `<id>.<token>.json` when claimed. */
+  /** The job file of `id` in `state`: `<id>.json`, or `<id>.<token>.json` when claimed or held. */
   jobPath(state: JobState, id: string, token: string | null = null): string {
     return join(this.stateDir(state), token ? `${id}.${token}.json` : `${id}.json`);
+  }
+  /** Where `record` is published in `state` (see {@link publishedName}). */
+  publishPath(state: JobState, record: JobRecord): string {
+    return join(this.stateDir(state), publishedName(state, record));
   }
   /** The live file of the claim `token` of job `id`. */
   livePath(id: string, token: string): string {

@@ -9,14 +9,8 @@ import { JOB_ID_PREFIX_RE } from "../util/ids.ts";
 import { FINISHED_STATES, type Job, type JobState, STATES } from "./job.ts";
 import { type JobFileName, parseJobFileName, type QueueLayout } from "./layout.ts";
 import { type LiveInfo, readLiveFile } from "./claimed_job.ts";
-import {
-  compareClaimOrder,
-  isProblem,
-  listJobNames,
-  type Problem,
-  type QueuedIndex,
-  readJobFile,
-} from "./scan.ts";
+import { compareClaimOrder } from "./claim_order.ts";
+import { isProblem, listJobNames, type Problem, type QueuedIndex, readJobFile } from "./scan.ts";
 import { isGone, newestCopy } from "./transition.ts";
 
 /** Options of {@link listJobs}. */
@@ -66,7 +60,7 @@ export function findJob(layout: QueueLayout, idOrPrefix: string): Job {
   const copies: Job[] = [];
   const problems: Problem[] = [];
   for (const { state, name } of places) {
-    const found = readJobFile(join(layout.stateDir(state), name.name), name, state);
+    const found = readJobFile(join(layout.stateDir(state), name.name), name.id, state);
     if (found === null) continue;
     if (isProblem(found)) problems.push(found);
     else copies.push(found);
@@ -121,7 +115,7 @@ export function listJobs(
     const dir = layout.stateDir("running");
     const running: Job[] = [];
     for (const name of listJobNames(dir)) {
-      const found = readJobFile(join(dir, name.name), name, "running");
+      const found = readJobFile(join(dir, name.name), name.id, "running");
       if (found && isProblem(found)) problems.push(found);
       else if (found) running.push(found);
     }
@@ -129,8 +123,7 @@ export function listJobs(
     jobs.push(...running);
   }
   if (wanted.includes("queued") && jobs.length < limit) {
-    const scan = (limit !== Infinity ? queued.head(limit - jobs.length) : null) ??
-      queued.scanAndSnapshot();
+    const scan = limit !== Infinity ? queued.head(limit - jobs.length) : queued.refresh(true);
     jobs.push(...scan.jobs.slice(0, limit - jobs.length));
     problems.push(...scan.problems);
   }
@@ -151,7 +144,7 @@ export function listJobs(
     files.sort((a, b) => b.mtime - a.mtime);
     for (const f of files) {
       if (jobs.length >= limit) break;
-      take(readJobFile(f.path, f.name, f.state));
+      take(readJobFile(f.path, f.name.id, f.state));
     }
   }
   return { jobs: dedupeById(jobs), problems };

@@ -84,7 +84,7 @@ export async function recover(
     const path = join(runningDir, name.name);
     const ageSec = heartbeatAgeSec(path, fsNow);
     if (ageSec === null || ageSec <= options.staleAfterSec) continue;
-    const current = readJobFile(path, name, "running");
+    const current = readJobFile(path, name.id, "running");
     if (current === null) continue;
     if (isProblem(current)) {
       problems.push(current);
@@ -109,7 +109,7 @@ export async function recover(
       if (isGone(err)) continue;
       throw err;
     }
-    const found = readJobFile(held, name, "running");
+    const found = readJobFile(held, name.id, "running");
     if (found === null) continue;
     if (isProblem(found)) {
       await Deno.rename(held, path).catch(() => {});
@@ -160,7 +160,7 @@ async function dropStaleOlderCopies(
     if (places.length < 2) continue;
     const jobs: Job[] = [];
     for (const { state, name } of places) {
-      const found = readJobFile(join(layout.stateDir(state), name.name), name, state);
+      const found = readJobFile(join(layout.stateDir(state), name.name), name.id, state);
       if (found && !isProblem(found)) jobs.push(found);
     }
     if (jobs.length < 2) continue;

@@ -1,14 +1,16 @@
 /**
- * Reading the state directories. Counting needs only names; ordering needs a few fields of each
- * queued job, which are cached by (mtime, size) so that repeated scans read only what changed.
+ * Reading the state directories. Counting needs only names. The claim order of queued/ is in its
+ * names, so its head is found by reading only the jobs shown; workers also read every queued job
+ * (cached by mtime and size, so repeated scans read only what changed), which honours a priority
+ * edited by hand at once.
  *
  * @module
  */
 import { join } from "node:path";
 import { CorruptJobFileError } from "../errors.ts";
-import { type JobFileName, parseJobFileName } from "./layout.ts";
-import { type Job, type JobRecord, type JobState, parseJob } from "./job.ts";
-import { dirVersion, readOrderSnapshot, writeOrderSnapshot } from "./order_snapshot.ts";
+import { compareOrder, orderOf, type QueuedOrder, sameOrder } from "./claim_order.ts";
+import { type JobFileName, parseJobFileName, publishedName } from "./layout.ts";
+import { type Job, type JobState, parseJob } from "./job.ts";
 
 /** A file in a state directory that is not a readable job. It is reported, never deleted. */
 export interface Problem {
@@ -34,11 +36,7 @@ export function listJobNames(dir: string): JobFileName[] {
 }
 
 /** Reads one job file; a vanished file yields null, an unreadable one a {@link Problem}. */
-export function readJobFile(
-  path: string,
-  name: JobFileName,
-  state: JobState,
-): Job | Problem | null {
+export function readJobFile(path: string, id: string, state: JobState): Job | Problem | null {
   let text: string;
   try {
     text = Deno.readTextFileSync(path);
@@ -47,7 +45,7 @@ export function readJobFile(
     return { path, message: `${path}: ${(err as Error).message}` };
   }
   try {
-    const record = parseJob(text, path, name.id);
+    const record = parseJob(text, path, id);
     return { ...record, state, path };
   } catch (err) {
     if (err instanceof CorruptJobFileError) return { path, message: err.message };
@@ -64,12 +62,13 @@ interface CacheEntry {
   value: Job | Problem;
 }
 
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/** A queued job and where it stands. */
+type Placed = QueuedOrder & { id: string; job: Job };
 
-/** Claim order: priority (lower first), then first in, first out, then id for a total order. */
-export function compareClaimOrder(a: JobRecord, b: JobRecord): number {
-  // Plain comparisons: ISO timestamps order as strings, and localeCompare is 10x slower.
-  return a.priority - b.priority || cmp(a.created_at, b.created_at) || cmp(a.id, b.id);
+const placed = (job: Job): Placed => ({ ...orderOf(job), id: job.id, job });
+
+function sortJobs(jobs: Job[]): Job[] {
+  return jobs.map(placed).sort(compareOrder).map((p) => p.job);
 }
 
 /**
@@ -83,48 +82,38 @@ export class QueuedIndex {
   #lastFullStat = -Infinity;
   /**
    * @param dir the queued/ directory
-   * @param snapshotPath where {@link saveSnapshot} keeps the claim order for {@link head}
    * @param restatMs files are stat'ed again at most this often
    */
-  constructor(readonly dir: string, readonly snapshotPath: string, readonly restatMs = 1000) {}
+  constructor(readonly dir: string, readonly restatMs = 1000) {}
 
   /**
-   * The first `limit` queued jobs in claim order from the order snapshot, each read in full and
-   * checked against it; null when the snapshot cannot be trusted (the caller then scans).
+   * The first `limit` queued jobs in claim order, reading only the files that could be among them:
+   * those whose names carry no order, and the head by name. A job read whose content disagrees
+   * with its name (a priority edited in place) takes its place by content, and is renamed.
    */
-  head(limit: number): { jobs: Job[]; problems: Problem[] } | null {
-    const version = dirVersion(this.dir);
-    if (version === null) return null;
-    const snapshot = readOrderSnapshot(this.snapshotPath, version, limit);
-    if (!snapshot) return null;
-    const jobs: Job[] = [];
-    for (const entry of snapshot.entries) {
-      const name = parseJobFileName(entry.name);
-      const found = name ? readJobFile(join(this.dir, entry.name), name, "queued") : null;
-      if (
-        found === null || isProblem(found) || found.priority !== entry.priority ||
-        found.created_at !== entry.createdAt
-      ) return null;
-      jobs.push(found);
+  head(limit: number): { jobs: Job[]; problems: Problem[] } {
+    const named: (QueuedOrder & { id: string; name: JobFileName })[] = [];
+    const read: Placed[] = [];
+    const problems: Problem[] = [];
+    const take = (name: JobFileName): void => {
+      const found = readJobFile(join(this.dir, name.name), name.id, "queued");
+      if (found === null) return;
+      if (isProblem(found)) return void problems.push(found);
+      read.push(placed(this.#heal(name, found)));
+    };
+    for (const name of listJobNames(this.dir)) {
+      if (name.order) named.push({ ...name.order, id: name.id, name });
+      else take(name);
     }
-    return { jobs, problems: snapshot.problems };
-  }
-
-  /**
-   * A full scan, every file stat'ed (a listing must be exact), that also saves the order
-   * snapshot when queued/ did not change during it.
-   */
-  scanAndSnapshot(): { jobs: Job[]; problems: Problem[] } {
-    const before = dirVersion(this.dir);
-    const scan = this.refresh(true);
-    if (before !== null && before === dirVersion(this.dir)) {
-      try {
-        writeOrderSnapshot(this.snapshotPath, before, scan.jobs, scan.problems);
-      } catch {
-        // Only a cache: a read-only queue still lists, just without the shortcut.
-      }
+    named.sort(compareOrder);
+    // Names are read in order until `limit` jobs are known to come before every unread name.
+    for (let i = 0;; i++) {
+      const next = named[i];
+      const settled = next ? read.filter((r) => compareOrder(r, next) < 0).length : read.length;
+      if (settled >= limit || !next) break;
+      take(next.name);
     }
-    return scan;
+    return { jobs: read.sort(compareOrder).slice(0, limit).map((r) => r.job), problems };
   }
 
   /** The queued jobs in claim order, and the files that are not readable jobs. */
@@ -147,18 +136,46 @@ export class QueuedIndex {
         }
         const mtimeMs = info.mtime?.getTime() ?? 0;
         if (!entry || entry.mtimeMs !== mtimeMs || entry.size !== info.size) {
-          const value = readJobFile(path, name, "queued");
+          let value = readJobFile(path, name.id, "queued");
           if (value === null) continue;
+          if (!isProblem(value)) value = this.#heal(name, value);
           entry = { mtimeMs, size: info.size, value };
         }
       }
-      seen.set(name.name, entry);
+      const current = isProblem(entry.value)
+        ? name.name
+        : entry.value.path.slice(this.dir.length + 1);
+      seen.set(current, entry);
       if (isProblem(entry.value)) problems.push(entry.value);
       else jobs.push(entry.value);
     }
     this.#cache = seen;
-    jobs.sort(compareClaimOrder);
-    return { jobs, problems };
+    return { jobs: sortJobs(jobs), problems };
+  }
+
+  /**
+   * Renames a queued file whose name does not carry its record's claim order (a priority edited
+   * in place, a file moved here by hand), so that listings by name put it in its place. A name
+   * with a token is left alone: it is held by a command moving the job. Another copy already
+   * under the wanted name is never replaced.
+   */
+  #heal(name: JobFileName, job: Job): Job {
+    if (name.token) return job;
+    const wanted = publishedName("queued", job);
+    if (wanted === name.name || (name.order && sameOrder(name.order, orderOf(job)))) return job;
+    const path = join(this.dir, wanted);
+    try {
+      Deno.lstatSync(path);
+      return job;
+    } catch {
+      // Free: take it.
+    }
+    try {
+      Deno.renameSync(job.path, path);
+    } catch {
+      return job; // Claimed or moved meanwhile: whoever moved it has it.
+    }
+    return { ...job, path };
   }
 
   /** Forgets a name, after this process moved the file away. */

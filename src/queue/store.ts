@@ -42,7 +42,7 @@ export class JobQueue {
 
   private constructor(readonly root: string) {
     this.layout = new QueueLayout(root);
-    this.#queued = new QueuedIndex(this.layout.stateDir("queued"), this.layout.orderSnapshotPath);
+    this.#queued = new QueuedIndex(this.layout.stateDir("queued"));
   }
 
   /** Opens (creating, private to the user) the queue at `root`. */

@@ -18,6 +18,7 @@ import {
   serializeJob,
 } from "./job.ts";
 import { newJobId, newToken } from "../util/ids.ts";
+import { nextCreatedAt } from "./claim_order.ts";
 import type { QueueLayout } from "./layout.ts";
 import { isProblem, readJobFile } from "./scan.ts";
 
@@ -72,8 +73,8 @@ function withChanges(
 
 /** Adds a job to queued/ and returns it. The file is durable when this resolves. */
 export async function enqueue(layout: QueueLayout, input: EnqueueInput): Promise<Job> {
-  const record = newJobRecord(newJobId(), input);
-  const dest = layout.jobPath("queued", record.id);
+  const record = newJobRecord(newJobId(), input, nextCreatedAt());
+  const dest = layout.publishPath("queued", record);
   const tmp = await writeTempFile(layout.tmpDir, serializeJob(record));
   crashPoint("enqueue:written");
   if (!await publishNoClobber(tmp, dest)) {
@@ -101,7 +102,7 @@ export async function transition(
   const next = withChanges(record, changes, event, detail);
   const tmp = await writeTempFile(layout.tmpDir, serializeJob(next));
   crashPoint("transition:written");
-  let dest = layout.jobPath(to, record.id);
+  let dest = layout.publishPath(to, next);
   if (!await publishNoClobber(tmp, dest)) {
     // A copy of this id already sits there (a hand `cp`, or an old run): keep both, never
     // clobber; listings show the newest rev.
@@ -151,12 +152,8 @@ export function hasNewerCopy(
   states: readonly JobState[] = FINISHED_STATES,
 ): boolean {
   for (const state of states) {
-    const path = layout.jobPath(state, record.id);
-    const other = readJobFile(
-      path,
-      { name: `${record.id}.json`, id: record.id, token: null },
-      state,
-    );
+    const path = layout.publishPath(state, record);
+    const other = readJobFile(path, record.id, state);
     if (other && !isProblem(other) && other.rev > record.rev) return true;
   }
   return false;

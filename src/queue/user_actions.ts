@@ -128,7 +128,7 @@ export async function clear(
   for (const state of states) {
     const dir = layout.stateDir(state);
     for (const name of listJobNames(dir)) {
-      const found = readJobFile(join(dir, name.name), name, state);
+      const found = readJobFile(join(dir, name.name), name.id, state);
       if (found === null) continue;
       if (isProblem(found)) {
         problems.push(found);
@@ -167,7 +167,7 @@ export async function cleanup(
       // A file is rewritten when it finishes, so mtime >= finish time: a young file is skipped
       // without reading it.
       if (mtime > cutoff) continue;
-      const found = readJobFile(path, name, state);
+      const found = readJobFile(path, name.id, state);
       if (found === null) continue;
       if (isProblem(found)) {
         report.problems.push(found);
