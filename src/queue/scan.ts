@@ -54,22 +54,19 @@ export function readJobFile(path: string, id: string, state: JobState): Job | Pr
 }
 
 /** True when a scan result is a problem rather than a job. */
-export const isProblem = (x: Job | Problem): x is Problem => !("id" in x);
+export const isProblem = <T extends { id: string }>(x: T | Problem): x is Problem => !("id" in x);
 
 interface CacheEntry {
   mtimeMs: number;
   size: number;
-  value: Job | Problem;
+  /** The job and its place, or why the file is not one. */
+  value: Placed | Problem;
 }
 
 /** A queued job and where it stands. */
 type Placed = QueuedOrder & { id: string; job: Job };
 
 const placed = (job: Job): Placed => ({ ...orderOf(job), id: job.id, job });
-
-function sortJobs(jobs: Job[]): Job[] {
-  return jobs.map(placed).sort(compareOrder).map((p) => p.job);
-}
 
 /**
  * The queued jobs in claim order. Each refresh lists names; files are stat'ed again at most every
@@ -121,7 +118,7 @@ export class QueuedIndex {
     const fullStat = forceStat || performance.now() - this.#lastFullStat >= this.restatMs;
     if (fullStat) this.#lastFullStat = performance.now();
     const seen = new Map<string, CacheEntry>();
-    const jobs: Job[] = [];
+    const jobs: Placed[] = [];
     const problems: Problem[] = [];
     for (const name of listJobNames(this.dir)) {
       let entry = this.#cache.get(name.name);
@@ -136,21 +133,19 @@ export class QueuedIndex {
         }
         const mtimeMs = info.mtime?.getTime() ?? 0;
         if (!entry || entry.mtimeMs !== mtimeMs || entry.size !== info.size) {
-          let value = readJobFile(path, name.id, "queued");
-          if (value === null) continue;
-          if (!isProblem(value)) value = this.#heal(name, value);
+          const found = readJobFile(path, name.id, "queued");
+          if (found === null) continue;
+          const value = isProblem(found) ? found : placed(this.#heal(name, found));
           entry = { mtimeMs, size: info.size, value };
         }
       }
-      const current = isProblem(entry.value)
-        ? name.name
-        : entry.value.path.slice(this.dir.length + 1);
-      seen.set(current, entry);
-      if (isProblem(entry.value)) problems.push(entry.value);
-      else jobs.push(entry.value);
+      const value = entry.value;
+      seen.set(isProblem(value) ? name.name : value.job.path.slice(this.dir.length + 1), entry);
+      if (isProblem(value)) problems.push(value);
+      else jobs.push(value);
     }
     this.#cache = seen;
-    return { jobs: sortJobs(jobs), problems };
+    return { jobs: jobs.sort(compareOrder).map((p) => p.job), problems };
   }
 
   /**
