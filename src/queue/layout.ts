@@ -36,19 +36,25 @@ export interface JobFileName {
 }
 
 /**
- * Reads a job file name. Any `<id>[.suffix].json` counts, so that a file a person moved or copied
+ * The job id a file name starts with, or null when the name is not a job's. Any
+ * `<id>[.suffix].json` counts, so that a file a person moved or copied
  * (`mv running/<id>.<token>.json queued/`) is still a job; dot files are temp files, not jobs.
  * (String slicing, not one regex: this runs for every name of a 100,000-job queue.)
  */
-export function parseJobFileName(name: string): JobFileName | null {
+export function jobIdOf(name: string): string | null {
   if (name.startsWith(".") || !name.endsWith(".json")) return null;
+  const id = name.slice(0, name.indexOf("."));
+  return JOB_ID_RE.test(id) ? id : null;
+}
+
+/** Reads a job file name: its id, and its claim token or order key (see {@link jobIdOf}). */
+export function parseJobFileName(name: string): JobFileName | null {
+  const id = jobIdOf(name);
+  if (id === null) return null;
   const stem = name.slice(0, -5);
-  const dot = stem.indexOf(".");
-  const id = dot < 0 ? stem : stem.slice(0, dot);
-  if (!JOB_ID_RE.test(id)) return null;
-  if (dot < 0) return { name, id, token: null, order: null };
-  const next = stem.indexOf(".", dot + 1);
-  const part = stem.slice(dot + 1, next < 0 ? undefined : next);
+  if (stem.length === id.length) return { name, id, token: null, order: null };
+  const next = stem.indexOf(".", id.length + 1);
+  const part = stem.slice(id.length + 1, next < 0 ? undefined : next);
   if (TOKEN_RE.test(part)) return { name, id, token: part, order: null };
   return { name, id, token: null, order: part.startsWith("q") ? parseOrderKey(part) : null };
 }

@@ -10,7 +10,14 @@ import { FINISHED_STATES, type Job, type JobState, STATES } from "./job.ts";
 import { type JobFileName, parseJobFileName, type QueueLayout } from "./layout.ts";
 import { type LiveInfo, readLiveFile } from "./claimed_job.ts";
 import { compareClaimOrder } from "./claim_order.ts";
-import { isProblem, listJobNames, type Problem, type QueuedIndex, readJobFile } from "./scan.ts";
+import {
+  isProblem,
+  jobIdsIn,
+  listJobNames,
+  type Problem,
+  type QueuedIndex,
+  readJobFile,
+} from "./scan.ts";
 import { isGone, newestCopy } from "./transition.ts";
 
 /** Options of {@link listJobs}. */
@@ -83,7 +90,7 @@ export function readLive(layout: QueueLayout, job: Job): LiveInfo | null {
 export function countJobs(layout: QueueLayout): JobCounts {
   const counts = {} as JobCounts;
   for (const state of STATES) {
-    counts[state] = new Set(listJobNames(layout.stateDir(state)).map((n) => n.id)).size;
+    counts[state] = jobIdsIn(layout.stateDir(state)).size;
   }
   return counts;
 }
