@@ -30,7 +30,7 @@ export {
   UsageError,
   VpoError,
 } from "./src/errors.ts";
-export { ensureHome, resolveHome, type VpoHome } from "./src/queue/layout.ts";
+export { ensureHome, resolveHome, VpoHome } from "./src/queue/layout.ts";
 export type { Config } from "./src/config/types.ts";
 export { defaultConfig, loadConfig, parseConfig } from "./src/config/config.ts";
 export type {
@@ -63,6 +63,12 @@ export type {
   StaleJob,
 } from "./src/queue/recovery.ts";
 export type { QueueLayout } from "./src/queue/layout.ts";
+export {
+  IllegalTransitionError,
+  QUEUE_CRASH_POINTS,
+  type TransitionEvent,
+  TRANSITIONS,
+} from "./src/queue/protocol.ts";
 export type { Problem } from "./src/queue/scan.ts";
 export { type MediaInfo, probe } from "./src/media/probe.ts";
 export type {
@@ -113,4 +119,9 @@ export {
 } from "./src/queue/job_type.ts";
 export { transcodeJobType } from "./src/transcode/job_type.ts";
 export type { TranscodeResult } from "./src/transcode/result.ts";
+export {
+  ReplaceJournal,
+  type ReplaceSteps,
+  resumeReplace,
+} from "./src/transcode/replace_journal.ts";
 export { resolveLimits, type WorkerLimits } from "./src/worker/limits.ts";

@@ -8,6 +8,8 @@ import assert from "node:assert/strict";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { makeClip } from "./helpers/clips.ts";
+import { QUEUE_CRASH_POINTS } from "../src/queue/protocol.ts";
+import { REPLACE_CRASH_POINTS } from "../src/transcode/replace_journal.ts";
 import type { TempHome } from "./helpers/vpo.ts";
 import {
   digest,
@@ -288,6 +290,14 @@ const CRASHES: CrashCase[] = [
   { point: "transition:removed", swapped: true },
 ];
 
+Deno.test("the crash cases cover every replace crash point, and the claim and finish of a job", () => {
+  const covered = new Set(CRASHES.map((c) => c.point));
+  for (const point of REPLACE_CRASH_POINTS) assert.ok(covered.has(point), point);
+  for (const point of QUEUE_CRASH_POINTS.filter((p) => !p.startsWith("enqueue:"))) {
+    assert.ok(covered.has(point), point);
+  }
+});
+
 Deno.test("a crash at any step of a job leaves the original reachable and one state after recovery", async () => {
   const label = (c: CrashCase) => `${c.point}${c.rename ? " (new name)" : ""}`;
   const runs: { c: CrashCase; home: TempHome; media: string; source: string; sha: string }[] = [];
@@ -329,6 +339,13 @@ Deno.test("a crash at any step of a job leaves the original reachable and one st
       assert.equal(files.length, 1, `${label(c)}: one job file after recovery: ${files}`);
       assert.match(files[0], c.swapped ? /^completed:/ : /^queued:/, label(c));
       await assertOriginalReachable(label(c), source, sha);
+      if (c.swapped) {
+        // Recovery's result names the backup with its size, so `jobs cleanup` can remove it.
+        const { result } = await onlyJob(home);
+        const backup = join(media, c.rename ? "clip.mp4.original" : "clip.mkv.original");
+        assert.equal(result?.backup_path, backup, label(c));
+        assert.equal(result?.backup_size, (await Deno.stat(backup)).size, label(c));
+      }
       assert.ok(backups(media).length <= 1, `${label(c)}: ${namesIn(media)}`);
 
       // The next worker runs what recovery requeued, and leaves a completed job alone.

@@ -1,5 +1,5 @@
 /**
- * The human output of `vpo jobs list`, `status` and `show`, in the guide's exact formats, and the
+ * The human output of `vpo jobs list`, `status` and `show`, in the exact formats the README documents, and the
  * JSON shape of their `--json` variants.
  *
  * @module

@@ -1,6 +1,6 @@
 /**
  * `vpo jobs list|status|show|cancel|retry|clear|recover|cleanup`: thin wrappers over
- * {@link JobQueue} that print the guide's formats.
+ * {@link JobQueue} that print the formats the README documents.
  *
  * @module
  */

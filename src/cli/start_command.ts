@@ -1,5 +1,5 @@
 /**
- * `vpo jobs start`: runs the worker with the guide's limits; flags override config.yaml.
+ * `vpo jobs start`: runs the worker within its limits; flags override config.yaml.
  *
  * @module
  */

@@ -1,8 +1,9 @@
 /**
  * The decision for one file: skip it, or how to transcode it. A plan says what happens to every
  * stream of the source, which container and size the output has and how many streams of each
- * kind it must contain, so that the output can be verified against it. Plans are plain JSON: the
- * queue stores them in job files.
+ * kind it must contain, so that the output can be verified against it. A plan is made when a file
+ * is queued (to decide and to show it) and again when its job runs, from a fresh probe: the job
+ * stores the policy, not the plan.
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
- * Claiming: exactly one caller wins each queued job, by renaming its file to a token name in
- * running/.
+ * Claiming (C1-C4 of `protocol.ts`): exactly one caller wins each queued job, by renaming its file
+ * to a token name in running/.
  *
  * @module
  */
@@ -65,15 +65,15 @@ async function tryClaim(
   queued.forget(name);
   // A cancel request can only be for a running job: one left from an earlier run of this job
   // must not cancel the run starting now.
-  await Deno.remove(layout.cancelRequestPath(job.id)).catch(() => {});
+  await Deno.remove(layout.cancelRequestPath(job.id)).catch(() => {}); // C1
   try {
-    await Deno.rename(job.path, dest);
+    await Deno.rename(job.path, dest); // C2
   } catch (err) {
     if (isGone(err)) return null;
     throw err;
   }
   crashPoint("claim:renamed");
-  await syncDir(layout.stateDir("running"));
+  await syncDir(layout.stateDir("running")); // C3
   const now = new Date();
   await Deno.utime(dest, now, now);
   const found = readJobFile(dest, job.id, "running");
@@ -92,7 +92,7 @@ async function tryClaim(
   }
   const live: LiveInfo = { worker, claimed_at: now.toISOString() };
   // Who runs the job is informational; it needs no fsync (the steps of a replace do).
-  await writeFileAtomic(layout.livePath(job.id, token), JSON.stringify(live), {
+  await writeFileAtomic(layout.livePath(job.id, token), JSON.stringify(live), { // C4
     durable: false,
   });
   crashPoint("claim:live-written");

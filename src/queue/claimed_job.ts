@@ -8,6 +8,7 @@ import { LostJobError } from "../errors.ts";
 import { exists, writeFileAtomic } from "../util/durable_fs.ts";
 import type { Job, JobState, WorkerInfo } from "./job.ts";
 import type { QueueLayout } from "./layout.ts";
+import type { TransitionEvent } from "./protocol.ts";
 import { isGone, type RecordChanges, transition } from "./transition.ts";
 
 /** What the running state of a job holds while a worker has it (the live file). */
@@ -70,7 +71,7 @@ export class ClaimedJob {
   }
 
   /**
-   * Touches the job file's mtime. Throws {@link LostJobError} when the file is gone, meaning the
+   * Touches the job file (H). Throws {@link LostJobError} when the file is gone, meaning the
    * job was recovered by someone else: the caller must stop work on it at once.
    */
   async heartbeat(): Promise<void> {
@@ -103,7 +104,12 @@ export class ClaimedJob {
   }
 
   /** Ends the run: moves the job to `to` with `changes`. Throws LostJobError if it was taken. */
-  async finish(to: JobState, changes: RecordChanges, event: string, detail?: string): Promise<Job> {
+  async finish(
+    to: JobState,
+    changes: RecordChanges,
+    event: TransitionEvent,
+    detail?: string,
+  ): Promise<Job> {
     await this.heartbeat();
     const job = await transition(this.#layout, this.path, this.record, to, changes, event, detail);
     await Deno.remove(this.#layout.livePath(this.id, this.token)).catch(() => {});

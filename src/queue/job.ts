@@ -56,7 +56,7 @@ export interface JobRecord {
   attempts: number;
   /** Absolute path of the file the job works on; null for jobs without one. */
   file: string | null;
-  /** Type-specific input (for transcode: the policy snapshot, plan and source fingerprint). */
+  /** Type-specific input (for transcode: the policy snapshot and the source fingerprint). */
   payload: Record<string, unknown>;
   /** Claim time (ISO 8601) of the run that last finished the job; null before then, after retry. */
   started_at: string | null;

@@ -1,16 +1,7 @@
 /**
- * Where everything lives under the vpo home (`$VPO_HOME`, default `~/.vpo`) and its queue root,
- * and how job file names are formed and read.
- *
- * ```text
- * <root>/queued/<id>.json          waiting
- * <root>/running/<id>.<token>.json claimed; the token is the claim's capability (fencing)
- * <root>/completed|failed|cancelled/<id>.json
- * <root>/live/<id>.<token>.json    a running job's progress and replace steps (worker-owned)
- * <root>/requests/<id>.cancel      a request to stop a running job
- * <root>/.tmp/                     temp files before they are published by rename or link
- * <root>/.cache/queued-order.tsv   the claim order of queued/ at its last full scan
- * ```
+ * Every path vpo uses under its home (`$VPO_HOME`, default `~/.vpo`): the home's own files, the
+ * queue's directories, and how job file names are formed and read. The README's "On disk" lists
+ * them as one tree; `protocol.ts` says how files move between them.
  *
  * @module
  */

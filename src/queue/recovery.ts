@@ -1,5 +1,5 @@
 /**
- * Recovery and sweeps: stale running jobs are taken over and moved on, older copies left by a
+ * Recovery and sweeps (R1-R4 of `protocol.ts`): stale running jobs are taken over and moved on, older copies left by a
  * crash mid-transition are set aside, and helper files nobody owns any more are removed.
  *
  * @module
@@ -90,7 +90,7 @@ export async function recover(
       problems.push(current);
       continue;
     }
-    // Queued too: a recovery that died after publishing its requeued copy left this one behind.
+    // R1. Queued too: a recovery that died after publishing its requeued copy left this one behind.
     if (hasNewerCopy(layout, current, ["queued", ...FINISHED_STATES])) {
       // Its worker published the newer copy and then died or froze before removing this one.
       // Set aside, not deleted: if that worker wakes up, the marker tells it its move stands.
@@ -100,7 +100,7 @@ export async function recover(
       }
       continue;
     }
-    // Take the job over under a new token: the old worker's next heartbeat or finish then
+    // R2: take the job over under a new token: the old worker's next heartbeat or finish then
     // fails, so it can never finish or resurrect the job after this point.
     const held = layout.jobPath("running", name.id, newToken());
     try {
@@ -119,7 +119,7 @@ export async function recover(
     const live = name.token ? readLiveFile(layout.livePath(name.id, name.token)) : null;
     const who = live ? ` (worker ${live.worker.host}:${live.worker.pid})` : "";
     const detail = `heartbeat ${Math.round(ageSec)} s old${who}`;
-    const decision = (await options.onStale?.({ job: found, live, ageSec })) ??
+    const decision = (await options.onStale?.({ job: found, live, ageSec })) ?? // R3
       { state: "queued", changes: { attempts: found.attempts + 1 } };
     await transition(
       layout,
@@ -133,7 +133,7 @@ export async function recover(
     recovered.push({ id: found.id, to: decision.state, detail });
     if (name.token) await Deno.remove(layout.livePath(name.id, name.token)).catch(() => {});
   }
-  await dropStaleOlderCopies(layout, fsNow, options.staleAfterSec);
+  await dropStaleOlderCopies(layout, fsNow, options.staleAfterSec); // R4
   sweepHelpers(layout, fsNow);
   return { recovered, problems };
 }

@@ -168,7 +168,7 @@ export class QueuedIndex {
   }
 
   /**
-   * Renames a queued file whose name does not carry its record's claim order (a priority edited
+   * O: renames a queued file whose name does not carry its record's claim order (a priority edited
    * in place, a file moved here by hand), so that listings by name put it in its place. A name
    * with a token is left alone: it is held by a command moving the job. Another copy already
    * under the wanted name is never replaced.

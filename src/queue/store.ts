@@ -1,7 +1,7 @@
 /**
  * The job queue: a directory of directories, changed only by atomic renames and no-clobber links.
  * {@link JobQueue} is the one object callers hold; each of its jobs is done by its own module
- * (transition, claim, listing, user actions, recovery).
+ * (transition, claim, listing, user actions, recovery), following the protocol in `protocol.ts`.
  *
  * @module
  */
@@ -19,6 +19,7 @@ import {
   readLive,
   runningClaims,
 } from "./listing.ts";
+import type { TransitionEvent } from "./protocol.ts";
 import { recover, type RecoveredJob, type RecoverOptions } from "./recovery.ts";
 import { type Problem, QueuedIndex } from "./scan.ts";
 import { enqueue, type EnqueueInput, type RecordChanges, transition } from "./transition.ts";
@@ -77,7 +78,7 @@ export class JobQueue {
     record: JobRecord,
     to: JobState,
     changes: RecordChanges,
-    event: string,
+    event: TransitionEvent,
     detail?: string,
   ): Promise<Job> {
     return transition(this.layout, heldPath, record, to, changes, event, detail);

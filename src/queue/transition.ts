@@ -1,7 +1,6 @@
 /**
- * The transition protocol: how a job file is published (enqueue) and moved from one state to
- * another (acquire, write, publish by link, remove), and how an older copy is set aside. Every
- * change of state goes through {@link transition}.
+ * Enqueue (E1-E3) and transition (T2-T5) of the queue protocol (`protocol.ts`), and setting an
+ * older copy aside (R1). Every change of state but a claim goes through {@link transition}.
  *
  * @module
  */
@@ -20,6 +19,12 @@ import {
 import { newJobId, newToken } from "../util/ids.ts";
 import { nextCreatedAt } from "./claim_order.ts";
 import type { QueueLayout } from "./layout.ts";
+import {
+  checkTransition,
+  IllegalTransitionError,
+  stateOfPath,
+  type TransitionEvent,
+} from "./protocol.ts";
 import { isProblem, readJobFile } from "./scan.ts";
 
 /** What a transition changes in a record besides rev, updated_at and history. */
@@ -57,7 +62,7 @@ export function isGone(err: unknown): boolean {
 function withChanges(
   record: JobRecord,
   changes: RecordChanges,
-  event: string,
+  event: TransitionEvent,
   detail?: string,
 ): JobRecord {
   const at = new Date().toISOString();
@@ -75,20 +80,21 @@ function withChanges(
 export async function enqueue(layout: QueueLayout, input: EnqueueInput): Promise<Job> {
   const record = newJobRecord(newJobId(), input, nextCreatedAt());
   const dest = layout.publishPath("queued", record);
-  const tmp = await writeTempFile(layout.tmpDir, serializeJob(record));
+  const tmp = await writeTempFile(layout.tmpDir, serializeJob(record)); // E1
   crashPoint("enqueue:written");
-  if (!await publishNoClobber(tmp, dest)) {
+  if (!await publishNoClobber(tmp, dest)) { // E2
     await Deno.remove(tmp);
     throw new Error(`job id collision on ${record.id}`);
   }
   crashPoint("enqueue:published");
-  await syncDir(layout.stateDir("queued"));
+  await syncDir(layout.stateDir("queued")); // E3
   return { ...record, state: "queued", path: dest };
 }
 
 /**
- * Moves a job this caller holds at `heldPath` (step 1 done) to `to` with `changes`. Throws
- * {@link LostJobError} when somebody else moved the held file meanwhile.
+ * Moves a job this caller holds at `heldPath` (T1 done) to `to` with `changes`, recording `event`.
+ * Throws {@link LostJobError} when somebody else moved the held file meanwhile, and
+ * {@link IllegalTransitionError} for a move the protocol's `TRANSITIONS` table does not list.
  */
 export async function transition(
   layout: QueueLayout,
@@ -96,14 +102,17 @@ export async function transition(
   record: JobRecord,
   to: JobState,
   changes: RecordChanges,
-  event: string,
+  event: TransitionEvent,
   detail?: string,
 ): Promise<Job> {
+  const from = stateOfPath(layout, heldPath);
+  if (from === null) throw new IllegalTransitionError(`${heldPath} is in no state directory`);
+  checkTransition(from, to, event);
   const next = withChanges(record, changes, event, detail);
-  const tmp = await writeTempFile(layout.tmpDir, serializeJob(next));
+  const tmp = await writeTempFile(layout.tmpDir, serializeJob(next)); // T2
   crashPoint("transition:written");
   let dest = layout.publishPath(to, next);
-  if (!await publishNoClobber(tmp, dest)) {
+  if (!await publishNoClobber(tmp, dest)) { // T3
     // A copy of this id already sits there (a hand `cp`, or an old run): keep both, never
     // clobber; listings show the newest rev.
     dest = layout.jobPath(to, record.id, newToken());
@@ -111,7 +120,7 @@ export async function transition(
   }
   crashPoint("transition:published");
   try {
-    await Deno.remove(heldPath);
+    await Deno.remove(heldPath); // T4
   } catch (err) {
     // Gone because recovery set it aside as older than the copy just published: the move
     // stands. Gone for any other reason (taken over, claimed): undo the publish.
@@ -125,7 +134,7 @@ export async function transition(
     }
   }
   crashPoint("transition:removed");
-  await syncDir(layout.stateDir(to));
+  await syncDir(layout.stateDir(to)); // T5
   return { ...next, state: to, path: dest };
 }
 
@@ -134,8 +143,8 @@ function supersededPath(layout: QueueLayout, path: string): string {
 }
 
 /**
- * Sets aside an older copy of a job (a newer one exists elsewhere). Renamed, not deleted: a
- * process that still holds it finds the marker and knows its own newer copy is the job.
+ * Sets aside an older copy of a job (a newer one exists elsewhere; R1, R4). Renamed, not deleted:
+ * a process that still holds it finds the marker and knows its own newer copy is the job.
  */
 export async function supersede(layout: QueueLayout, path: string): Promise<void> {
   try {

@@ -11,6 +11,7 @@ import { newToken, shortId } from "../util/ids.ts";
 import type { QueueLayout } from "./layout.ts";
 import { findJob } from "./listing.ts";
 import { isProblem, listJobNames, type Problem, readJobFile } from "./scan.ts";
+import type { TransitionEvent } from "./protocol.ts";
 import { isGone, type RecordChanges, transition } from "./transition.ts";
 
 /** Options of {@link cleanup}. */
@@ -94,9 +95,9 @@ async function moveByUser(
   job: Job,
   to: JobState,
   changes: RecordChanges,
-  event: string,
+  event: TransitionEvent,
 ): Promise<Job> {
-  const held = layout.jobPath(job.state, job.id, newToken());
+  const held = layout.jobPath(job.state, job.id, newToken()); // T1
   try {
     await Deno.rename(job.path, held);
   } catch (err) {

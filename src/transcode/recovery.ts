@@ -7,7 +7,7 @@
  */
 import type { RecoveryDecision, StaleJob } from "../queue/recovery.ts";
 import { readPayload } from "./payload.ts";
-import { type ReplaceSteps, resumeReplace } from "./replace.ts";
+import { type ReplaceSteps, resumeReplace } from "./replace_journal.ts";
 import type { ReplacedResult } from "./result.ts";
 
 /** Decides where a stale transcode job goes after repairing its files. */

@@ -20,13 +20,8 @@ import { formatBytes } from "../util/format.ts";
 import { NAME_MAX } from "../util/ids.ts";
 import { describeChange, fingerprintPath } from "./fingerprint.ts";
 import { readPayload, TRANSCODE, type TranscodePayload } from "./payload.ts";
-import {
-  chooseBackupPath,
-  chooseFinalPath,
-  replaceOriginal,
-  type ReplaceSteps,
-  resumeReplace,
-} from "./replace.ts";
+import { chooseBackupPath, chooseFinalPath, replaceOriginal } from "./replace.ts";
+import { ReplaceJournal } from "./replace_journal.ts";
 import type { EncodeFigures, TranscodeResult } from "./result.ts";
 import type { SpeedHistory } from "./speed_history.ts";
 import { tempOutputPath } from "./temp_files.ts";
@@ -45,22 +40,17 @@ export async function runTranscode(
   ctx: RunContext,
 ): Promise<TranscodeResult> {
   const job = claimed.record;
-  let steps: ReplaceSteps | null = null;
+  const journal = new ReplaceJournal((steps) =>
+    claimed.updateLive({ steps: { ...steps } }, { durable: true })
+  );
   try {
     if (job.type !== TRANSCODE) throw new JobFailure(`unknown job type "${job.type}"`);
     const payload = readPayload(job.payload);
     if (typeof payload === "string") throw new JobFailure(`bad job file: ${payload}`);
     if (!job.file) throw new JobFailure(`bad job file: no "file"`);
-    return await transcode(claimed, job.file, payload, env, speed, ctx, (s) => {
-      steps = s;
-    });
+    return await transcode(claimed, job.file, payload, env, speed, ctx, journal);
   } catch (err) {
-    // Before the replace: remove the temp output. From the replace on, the replace itself has
-    // finished or undone its steps.
-    const last = steps as ReplaceSteps | null;
-    if (last && last.phase !== "replacing" && last.phase !== "done") {
-      await resumeReplace(last).catch(() => {});
-    }
+    await journal.discardOutput().catch(() => {});
     throw err;
   }
 }
@@ -77,17 +67,9 @@ async function transcode(
   env: WorkerEnv,
   speed: SpeedHistory,
   ctx: RunContext,
-  onSteps: (steps: ReplaceSteps) => void,
+  journal: ReplaceJournal,
 ): Promise<TranscodeResult> {
   const signal = ctx.signal;
-  // The last steps recorded: a failed replace is undone from these, not from the steps it
-  // started with (which know nothing of the backup link or of an output moved beside the source).
-  let recorded: ReplaceSteps | null = null;
-  const record = async (s: ReplaceSteps) => {
-    recorded = s;
-    onSteps(s);
-    await claimed.updateLive({ steps: { ...s } }, { durable: true });
-  };
   const changed = describeChange(payload.fingerprint, await fingerprintPath(source));
   if (changed) throw new JobFailure(`${changed} since it was queued; nothing was touched`);
   const media = await probe(source, { signal });
@@ -106,15 +88,14 @@ async function transcode(
   if (env.config.jobs.backupOriginal) checkBackupName(source);
   const temp = tempOutputPath(claimed, source, env.config.jobs.tempDirectory);
   checkFreeSpace(dirname(temp), media.size);
-  let steps: ReplaceSteps = {
+  await journal.record({
     phase: "encoding",
     source,
     source_ino: payload.fingerprint.ino,
     temp,
     final,
     backup: null,
-  };
-  await record(steps);
+  });
   throwIfStopped(signal);
 
   const coverDir = env.home.jobs.coverDir(claimed.id, claimed.token);
@@ -192,20 +173,18 @@ async function transcode(
   await keepPermissions(source, temp);
   throwIfStopped(signal);
   await claimed.heartbeat();
-  steps = {
-    ...steps,
-    backup: env.config.jobs.backupOriginal ? await chooseBackupPath(source) : null,
-  };
+  const backup = env.config.jobs.backupOriginal ? await chooseBackupPath(source) : null;
+  let steps = { ...journal.last!, backup };
   try {
-    steps = await replaceOriginal(steps, record);
+    steps = await replaceOriginal(steps, journal);
   } catch (err) {
-    // A failed step is undone (or completed) from its own record, exactly as after a crash.
-    // Only the job's owner may undo: a worker that lost the job (stopped past stale_after) must
-    // leave the files to the recovery and to the worker that runs the job now, whose backup link
-    // would otherwise look like this worker's own to resumeReplace.
+    // A failed step is undone (or completed) from the journal's last record, exactly as after a
+    // crash, not from the steps the replace started with (which know nothing of the backup link
+    // or of an output moved beside the source). Only the job's owner may undo: a worker that lost
+    // the job (stopped past stale_after) must leave the files to the recovery and to the worker
+    // that runs the job now, whose backup link would otherwise look like this worker's own.
     await claimed.heartbeat();
-    const state = await resumeReplace(recorded ?? steps);
-    if (state === "rolled_back") {
+    if (await journal.resume() === "rolled_back") {
       throw new JobFailure(
         `could not replace the original, which is intact: ${(err as Error).message}`,
       );

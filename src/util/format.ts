@@ -31,7 +31,7 @@ export function formatDuration(sec: number): string {
   return `${r}s`;
 }
 
-/** "YYYY-MM-DD HH:MM" in local time, as the guide shows. */
+/** "YYYY-MM-DD HH:MM" in local time, as `jobs list` and `jobs show` print times. */
 export function localMinute(iso: string): string {
   const d = new Date(iso);
   const p = (n: number) => String(n).padStart(2, "0");

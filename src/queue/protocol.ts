@@ -1,0 +1,140 @@
+/**
+ * The queue protocol, stated once. Every other description (README, docs/) links here; the code
+ * that does each step names it in a comment (`E2`, `T4`, ...). Paths are those of
+ * {@link QueueLayout}; `[name]` marks a crash point (`VPO_CRASH_AT=name` makes the process die
+ * there by SIGKILL), and `crash:` says what a process killed there leaves behind and who mends it.
+ *
+ * The rules everything rests on: the directory a job file sits in is its state; a file moves only
+ * by `rename` (exactly one mover wins) or by a no-clobber hard link (never overwrites); a record
+ * is rewritten only as a new file with `rev + 1`, so of two copies of a job the higher `rev` is
+ * the job; whoever holds a job holds it under a name only it knows (`<id>.<token>.json`), and
+ * loses it the moment that name is gone.
+ *
+ * ## Enqueue (`vpo transcode`)
+ *
+ * - E1 Write the record (`rev` 1, `created_at` later than any this process made) to a temp file in
+ *   `.tmp/` and fsync it. `[enqueue:written]` crash: an orphan temp file, swept after a day.
+ * - E2 Link it to `queued/<id>.q<priority>-<created>.json` (no clobber), remove the temp name.
+ *   `[enqueue:published]` crash: the job is queued (only a power loss before E3 could drop it).
+ * - E3 Fsync `queued/`.
+ *
+ * ## Claim (`vpo jobs start`)
+ *
+ * - C1 Pick the first queued job in claim order (priority, created, id) that the worker accepts;
+ *   after losing a race, one of the next 16 at random. Remove any cancel request left for it.
+ * - C2 Rename it to `running/<id>.<token>.json` with a new token: the claim. Of any number of
+ *   workers on any number of hosts, exactly one rename succeeds; the others pick again.
+ *   `[claim:renamed]` crash: a running job without a live file; R recovers it once stale.
+ * - C3 Fsync `running/`, touch the file (first heartbeat), read it back. Garbage, or a newer copy
+ *   in a finished directory (a crash leftover): rename it back untouched and pick again.
+ * - C4 Write `live/<id>.<token>.json` (worker, claim time). `[claim:live-written]` crash: R.
+ *
+ * ## Run
+ *
+ * - H Every `heartbeat_interval` the worker touches its running file. The age of a heartbeat is
+ *   judged by the file's ctime against the file system's own clock, never a worker's clock. A
+ *   touch that finds the file gone means the job was taken (R2, or by hand): the worker stops at
+ *   once and touches nothing more of that job.
+ * - L Progress goes to the live file (not fsynced); a job type's steps that must survive a crash
+ *   (for transcode, the replace journal, `src/transcode/replace_journal.ts`) go there durably
+ *   before each irreversible step, after a heartbeat proves the job is still held.
+ * - X `vpo jobs cancel --running` writes `requests/<id>.cancel`; the worker checks every second
+ *   and ends the job in cancelled/ (T).
+ *
+ * ## Transition (finish, requeue, cancel, retry, recover): {@link TRANSITIONS} lists the legal ones
+ *
+ * - T1 Hold: the worker holds `running/<id>.<token>.json` already; a command renames the job's
+ *   file to `<state>/<id>.<new token>.json`; recovery renames the stale file to a new token
+ *   (which fences the old worker: its next heartbeat or T4 fails).
+ * - T2 Write the new record (`rev + 1`, a history entry) to `.tmp/` and fsync it.
+ *   `[transition:written]` crash: the held name stays; a held running file is recovered (R), a
+ *   held finished or queued copy is still the job, and `vpo jobs list` and claims see it.
+ * - T3 Link it into the destination (`queued/` under its order name, else `<id>.json`; no
+ *   clobber: if a copy already has that name, under a token name instead).
+ *   `[transition:published]` crash: two copies; the higher `rev` is the job everywhere it is read,
+ *   and R4 sets the older aside once stale.
+ * - T4 Remove the held name. Gone already: if `.tmp/<held name>.superseded` exists, recovery set
+ *   it aside as older than the copy just published and the move stands; otherwise somebody took
+ *   the job meanwhile, so undo T3 and give up (`LostJobError`).
+ *   `[transition:removed]` crash: done, only the fsync of T5 is missing.
+ * - T5 Fsync the destination; a worker also removes its live file and any cancel request.
+ *
+ * ## Recover (`vpo jobs recover`, and every worker at start)
+ *
+ * - R1 For each running file whose heartbeat is older than `stale_after`: if a newer copy exists
+ *   in queued/ or a finished directory (its mover died between T3 and T4), set this one aside:
+ *   rename it to `.tmp/<name>.superseded`, which tells a mover that wakes up that its move stands.
+ * - R2 Otherwise take it over: rename it to a new token (T1).
+ * - R3 Ask its job type's recovery hook, which repairs what the dead worker left from the live
+ *   file's steps and says where the job goes (default: back to queued/ with `attempts + 1`); then
+ *   T2-T5. A crash anywhere in R leaves a stale held name that the next R takes over again.
+ * - R4 Set aside stale older copies outside running/ (a command that died between T3 and T4);
+ *   remove live files and cancel requests of jobs no longer running after a minute, temp files
+ *   after a day, superseded markers after 30 days.
+ *
+ * ## Reorder
+ *
+ * - O Whoever reads a queued file whose name does not carry its record's order (a priority edited
+ *   in place, a file moved in by hand) renames it to its order name in one rename, never over an
+ *   existing name and never a name with a token (held by T1). A claim or command racing it finds
+ *   the old name gone and picks again, exactly as after losing a claim.
+ *
+ * @module
+ */
+import { type JobState, STATES } from "./job.ts";
+import type { QueueLayout } from "./layout.ts";
+
+/** The history events a transition records. */
+export type TransitionEvent =
+  | "completed"
+  | "failed"
+  | "cancelled"
+  | "requeued"
+  | "retried"
+  | "recovered";
+
+/**
+ * Every legal transition: from a state, to a state, with the events that may move a job so.
+ * (A claim, queued to running, is a rename (C2), not a transition.)
+ */
+export const TRANSITIONS: {
+  readonly [from in JobState]: { readonly [to in JobState]?: readonly TransitionEvent[] };
+} = {
+  queued: { cancelled: ["cancelled"] },
+  running: {
+    completed: ["completed", "recovered"],
+    failed: ["failed", "recovered"],
+    cancelled: ["cancelled", "recovered"],
+    queued: ["requeued", "recovered"],
+  },
+  completed: {},
+  failed: { queued: ["retried"] },
+  cancelled: { queued: ["retried"] },
+};
+
+/** A transition {@link TRANSITIONS} does not list: a fault of the code, never of the input. */
+export class IllegalTransitionError extends Error {}
+
+/** Throws {@link IllegalTransitionError} unless `from -> to` by `event` is in the table. */
+export function checkTransition(from: JobState, to: JobState, event: TransitionEvent): void {
+  if (!TRANSITIONS[from][to]?.includes(event)) {
+    throw new IllegalTransitionError(`illegal transition ${from} -> ${to} (${event})`);
+  }
+}
+
+/** Every crash point of the queue protocol, in protocol order. */
+export const QUEUE_CRASH_POINTS = [
+  "enqueue:written",
+  "enqueue:published",
+  "claim:renamed",
+  "claim:live-written",
+  "transition:written",
+  "transition:published",
+  "transition:removed",
+] as const;
+
+/** The state a held or published job file is in: the name of its directory. */
+export function stateOfPath(layout: QueueLayout, path: string): JobState | null {
+  const dir = path.slice(0, path.lastIndexOf("/"));
+  return STATES.find((s) => layout.stateDir(s) === dir) ?? null;
+}

@@ -1,0 +1,181 @@
+/**
+ * The replace protocol of a transcode job, stated once, and its journal: the steps recorded
+ * (durably, in the job's live file; L of the queue protocol in `src/queue/protocol.ts`) before
+ * each is done, from which a failed replace, the worker and recovery all finish or undo it.
+ *
+ * For a source `S`, its verified output `T` (a hidden temp file, in `temp_directory` or beside
+ * `S`), the final path `F` (`S` itself, or `S` with a new extension; an existing file there is
+ * never overwritten) and the backup `B` (`S.original`, `.original.1`, ...; none when backups are
+ * off). `[name]` is a crash point, `crash:` what recovery ({@link planResume}) then does.
+ *
+ * - P1 Record phase `encoding` (S, its inode, T, F) before the encode. crash: remove T.
+ * - P2 If T is on another file system than F, record phase `moving`, copy T beside F (fsynced),
+ *   remove the first T. crash: remove both copies.
+ * - P3 Record phase `replacing` with T's inode. `[replace:recorded]` crash: not swapped (F is not
+ *   T's inode): remove T; the original never left S.
+ * - P4 Hard-link S to B (where links are refused, rename S to B), fsync B's directory.
+ *   `[replace:backed-up]` crash: not swapped: remove the extra link B (or rename B back to S).
+ * - P5 Rename T over F (F always holds a whole file). If F is not S: link T to F, remove T
+ *   `[replace:linked]`, remove S (its data lives on at B). Fsync F's directory.
+ *   `[replace:swapped]` crash: swapped (F has T's inode): finish by removing S (if F is not S and B
+ *   holds the original) and T.
+ * - P6 Record phase `done`.
+ *
+ * At every instant the original's bytes are at S or at B, until the new file is in place at F.
+ *
+ * @module
+ */
+import { dirname } from "node:path";
+import { syncDir } from "../util/durable_fs.ts";
+
+/** Where a replace stands; written to the job before each step. */
+export interface ReplaceSteps {
+  phase: "encoding" | "moving" | "replacing" | "done";
+  source: string;
+  source_ino: number | null;
+  /** Where the output is now. */
+  temp: string;
+  /** Where the output was before being moved to the source's file system. */
+  moved_from?: string;
+  /** Where the new file goes: the source's path, or its stem with the new extension. */
+  final: string;
+  /** Where the original is kept (`<source>.original[.N]`); null when backups are off. */
+  backup: string | null;
+  /** Inode of the verified output, known from phase "replacing" on. */
+  output_ino?: number | null;
+}
+
+/** Every crash point of the replace protocol, in protocol order. */
+export const REPLACE_CRASH_POINTS = [
+  "replace:recorded",
+  "replace:backed-up",
+  "replace:linked",
+  "replace:swapped",
+] as const;
+
+/** How a resumed replace ends: the new file in place, or the original back and no output. */
+export type ResumeVerdict = "completed" | "rolled_back";
+
+/** The inode numbers found at a replace's paths now (null: nothing there). */
+export interface FoundInodes {
+  source: number | null;
+  final: number | null;
+  temp: number | null;
+  backup: number | null;
+}
+
+/** One file operation of a resume. */
+export type ResumeAction =
+  | { remove: string; ifThere?: boolean }
+  | { rename: string; to: string }
+  | { syncDir: string };
+
+/**
+ * What finishing or undoing the replace recorded in `steps` takes, given the inodes found now:
+ * the decision alone, so that every case can be checked without touching a file.
+ */
+export function planResume(
+  steps: ReplaceSteps,
+  found: FoundInodes,
+): { verdict: ResumeVerdict; actions: ResumeAction[] } {
+  if (steps.phase === "done") return { verdict: "completed", actions: [] };
+  const removeIfThere = (path: string | undefined): ResumeAction[] =>
+    path ? [{ remove: path, ifThere: true }] : [];
+  if (steps.phase === "encoding" || steps.phase === "moving") {
+    return {
+      verdict: "rolled_back",
+      actions: [...removeIfThere(steps.temp), ...removeIfThere(steps.moved_from)],
+    };
+  }
+  const original = steps.source_ino;
+  const actions: ResumeAction[] = [];
+  if (steps.output_ino != null && found.final === steps.output_ino) {
+    // Swapped: the new file is in place. Under a new name, the old name may still point at the
+    // original, which is kept at the backup path (if backups are on).
+    if (steps.final !== steps.source && original !== null && found.source === original) {
+      if (!steps.backup || found.backup === original) actions.push({ remove: steps.source });
+    }
+    if (found.temp === steps.output_ino) actions.push({ remove: steps.temp });
+    actions.push({ syncDir: dirname(steps.final) });
+    return { verdict: "completed", actions };
+  }
+  if (steps.backup && original !== null && found.backup === original) {
+    if (found.source === original) actions.push({ remove: steps.backup }); // our extra link
+    else if (found.source === null) actions.push({ rename: steps.backup, to: steps.source });
+  }
+  actions.push(...removeIfThere(steps.temp), { syncDir: dirname(steps.source) });
+  return { verdict: "rolled_back", actions };
+}
+
+/** The inode number at `path` (not following a symlink), or null when nothing is there. */
+export async function inodeAt(path: string): Promise<number | null> {
+  try {
+    return (await Deno.lstat(path)).ino ?? null;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return null;
+    throw err;
+  }
+}
+
+/**
+ * Finishes or undoes a replace interrupted by a crash or a failed step, from its recorded steps.
+ * Returns "completed" when the new file is in place (the original kept as its backup, if any), or
+ * "rolled_back" when the original is back in place and the output removed.
+ */
+export async function resumeReplace(steps: ReplaceSteps): Promise<ResumeVerdict> {
+  const found: FoundInodes = steps.phase === "replacing"
+    ? {
+      source: await inodeAt(steps.source),
+      final: await inodeAt(steps.final),
+      temp: await inodeAt(steps.temp),
+      backup: steps.backup ? await inodeAt(steps.backup) : null,
+    }
+    : { source: null, final: null, temp: null, backup: null };
+  const { verdict, actions } = planResume(steps, found);
+  for (const action of actions) {
+    if ("syncDir" in action) await syncDir(action.syncDir);
+    else if ("rename" in action) await Deno.rename(action.rename, action.to);
+    else if (action.ifThere) await Deno.remove(action.remove).catch(() => {});
+    else await Deno.remove(action.remove);
+  }
+  return verdict;
+}
+
+/**
+ * The journal of one replace: the steps last recorded, kept in one place so that the worker, a
+ * failed step and recovery act on the same record.
+ */
+export class ReplaceJournal {
+  #last: ReplaceSteps | null = null;
+
+  /** `store` must durably save the steps it is given before returning. */
+  constructor(readonly store: (steps: ReplaceSteps) => Promise<void>) {}
+
+  /** The steps last recorded (or being recorded); null before the first. */
+  get last(): ReplaceSteps | null {
+    return this.#last;
+  }
+
+  /**
+   * Records `steps` before they are done. They count as the last steps even if storing fails
+   * (the job was lost): what was about to be done is what must be undone.
+   */
+  async record(steps: ReplaceSteps): Promise<void> {
+    this.#last = steps;
+    await this.store({ ...steps });
+  }
+
+  /** Finishes or undoes the replace from the last steps recorded. */
+  async resume(): Promise<ResumeVerdict | null> {
+    return this.#last ? await resumeReplace(this.#last) : null;
+  }
+
+  /**
+   * Removes the output of a job that ends before its replace began; once the replace began, the
+   * replace itself has finished or undone its steps, and nothing is touched.
+   */
+  async discardOutput(): Promise<void> {
+    const phase = this.#last?.phase;
+    if (phase === "encoding" || phase === "moving") await this.resume();
+  }
+}

@@ -1,0 +1,111 @@
+/** The replace journal's decisions, case by case, without touching a file. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  type FoundInodes,
+  planResume,
+  REPLACE_CRASH_POINTS,
+  type ReplaceSteps,
+} from "../src/transcode/replace_journal.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const ORIGINAL = 11;
+const OUTPUT = 22;
+
+function steps(over: Partial<ReplaceSteps> = {}): ReplaceSteps {
+  return {
+    phase: "replacing",
+    source: "/m/a.mp4",
+    source_ino: ORIGINAL,
+    temp: "/m/.vpo-x.partial",
+    final: "/m/a.mp4",
+    backup: "/m/a.mp4.original",
+    output_ino: OUTPUT,
+    ...over,
+  };
+}
+const found = (over: Partial<FoundInodes>): FoundInodes => ({
+  source: null,
+  final: null,
+  temp: null,
+  backup: null,
+  ...over,
+});
+
+Deno.test("journal: before the replace, the output is removed and nothing else touched", () => {
+  const encoding = planResume(steps({ phase: "encoding" }), found({}));
+  assert.deepEqual(encoding, {
+    verdict: "rolled_back",
+    actions: [{ remove: "/m/.vpo-x.partial", ifThere: true }],
+  });
+  const moving = planResume(steps({ phase: "moving", moved_from: "/tmp/t.partial" }), found({}));
+  assert.deepEqual(moving.actions, [
+    { remove: "/m/.vpo-x.partial", ifThere: true },
+    { remove: "/tmp/t.partial", ifThere: true },
+  ]);
+  assert.deepEqual(planResume(steps({ phase: "done" }), found({})).actions, []);
+});
+
+Deno.test("journal: recorded, not yet backed up: the output goes, the original stays", () => {
+  const plan = planResume(steps(), found({ source: ORIGINAL, final: ORIGINAL, temp: OUTPUT }));
+  assert.equal(plan.verdict, "rolled_back");
+  assert.deepEqual(plan.actions, [
+    { remove: "/m/.vpo-x.partial", ifThere: true },
+    { syncDir: "/m" },
+  ]);
+});
+
+Deno.test("journal: backed up by a link, not swapped: the extra link goes", () => {
+  const plan = planResume(
+    steps(),
+    found({ source: ORIGINAL, final: ORIGINAL, temp: OUTPUT, backup: ORIGINAL }),
+  );
+  assert.equal(plan.verdict, "rolled_back");
+  assert.deepEqual(plan.actions[0], { remove: "/m/a.mp4.original" });
+});
+
+Deno.test("journal: backed up by a rename, not swapped: the backup is renamed back", () => {
+  const plan = planResume(steps(), found({ temp: OUTPUT, backup: ORIGINAL }));
+  assert.equal(plan.verdict, "rolled_back");
+  assert.deepEqual(plan.actions[0], { rename: "/m/a.mp4.original", to: "/m/a.mp4" });
+});
+
+Deno.test("journal: a backup path holding another file is never touched", () => {
+  const plan = planResume(steps(), found({ source: ORIGINAL, final: ORIGINAL, backup: 99 }));
+  assert.ok(plan.actions.every((a) => !("remove" in a) || a.remove !== "/m/a.mp4.original"));
+  assert.ok(plan.actions.every((a) => !("rename" in a)));
+});
+
+Deno.test("journal: swapped under the same name: completed, only the temp name goes", () => {
+  const plan = planResume(steps(), found({ final: OUTPUT, temp: OUTPUT, backup: ORIGINAL }));
+  assert.equal(plan.verdict, "completed");
+  assert.deepEqual(plan.actions, [{ remove: "/m/.vpo-x.partial" }, { syncDir: "/m" }]);
+});
+
+Deno.test("journal: swapped under a new name: the old name goes only if the backup has it", () => {
+  const renamed = steps({ final: "/m/a.mkv" });
+  const kept = planResume(renamed, found({ source: ORIGINAL, final: OUTPUT, backup: ORIGINAL }));
+  assert.equal(kept.verdict, "completed");
+  assert.deepEqual(kept.actions[0], { remove: "/m/a.mp4" });
+  const noCopy = planResume(renamed, found({ source: ORIGINAL, final: OUTPUT, backup: null }));
+  assert.ok(noCopy.actions.every((a) => !("remove" in a)), "the only copy is never removed");
+  const noBackups = planResume(
+    steps({ final: "/m/a.mkv", backup: null }),
+    found({ source: ORIGINAL, final: OUTPUT }),
+  );
+  assert.deepEqual(noBackups.actions[0], { remove: "/m/a.mp4" });
+  const replaced = planResume(renamed, found({ source: 77, final: OUTPUT, backup: ORIGINAL }));
+  assert.ok(replaced.actions.every((a) => !("remove" in a)), "a new file at S is the user's");
+});
+
+Deno.test("journal: the protocol lists every replace crash point the code has", () => {
+  const dir = join(ROOT, "src/transcode");
+  const points = new Set(
+    [...Deno.readDirSync(dir)].flatMap((e) =>
+      [...Deno.readTextFileSync(join(dir, e.name)).matchAll(/crashPoint\("([^"]+)"\)/g)].map((m) =>
+        m[1]
+      )
+    ),
+  );
+  assert.deepEqual([...points].sort(), [...REPLACE_CRASH_POINTS].sort());
+});
