@@ -6,14 +6,19 @@
  * converts queued files with ffmpeg and replaces each original only once the output is verified.
  *
  * ```ts
- * import { JobQueue, resolveHome } from "./mod.ts";
+ * import { JobQueue } from "./mod.ts";
  *
- * const queue = await JobQueue.open(resolveHome().jobsDir);
- * await queue.enqueue({ type: "transcode", file: "/videos/a.mkv", payload: {} });
+ * // Normally `resolveHome().jobsDir`; a scratch queue here.
+ * const root = await Deno.makeTempDir();
+ * const queue = await JobQueue.open(root);
+ * await queue.enqueue({ type: "demo", file: "/videos/a.mkv", payload: {} });
  * const job = await queue.claim();
  * if (job) await job.finish("completed", {}, "completed");
  * console.log(queue.counts());
+ * await Deno.remove(root, { recursive: true });
  * ```
+ *
+ * The queue protocol is stated in `src/queue/protocol.ts`; each main export carries an example.
  *
  * @module
  */

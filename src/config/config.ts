@@ -84,6 +84,14 @@ const SPEC = {
 /**
  * Validates config.yaml text (`path` is only used in messages) and merges it over the defaults.
  * Throws a {@link ConfigError} `<path>:<line>:<col>: <key>: <problem>` for the first problem.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const config = parseConfig("worker:\n  cpu_cores: 2\n", "config.yaml");
+ * assert.equal(config.worker.cpuCores, 2);
+ * assert.throws(() => parseConfig("worker:\n  cpu_core: 2\n", "config.yaml"), /config.yaml:2:3/);
+ * ```
  */
 export function parseConfig(text: string, path: string): Config {
   const file = parseYaml(text, path, SPEC);

@@ -283,6 +283,31 @@ const IMAGE_MIME_TYPES: Readonly<Record<string, string>> = {
  * track is already in the target codec within the size box, its codec is in skip_if.codec_in,
  * its bitrate or size is below the skip_if limits, or it carries Dolby Vision and
  * skip_if.dolby_vision is on.
+ *
+ * @example A 4K h264 film under the default policy: hevc, scaled into 1920x1080, audio kept
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultPolicy } from "../policy/policy.ts";
+ * import type { MediaInfo } from "./probe.ts";
+ * const base = { isCoverArt: false, dolbyVision: false };
+ * const film: MediaInfo = {
+ *   path: "/library/film.mkv",
+ *   formatName: "matroska,webm",
+ *   duration: 5400,
+ *   size: 8e9,
+ *   bitRate: 11e6,
+ *   streams: [
+ *     { ...base, index: 0, type: "video", codec: "h264", width: 3840, height: 2160, bitDepth: 8 },
+ *     { ...base, index: 1, type: "audio", codec: "aac", channels: 2 },
+ *   ],
+ * };
+ * const plan = planTranscode(defaultPolicy(), film);
+ * assert.equal(plan.action, "transcode");
+ * if (plan.action === "transcode") {
+ *   assert.equal(plan.video.codec, "hevc");
+ *   assert.equal(plan.expectedStreams.audio, 1);
+ * }
+ * ```
  */
 export function planTranscode(
   policy: TranscodePolicy,

@@ -191,6 +191,14 @@ function checkPreset(field: Field, codec: VideoCodec, preset: string): string {
 /**
  * Validates policy text (`path` is only used in messages) and fills in the defaults. Throws a
  * {@link ConfigError} `<path>:<line>:<col>: <key>: <problem>` for the first problem.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const policy = parsePolicy("transcode:\n  target_video_codec: av1\n  target_crf: 30\n", "p.yaml");
+ * assert.equal(policy.targetVideoCodec, "av1");
+ * assert.throws(() => parsePolicy("transcode:\n  target_crf: fast\n", "p.yaml"), /p.yaml:2:/);
+ * ```
  */
 export function parsePolicy(text: string, path: string): TranscodePolicy {
   const file = parseYaml(text, path, SPEC);

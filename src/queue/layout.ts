@@ -130,7 +130,18 @@ export class VpoHome {
   }
 }
 
-/** Resolves the home from `VPO_HOME`, else `$HOME/.vpo`. */
+/**
+ * Resolves the home from `VPO_HOME`, else `$HOME/.vpo`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const home = resolveHome(new Map([["HOME", "/home/ann"]]));
+ * assert.equal(home.jobsDir, "/home/ann/.vpo/jobs");
+ * assert.equal(home.jobs.stateDir("queued"), "/home/ann/.vpo/jobs/queued");
+ * assert.equal(resolveHome(new Map([["VPO_HOME", "/srv/vpo"]])).configPath, "/srv/vpo/config.yaml");
+ * ```
+ */
 export function resolveHome(env: { get(key: string): string | undefined } = Deno.env): VpoHome {
   const explicit = env.get("VPO_HOME");
   const userHome = env.get("HOME");

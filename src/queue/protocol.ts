@@ -115,7 +115,16 @@ export const TRANSITIONS: {
 /** A transition {@link TRANSITIONS} does not list: a fault of the code, never of the input. */
 export class IllegalTransitionError extends Error {}
 
-/** Throws {@link IllegalTransitionError} unless `from -> to` by `event` is in the table. */
+/**
+ * Throws {@link IllegalTransitionError} unless `from -> to` by `event` is in the table.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * checkTransition("failed", "queued", "retried");
+ * assert.throws(() => checkTransition("completed", "queued", "retried"), IllegalTransitionError);
+ * ```
+ */
 export function checkTransition(from: JobState, to: JobState, event: TransitionEvent): void {
   if (!TRANSITIONS[from][to]?.includes(event)) {
     throw new IllegalTransitionError(`illegal transition ${from} -> ${to} (${event})`);

@@ -35,6 +35,20 @@ import {
 /**
  * A job queue rooted at a directory (normally `$VPO_HOME/jobs`). Several processes on one or
  * several hosts may share it; none of them holds state that the directories do not.
+ *
+ * @example Queue a job, claim it, finish it
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const root = await Deno.makeTempDir();
+ * const queue = await JobQueue.open(root);
+ * const queued = await queue.enqueue({ type: "demo", file: "/videos/a.mkv", priority: 10 });
+ * const job = await queue.claim();
+ * assert.equal(job?.id, queued.id);
+ * await job!.finish("completed", { finished_at: new Date().toISOString() }, "completed");
+ * assert.equal(queue.counts().completed, 1);
+ * assert.equal(queue.find(queued.id.slice(0, 8)).state, "completed");
+ * await Deno.remove(root, { recursive: true });
+ * ```
  */
 export class JobQueue {
   /** Paths of the queue's directories and files. */
@@ -94,7 +108,25 @@ export class JobQueue {
     return readLive(this.layout, job);
   }
 
-  /** Per-state counts from file names alone: no job file is read. */
+  /**
+   * Per-state counts from file names alone: no job file is read.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * const root = await Deno.makeTempDir();
+   * const queue = await JobQueue.open(root);
+   * await queue.enqueue({ type: "demo" });
+   * assert.deepEqual(queue.counts(), {
+   *   queued: 1,
+   *   running: 0,
+   *   completed: 0,
+   *   failed: 0,
+   *   cancelled: 0,
+   * });
+   * await Deno.remove(root, { recursive: true });
+   * ```
+   */
   counts(): JobCounts {
     return countJobs(this.layout);
   }
@@ -102,6 +134,18 @@ export class JobQueue {
   /**
    * Jobs in display order: running, then queued in claim order, then finished newest first.
    * With a limit, finished jobs are ordered by file mtime and only those shown are read.
+   *
+   * @example The head of the queue: lower priority first, then first in, first out
+   * ```ts
+   * import assert from "node:assert/strict";
+   * const root = await Deno.makeTempDir();
+   * const queue = await JobQueue.open(root);
+   * for (const file of ["/a.mkv", "/b.mkv"]) await queue.enqueue({ type: "demo", file });
+   * await queue.enqueue({ type: "demo", file: "/urgent.mkv", priority: 1 });
+   * const { jobs } = queue.list({ status: "queued", limit: 2 });
+   * assert.deepEqual(jobs.map((j) => j.file), ["/urgent.mkv", "/a.mkv"]);
+   * await Deno.remove(root, { recursive: true });
+   * ```
    */
   list(options: ListOptions = {}): ListResult {
     return listJobs(this.layout, this.#queued, options);

@@ -24,7 +24,19 @@ export function nextOccurrence(hhmm: string, now: Date): Date {
   return at;
 }
 
-/** Resolves the limits of a run starting at `now`. */
+/**
+ * Resolves the limits of a run starting at `now`: the deadline is the earlier of
+ * `--max-duration` and the next `--end-by`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const now = new Date(2026, 10, 28, 22, 0);
+ * const limits = resolveLimits({ maxFiles: null, maxDurationSec: 3600, endBy: "06:00" }, now);
+ * assert.deepEqual(limits.deadline, new Date(2026, 10, 28, 23, 0));
+ * assert.equal(limits.deadlineSource, "--max-duration 3600");
+ * ```
+ */
 export function resolveLimits(
   options: { maxFiles: number | null; maxDurationSec: number | null; endBy: string | null },
   now: Date,

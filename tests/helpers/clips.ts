@@ -7,7 +7,8 @@
  * const clip = await makeClip(`${dir}/film.mkv`, {
  *   audio: ["aac", "ac3"], subtitles: true, attachment: true, coverArt: true,
  * });
- * // ... use clip, then: await Deno.remove(dir, { recursive: true });
+ * await Deno.stat(clip); // ... use it, then:
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module

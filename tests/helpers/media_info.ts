@@ -9,6 +9,7 @@
  * @module
  */
 import type { MediaInfo, StreamInfo } from "../../src/media/probe.ts";
+import type { TranscodePolicy } from "../../src/policy/types.ts";
 
 /** An 8-bit 1920x1080 h264 video stream at index 0; `overrides` replace any field. */
 export function video(overrides: Partial<StreamInfo> = {}): StreamInfo {
@@ -48,3 +49,21 @@ export function media(streams: StreamInfo[], overrides: Partial<MediaInfo> = {})
     ...overrides,
   };
 }
+
+/** A fast hevc policy (ultrafast, crf 30, aac kept) for tests that encode or build arguments. */
+export const TEST_POLICY: TranscodePolicy = {
+  schemaVersion: 1,
+  targetVideoCodec: "hevc",
+  targetCrf: 30,
+  targetBitrate: null,
+  maxWidth: 1920,
+  maxHeight: 1080,
+  preset: "ultrafast",
+  container: "keep",
+  hwAccel: "none",
+  audioPreserveCodecs: ["aac"],
+  audioTranscodeTo: "aac",
+  audioTranscodeBitrate: 96_000,
+  skipIf: { codecIn: [], bitrateBelow: null, sizeBelow: null, dolbyVision: true },
+  keepLargerOutput: false,
+};

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { fitIntoBox, planTranscode } from "../src/media/plan.ts";
-import type { EncodePlan, TranscodePlan } from "../src/media/plan.ts";
-import type { MediaInfo } from "../src/media/probe.ts";
-import type { TranscodePolicy } from "../src/policy/types.ts";
-import { media, stream, video } from "./helpers/media_info.ts";
+import { fitIntoBox, planTranscode } from "../../src/media/plan.ts";
+import type { EncodePlan, TranscodePlan } from "../../src/media/plan.ts";
+import type { MediaInfo } from "../../src/media/probe.ts";
+import type { TranscodePolicy } from "../../src/policy/types.ts";
+import { media, stream, video } from "../helpers/media_info.ts";
 
 const POLICY: TranscodePolicy = {
   schemaVersion: 1,

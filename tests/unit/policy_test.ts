@@ -9,14 +9,14 @@ import {
   loadPolicy,
   parsePolicy,
   RESOLUTIONS,
-} from "../src/policy/policy.ts";
-import type { TranscodePolicy, VideoCodec } from "../src/policy/types.ts";
-import { formatBytes } from "../src/util/format.ts";
-import { parseBitrate, parseSize } from "../src/util/units.ts";
-import { withTempDir } from "./helpers/temp.ts";
-import { yamlFileLoader } from "./helpers/yaml_file.ts";
+} from "../../src/policy/policy.ts";
+import type { TranscodePolicy, VideoCodec } from "../../src/policy/types.ts";
+import { formatBytes } from "../../src/util/format.ts";
+import { parseBitrate, parseSize } from "../../src/util/units.ts";
+import { withTempDir } from "../helpers/temp.ts";
+import { yamlFileLoader } from "../helpers/yaml_file.ts";
 
-const EXAMPLES = fileURLToPath(new URL("../examples/", import.meta.url));
+const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
 
 /** Every temp directory this file makes starts with this. */
 const TEMP_PREFIX = "vpo-policy-test-";

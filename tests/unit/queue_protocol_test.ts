@@ -5,11 +5,16 @@ import {
   IllegalTransitionError,
   stateOfPath,
   TRANSITIONS,
-} from "../src/queue/protocol.ts";
-import { STATES } from "../src/queue/job.ts";
-import { jobIdOf, parseJobFileName, publishedName, QueueLayout } from "../src/queue/layout.ts";
-import { compareOrder, formatOrderKey, orderOf, parseOrderKey } from "../src/queue/claim_order.ts";
-import { newJobRecord } from "../src/queue/job.ts";
+} from "../../src/queue/protocol.ts";
+import { STATES } from "../../src/queue/job.ts";
+import { jobIdOf, parseJobFileName, publishedName, QueueLayout } from "../../src/queue/layout.ts";
+import {
+  compareOrder,
+  formatOrderKey,
+  orderOf,
+  parseOrderKey,
+} from "../../src/queue/claim_order.ts";
+import { newJobRecord } from "../../src/queue/job.ts";
 
 Deno.test("TRANSITIONS: what workers, commands and recovery do is legal, nothing else", () => {
   checkTransition("running", "completed", "completed");

@@ -6,9 +6,9 @@ import {
   planResume,
   REPLACE_CRASH_POINTS,
   type ReplaceSteps,
-} from "../src/transcode/replace_journal.ts";
+} from "../../src/transcode/replace_journal.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
+const ROOT = new URL("../../", import.meta.url).pathname;
 const ORIGINAL = 11;
 const OUTPUT = 22;
 

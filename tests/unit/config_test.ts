@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { defaultConfig, loadConfig, parseConfig, parseTimeOfDay } from "../src/config/config.ts";
-import { closest } from "../src/util/suggest.ts";
-import { withTempDir } from "./helpers/temp.ts";
-import { yamlFileLoader } from "./helpers/yaml_file.ts";
+import { defaultConfig, loadConfig, parseConfig, parseTimeOfDay } from "../../src/config/config.ts";
+import { closest } from "../../src/util/suggest.ts";
+import { withTempDir } from "../helpers/temp.ts";
+import { yamlFileLoader } from "../helpers/yaml_file.ts";
 
 /** Every temp directory this file makes starts with this. */
 const TEMP_PREFIX = "vpo-config-test-";
