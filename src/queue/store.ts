@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Job, JobRecord, JobState } from "./job.ts";
+import type { Job, JobState } from "./job.ts";
 import { QueueLayout } from "./layout.ts";
 import type { ClaimedJob, LiveInfo } from "./claimed_job.ts";
 import { claim, type ClaimOptions } from "./claim.ts";
@@ -19,10 +19,9 @@ import {
   readLive,
   runningClaims,
 } from "./listing.ts";
-import type { TransitionEvent } from "./protocol.ts";
 import { recover, type RecoveredJob, type RecoverOptions } from "./recovery.ts";
 import { type Problem, QueuedIndex } from "./scan.ts";
-import { enqueue, type EnqueueInput, type RecordChanges, transition } from "./transition.ts";
+import { enqueue, type EnqueueInput } from "./transition.ts";
 import {
   cancel,
   cleanup,
@@ -81,21 +80,6 @@ export class JobQueue {
    */
   claim(options: ClaimOptions = {}): Promise<ClaimedJob | null> {
     return claim(this.layout, this.#queued, options);
-  }
-
-  /**
-   * Moves a job this caller holds at `heldPath` (step 1 done) to `to` with `changes`. Throws
-   * {@link LostJobError} when somebody else moved the held file meanwhile.
-   */
-  transition(
-    heldPath: string,
-    record: JobRecord,
-    to: JobState,
-    changes: RecordChanges,
-    event: TransitionEvent,
-    detail?: string,
-  ): Promise<Job> {
-    return transition(this.layout, heldPath, record, to, changes, event, detail);
   }
 
   /** Finds one job by full id or unique prefix (at least 4 characters). */
