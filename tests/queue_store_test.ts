@@ -339,5 +339,11 @@ Deno.test("list --limit reads the head by name, and never shows a job out of its
     assert.deepEqual(files(2), ["/f10", "/f1"]);
     await queue.enqueue({ type: "t", file: "/urgent", priority: 0 });
     assert.deepEqual(files(2), ["/urgent", "/f10"]);
+    // Twenty damaged files at the head: more than the few names looked at first.
+    const rest = queue.list({ status: "queued" }).jobs;
+    for (const job of rest.slice(0, 20)) await Deno.writeTextFile(job.path, "{ garbage");
+    const after = queue.list({ status: "queued", limit: 1 });
+    assert.deepEqual(after.jobs.map((j) => j.file), [rest[20].file]);
+    assert.equal(after.problems.length, 20);
   });
 });

@@ -11,8 +11,8 @@ import { type JobFileName, parseJobFileName, type QueueLayout } from "./layout.t
 import { type LiveInfo, readLiveFile } from "./claimed_job.ts";
 import { compareClaimOrder } from "./claim_order.ts";
 import {
+  countJobsIn,
   isProblem,
-  jobIdsIn,
   listJobNames,
   type Problem,
   type QueuedIndex,
@@ -90,7 +90,7 @@ export function readLive(layout: QueueLayout, job: Job): LiveInfo | null {
 export function countJobs(layout: QueueLayout): JobCounts {
   const counts = {} as JobCounts;
   for (const state of STATES) {
-    counts[state] = jobIdsIn(layout.stateDir(state)).size;
+    counts[state] = countJobsIn(layout.stateDir(state));
   }
   return counts;
 }

@@ -8,7 +8,7 @@
  */
 import { join } from "node:path";
 import { CorruptJobFileError } from "../errors.ts";
-import { compareOrder, orderOf, type QueuedOrder, sameOrder } from "./claim_order.ts";
+import { compareOrder, orderOf, orderSortKey, type QueuedOrder, sameOrder } from "./claim_order.ts";
 import { type JobFileName, jobIdOf, parseJobFileName, publishedName } from "./layout.ts";
 import { type Job, type JobState, parseJob } from "./job.ts";
 
@@ -42,16 +42,29 @@ export function listJobNames(dir: string): JobFileName[] {
 }
 
 /**
- * The distinct job ids named in one directory: all that counting needs, so it makes nothing per
- * name but the id (`jobs status` on 100,000 jobs costs little more than listing the names).
+ * The number of jobs named in one directory, from names alone, making nothing per name but what
+ * it must (`jobs status` on 100,000 jobs costs little more than listing the names). A job named
+ * twice by the protocol (a held name, or a copy published beside another: a name with a token)
+ * counts once; copies a person made under two names of the usual form count twice.
  */
-export function jobIdsIn(dir: string): Set<string> {
-  const ids = new Set<string>();
+export function countJobsIn(dir: string): number {
+  let usual = 0;
+  const usualIds: string[] = [];
+  const otherIds = new Set<string>();
   eachFileName(dir, (name) => {
     const id = jobIdOf(name);
-    if (id !== null) ids.add(id);
+    if (id === null) return;
+    // `<id>.json` or `<id>.q<order>.json`: the one name the protocol gives a job at rest.
+    const rest = name.length - id.length - 5;
+    if (rest === 0 || (name[id.length + 1] === "q" && name.indexOf("-", id.length) > 0)) {
+      usual++;
+      usualIds.push(id);
+    } else otherIds.add(id);
   });
-  return ids;
+  if (otherIds.size === 0) return usual;
+  let both = 0;
+  for (const id of usualIds) if (otherIds.has(id)) both++;
+  return usual + otherIds.size - both;
 }
 
 /** Reads one job file; a vanished file yields null, an unreadable one a {@link Problem}. */
@@ -87,6 +100,27 @@ type Placed = QueuedOrder & { id: string; job: Job };
 
 const placed = (job: Job): Placed => ({ ...orderOf(job), id: job.id, job });
 
+/** Length of {@link orderSortKey}'s text. */
+const SORT_KEY_LENGTH = 35;
+
+/** The `k` smallest of `texts`, sorted: one pass, no sort of the whole list. */
+function smallest(texts: readonly string[], k: number): string[] {
+  const best: string[] = [];
+  for (const text of texts) {
+    if (best.length === k && text >= best[k - 1]) continue;
+    let lo = 0;
+    let hi = best.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (best[mid] < text) lo = mid + 1;
+      else hi = mid;
+    }
+    best.splice(lo, 0, text);
+    if (best.length > k) best.pop();
+  }
+  return best;
+}
+
 /**
  * The queued jobs in claim order. Each refresh lists names; files are stat'ed again at most every
  * `restatMs` (and new names at once), and read again only when their mtime or size changed. So
@@ -108,7 +142,7 @@ export class QueuedIndex {
    * with its name (a priority edited in place) takes its place by content, and is renamed.
    */
   head(limit: number): { jobs: Job[]; problems: Problem[] } {
-    const named: (QueuedOrder & { id: string; name: JobFileName })[] = [];
+    const keyed: string[] = [];
     const read: Placed[] = [];
     const problems: Problem[] = [];
     const take = (name: JobFileName): void => {
@@ -118,16 +152,21 @@ export class QueuedIndex {
       read.push(placed(this.#heal(name, found)));
     };
     for (const name of listJobNames(this.dir)) {
-      if (name.order) named.push({ ...name.order, id: name.id, name });
+      if (name.order) keyed.push(orderSortKey(name.order) + name.name);
       else take(name);
     }
-    named.sort(compareOrder);
     // Names are read in order until `limit` jobs are known to come before every unread name.
+    // Only the first few names are usually needed: those are picked out, and the whole list is
+    // sorted only if they run out.
+    let order = smallest(keyed, 2 * limit + 16);
     for (let i = 0;; i++) {
-      const next = named[i];
-      const settled = next ? read.filter((r) => compareOrder(r, next) < 0).length : read.length;
+      if (i === order.length && order.length < keyed.length) order = keyed.sort();
+      const next = i < order.length ? parseJobFileName(order[i].slice(SORT_KEY_LENGTH)) : null;
+      const settled = next
+        ? read.filter((r) => compareOrder(r, { ...next.order!, id: next.id }) < 0).length
+        : read.length;
       if (settled >= limit || !next) break;
-      take(next.name);
+      take(next);
     }
     return { jobs: read.sort(compareOrder).slice(0, limit).map((r) => r.job), problems };
   }

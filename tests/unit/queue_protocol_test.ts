@@ -7,11 +7,13 @@ import {
   TRANSITIONS,
 } from "../../src/queue/protocol.ts";
 import { STATES } from "../../src/queue/job.ts";
+import { countJobsIn } from "../../src/queue/scan.ts";
 import { jobIdOf, parseJobFileName, publishedName, QueueLayout } from "../../src/queue/layout.ts";
 import {
   compareOrder,
   formatOrderKey,
   orderOf,
+  orderSortKey,
   parseOrderKey,
 } from "../../src/queue/claim_order.ts";
 import { newJobRecord } from "../../src/queue/job.ts";
@@ -64,4 +66,35 @@ Deno.test("queued names carry the claim order, and sort as the records do", () =
     place(100, "20261129T164208123Z", "ab"),
   ].sort(compareOrder).map((p) => p.id);
   assert.deepEqual(sorted, ["cc", "ab", "bb", "aa"]);
+});
+
+Deno.test("counting jobs by name: a held or collision copy counts once", async () => {
+  const dir = await Deno.makeTempDir();
+  const id = (c: string) => c.repeat(32);
+  const names = [
+    `${id("a")}.q100-20261129T164208123Z.json`,
+    `${id("a")}.0a1b2c3d4e5f.json`, // the same job, held by a command
+    `${id("b")}.json`,
+    `${id("c")}.0a1b2c3d4e5f.json`, // held, no other copy
+    `.${id("d")}.json`, // a temp file
+    "notes.txt",
+  ];
+  for (const name of names) await Deno.writeTextFile(join(dir, name), "");
+  assert.equal(countJobsIn(dir), 3);
+  assert.equal(countJobsIn(join(dir, "missing")), 0);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("the sort key of an order sorts as the order does", () => {
+  const orders = [
+    { priority: -5, stamp: "20261129T164208123Z" },
+    { priority: 0, stamp: "20261129T164208123Z" },
+    { priority: 7, stamp: "19991129T164208123Z" },
+    { priority: 7, stamp: "20261129T164208123Z" },
+    { priority: 100, stamp: "20261129T164208122Z" },
+    { priority: 999_999_999_999_999, stamp: "20261129T164208123Z" },
+  ];
+  const keys = orders.map(orderSortKey);
+  assert.deepEqual([...keys].sort(), keys);
+  assert.ok(keys.every((k) => k.length === 35));
 });
