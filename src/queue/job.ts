@@ -5,7 +5,7 @@
  * @module
  */
 import { CorruptJobFileError } from "../errors.ts";
-import { JOB_ID_RE } from "../util/ids.ts";
+import { isJobId } from "../util/ids.ts";
 import { jsonErrorOffset, lineColumn } from "../util/json_position.ts";
 
 /** The five directories of the queue; the one a job file sits in is its state. */
@@ -153,7 +153,7 @@ export function parseJob(text: string, path: string, expectedId?: string): JobRe
   expect(typeof data === "object" && data !== null && !Array.isArray(data), path, "not a job");
   const r = data as Record<string, unknown>;
   expect(r.vpo_job === JOB_FORMAT, path, `not a vpo job file (no "vpo_job": ${JOB_FORMAT})`);
-  expect(typeof r.id === "string" && JOB_ID_RE.test(r.id), path, `bad "id"`);
+  expect(typeof r.id === "string" && isJobId(r.id), path, `bad "id"`);
   if (expectedId !== undefined) {
     expect(r.id === expectedId, path, `"id" ${r.id} does not match the file name`);
   }

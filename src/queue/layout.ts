@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { VpoError } from "../errors.ts";
-import { JOB_ID_RE, TOKEN_RE } from "../util/ids.ts";
+import { hexPrefixLength, isJobIdLength, TOKEN_RE } from "../util/ids.ts";
 import { formatOrderKey, orderOf, parseOrderKey, type QueuedOrder } from "./claim_order.ts";
 import { type JobRecord, type JobState, STATES } from "./job.ts";
 
@@ -27,15 +27,22 @@ export interface JobFileName {
 }
 
 /**
- * The job id a file name starts with, or null when the name is not a job's. Any
+ * The length of the job id a file name starts with, or 0 when the name is not a job's. Any
  * `<id>[.suffix].json` counts, so that a file a person moved or copied
  * (`mv running/<id>.<token>.json queued/`) is still a job; dot files are temp files, not jobs.
- * (String slicing, not one regex: this runs for every name of a 100,000-job queue.)
+ * (No regex and no slice: this runs for every name of a 100,000-job queue, and `jobs status`
+ * does little else.)
  */
+export function jobIdLength(name: string): number {
+  if (!name.endsWith(".json")) return 0;
+  const length = hexPrefixLength(name);
+  return isJobIdLength(length) && name[length] === "." ? length : 0;
+}
+
+/** The job id a file name starts with, or null when the name is not a job's. */
 export function jobIdOf(name: string): string | null {
-  if (name.startsWith(".") || !name.endsWith(".json")) return null;
-  const id = name.slice(0, name.indexOf("."));
-  return JOB_ID_RE.test(id) ? id : null;
+  const length = jobIdLength(name);
+  return length ? name.slice(0, length) : null;
 }
 
 /** Reads a job file name: its id, and its claim token or order key (see {@link jobIdOf}). */
