@@ -111,7 +111,7 @@ export { type FileDecision, queueFiles } from "./src/transcode/queue_files.ts";
 export type { QueueFilesOptions } from "./src/transcode/queue_files.ts";
 export { recoverStale } from "./src/worker/recovery.ts";
 export { runWorker, type WorkerOptions, type WorkerSummary } from "./src/worker/worker.ts";
-export type { ProgressSample, WorkerReporter } from "./src/worker/reporter.ts";
+export type { ProgressSample, WorkerEventKind, WorkerReporter } from "./src/worker/reporter.ts";
 export type { JobOutcome } from "./src/worker/run_job.ts";
 export {
   type JobResult,

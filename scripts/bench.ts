@@ -244,39 +244,54 @@ function datasets(quick: boolean): Dataset[] {
 }
 
 async function benchCli(ctx: BenchContext): Promise<void> {
-  const reps = ctx.quick ? 3 : 5;
-  for (const data of datasets(ctx.quick)) {
-    const home = join(ctx.scratch, `cli-${data.total}`);
-    await fillQueue(join(home, "jobs"), data.total, data.mix);
-    const queued = join(home, "jobs", "queued");
-    const vpo = (args: string[]) => () =>
-      timeProcess(["run", "--quiet", ...CLI_PERMISSIONS, join(ROOT, "cli.ts"), ...args], {
-        VPO_HOME: home,
-      });
-    // A change to queued/ before each run: nothing a list read before may be reused.
-    const changed = (run: () => Promise<number>) => () => {
-      const extra = join(queued, `${"f".repeat(32)}.json`);
-      Deno.writeTextFileSync(extra, "");
-      Deno.removeSync(extra);
-      return run();
-    };
-    const runs: [string, () => Promise<number>][] = [
-      ["vpo jobs status", vpo(["jobs", "status"])],
-      [
-        "vpo jobs list --limit 20, after a change to queued/",
-        changed(vpo(["jobs", "list", "--limit", "20"])),
-      ],
-    ];
-    for (const [what, run] of runs) {
+  const reps = ctx.quick ? 3 : 7;
+  const sets = datasets(ctx.quick);
+  const homes = sets.map((data) => join(ctx.scratch, `cli-${data.name.replaceAll(" ", "-")}`));
+  for (const [i, data] of sets.entries()) {
+    await fillQueue(join(homes[i], "jobs"), data.total, data.mix);
+  }
+  const vpo = (home: string, args: string[]) =>
+    timeProcess(["run", "--quiet", ...CLI_PERMISSIONS, join(ROOT, "cli.ts"), ...args], {
+      VPO_HOME: home,
+    });
+  // A change to queued/ before each list: nothing a list read before may be reused.
+  const changed = (home: string) => {
+    const extra = join(home, "jobs", "queued", `${"f".repeat(32)}.json`);
+    Deno.writeTextFileSync(extra, "");
+    Deno.removeSync(extra);
+  };
+  const runs: [string, (home: string) => Promise<number>][] = [
+    ["vpo jobs status", (home) => vpo(home, ["jobs", "status"])],
+    ["vpo jobs list --limit 20, after a change to queued/", (home) => {
+      changed(home);
+      return vpo(home, ["jobs", "list", "--limit", "20"]);
+    }],
+  ];
+  // Round robin over the datasets, so that a busy machine slows each of them alike and the
+  // ratio to the empty queue holds.
+  const times = runs.map(() => sets.map(() => [] as number[]));
+  for (let rep = -1; rep < reps; rep++) {
+    for (const [r, [, run]] of runs.entries()) {
+      for (const [d, home] of homes.entries()) {
+        const ms = await run(home);
+        if (rep >= 0) times[r][d].push(ms);
+      }
+    }
+  }
+  for (const [r, [what]] of runs.entries()) {
+    const empty = median(times[r][0]);
+    for (const [d, data] of sets.entries()) {
+      const ms = median(times[r][d]);
       ctx.report({
         section: "cli",
         what: `${what}, ${data.name}`,
-        value: await medianMs(reps, run),
+        value: ms,
         unit: "ms",
+        note: d === 0 ? undefined : `${(ms / empty).toFixed(2)}x the empty queue`,
       });
     }
-    await Deno.remove(home, { recursive: true });
   }
+  for (const home of homes) await Deno.remove(home, { recursive: true });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -20,10 +20,25 @@ export interface ProgressSample {
   etaSec: number | null;
 }
 
+/** What a worker event line is about: a job's start and end, or the worker itself. */
+export type WorkerEventKind =
+  | "started"
+  | "completed"
+  | "failed"
+  | "cancelled"
+  | "requeued"
+  | "lost"
+  | "recovered"
+  | "purged"
+  | "warning"
+  | "worker"
+  | "stopping"
+  | "done";
+
 /** Receives the worker's events. */
 export interface WorkerReporter {
   /** One event line (started, finished, failed, skipped, requeued, worker messages). */
-  event(kind: string, jobId: string | null, file: string | null, detail: string): void;
+  event(kind: WorkerEventKind, jobId: string | null, file: string | null, detail: string): void;
   /** Latest progress of running job `jobId` on `file` (called for every ffmpeg progress report). */
   progress(jobId: string, file: string, sample: ProgressSample): void;
 }
@@ -32,7 +47,12 @@ function timestamp(d = new Date()): string {
   return `${localMinute(d.toISOString())}:${String(d.getSeconds()).padStart(2, "0")}`;
 }
 
-function eventLine(kind: string, jobId: string | null, file: string | null, detail: string) {
+function eventLine(
+  kind: WorkerEventKind,
+  jobId: string | null,
+  file: string | null,
+  detail: string,
+) {
   const who = [jobId && shortId(jobId), file ? basename(file) : null].filter(Boolean).join(" ");
   const line = `${timestamp()} ${kind.padEnd(9)} ${who}${who && detail ? ": " : ""}${detail}`;
   return escapeControls(line);
@@ -59,7 +79,7 @@ const write = (text: string) => {
 
 /** Plain lines, for logs. Progress is not printed (the job file and `jobs list` have it). */
 export class PlainReporter implements WorkerReporter {
-  event(kind: string, jobId: string | null, file: string | null, detail: string): void {
+  event(kind: WorkerEventKind, jobId: string | null, file: string | null, detail: string): void {
     write(eventLine(kind, jobId, file, detail) + "\n");
   }
   progress(): void {}
@@ -69,7 +89,7 @@ export class PlainReporter implements WorkerReporter {
 export class TerminalReporter implements WorkerReporter {
   #barShown = false;
 
-  event(kind: string, jobId: string | null, file: string | null, detail: string): void {
+  event(kind: WorkerEventKind, jobId: string | null, file: string | null, detail: string): void {
     this.#clearBar();
     write(eventLine(kind, jobId, file, detail) + "\n");
   }
