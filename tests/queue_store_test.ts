@@ -347,3 +347,30 @@ Deno.test("list --limit reads the head by name, and never shows a job out of its
     assert.equal(after.problems.length, 20);
   });
 });
+
+Deno.test("status counts a large still directory once, and any change of its names again", async () => {
+  await withTempQueue(async ({ root, queue }) => {
+    const queued = join(root, "queued");
+    for (let i = 0; i < 1000; i++) {
+      const id = i.toString(16).padStart(32, "0");
+      await Deno.writeTextFile(join(queued, `${id}.json`), "{}");
+    }
+    const still = new Date(Date.now() - 60_000);
+    await Deno.utime(queued, still, still);
+    assert.equal(queue.counts().queued, 1000);
+    const cachePath = join(root, ".cache", "counts.json");
+    const cache = JSON.parse(await Deno.readTextFile(cachePath));
+    assert.equal(cache.queued.count, 1000);
+    // The kept count is what a still directory answers (proved here by a count no listing gives).
+    await Deno.writeTextFile(
+      cachePath,
+      JSON.stringify({ queued: { ...cache.queued, count: 4242 } }),
+    );
+    assert.equal(queue.counts().queued, 4242);
+    // Any name added, renamed or removed changes the directory's mtime: listed again.
+    await queue.enqueue({ type: "t" });
+    assert.equal(queue.counts().queued, 1001);
+    // Just changed, so not kept: a change in the same mtime tick could otherwise hide.
+    assert.equal(JSON.parse(await Deno.readTextFile(cachePath)).queued, undefined);
+  });
+});

@@ -7,7 +7,7 @@
 import { basename } from "node:path";
 import type { Job, JobState } from "../queue/job.ts";
 import type { LiveInfo } from "../queue/claimed_job.ts";
-import type { JobCounts } from "../queue/listing.ts";
+import type { JobCounts } from "../queue/counts.ts";
 import { formatDuration, localMinute } from "../util/format.ts";
 import { type Column, formatRow } from "./text_table.ts";
 import { shortId } from "../util/ids.ts";

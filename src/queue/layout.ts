@@ -83,6 +83,14 @@ export class QueueLayout {
   get requestsDir(): string {
     return join(this.root, "requests");
   }
+  /** Caches that vpo can always rebuild from the state directories; never the truth. */
+  get cacheDir(): string {
+    return join(this.root, ".cache");
+  }
+  /** The job counts of large state directories, each with the directory's mtime. */
+  get countsCachePath(): string {
+    return join(this.cacheDir, "counts.json");
+  }
   /** Cover art extracted for one claim of a job while it encodes (removed after). */
   coverDir(id: string, token: string): string {
     return join(this.tmpDir, `covers-${id}-${token}`);

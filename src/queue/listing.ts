@@ -10,14 +10,7 @@ import { FINISHED_STATES, type Job, type JobState, STATES } from "./job.ts";
 import { type JobFileName, parseJobFileName, type QueueLayout } from "./layout.ts";
 import { type LiveInfo, readLiveFile } from "./claimed_job.ts";
 import { compareClaimOrder } from "./claim_order.ts";
-import {
-  countJobsIn,
-  isProblem,
-  listJobNames,
-  type Problem,
-  type QueuedIndex,
-  readJobFile,
-} from "./scan.ts";
+import { isProblem, listJobNames, type Problem, type QueuedIndex, readJobFile } from "./scan.ts";
 import { isGone, newestCopy } from "./transition.ts";
 
 /** Options of {@link listJobs}. */
@@ -35,9 +28,6 @@ export interface ListResult {
   /** Files in the state directories that are not readable jobs. */
   problems: Problem[];
 }
-
-/** Per-state job counts. */
-export type JobCounts = Record<JobState, number>;
 
 /** Finds one job by full id or unique prefix (at least 4 characters). */
 export function findJob(layout: QueueLayout, idOrPrefix: string): Job {
@@ -84,15 +74,6 @@ export function readLive(layout: QueueLayout, job: Job): LiveInfo | null {
   const name = parseJobFileName(job.path.slice(job.path.lastIndexOf("/") + 1));
   if (job.state !== "running" || !name?.token) return null;
   return readLiveFile(layout.livePath(job.id, name.token));
-}
-
-/** Per-state counts from file names alone: no job file is read. */
-export function countJobs(layout: QueueLayout): JobCounts {
-  const counts = {} as JobCounts;
-  for (const state of STATES) {
-    counts[state] = countJobsIn(layout.stateDir(state));
-  }
-  return counts;
 }
 
 /** The running claims as "<id>.<token>" (for deciding which temp files are still owned). */

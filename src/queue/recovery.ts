@@ -76,7 +76,7 @@ export async function recover(
   layout: QueueLayout,
   options: RecoverOptions,
 ): Promise<{ recovered: RecoveredJob[]; problems: Problem[] }> {
-  const fsNow = await fileSystemNow(layout.tmpDir);
+  const fsNow = fileSystemNow(layout.tmpDir);
   const runningDir = layout.stateDir("running");
   const recovered: RecoveredJob[] = [];
   const problems: Problem[] = [];

@@ -9,10 +9,9 @@ import type { Job, JobState } from "./job.ts";
 import { QueueLayout } from "./layout.ts";
 import type { ClaimedJob, LiveInfo } from "./claimed_job.ts";
 import { claim, type ClaimOptions } from "./claim.ts";
+import { countJobs, type JobCounts } from "./counts.ts";
 import {
-  countJobs,
   findJob,
-  type JobCounts,
   listJobs,
   type ListOptions,
   type ListResult,

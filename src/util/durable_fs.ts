@@ -108,13 +108,16 @@ export async function exists(path: string): Promise<boolean> {
  * Heartbeat ages are judged against this, never against this host's clock, because the worker
  * that touched the heartbeat may live on another host with another clock (NFS).
  */
-export async function fileSystemNow(dir: string): Promise<number> {
+export function fileSystemNow(dir: string): number {
   const path = join(dir, uniqueTempName("clock"));
-  await Deno.writeFile(path, new Uint8Array(), { createNew: true, mode: 0o600 });
+  Deno.writeFileSync(path, new Uint8Array(), { createNew: true, mode: 0o600 });
   try {
-    const info = await Deno.stat(path);
-    return info.mtime?.getTime() ?? Date.now();
+    return Deno.statSync(path).mtime?.getTime() ?? Date.now();
   } finally {
-    await Deno.remove(path).catch(() => {});
+    try {
+      Deno.removeSync(path);
+    } catch {
+      // Swept with the other temp files after a day.
+    }
   }
 }
