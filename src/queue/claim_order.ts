@@ -55,14 +55,6 @@ export function parseOrderKey(key: string): QueuedOrder | null {
   return { priority, stamp };
 }
 
-/**
- * A fixed-width text that sorts as {@link compareOrder} does when the id follows it, so that
- * 100,000 names sort as plain strings, without a comparison callback per pair.
- */
-export function orderSortKey(order: QueuedOrder): string {
-  return String(order.priority + 1e15).padStart(16, "0") + order.stamp;
-}
-
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Compares two queued jobs by claim order. */

@@ -8,7 +8,13 @@
  */
 import { join } from "node:path";
 import { CorruptJobFileError } from "../errors.ts";
-import { compareOrder, orderOf, orderSortKey, type QueuedOrder, sameOrder } from "./claim_order.ts";
+import {
+  compareOrder,
+  orderOf,
+  parseOrderKey,
+  type QueuedOrder,
+  sameOrder,
+} from "./claim_order.ts";
 import {
   type JobFileName,
   jobIdLength,
@@ -105,25 +111,43 @@ type Placed = QueuedOrder & { id: string; job: Job };
 
 const placed = (job: Job): Placed => ({ ...orderOf(job), id: job.id, job });
 
-/** Length of {@link orderSortKey}'s text. */
-const SORT_KEY_LENGTH = 35;
+/** A queued file name and the order it carries. */
+type Named = QueuedOrder & { name: string };
 
-/** The `k` smallest of `texts`, sorted: one pass, no sort of the whole list. */
-function smallest(texts: readonly string[], k: number): string[] {
-  const best: string[] = [];
-  for (const text of texts) {
-    if (best.length === k && text >= best[k - 1]) continue;
+/** Claim order of two names: the name starts with the id, so it breaks ties as the id does. */
+const compareNamed = (a: Named, b: Named): number =>
+  a.priority - b.priority || (a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : 0) ||
+  (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/**
+ * The `k` first names of `dir` in claim order, and the names that carry no order, in one pass
+ * that keeps only `k` names (a 100,000-name directory is not sorted, nor a key made per name).
+ */
+function firstNamed(dir: string, k: number): { first: Named[]; unordered: string[]; all: number } {
+  const first: Named[] = [];
+  const unordered: string[] = [];
+  let all = 0;
+  eachFileName(dir, (name) => {
+    const idLength = jobIdLength(name);
+    if (idLength === 0) return;
+    const order = name[idLength + 1] === "q" ? parseOrderKey(name.slice(idLength + 1, -5)) : null;
+    if (order === null) return void unordered.push(name);
+    all++;
+    const named = { priority: order.priority, stamp: order.stamp, name };
+    if (k === Infinity) return void first.push(named);
+    if (first.length === k && compareNamed(named, first[k - 1]) >= 0) return;
     let lo = 0;
-    let hi = best.length;
+    let hi = first.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (best[mid] < text) lo = mid + 1;
+      if (compareNamed(first[mid], named) < 0) lo = mid + 1;
       else hi = mid;
     }
-    best.splice(lo, 0, text);
-    if (best.length > k) best.pop();
-  }
-  return best;
+    first.splice(lo, 0, named);
+    if (first.length > k) first.pop();
+  });
+  if (k === Infinity) first.sort(compareNamed);
+  return { first, unordered, all };
 }
 
 /**
@@ -147,7 +171,6 @@ export class QueuedIndex {
    * with its name (a priority edited in place) takes its place by content, and is renamed.
    */
   head(limit: number): { jobs: Job[]; problems: Problem[] } {
-    const keyed: string[] = [];
     const read: Placed[] = [];
     const problems: Problem[] = [];
     const take = (name: JobFileName): void => {
@@ -156,17 +179,16 @@ export class QueuedIndex {
       if (isProblem(found)) return void problems.push(found);
       read.push(placed(this.#heal(name, found)));
     };
-    for (const name of listJobNames(this.dir)) {
-      if (name.order) keyed.push(orderSortKey(name.order) + name.name);
-      else take(name);
-    }
+    // Only the first few names are usually needed: those are picked out in one pass, and all of
+    // them are listed and sorted only if they run out.
+    let { first, unordered, all } = firstNamed(this.dir, 2 * limit + 16);
+    for (const name of unordered) take(parseJobFileName(name)!);
     // Names are read in order until `limit` jobs are known to come before every unread name.
-    // Only the first few names are usually needed: those are picked out, and the whole list is
-    // sorted only if they run out.
-    let order = smallest(keyed, 2 * limit + 16);
     for (let i = 0;; i++) {
-      if (i === order.length && order.length < keyed.length) order = keyed.sort();
-      const next = i < order.length ? parseJobFileName(order[i].slice(SORT_KEY_LENGTH)) : null;
+      if (i === first.length && first.length < all) {
+        first = firstNamed(this.dir, Infinity).first;
+      }
+      const next = i < first.length ? parseJobFileName(first[i].name) : null;
       const settled = next
         ? read.filter((r) => compareOrder(r, { ...next.order!, id: next.id }) < 0).length
         : read.length;

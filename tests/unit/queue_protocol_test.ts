@@ -13,7 +13,6 @@ import {
   compareOrder,
   formatOrderKey,
   orderOf,
-  orderSortKey,
   parseOrderKey,
 } from "../../src/queue/claim_order.ts";
 import { newJobRecord } from "../../src/queue/job.ts";
@@ -83,18 +82,4 @@ Deno.test("counting jobs by name: a held or collision copy counts once", async (
   assert.equal(countJobsIn(dir), 3);
   assert.equal(countJobsIn(join(dir, "missing")), 0);
   await Deno.remove(dir, { recursive: true });
-});
-
-Deno.test("the sort key of an order sorts as the order does", () => {
-  const orders = [
-    { priority: -5, stamp: "20261129T164208123Z" },
-    { priority: 0, stamp: "20261129T164208123Z" },
-    { priority: 7, stamp: "19991129T164208123Z" },
-    { priority: 7, stamp: "20261129T164208123Z" },
-    { priority: 100, stamp: "20261129T164208122Z" },
-    { priority: 999_999_999_999_999, stamp: "20261129T164208123Z" },
-  ];
-  const keys = orders.map(orderSortKey);
-  assert.deepEqual([...keys].sort(), keys);
-  assert.ok(keys.every((k) => k.length === 35));
 });
