@@ -10,6 +10,7 @@ import { VpoError } from "../errors.ts";
 import { CliContext } from "./context.ts";
 import { addJobsCommands } from "./jobs_commands.ts";
 import { addTranscodeCommand } from "./transcode_command.ts";
+import { addStatsCommand } from "./stats_command.ts";
 
 /** vpo's version, shown by `vpo --version`: the one in deno.json (embedded by `deno compile`). */
 export const VERSION: string = denoJson.version;
@@ -24,6 +25,7 @@ function buildProgram(ctx: CliContext, captureError: (msg: string) => void): Com
     .configureOutput({ writeErr: captureError });
   addTranscodeCommand(program, ctx);
   addJobsCommands(program, ctx);
+  addStatsCommand(program, ctx);
   const applyToAll = (cmd: Command) => {
     cmd.exitOverride().configureOutput({ writeErr: captureError }).showSuggestionAfterError(true);
     for (const sub of cmd.commands) applyToAll(sub as Command);

@@ -55,6 +55,19 @@ export type ReplacedResult = ReplacedFiles & Partial<EncodeFigures> & {
 /** The result of a transcode job. */
 export type TranscodeResult = SkippedResult | KeptOriginalResult | ReplacedResult;
 
+const OUTCOMES: readonly string[] = ["skipped", "kept_original", "replaced"];
+
+/**
+ * A job's `result` as a transcode result, or null when it is none (not finished, or edited by hand
+ * into another outcome). Only the outcome is checked: figures in a hand-edited file may still not
+ * be numbers, so readers that add them up check each.
+ */
+export function readResult(result: Record<string, unknown> | null): TranscodeResult | null {
+  return typeof result?.outcome === "string" && OUTCOMES.includes(result.outcome)
+    ? result as TranscodeResult
+    : null;
+}
+
 /**
  * The backup a job's result names, if the file is there with the size vpo recorded (so a file
  * someone else put at that path is never touched); else none.

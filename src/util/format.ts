@@ -31,13 +31,17 @@ export function formatDuration(sec: number): string {
   return `${r}s`;
 }
 
+const pad2 = (n: number) => String(n).padStart(2, "0");
+
+/** "YYYY-MM-DD" of `date` in local time, as `vpo stats` names days. */
+export function localDay(date: Date): string {
+  return `${date.getFullYear()}-${pad2(date.getMonth() + 1)}-${pad2(date.getDate())}`;
+}
+
 /** "YYYY-MM-DD HH:MM" in local time, as `jobs list` and `jobs show` print times. */
 export function localMinute(iso: string): string {
   const d = new Date(iso);
-  const p = (n: number) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${
-    p(d.getMinutes())
-  }`;
+  return `${localDay(d)} ${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
 }
 
 /** "1 job", "3 jobs". */

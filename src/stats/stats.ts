@@ -1,0 +1,214 @@
+/**
+ * `vpo stats`: how much space the queue saved and how much time it spent, per day, per target
+ * codec and per folder, computed from the finished job files alone (no second source of truth
+ * that could drift from them).
+ *
+ * A job file's figures never change once it is finished, so {@link StatsCollector} remembers
+ * what each file contributed, keyed by (mtime, size): a long-running `vpo serve` re-reads only
+ * the files that are new or were rewritten since its last look.
+ *
+ * @module
+ */
+import { dirname, join } from "node:path";
+import { FINISHED_STATES, type Job, type JobState } from "../queue/job.ts";
+import type { QueueLayout } from "../queue/layout.ts";
+import { isProblem, listJobNames, readJobFile } from "../queue/scan.ts";
+import { TRANSCODE, type TranscodePayload } from "../transcode/payload.ts";
+import { readResult } from "../transcode/result.ts";
+import { localDay } from "../util/format.ts";
+
+/** Totals of one group of finished jobs (a day, a codec, a folder, or all of them). */
+export interface StatsBucket {
+  /** The group: "YYYY-MM-DD" (local day of finishing), a codec, a folder, or "all". */
+  key: string;
+  /** Finished jobs in the group. */
+  jobs: number;
+  /** Completed jobs whose output replaced the original. */
+  replaced: number;
+  /** Completed jobs whose output was not smaller, so the original was kept. */
+  kept_original: number;
+  /** Completed jobs that found nothing to do (compliant by the time they ran). */
+  skipped: number;
+  /** Failed jobs. */
+  failed: number;
+  /** Cancelled jobs. */
+  cancelled: number;
+  /** Size of the originals that were replaced. */
+  source_bytes: number;
+  /** Size of the outputs that replaced them. */
+  output_bytes: number;
+  /** source_bytes - output_bytes: what the queue saved. */
+  saved_bytes: number;
+  /** Seconds spent: encode wall time of completed jobs, claim to finish of the others. */
+  time_sec: number;
+}
+
+/** What {@link StatsCollector.collect} returns; the shape of `vpo stats --json`. */
+export interface StatsReport {
+  /** All finished jobs counted. */
+  totals: StatsBucket;
+  /** Per local day of finishing, oldest first. */
+  per_day: StatsBucket[];
+  /** Per target video codec, most saved first. */
+  per_codec: StatsBucket[];
+  /** Per folder of the source file, most saved first. */
+  per_folder: StatsBucket[];
+  /** Finished job files that could not be read (not counted). */
+  unreadable: number;
+}
+
+/** Options of {@link StatsCollector.collect}. */
+export interface StatsOptions {
+  /** Only jobs finished in the last `days` local days (today counts as one); all when omitted. */
+  days?: number;
+  /** "Now", for the `days` cut-off (tests). */
+  now?: Date;
+}
+
+/** What one finished job adds to the buckets it falls in. */
+interface Contribution {
+  day: string;
+  codec: string;
+  folder: string;
+  add: Omit<StatsBucket, "key">;
+}
+
+const EMPTY: Omit<StatsBucket, "key"> = {
+  jobs: 0,
+  replaced: 0,
+  kept_original: 0,
+  skipped: 0,
+  failed: 0,
+  cancelled: 0,
+  source_bytes: 0,
+  output_bytes: 0,
+  saved_bytes: 0,
+  time_sec: 0,
+};
+
+const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
+
+/**
+ * The figures a finished job contributes, read through the transcode job's payload and result
+ * types; a job of another type counts under codec "other", and figures edited by hand into
+ * something that is not a number count 0.
+ */
+export function contributionOf(job: Job, state: JobState): Contribution {
+  const finished = new Date(job.finished_at ?? job.updated_at);
+  const transcode = job.type === TRANSCODE;
+  // Only the policy is needed, so a payload missing other fields still counts under its codec.
+  const policy = transcode ? (job.payload as Partial<TranscodePayload>).policy : undefined;
+  const codec = typeof policy?.targetVideoCodec === "string" ? policy.targetVideoCodec : "other";
+  const add = { ...EMPTY, jobs: 1 };
+  if (state === "completed") {
+    const result = transcode ? readResult(job.result) : null;
+    if (result?.outcome === "replaced") {
+      add.replaced = 1;
+      add.source_bytes = num(result.source_size);
+      add.output_bytes = num(result.output_size);
+      add.saved_bytes = add.source_bytes - add.output_bytes;
+    } else if (result?.outcome === "kept_original") add.kept_original = 1;
+    else add.skipped = 1;
+    add.time_sec = result?.outcome === "skipped" ? 0 : num(result?.wall_sec);
+  } else {
+    add[state === "failed" ? "failed" : "cancelled"] = 1;
+    // Time lost on a run that produced nothing still is time the machine spent.
+    const started = job.started_at ? Date.parse(job.started_at) : NaN;
+    const spent = (finished.getTime() - started) / 1000;
+    add.time_sec = Number.isFinite(spent) && spent > 0 ? spent : 0;
+  }
+  return {
+    day: localDay(finished),
+    codec,
+    folder: job.file ? dirname(job.file) : "-",
+    add,
+  };
+}
+
+function addTo(bucket: StatsBucket, add: Omit<StatsBucket, "key">): void {
+  for (const k of Object.keys(EMPTY) as (keyof typeof EMPTY)[]) bucket[k] += add[k];
+}
+
+function addInto(map: Map<string, StatsBucket>, key: string, add: Omit<StatsBucket, "key">) {
+  let bucket = map.get(key);
+  if (!bucket) map.set(key, bucket = { key, ...EMPTY });
+  addTo(bucket, add);
+}
+
+interface CacheEntry {
+  mtimeMs: number;
+  size: number;
+  value: Contribution | null;
+}
+
+/** Reads the finished jobs of a queue into a {@link StatsReport}, re-reading only what changed. */
+export class StatsCollector {
+  #cache = new Map<string, CacheEntry>();
+
+  /** `layout` is the queue's (see {@link JobQueue.layout}). */
+  constructor(readonly layout: QueueLayout) {}
+
+  /** The stats of every finished job (of the last `days` days, when given). */
+  collect(options: StatsOptions = {}): StatsReport {
+    const now = options.now ?? new Date();
+    let fromDay = "";
+    if (options.days !== undefined) {
+      const from = new Date(now);
+      from.setDate(from.getDate() - (options.days - 1));
+      fromDay = localDay(from);
+    }
+    const totals: StatsBucket = { key: "all", ...EMPTY };
+    const days = new Map<string, StatsBucket>();
+    const codecs = new Map<string, StatsBucket>();
+    const folders = new Map<string, StatsBucket>();
+    const seen = new Map<string, CacheEntry>();
+    const counted = new Set<string>();
+    let unreadable = 0;
+    for (const state of FINISHED_STATES) {
+      const dir = this.layout.stateDir(state);
+      for (const name of listJobNames(dir)) {
+        const path = join(dir, name.name);
+        let info: Deno.FileInfo;
+        try {
+          info = Deno.statSync(path);
+        } catch {
+          continue;
+        }
+        const mtimeMs = info.mtime?.getTime() ?? 0;
+        let entry = this.#cache.get(path);
+        if (!entry || entry.mtimeMs !== mtimeMs || entry.size !== info.size) {
+          const found = readJobFile(path, name.id, state);
+          if (found === null) continue;
+          entry = {
+            mtimeMs,
+            size: info.size,
+            value: isProblem(found) ? null : contributionOf(found, state),
+          };
+        }
+        seen.set(path, entry);
+        const c = entry.value;
+        if (c === null) {
+          unreadable++;
+          continue;
+        }
+        // A crash mid-transition can leave two copies of a job for a moment: count it once.
+        if (counted.has(name.id) || c.day < fromDay) continue;
+        counted.add(name.id);
+        addInto(days, c.day, c.add);
+        addInto(codecs, c.codec, c.add);
+        addInto(folders, c.folder, c.add);
+        addTo(totals, c.add);
+      }
+    }
+    this.#cache = seen;
+    const bySaved = (a: StatsBucket, b: StatsBucket) =>
+      b.saved_bytes - a.saved_bytes || (a.key < b.key ? -1 : 1);
+    return {
+      totals,
+      per_day: [...days.values()].sort((a, b) => (a.key < b.key ? -1 : 1)),
+      per_codec: [...codecs.values()].sort(bySaved),
+      per_folder: [...folders.values()].sort(bySaved),
+      unreadable,
+    };
+  }
+}
