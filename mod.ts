@@ -131,3 +131,9 @@ export {
   resumeReplace,
 } from "./src/transcode/replace_journal.ts";
 export { resolveLimits, type WorkerLimits } from "./src/worker/limits.ts";
+export { StatsCollector } from "./src/stats/stats.ts";
+export type { StatsBucket, StatsOptions, StatsReport } from "./src/stats/stats.ts";
+export { checkExposure, startServer } from "./src/serve/server.ts";
+export type { RunningServer, ServeOptions } from "./src/serve/server.ts";
+export { parseListenAddress } from "./src/serve/listen.ts";
+export type { ListenAddress } from "./src/serve/listen.ts";

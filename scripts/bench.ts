@@ -3,7 +3,7 @@
  * the wall time of `deno run` of an empty script, so that figures from different machines (or a
  * busy CI runner) can be compared by their ratio to it.
  *
- *   deno run -A scripts/bench.ts [--quick] [--only queue,cli,scan,transcode]
+ *   deno run -A scripts/bench.ts [--quick] [--only queue,cli,scan,transcode,serve]
  *
  * Sections, each a function in SECTIONS:
  *   queue      enqueue rate in-process; claim+finish rate with 1 and 4 draining processes
@@ -11,6 +11,8 @@
  *              empty queue, with 10k and with 100k jobs
  *   scan       where the time of `jobs list --limit 20` goes, phase by phase, at 100k queued jobs
  *   transcode  scripts/bench_transcode.ts: clips drained by vpo beside a plain shell loop
+ *   serve      scripts/bench_serve.ts: first byte of the page and /api/jobs at 100k jobs, beside
+ *              `vpo jobs list --limit 50`
  *
  * @module
  */
@@ -62,6 +64,7 @@ const SECTIONS: Record<string, Section> = {
   cli: benchCli,
   scan: benchScan,
   transcode: benchTranscodeSection,
+  serve: benchServeSection,
 };
 
 const median = (xs: number[]) => {
@@ -355,6 +358,42 @@ async function benchTranscodeSection(ctx: BenchContext): Promise<void> {
   const { benchTranscode } = await import("./bench_transcode.ts");
   for (const row of await benchTranscode(ctx.quick)) {
     ctx.report({ section: "transcode", what: row.name, shown: row.value, note: row.note });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// serve: a running `vpo serve` answers from its caches and the queued names, so its figures are
+// compared with the CLI command that shows the same page of jobs.
+
+async function benchServeSection(ctx: BenchContext): Promise<void> {
+  const { benchServe } = await import("./bench_serve.ts");
+  for (const data of datasets(ctx.quick).slice(-2)) {
+    const home = join(ctx.scratch, "serve");
+    await fillQueue(join(home, "jobs"), data.total, data.mix);
+    const timeList = () =>
+      timeProcess(
+        [
+          "run",
+          "--quiet",
+          ...CLI_PERMISSIONS,
+          join(ROOT, "cli.ts"),
+          "jobs",
+          "list",
+          "--limit",
+          "50",
+        ],
+        { VPO_HOME: home },
+      );
+    for (const row of await benchServe(home, ctx.quick ? 3 : 7, timeList)) {
+      ctx.report({
+        section: "serve",
+        what: `${row.name}, ${data.name}`,
+        value: row.ms,
+        unit: "ms",
+        note: row.note,
+      });
+    }
+    await Deno.remove(home, { recursive: true });
   }
 }
 

@@ -374,3 +374,46 @@ Deno.test("status counts a large still directory once, and any change of its nam
     assert.equal(JSON.parse(await Deno.readTextFile(cachePath)).queued, undefined);
   });
 });
+
+Deno.test("setPriority moves a queued job to the name of its new order; pages skip by name", async () => {
+  await withTempQueue(async ({ root, queue }) => {
+    const jobs = [];
+    for (let i = 0; i < 12; i++) jobs.push(await queue.enqueue({ type: "t", file: `/f${i}` }));
+    const page = (offset: number, limit: number) =>
+      queue.list({ status: "queued", limit, offset }).jobs.map((j) => j.file);
+    const all = queue.list({ status: "queued" }).jobs.map((j) => j.file);
+    assert.deepEqual([...page(0, 5), ...page(5, 5), ...page(10, 5)], all);
+    assert.deepEqual(page(12, 5), []);
+    // A transition queued -> queued (T1-T5): the old name is gone, the new one carries the order.
+    const moved = await queue.setPriority(jobs[7].id.slice(0, 8), 5);
+    assert.equal(moved.priority, 5);
+    assert.equal(moved.path, jobs[7].path.replace(".q100-", ".q5-"));
+    assert.ok(!await exists(jobs[7].path));
+    assert.deepEqual(census(root).filter((s) => s.startsWith("queued:")).length, 12);
+    const history = parseJob(await Deno.readTextFile(moved.path), moved.path, moved.id).history;
+    assert.deepEqual(
+      history.map((h) => [h.event, h.detail]).at(-1),
+      ["priority", "100 -> 5"],
+    );
+    assert.deepEqual(page(0, 2), ["/f7", "/f0"]);
+    // The jobs before a page are placed by name, unread: damage one, the page after never meets it.
+    await Deno.writeTextFile(jobs[1].path, "{ garbage");
+    const after = queue.list({ status: "queued", limit: 3, offset: 4 });
+    assert.deepEqual(after.jobs.map((j) => j.file), ["/f3", "/f4", "/f5"]);
+    assert.deepEqual(after.problems, []);
+    // Running and finished jobs page on from the queued ones; "finished" is all three states.
+    await queue.cancel(jobs[3].id);
+    await sleep(20); // finished jobs list newest first by file mtime
+    for (const file of ["/f7", "/f0"]) {
+      const job = (await queue.claim())!;
+      assert.equal(job.record.file, file);
+      await job.finish("completed", { finished_at: new Date().toISOString() }, "completed");
+      await sleep(20);
+    }
+    const finished = (offset: number) =>
+      queue.list({ status: "finished", limit: 2, offset }).jobs.map((j) => j.file);
+    assert.deepEqual([...finished(0), ...finished(2)], ["/f0", "/f7", "/f3"]);
+    // 9 queued (one damaged, reported), then 3 finished: offset 9 is the first finished job.
+    assert.deepEqual(queue.list({ limit: 2, offset: 9 }).jobs.map((j) => j.file), ["/f0", "/f7"]);
+  });
+});

@@ -15,6 +15,7 @@ import { formatJobDetail, formatJobTable, formatStatus, jobToJson } from "./job_
 import { intAtLeast, nonNegative } from "./options.ts";
 import { examples } from "./help.ts";
 import { addStartCommand } from "./start_command.ts";
+import { addPriorityCommand } from "./priority_command.ts";
 import type { Problem } from "../queue/scan.ts";
 import { shortId } from "../util/ids.ts";
 
@@ -205,6 +206,7 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
       );
     });
 
+  addPriorityCommand(jobs, ctx);
   addStartCommand(jobs, ctx);
   return jobs;
 }

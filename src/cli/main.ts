@@ -11,6 +11,7 @@ import { CliContext } from "./context.ts";
 import { addJobsCommands } from "./jobs_commands.ts";
 import { addTranscodeCommand } from "./transcode_command.ts";
 import { addStatsCommand } from "./stats_command.ts";
+import { addServeCommand } from "./serve_command.ts";
 
 /** vpo's version, shown by `vpo --version`: the one in deno.json (embedded by `deno compile`). */
 export const VERSION: string = denoJson.version;
@@ -26,6 +27,7 @@ function buildProgram(ctx: CliContext, captureError: (msg: string) => void): Com
   addTranscodeCommand(program, ctx);
   addJobsCommands(program, ctx);
   addStatsCommand(program, ctx);
+  addServeCommand(program, ctx);
   const applyToAll = (cmd: Command) => {
     cmd.exitOverride().configureOutput({ writeErr: captureError }).showSuggestionAfterError(true);
     for (const sub of cmd.commands) applyToAll(sub as Command);

@@ -8,6 +8,7 @@ import { isAbsolute, join } from "node:path";
 import {
   boolean,
   integer,
+  list,
   nullable,
   number,
   parsed,
@@ -16,6 +17,7 @@ import {
   section,
 } from "./yaml_schema.ts";
 import type { Config } from "./types.ts";
+import { DEFAULT_LISTEN, parseListenAddress } from "../serve/listen.ts";
 
 /** The configuration used when config.yaml is missing or silent about a key. */
 export function defaultConfig(): Config {
@@ -29,6 +31,7 @@ export function defaultConfig(): Config {
       heartbeatInterval: 10,
       staleAfter: 120,
     },
+    serve: { listen: DEFAULT_LISTEN, tokenFile: null, policies: [], folders: [] },
   };
 }
 
@@ -48,8 +51,8 @@ export function parseTimeOfDay(value: string | number): string {
   return `${m[1].padStart(2, "0")}:${m[2]}`;
 }
 
-// A relative temp directory would depend on the worker's current directory (cron, systemd), so
-// only absolute paths and ~ are accepted.
+// A relative path would depend on the current directory of the worker (cron, systemd) or server,
+// so only absolute paths and ~ are accepted.
 function directoryPath(value: string | number): string {
   const raw = String(value).trim();
   let path = raw;
@@ -79,6 +82,15 @@ const SPEC = {
     heartbeat_interval: number(0),
     stale_after: number(0),
   }),
+  serve: section({
+    listen: parsed("an address HOST:PORT", (v) => {
+      parseListenAddress(v);
+      return String(v).trim();
+    }),
+    token_file: nullable(parsed("a file path", directoryPath)),
+    policies: list(parsed("a policy file path", directoryPath)),
+    folders: list(parsed("a folder path", directoryPath)),
+  }),
 };
 
 /**
@@ -98,6 +110,7 @@ export function parseConfig(text: string, path: string): Config {
   const jobs = file.values.jobs?.values ?? {};
   const worker = file.values.worker;
   const w = worker?.values ?? {};
+  const s = file.values.serve?.values ?? {};
   const d = defaultConfig();
   const config: Config = {
     jobs: {
@@ -113,6 +126,12 @@ export function parseConfig(text: string, path: string): Config {
       cpuCores: w.cpu_cores ?? d.worker.cpuCores,
       heartbeatInterval: w.heartbeat_interval ?? d.worker.heartbeatInterval,
       staleAfter: w.stale_after ?? d.worker.staleAfter,
+    },
+    serve: {
+      listen: s.listen ?? d.serve.listen,
+      tokenFile: s.token_file ?? d.serve.tokenFile,
+      policies: s.policies ?? d.serve.policies,
+      folders: s.folders ?? d.serve.folders,
     },
   };
   // A job is judged stale after staleAfter seconds without a heartbeat; with less than two

@@ -26,4 +26,15 @@ export interface Config {
     /** Seconds without heartbeat after which a running job is stale. */
     staleAfter: number;
   };
+  /** `vpo serve` settings (`serve:` in config.yaml); its flags override them. */
+  serve: {
+    /** `HOST:PORT` to listen on. */
+    listen: string;
+    /** File holding the access token; null for none (read-only, loopback only). */
+    tokenFile: string | null;
+    /** Policy files the page's "queue this folder" offers. */
+    policies: string[];
+    /** Folders the page's "queue this folder" offers. */
+    folders: string[];
+  };
 }

@@ -10,15 +10,24 @@ import { FINISHED_STATES, type Job, type JobState, STATES } from "./job.ts";
 import { type JobFileName, parseJobFileName, type QueueLayout } from "./layout.ts";
 import { type LiveInfo, readLiveFile } from "./claimed_job.ts";
 import { compareClaimOrder } from "./claim_order.ts";
-import { isProblem, listJobNames, type Problem, type QueuedIndex, readJobFile } from "./scan.ts";
+import {
+  countJobsIn,
+  isProblem,
+  listJobNames,
+  type Problem,
+  type QueuedIndex,
+  readJobFile,
+} from "./scan.ts";
 import { isGone, newestCopy } from "./transition.ts";
 
 /** Options of {@link listJobs}. */
 export interface ListOptions {
-  /** Only jobs in this state; all states when omitted. */
-  status?: JobState;
+  /** Only jobs in this state, or "finished" for completed, failed and cancelled; all if omitted. */
+  status?: JobState | "finished";
   /** At most this many jobs; unlimited when omitted. */
   limit?: number;
+  /** Skip this many jobs of the display order first (paging); only those shown are read. */
+  offset?: number;
 }
 
 /** Result of {@link listJobs}: jobs in display order and files that could not be read. */
@@ -83,7 +92,8 @@ export function runningClaims(layout: QueueLayout): Set<string> {
 
 /**
  * Jobs in display order: running, then queued in claim order, then finished newest first.
- * With a limit, finished jobs are ordered by file mtime and only those shown are read.
+ * With a limit, queued jobs are placed by their names and finished jobs by file mtime, and only
+ * those shown are read; an offset skips jobs by the same means, without reading them.
  */
 export function listJobs(
   layout: QueueLayout,
@@ -91,7 +101,12 @@ export function listJobs(
   options: ListOptions = {},
 ): ListResult {
   const limit = options.limit ?? Infinity;
-  const wanted = options.status ? [options.status] : STATES;
+  let skip = options.offset ?? 0;
+  const wanted: readonly JobState[] = options.status === "finished"
+    ? FINISHED_STATES
+    : options.status
+    ? [options.status]
+    : STATES;
   const jobs: Job[] = [];
   const problems: Problem[] = [];
   const take = (found: Job | Problem | null) => {
@@ -108,12 +123,23 @@ export function listJobs(
       else if (found) running.push(found);
     }
     running.sort(compareClaimOrder);
-    jobs.push(...running);
+    jobs.push(...running.slice(skip, skip + limit));
+    skip = Math.max(0, skip - running.length);
   }
   if (wanted.includes("queued") && jobs.length < limit) {
-    const scan = limit !== Infinity ? queued.head(limit - jobs.length) : queued.refresh(true);
-    jobs.push(...scan.jobs.slice(0, limit - jobs.length));
-    problems.push(...scan.problems);
+    const want = limit - jobs.length;
+    if (want !== Infinity) {
+      const head = queued.head(want, skip);
+      jobs.push(...head.jobs);
+      problems.push(...head.problems);
+      // Past the end of the queue: the finished jobs' page starts after all queued ones.
+      skip = head.jobs.length > 0 ? 0 : Math.max(0, skip - countJobsIn(queued.dir));
+    } else {
+      const scan = queued.refresh(true);
+      jobs.push(...scan.jobs.slice(skip));
+      problems.push(...scan.problems);
+      skip = Math.max(0, skip - scan.jobs.length);
+    }
   }
   const finished = FINISHED_STATES.filter((s) => wanted.includes(s));
   if (finished.length && jobs.length < limit) {
@@ -130,7 +156,7 @@ export function listJobs(
       }
     }
     files.sort((a, b) => b.mtime - a.mtime);
-    for (const f of files) {
+    for (const f of files.slice(skip)) {
       if (jobs.length >= limit) break;
       take(readJobFile(f.path, f.name.id, f.state));
     }

@@ -41,7 +41,7 @@
  * - X `vpo jobs cancel --running` writes `requests/<id>.cancel`; the worker checks every second
  *   and ends the job in cancelled/ (T).
  *
- * ## Transition (finish, requeue, cancel, retry, recover): {@link TRANSITIONS} lists the legal ones
+ * ## Transition (finish, requeue, cancel, retry, recover, new priority): {@link TRANSITIONS} lists the legal ones
  *
  * - T1 Hold: the worker holds `running/<id>.<token>.json` already; a command renames the job's
  *   file to `<state>/<id>.<new token>.json`; recovery renames the stale file to a new token
@@ -77,7 +77,9 @@
  * - O Whoever reads a queued file whose name does not carry its record's order (a priority edited
  *   in place, a file moved in by hand) renames it to its order name in one rename, never over an
  *   existing name and never a name with a token (held by T1). A claim or command racing it finds
- *   the old name gone and picks again, exactly as after losing a claim.
+ *   the old name gone and picks again, exactly as after losing a claim. `vpo jobs priority` does
+ *   not edit in place: it is a transition queued -> queued (T1-T5), whose T3 publishes the new
+ *   record under its new order name.
  *
  * @module
  */
@@ -91,7 +93,8 @@ export type TransitionEvent =
   | "cancelled"
   | "requeued"
   | "retried"
-  | "recovered";
+  | "recovered"
+  | "priority";
 
 /**
  * Every legal transition: from a state, to a state, with the events that may move a job so.
@@ -100,7 +103,8 @@ export type TransitionEvent =
 export const TRANSITIONS: {
   readonly [from in JobState]: { readonly [to in JobState]?: readonly TransitionEvent[] };
 } = {
-  queued: { cancelled: ["cancelled"] },
+  // A new priority is a new record under a new name (T3 publishes it under its order name).
+  queued: { cancelled: ["cancelled"], queued: ["priority"] },
   running: {
     completed: ["completed", "recovered"],
     failed: ["failed", "recovered"],

@@ -114,6 +114,13 @@ const placed = (job: Job): Placed => ({ ...orderOf(job), id: job.id, job });
 /** A queued file name and the order it carries. */
 type Named = QueuedOrder & { name: string };
 
+/** Where a name with an order key puts its job. */
+const placeOf = (name: JobFileName) => ({ ...name.order!, id: name.id });
+
+/** Past this many names, a page sorts them all: keeping so many in order one insert at a time
+ * costs more. */
+const MAX_PICKED = 1024;
+
 /** Claim order of two names: the name starts with the id, so it breaks ties as the id does. */
 const compareNamed = (a: Named, b: Named): number =>
   a.priority - b.priority || (a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : 0) ||
@@ -166,12 +173,14 @@ export class QueuedIndex {
   constructor(readonly dir: string, readonly restatMs = 1000) {}
 
   /**
-   * The first `limit` queued jobs in claim order, reading only the files that could be among them:
-   * those whose names carry no order, and the head by name. A job read whose content disagrees
-   * with its name (a priority edited in place) takes its place by content, and is renamed.
+   * The first `limit` queued jobs in claim order after the first `offset`, reading only the files
+   * that could be among them: those whose names carry no order, and the page by name. The jobs
+   * skipped are placed by their names alone, unread (O keeps names true). A job read whose content
+   * disagrees with its name (a priority edited in place) takes its place by content, and is
+   * renamed.
    */
-  head(limit: number): { jobs: Job[]; problems: Problem[] } {
-    const read: Placed[] = [];
+  head(limit: number, offset = 0): { jobs: Job[]; problems: Problem[] } {
+    let read: Placed[] = [];
     const problems: Problem[] = [];
     const take = (name: JobFileName): void => {
       const found = readJobFile(join(this.dir, name.name), name.id, "queued");
@@ -180,17 +189,32 @@ export class QueuedIndex {
       read.push(placed(this.#heal(name, found)));
     };
     // Only the first few names are usually needed: those are picked out in one pass, and all of
-    // them are listed and sorted only if they run out.
-    let { first, unordered, all } = firstNamed(this.dir, 2 * limit + 16);
+    // them are listed and sorted only if they run out (or a deep page needs many).
+    const picked = offset + 2 * limit + 16;
+    let { first, unordered, all } = firstNamed(this.dir, picked > MAX_PICKED ? Infinity : picked);
     for (const name of unordered) take(parseJobFileName(name)!);
+    const nameAt = (i: number): JobFileName | null => {
+      if (i === first.length && first.length < all) first = firstNamed(this.dir, Infinity).first;
+      return i < first.length ? parseJobFileName(first[i].name) : null;
+    };
+    // Skip `offset` jobs, merging the names with the jobs already read (those named without order).
+    read.sort(compareOrder);
+    let i = 0;
+    let skippedRead = 0;
+    for (let skipped = 0; skipped < offset; skipped++) {
+      const next = nameAt(i);
+      const readFirst = skippedRead < read.length &&
+        (!next || compareOrder(read[skippedRead], placeOf(next)) < 0);
+      if (readFirst) skippedRead++;
+      else if (next) i++;
+      else break;
+    }
+    read = read.slice(skippedRead);
     // Names are read in order until `limit` jobs are known to come before every unread name.
-    for (let i = 0;; i++) {
-      if (i === first.length && first.length < all) {
-        first = firstNamed(this.dir, Infinity).first;
-      }
-      const next = i < first.length ? parseJobFileName(first[i].name) : null;
+    for (;; i++) {
+      const next = nameAt(i);
       const settled = next
-        ? read.filter((r) => compareOrder(r, { ...next.order!, id: next.id }) < 0).length
+        ? read.filter((r) => compareOrder(r, placeOf(next)) < 0).length
         : read.length;
       if (settled >= limit || !next) break;
       take(next);

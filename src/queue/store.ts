@@ -28,6 +28,7 @@ import {
   type CleanupReport,
   clear,
   retry,
+  setPriority,
 } from "./user_actions.ts";
 
 /**
@@ -145,6 +146,11 @@ export class JobQueue {
   /** Puts a failed or cancelled job back in the queue. */
   retry(idOrPrefix: string): Promise<Job> {
     return retry(this.layout, idOrPrefix);
+  }
+
+  /** Changes a queued job's priority (lower runs first); the history records old and new. */
+  setPriority(idOrPrefix: string, priority: number): Promise<Job> {
+    return setPriority(this.layout, idOrPrefix, priority);
   }
 
   /**

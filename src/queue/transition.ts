@@ -39,6 +39,7 @@ export type RecordChanges = Partial<
     | "finished_at"
     | "worker"
     | "payload"
+    | "priority"
   >
 >;
 

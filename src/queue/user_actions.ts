@@ -1,10 +1,10 @@
 /**
- * What people do to jobs through the CLI: cancel, retry, clear, clean up and purge.
+ * What people do to jobs through the CLI: cancel, retry, reprioritise, clear, clean up and purge.
  *
  * @module
  */
 import { join } from "node:path";
-import { JobStateError, LostJobError } from "../errors.ts";
+import { JobStateError, LostJobError, UsageError } from "../errors.ts";
 import { syncDir, writeFileAtomic } from "../util/durable_fs.ts";
 import { FINISHED_STATES, type Job, type JobState } from "./job.ts";
 import { newToken, shortId } from "../util/ids.ts";
@@ -90,12 +90,42 @@ export async function retry(layout: QueueLayout, idOrPrefix: string): Promise<Jo
   }, "retried");
 }
 
+/**
+ * Changes a queued job's priority (lower runs first): a transition queued -> queued, so the job
+ * is published under the name that carries its new claim order and the history records
+ * `old -> new`.
+ */
+export async function setPriority(
+  layout: QueueLayout,
+  idOrPrefix: string,
+  priority: number,
+): Promise<Job> {
+  if (!Number.isSafeInteger(priority) || priority < 0) {
+    throw new UsageError(`invalid priority ${priority}: use a whole number >= 0`);
+  }
+  const job = findJob(layout, idOrPrefix);
+  if (job.state !== "queued") {
+    throw new JobStateError(
+      `job ${shortId(job.id)} is ${job.state}; only a queued job's priority can be changed`,
+    );
+  }
+  return await moveByUser(
+    layout,
+    job,
+    "queued",
+    { priority },
+    "priority",
+    `${job.priority} -> ${priority}`,
+  );
+}
+
 async function moveByUser(
   layout: QueueLayout,
   job: Job,
   to: JobState,
   changes: RecordChanges,
   event: TransitionEvent,
+  detail?: string,
 ): Promise<Job> {
   const held = layout.jobPath(job.state, job.id, newToken()); // T1
   try {
@@ -107,7 +137,7 @@ async function moveByUser(
     throw err;
   }
   try {
-    return await transition(layout, held, job, to, changes, event);
+    return await transition(layout, held, job, to, changes, event, detail);
   } catch (err) {
     if (err instanceof LostJobError) {
       throw new JobStateError(`job ${shortId(job.id)} changed state meanwhile; try again`);

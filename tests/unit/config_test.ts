@@ -22,6 +22,7 @@ Deno.test("defaultConfig has the documented defaults", () => {
       heartbeatInterval: 10,
       staleAfter: 120,
     },
+    serve: { listen: "127.0.0.1:8613", tokenFile: null, policies: [], folders: [] },
   });
 });
 
@@ -51,6 +52,11 @@ worker:
   cpu_cores: 4
   heartbeat_interval: 0.5
   stale_after: 2
+serve:
+  listen: "0.0.0.0:9000"
+  token_file: /etc/vpo/token
+  policies: [/etc/vpo/hevc.yaml]
+  folders: [/srv/videos, /srv/tv]
 `);
   assert.deepEqual(config, {
     jobs: {
@@ -66,6 +72,12 @@ worker:
       cpuCores: 4,
       heartbeatInterval: 0.5,
       staleAfter: 2,
+    },
+    serve: {
+      listen: "0.0.0.0:9000",
+      tokenFile: "/etc/vpo/token",
+      policies: ["/etc/vpo/hevc.yaml"],
+      folders: ["/srv/videos", "/srv/tv"],
     },
   });
 });

@@ -22,6 +22,8 @@ Deno.test("TRANSITIONS: what workers, commands and recovery do is legal, nothing
   checkTransition("running", "queued", "requeued");
   checkTransition("running", "completed", "recovered");
   checkTransition("queued", "cancelled", "cancelled");
+  checkTransition("queued", "queued", "priority");
+  assert.throws(() => checkTransition("queued", "queued", "retried"), IllegalTransitionError);
   checkTransition("failed", "queued", "retried");
   checkTransition("cancelled", "queued", "retried");
   assert.throws(() => checkTransition("completed", "queued", "retried"), IllegalTransitionError);
