@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CLI_PERMISSIONS } from "./permissions.ts";
+import { QUIET_MS } from "../src/queue/scan.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
@@ -83,9 +84,14 @@ export async function benchServe(
       for (let i = 0; i < reps; i++) xs.push(await ttfb(base + path));
       return median(xs);
     };
+    // Steady state: the caches keep a listing only of a directory that had been still for
+    // QUIET_MS, and the queue was just filled.
+    await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
     const page = await warm("");
     const jobs = await warm("api/jobs?limit=50");
     const queuedPage = await warm("api/jobs?status=queued&limit=50&offset=50000");
+    const finishedPage = await warm("api/jobs?status=finished&limit=50");
+    const stats = await warm("api/stats");
     const ratio = (ms: number) => `${(ms / list).toFixed(3)}x of jobs list --limit 50`;
     return [
       { name: "vpo jobs list --limit 50 (process)", ms: list, note: "1x" },
@@ -96,6 +102,12 @@ export async function benchServe(
         ms: queuedPage,
         note: ratio(queuedPage),
       },
+      {
+        name: "serve: /api/jobs finished, first page, first byte",
+        ms: finishedPage,
+        note: ratio(finishedPage),
+      },
+      { name: "serve: /api/stats, first byte (cached)", ms: stats, note: ratio(stats) },
       { name: "serve: first /api/jobs of a fresh server", ms: cold, note: ratio(cold) },
     ];
   } finally {

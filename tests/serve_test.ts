@@ -319,3 +319,21 @@ Deno.test("config: serve keys are checked with their position", async () => {
       `listen on (expected HOST:PORT, e.g. 127.0.0.1:8613)\n`,
   );
 });
+
+Deno.test("list of finished jobs: a long-lived queue sees jobs that finish after its last look", async () => {
+  await using home = await TempHome.create();
+  const queue = await JobQueue.open(home.jobsDir);
+  const finish = (id: string) =>
+    writeJobFile(home.jobsDir, "completed", jobRecord(id, { file: `/v/${id}.mkv` }));
+  await finish("f1f1f1f1");
+  await finish("f2f2f2f2");
+  const ids = () => queue.list({ status: "finished", limit: 10 }).jobs.map((j) => j.id);
+  assert.deepEqual((ids()).sort(), ["f1f1f1f1", "f2f2f2f2"]);
+  await new Promise((r) => setTimeout(r, 5));
+  await finish("f3f3f3f3");
+  assert.equal(ids()[0], "f3f3f3f3");
+  await Deno.remove(join(home.jobsDir, "completed", "f1f1f1f1.json"));
+  assert.deepEqual(ids().sort(), ["f2f2f2f2", "f3f3f3f3"]);
+  // Paging counts from the newest.
+  assert.deepEqual(queue.list({ status: "finished", limit: 1, offset: 1 }).jobs.length, 1);
+});

@@ -4,7 +4,7 @@
  * count is also kept in `.cache/counts.json` with the directory's mtime, and reused while the
  * mtime is unchanged: any create, rename or remove of a name in the directory changes it.
  *
- * A count is kept only when the directory had been still for {@link QUIET_MS} when it was listed,
+ * A count is kept only when the directory had been still for `QUIET_MS` when it was listed,
  * so that no later change can fall in the same mtime tick (file systems store 1 ns to 2 s ticks,
  * Deno reports ms): every later change then has a later mtime. The clock is the file system's own
  * (a probe file's mtime), as for heartbeats. Edits inside a job file change no name and no count.
@@ -12,18 +12,16 @@
  * @module
  */
 import { dirname, join } from "node:path";
-import { fileSystemNow, uniqueTempName } from "../util/durable_fs.ts";
+import { uniqueTempName } from "../util/durable_fs.ts";
 import { type JobState, STATES } from "./job.ts";
 import type { QueueLayout } from "./layout.ts";
-import { countJobsIn } from "./scan.ts";
+import { countJobsIn, dirMtime, wasStill } from "./scan.ts";
 
 /** Per-state job counts. */
 export type JobCounts = Record<JobState, number>;
 
 /** Directories with fewer jobs are listed every time: cheap, and nothing is written. */
 const MIN_CACHED = 1000;
-/** How long a directory must have been still for its count to be kept. */
-const QUIET_MS = 5000;
 
 type CountsCache = Partial<Record<JobState, { mtime_ms: number; count: number }>>;
 
@@ -36,14 +34,6 @@ function readCache(path: string): CountsCache {
   }
 }
 
-function mtimeMs(dir: string): number | null {
-  try {
-    return Deno.statSync(dir).mtime?.getTime() ?? null;
-  } catch {
-    return null;
-  }
-}
-
 /** The number of jobs in each state (a job named twice by the protocol counts once). */
 export function countJobs(layout: QueueLayout): JobCounts {
   const cache = readCache(layout.countsCachePath);
@@ -52,7 +42,7 @@ export function countJobs(layout: QueueLayout): JobCounts {
   for (const state of STATES) {
     const dir = layout.stateDir(state);
     const listedAt = performance.now();
-    const mtime = mtimeMs(dir);
+    const mtime = dirMtime(dir);
     const kept = cache[state];
     if (mtime !== null && kept?.mtime_ms === mtime && Number.isInteger(kept.count)) {
       counts[state] = kept.count;
@@ -64,15 +54,10 @@ export function countJobs(layout: QueueLayout): JobCounts {
       changed = true;
     }
     if (mtime === null || counts[state] < MIN_CACHED) continue;
-    try {
-      // The file system's time when the mtime was read: now, less the time the listing took.
-      const statFsTime = fileSystemNow(layout.tmpDir) - (performance.now() - listedAt);
-      if (statFsTime - mtime > QUIET_MS) {
-        cache[state] = { mtime_ms: mtime, count: counts[state] };
-        changed = true;
-      }
-    } catch {
-      // A read-only queue: counted, not kept.
+    // A read-only queue has no clock to read: counted, not kept.
+    if (wasStill(mtime, listedAt, layout.tmpDir)) {
+      cache[state] = { mtime_ms: mtime, count: counts[state] };
+      changed = true;
     }
   }
   if (changed) writeCache(layout.countsCachePath, cache);

@@ -10,6 +10,7 @@ import { FINISHED_STATES, type Job, type JobState, STATES } from "./job.ts";
 import { type JobFileName, parseJobFileName, type QueueLayout } from "./layout.ts";
 import { type LiveInfo, readLiveFile } from "./claimed_job.ts";
 import { compareClaimOrder } from "./claim_order.ts";
+import type { FinishedIndex } from "./finished_index.ts";
 import {
   countJobsIn,
   isProblem,
@@ -18,7 +19,7 @@ import {
   type QueuedIndex,
   readJobFile,
 } from "./scan.ts";
-import { isGone, newestCopy } from "./transition.ts";
+import { newestCopy } from "./transition.ts";
 
 /** Options of {@link listJobs}. */
 export interface ListOptions {
@@ -97,7 +98,7 @@ export function runningClaims(layout: QueueLayout): Set<string> {
  */
 export function listJobs(
   layout: QueueLayout,
-  queued: QueuedIndex,
+  { queued, finished: finishedIndex }: { queued: QueuedIndex; finished: FinishedIndex },
   options: ListOptions = {},
 ): ListResult {
   const limit = options.limit ?? Infinity;
@@ -143,19 +144,7 @@ export function listJobs(
   }
   const finished = FINISHED_STATES.filter((s) => wanted.includes(s));
   if (finished.length && jobs.length < limit) {
-    const files: { path: string; name: JobFileName; state: JobState; mtime: number }[] = [];
-    for (const state of finished) {
-      const dir = layout.stateDir(state);
-      for (const name of listJobNames(dir)) {
-        const path = join(dir, name.name);
-        try {
-          files.push({ path, name, state, mtime: Deno.statSync(path).mtime?.getTime() ?? 0 });
-        } catch (err) {
-          if (!isGone(err)) throw err;
-        }
-      }
-    }
-    files.sort((a, b) => b.mtime - a.mtime);
+    const files = finishedIndex.newestFirst(finished);
     for (const f of files.slice(skip)) {
       if (jobs.length >= limit) break;
       take(readJobFile(f.path, f.name.id, f.state));

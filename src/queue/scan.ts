@@ -8,6 +8,7 @@
  */
 import { join } from "node:path";
 import { CorruptJobFileError } from "../errors.ts";
+import { fileSystemNow } from "../util/durable_fs.ts";
 import {
   compareOrder,
   orderOf,
@@ -40,6 +41,35 @@ function eachFileName(dir: string, each: (name: string) => void): void {
     }
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+}
+
+/**
+ * How long a directory must have been still for what was listed of it to be kept while its mtime
+ * stays: longer than any file system's mtime tick (1 ns to 2 s; Deno reports ms), so that every
+ * later change of its names has a later mtime (see `counts.ts`).
+ */
+export const QUIET_MS = 5000;
+
+/** The mtime (ms) of `dir`, or null when it cannot be read. */
+export function dirMtime(dir: string): number | null {
+  try {
+    return Deno.statSync(dir).mtime?.getTime() ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * True when a directory whose mtime was `mtime` when read at `readAt` (`performance.now()`) had
+ * then been still for {@link QUIET_MS}, by the file system's own clock (a probe file in
+ * `clockDir`, as heartbeats are judged). False when that clock cannot be read (a read-only queue).
+ */
+export function wasStill(mtime: number, readAt: number, clockDir: string): boolean {
+  try {
+    return fileSystemNow(clockDir) - (performance.now() - readAt) - mtime > QUIET_MS;
+  } catch {
+    return false;
   }
 }
 

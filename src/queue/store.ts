@@ -10,6 +10,7 @@ import { QueueLayout } from "./layout.ts";
 import type { ClaimedJob, LiveInfo } from "./claimed_job.ts";
 import { claim, type ClaimOptions } from "./claim.ts";
 import { countJobs, type JobCounts } from "./counts.ts";
+import { FinishedIndex } from "./finished_index.ts";
 import {
   findJob,
   listJobs,
@@ -53,10 +54,12 @@ export class JobQueue {
   /** Paths of the queue's directories and files. */
   readonly layout: QueueLayout;
   readonly #queued: QueuedIndex;
+  readonly #finished: FinishedIndex;
 
   private constructor(readonly root: string) {
     this.layout = new QueueLayout(root);
     this.#queued = new QueuedIndex(this.layout.stateDir("queued"));
+    this.#finished = new FinishedIndex((state) => this.layout.stateDir(state), this.layout.tmpDir);
   }
 
   /** Opens (creating, private to the user) the queue at `root`. */
@@ -132,7 +135,7 @@ export class JobQueue {
    * ```
    */
   list(options: ListOptions = {}): ListResult {
-    return listJobs(this.layout, this.#queued, options);
+    return listJobs(this.layout, { queued: this.#queued, finished: this.#finished }, options);
   }
 
   /**

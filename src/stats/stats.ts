@@ -4,15 +4,15 @@
  * that could drift from them).
  *
  * A job file's figures never change once it is finished, so {@link StatsCollector} remembers
- * what each file contributed, keyed by (mtime, size): a long-running `vpo serve` re-reads only
- * the files that are new or were rewritten since its last look.
+ * what each file contributed, keyed by (mtime, size), and skips a directory whose mtime did not
+ * move: a long-running `vpo serve` re-reads only the files that are new or were rewritten.
  *
  * @module
  */
 import { dirname, join } from "node:path";
 import { FINISHED_STATES, type Job, type JobState } from "../queue/job.ts";
 import type { QueueLayout } from "../queue/layout.ts";
-import { isProblem, listJobNames, readJobFile } from "../queue/scan.ts";
+import { dirMtime, isProblem, listJobNames, readJobFile, wasStill } from "../queue/scan.ts";
 import { TRANSCODE, type TranscodePayload } from "../transcode/payload.ts";
 import { readResult } from "../transcode/result.ts";
 import { localDay } from "../util/format.ts";
@@ -141,9 +141,18 @@ interface CacheEntry {
   value: Contribution | null;
 }
 
-/** Reads the finished jobs of a queue into a {@link StatsReport}, re-reading only what changed. */
+/** What one state directory contributes: per job id, null for an unreadable file. */
+type DirItems = { id: string; value: Contribution | null }[];
+
+/**
+ * Reads the finished jobs of a queue into a {@link StatsReport}. A directory whose mtime did not
+ * move since the last call is not looked at again (every job entering or leaving changes it); in
+ * one that did, only new or rewritten files are read.
+ */
 export class StatsCollector {
-  #cache = new Map<string, CacheEntry>();
+  #files = new Map<JobState, Map<string, CacheEntry>>();
+  #dirs = new Map<JobState, { version: number; items: DirItems }>();
+  #last: { key: string; report: StatsReport } | null = null;
 
   /** `layout` is the queue's (see {@link JobQueue.layout}). */
   constructor(readonly layout: QueueLayout) {}
@@ -157,58 +166,78 @@ export class StatsCollector {
       from.setDate(from.getDate() - (options.days - 1));
       fromDay = localDay(from);
     }
+    const dirs = FINISHED_STATES.map((state) => this.#itemsOf(state));
+    // Nothing moved since the last call (and the same window): the same report.
+    const versions = FINISHED_STATES.map((s) => this.#dirs.get(s)?.version ?? null);
+    const key = versions.includes(null) ? null : `${versions.join()}:${fromDay}`;
+    if (key !== null && this.#last?.key === key) return this.#last.report;
     const totals: StatsBucket = { key: "all", ...EMPTY };
     const days = new Map<string, StatsBucket>();
     const codecs = new Map<string, StatsBucket>();
     const folders = new Map<string, StatsBucket>();
-    const seen = new Map<string, CacheEntry>();
     const counted = new Set<string>();
     let unreadable = 0;
-    for (const state of FINISHED_STATES) {
-      const dir = this.layout.stateDir(state);
-      for (const name of listJobNames(dir)) {
-        const path = join(dir, name.name);
-        let info: Deno.FileInfo;
-        try {
-          info = Deno.statSync(path);
-        } catch {
-          continue;
-        }
-        const mtimeMs = info.mtime?.getTime() ?? 0;
-        let entry = this.#cache.get(path);
-        if (!entry || entry.mtimeMs !== mtimeMs || entry.size !== info.size) {
-          const found = readJobFile(path, name.id, state);
-          if (found === null) continue;
-          entry = {
-            mtimeMs,
-            size: info.size,
-            value: isProblem(found) ? null : contributionOf(found, state),
-          };
-        }
-        seen.set(path, entry);
-        const c = entry.value;
+    for (const items of dirs) {
+      for (const { id, value: c } of items) {
         if (c === null) {
           unreadable++;
           continue;
         }
         // A crash mid-transition can leave two copies of a job for a moment: count it once.
-        if (counted.has(name.id) || c.day < fromDay) continue;
-        counted.add(name.id);
+        if (counted.has(id) || c.day < fromDay) continue;
+        counted.add(id);
         addInto(days, c.day, c.add);
         addInto(codecs, c.codec, c.add);
         addInto(folders, c.folder, c.add);
         addTo(totals, c.add);
       }
     }
-    this.#cache = seen;
     const bySaved = (a: StatsBucket, b: StatsBucket) =>
       b.saved_bytes - a.saved_bytes || (a.key < b.key ? -1 : 1);
-    return {
+    const report = {
       totals,
       per_day: [...days.values()].sort((a, b) => (a.key < b.key ? -1 : 1)),
       per_codec: [...codecs.values()].sort(bySaved),
       per_folder: [...folders.values()].sort(bySaved),
       unreadable,
     };
+    this.#last = key === null ? null : { key, report };
+    return report;
+  }
+
+  #itemsOf(state: JobState): DirItems {
+    const dir = this.layout.stateDir(state);
+    const readAt = performance.now();
+    const version = dirMtime(dir);
+    const cached = this.#dirs.get(state);
+    if (version !== null && cached?.version === version) return cached.items;
+    const items: DirItems = [];
+    const known = this.#files.get(state);
+    const seen = new Map<string, CacheEntry>();
+    for (const name of listJobNames(dir)) {
+      const path = join(dir, name.name);
+      let info: Deno.FileInfo;
+      try {
+        info = Deno.statSync(path);
+      } catch {
+        continue;
+      }
+      const mtimeMs = info.mtime?.getTime() ?? 0;
+      let entry = known?.get(path);
+      if (!entry || entry.mtimeMs !== mtimeMs || entry.size !== info.size) {
+        const found = readJobFile(path, name.id, state);
+        if (found === null) continue;
+        const value = isProblem(found) ? null : contributionOf(found, state);
+        entry = { mtimeMs, size: info.size, value };
+      }
+      seen.set(path, entry);
+      items.push({ id: name.id, value: entry.value });
+    }
+    this.#files.set(state, seen);
+    // Kept only for a directory that was still before the listing (see FinishedIndex).
+    if (version !== null && wasStill(version, readAt, this.layout.tmpDir)) {
+      this.#dirs.set(state, { version, items });
+    } else this.#dirs.delete(state);
+    return items;
   }
 }

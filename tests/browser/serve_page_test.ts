@@ -40,7 +40,7 @@ async function seedHistory(jobsDir: string, media: string): Promise<void> {
     const at = new Date(Date.now() - day * 86_400_000);
     const source = 1_500_000_000 + day * 90_000_000;
     const output = Math.round(source * (0.35 + day * 0.04));
-    await writeJobFile(
+    const path = await writeJobFile(
       jobsDir,
       "completed",
       jobRecord(`b0${day}`.padEnd(16, "0"), { file: join(media, `Show/Episode ${day}.mkv`) }, {
@@ -57,6 +57,8 @@ async function seedHistory(jobsDir: string, media: string): Promise<void> {
         },
       }),
     );
+    // As a worker would have left it: the file written when the job finished.
+    await Deno.utime(path, at, at);
   }
 }
 
@@ -154,6 +156,14 @@ Deno.test({
 
       const shot = Deno.env.get("VPO_SCREENSHOT");
       if (shot) await page.screenshot({ path: shot as `${string}.png`, fullPage: true });
+
+      // A phone: nothing wider than the screen (long names wrap, rows stack).
+      await page.setViewport({ width: 390, height: 844, isMobile: true, hasTouch: true });
+      const overflow = await page.evaluate(
+        `document.documentElement.scrollWidth - document.documentElement.clientWidth`,
+      );
+      assert.equal(overflow, 0);
+      await page.setViewport({ width: 1000, height: 1200 });
 
       // Without the token (a fresh profile, no sign-in cookie): the same POST is refused.
       const stranger = await browser.createBrowserContext();
