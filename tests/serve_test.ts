@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { TempHome } from "./helpers/vpo.ts";
 import { jobRecord, writeJobFile } from "./helpers/queue.ts";
-import { ServeProcess, TOKEN, writeToken } from "./helpers/serve.ts";
+import { fakeRunningJob, ServeProcess, TOKEN, writeToken } from "./helpers/serve.ts";
 import { JobQueue } from "../src/queue/store.ts";
 
 /** Runs `body` with a home holding `queued` queued jobs and a server started with `args`. */
@@ -255,18 +255,7 @@ Deno.test("serve: a failed job's log tail, or its error when there is no log", a
 
 Deno.test("serve: /api/events pushes a running job's progress when its live file changes", async () => {
   await withServer({}, async (s, home) => {
-    const id = "cafe000000000001";
-    const token = "0000test0000";
-    await writeJobFile(home.jobsDir, "running", jobRecord(id, { file: "/v/run.mkv" }), token);
-    const live = (percent: number) =>
-      Deno.writeTextFile(
-        join(home.jobsDir, "live", `${id}.${token}.json`),
-        JSON.stringify({
-          worker: { host: "nas", pid: 4242 },
-          claimed_at: new Date().toISOString(),
-          progress: { percent, fps: 50, speed: 2, eta_sec: 30, out_time_sec: 1 },
-        }),
-      );
+    const live = await fakeRunningJob(home, "cafe000000000001", "/v/run.mkv");
     await live(10);
     const res = await s.fetch("api/events");
     assert.equal(res.headers.get("content-type"), "text/event-stream; charset=utf-8");

@@ -9,9 +9,16 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import type { Browser } from "puppeteer-core";
+import {
+  launchBrowser,
+  recordingPage,
+  runningProgress,
+  signIn,
+  XSS_NAME,
+} from "../helpers/browser.ts";
 import { jobRecord, writeJobFile } from "../helpers/queue.ts";
-import { ServeProcess, TOKEN, writeToken } from "../helpers/serve.ts";
+import { ServeProcess, writeToken } from "../helpers/serve.ts";
 import {
   disposeHome,
   longClip,
@@ -21,18 +28,6 @@ import {
   WorkerProcess,
 } from "../helpers/worker.ts";
 import { JobQueue } from "../../src/queue/store.ts";
-
-const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
-const XSS_NAME = "<img src=x onerror=alert(1)>.mkv";
-
-function launch(): Promise<Browser> {
-  return puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    // Root in a container has no user namespaces for Chromium's sandbox.
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-  });
-}
 
 /** Finished jobs over the last days, so the stats section and its chart have something to show. */
 async function seedHistory(jobsDir: string, media: string): Promise<void> {
@@ -60,14 +55,6 @@ async function seedHistory(jobsDir: string, media: string): Promise<void> {
     // As a worker would have left it: the file written when the job finished.
     await Deno.utime(path, at, at);
   }
-}
-
-async function signIn(page: Page, url: string): Promise<void> {
-  await page.goto(url);
-  await page.waitForSelector("#login:not([hidden])");
-  await page.type("#login-token", TOKEN);
-  await page.click("#login-form button[type=submit]");
-  await page.waitForSelector("#running .card");
 }
 
 Deno.test({
@@ -104,29 +91,21 @@ Deno.test({
       worker = WorkerProcess.start(home, ["--cpu-cores", "1"]);
       server = await ServeProcess.start(home, ["--token-file", await writeToken(home)]);
 
-      browser = await launch();
-      const page = await browser.newPage();
-      await page.setViewport({ width: 1000, height: 1200 });
-      const dialogs: string[] = [];
-      page.on("dialog", async (dialog) => {
-        dialogs.push(`${dialog.type()}: ${dialog.message()}`);
-        await (dialog.type() === "confirm" ? dialog.accept() : dialog.dismiss());
-      });
+      browser = await launchBrowser();
+      const { page, dialogs } = await recordingPage(browser);
       await signIn(page, server.url);
 
       // Progress moves on the page, pushed by the event stream (no reload).
-      const progress = () => page.$eval("#running .card .progress", (e) => e.textContent ?? "");
-      const percentOf = (text: string) => Number(/^([\d.]+)%/.exec(text)?.[1] ?? NaN);
       const first = await waitUntil("a percent on the page", async () => {
-        const p = percentOf(await progress());
+        const p = (await runningProgress(page)).percent;
         return p > 0 ? p : null;
       }, 60_000);
       const later = await waitUntil("the percent to move", async () => {
-        const p = percentOf(await progress());
+        const p = (await runningProgress(page)).percent;
         return p > first ? p : null;
       }, 60_000);
       assert.ok(later > first);
-      assert.match(await progress(), /fps .* ETA /);
+      assert.match((await runningProgress(page)).text, /fps .* ETA /);
       const barWidth = await page.$eval(
         "#running .fill",
         (e) => (e as unknown as { style: { width: string } }).style.width,

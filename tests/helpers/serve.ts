@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import { CLI_PERMISSIONS } from "../../scripts/permissions.ts";
 import { CLI, type TempHome } from "./vpo.ts";
+import { jobRecord, writeJobFile } from "./queue.ts";
 
 /** A token long enough for `--token-file`. */
 export const TOKEN = "test-token-0123456789abcdef";
@@ -80,4 +81,26 @@ export async function writeToken(home: TempHome, token = TOKEN): Promise<string>
   const path = join(home.dir, "token");
   await Deno.writeTextFile(path, token + "\n", { mode: 0o600 });
   return path;
+}
+
+/**
+ * A running job as a worker on host "nas", pid 4242 would leave it: the job file under a claim
+ * token and a live file. Returns a function that rewrites the live file with a new percent.
+ */
+export async function fakeRunningJob(
+  home: TempHome,
+  id: string,
+  file: string,
+): Promise<(percent: number) => Promise<void>> {
+  const token = "0000test0000";
+  await writeJobFile(home.jobsDir, "running", jobRecord(id, { file }), token);
+  return (percent: number) =>
+    Deno.writeTextFile(
+      join(home.jobsDir, "live", `${id}.${token}.json`),
+      JSON.stringify({
+        worker: { host: "nas", pid: 4242 },
+        claimed_at: new Date().toISOString(),
+        progress: { percent, fps: 48.5, speed: 1.94, eta_sec: 125, out_time_sec: 3 },
+      }),
+    );
 }
