@@ -9,6 +9,7 @@ import { TempHome } from "./helpers/vpo.ts";
 import { jobRecord, writeJobFile } from "./helpers/queue.ts";
 import { fakeRunningJob, ServeProcess, TOKEN, writeToken } from "./helpers/serve.ts";
 import { JobQueue } from "../src/queue/store.ts";
+import { makeClip } from "./helpers/clips.ts";
 
 /** Runs `body` with a home holding `queued` queued jobs and a server started with `args`. */
 async function withServer(
@@ -325,4 +326,46 @@ Deno.test("list of finished jobs: a long-lived queue sees jobs that finish after
   assert.deepEqual(ids().sort(), ["f2f2f2f2", "f3f3f3f3"]);
   // Paging counts from the newest.
   assert.deepEqual(queue.list({ status: "finished", limit: 1, offset: 1 }).jobs.length, 1);
+});
+
+Deno.test("serve: queue a configured folder with a configured policy, nothing else", async () => {
+  await using home = await TempHome.create();
+  const media = join(home.dir, "media");
+  await Deno.mkdir(join(media, "season 1"), { recursive: true });
+  await makeClip(join(media, "season 1", "episode.mkv"));
+  const policy = join(home.dir, "hevc.yaml");
+  await Deno.writeTextFile(policy, "schema_version: 1\ntranscode:\n  target_video_codec: hevc\n");
+  await home.writeConfig(
+    `serve:\n  token_file: ${await writeToken(
+      home,
+    )}\n  folders: [${media}]\n  policies: [${policy}]\n`,
+  );
+  const queue = await JobQueue.open(home.jobsDir);
+  const server = await ServeProcess.start(home);
+  try {
+    const post = (body: unknown) => server.fetch("api/queue", jsonPost(bearer, body));
+    await expectStatus(
+      await post({ folder: join(media, "season 1"), policy }),
+      400,
+      `"folder" must be one of serve.folders in config.yaml`,
+    );
+    await expectStatus(
+      await post({ folder: media, policy: "/etc/passwd" }),
+      400,
+      `"policy" must be one of serve.policies in config.yaml`,
+    );
+    assert.equal(queue.counts().queued, 0);
+    const done = await expectStatus(await post({ folder: media, policy }), 200) as {
+      queued: number;
+      decisions: { path: string; status: string }[];
+    };
+    assert.equal(done.queued, 1);
+    const [job] = queue.list({ status: "queued" }).jobs;
+    assert.equal(job.file, join(media, "season 1", "episode.mkv"));
+    assert.equal((job.payload as { policy_file: string }).policy_file, policy);
+    const config = await expectStatus(await server.fetch("api/config", { headers: bearer }), 200);
+    assert.deepEqual(config, { actions: true, folders: [media], policies: [policy] });
+  } finally {
+    assert.equal((await server.stop()).code, 0);
+  }
 });
