@@ -71,10 +71,16 @@ Deno.test("serve refuses a non-loopback address without a token, and a short tok
       "the queue; pass --token-file FILE or set serve.token_file (or listen on 127.0.0.1)\n",
   );
   const tokenFile = join(home.dir, "short");
-  await Deno.writeTextFile(tokenFile, "abc\n");
+  await Deno.writeTextFile(tokenFile, "abc\n", { mode: 0o644 });
+  await Deno.chmod(tokenFile, 0o644);
   const short = await home.run(["serve", "--token-file", tokenFile]);
   assert.equal(short.code, 1);
-  assert.match(short.stderr, /^vpo: token file .*short: the token must be one line of at least 16/);
+  assert.equal(
+    short.stderr,
+    `vpo: warning: token file ${tokenFile} can be read by other users (chmod 600 ${tokenFile})\n` +
+      `vpo: token file ${tokenFile}: the token must be one line of at least 16 characters ` +
+      `without spaces, commas or semicolons (e.g. from: openssl rand -hex 24)\n`,
+  );
   const bad = await home.run(["serve", "--listen", "nowhere"]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /"nowhere" is not an address to listen on/);

@@ -7,7 +7,7 @@ import { type Command, InvalidArgumentError } from "@commander-js/extra-typings"
 import { readTokenFile } from "../serve/auth.ts";
 import { parseListenAddress } from "../serve/listen.ts";
 import { startServer } from "../serve/server.ts";
-import { type CliContext, println } from "./context.ts";
+import { type CliContext, println, warn } from "./context.ts";
 import { examples } from "./help.ts";
 
 function listenOption(value: string) {
@@ -42,7 +42,7 @@ export function addServeCommand(program: Command, ctx: CliContext): void {
       const config = await ctx.config();
       const listen = opts.listen ?? parseListenAddress(config.serve.listen);
       const tokenFile = opts.tokenFile ?? config.serve.tokenFile;
-      const token = tokenFile ? await readTokenFile(tokenFile) : null;
+      const token = tokenFile ? await readTokenFile(tokenFile, warn) : null;
       const queue = await ctx.queue();
       const stop = new AbortController();
       const onSignal = () => stop.abort();

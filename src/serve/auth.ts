@@ -12,13 +12,23 @@ import { isLoopback } from "./listen.ts";
 export const TOKEN_COOKIE = "vpo_token";
 const MIN_TOKEN_LENGTH = 16;
 
-/** Reads the token from `path`: its first line, trimmed; too short or missing is an error. */
-export async function readTokenFile(path: string): Promise<string> {
+/**
+ * Reads the token from `path`: its first line, trimmed; too short or missing is an error.
+ * `warn` is told when other users may read the file.
+ */
+export async function readTokenFile(
+  path: string,
+  warn: (message: string) => void = () => {},
+): Promise<string> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch (err) {
     throw new VpoError(`cannot read token file ${path}: ${(err as Error).message}`);
+  }
+  const mode = (await Deno.stat(path)).mode;
+  if (mode !== null && (mode & 0o077) !== 0) {
+    warn(`token file ${path} can be read by other users (chmod 600 ${path})`);
   }
   const token = text.split("\n")[0].trim();
   if (token.length < MIN_TOKEN_LENGTH || /\s|;|,/.test(token)) {
