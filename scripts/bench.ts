@@ -11,6 +11,7 @@
  *              empty queue, with 10k and with 100k jobs
  *   scan       where the time of `jobs list --limit 20` goes, phase by phase, at 100k queued jobs
  *   transcode  scripts/bench_transcode.ts: clips drained by vpo beside a plain shell loop
+ *   segments   scripts/bench_segments.ts: one clip in one pass against segmented over windows
  *
  * @module
  */
@@ -62,6 +63,7 @@ const SECTIONS: Record<string, Section> = {
   cli: benchCli,
   scan: benchScan,
   transcode: benchTranscodeSection,
+  segments: benchSegmentsSection,
 };
 
 const median = (xs: number[]) => {
@@ -355,6 +357,15 @@ async function benchTranscodeSection(ctx: BenchContext): Promise<void> {
   const { benchTranscode } = await import("./bench_transcode.ts");
   for (const row of await benchTranscode(ctx.quick)) {
     ctx.report({ section: "transcode", what: row.name, shown: row.value, note: row.note });
+  }
+}
+
+// segments: one pass against segmented encoding through short windows (its own module, too).
+
+async function benchSegmentsSection(ctx: BenchContext): Promise<void> {
+  const { benchSegments } = await import("./bench_segments.ts");
+  for (const row of await benchSegments(ctx.quick)) {
+    ctx.report({ section: "segments", what: row.name, shown: row.value, note: row.note });
   }
 }
 
