@@ -102,6 +102,15 @@ export type {
   VideoStreamPlan,
 } from "./src/media/plan.ts";
 export { buildFfmpegArgs } from "./src/media/ffmpeg_args.ts";
+export {
+  concatList,
+  type PacketTimes,
+  planSegments,
+  readPacketTimes,
+  type Segment,
+  type SegmentArgsOptions,
+  segmentEncodeArgs,
+} from "./src/media/segments.ts";
 export type { FfmpegArgsOptions } from "./src/media/ffmpeg_args.ts";
 export { runFfmpeg } from "./src/media/ffmpeg_runner.ts";
 export type { RunFfmpegOptions, RunFfmpegResult } from "./src/media/ffmpeg_runner.ts";

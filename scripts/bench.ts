@@ -13,6 +13,7 @@
  *   transcode  scripts/bench_transcode.ts: clips drained by vpo beside a plain shell loop
  *   serve      scripts/bench_serve.ts: first byte of the page and /api/jobs at 100k jobs, beside
  *              `vpo jobs list --limit 50`
+ *   segments   scripts/bench_segments.ts: one clip in one pass against segmented over windows
  *
  * @module
  */
@@ -65,6 +66,7 @@ const SECTIONS: Record<string, Section> = {
   scan: benchScan,
   transcode: benchTranscodeSection,
   serve: benchServeSection,
+  segments: benchSegmentsSection,
 };
 
 const median = (xs: number[]) => {
@@ -358,6 +360,15 @@ async function benchTranscodeSection(ctx: BenchContext): Promise<void> {
   const { benchTranscode } = await import("./bench_transcode.ts");
   for (const row of await benchTranscode(ctx.quick)) {
     ctx.report({ section: "transcode", what: row.name, shown: row.value, note: row.note });
+  }
+}
+
+// segments: one pass against segmented encoding through short windows (its own module, too).
+
+async function benchSegmentsSection(ctx: BenchContext): Promise<void> {
+  const { benchSegments } = await import("./bench_segments.ts");
+  for (const row of await benchSegments(ctx.quick)) {
+    ctx.report({ section: "segments", what: row.name, shown: row.value, note: row.note });
   }
 }
 

@@ -14,7 +14,8 @@ import { probe } from "../src/media/probe.ts";
 import { parsePolicy } from "../src/policy/policy.ts";
 import { CLI_PERMISSIONS } from "./permissions.ts";
 
-const CLI = fileURLToPath(new URL("../cli.ts", import.meta.url));
+/** The CLI, run with the permissions `deno task vpo` grants it, so figures are a user's figures. */
+export const CLI = fileURLToPath(new URL("../cli.ts", import.meta.url));
 const POLICY = `schema_version: 1
 transcode:
   target_video_codec: hevc
@@ -31,7 +32,8 @@ export interface TranscodeRow {
   note: string;
 }
 
-async function run(cmd: string, args: string[], env: Record<string, string> = {}) {
+/** Runs a command to its end; returns its stdout, throws with its stderr when it fails. */
+export async function run(cmd: string, args: string[], env: Record<string, string> = {}) {
   const out = await new Deno.Command(cmd, {
     args,
     env,
@@ -91,7 +93,7 @@ async function timed(f: () => Promise<unknown>): Promise<number> {
 }
 
 /** Runs `vpo` under GNU time; returns wall and CPU seconds and the worker's own peak RSS. */
-async function timedWorker(home: string, args: string[]) {
+export async function timedWorker(home: string, args: string[]) {
   const child = new Deno.Command("/usr/bin/time", {
     args: ["-f", "%e %U %S", Deno.execPath(), "run", ...CLI_PERMISSIONS, CLI, ...args],
     env: { VPO_HOME: home },

@@ -8,7 +8,7 @@ import { basename } from "node:path";
 import type { Job, JobState } from "../queue/job.ts";
 import type { LiveInfo } from "../queue/claimed_job.ts";
 import type { JobCounts } from "../queue/counts.ts";
-import { formatDuration, localMinute } from "../util/format.ts";
+import { formatDuration, localMinute, plural } from "../util/format.ts";
 import { type Column, formatRow } from "./text_table.ts";
 import { shortId } from "../util/ids.ts";
 
@@ -106,6 +106,8 @@ export function formatJobDetail(job: Job, live: LiveInfo | null): string {
   } else if (job.worker) {
     field("Worker", `${job.worker.host}:${job.worker.pid}`);
   }
+  // segments: progress of a segmented encode across runs.
+  field("Segments", segmentSummary(job, live));
   field("Job file", job.path);
   if (job.result) {
     lines.push("Result:");
@@ -120,4 +122,31 @@ export function formatJobDetail(job: Job, live: LiveInfo | null): string {
     lines.push(`  ${localMinute(e.at)}  ${e.event}${e.detail ? `: ${e.detail}` : ""}`);
   }
   return lines.join("\n");
+}
+
+/**
+ * "7/24 done, 31.0 % of the media, ETA 2 nights at 0.85x (8h00m window)" for a segmented job,
+ * from its live file while it runs and from its record between runs; null for other jobs.
+ */
+export function segmentSummary(job: Job, live: LiveInfo | null): string | null {
+  const raw = (live?.segments ?? job.payload.segment_progress) as
+    | Record<string, unknown>
+    | undefined;
+  const n = (key: string) => typeof raw?.[key] === "number" ? raw[key] as number : null;
+  const [done, total, percent] = [n("done"), n("total"), n("percent")];
+  if (done === null || total === null || percent === null) return null;
+  const text = `${done}/${total} done, ${percent.toFixed(1)} % of the media`;
+  const [mediaDone, mediaTotal, encodeSec] = [
+    n("media_done_sec"),
+    n("media_total_sec"),
+    n("encode_sec"),
+  ];
+  if (!mediaDone || !encodeSec || mediaTotal === null) return text;
+  const speed = mediaDone / encodeSec;
+  const needSec = Math.max(0, mediaTotal - mediaDone) / speed;
+  const window = n("window_sec");
+  const nights = window && window > 0 ? Math.max(1, Math.ceil(needSec / window)) : null;
+  const eta = nights === null ? formatDuration(needSec) : plural(nights, "night");
+  const windowText = window && window > 0 ? ` (${formatDuration(window)} window)` : "";
+  return `${text}, ETA ${eta} at ${speed.toFixed(2)}x${windowText}`;
 }

@@ -7,6 +7,11 @@
 import { type Command, Option } from "@commander-js/extra-typings";
 import { FINISHED_STATES, type Job, type JobState, STATES } from "../queue/job.ts";
 import { findOrphanTemps } from "../transcode/temp_files.ts";
+import {
+  findOrphanSegmentDirs,
+  removeSegments,
+  segmentDirSize,
+} from "../transcode/segmented_encode.ts";
 import { recoverStale } from "../worker/recovery.ts";
 import { JOB_TYPES } from "./job_types.ts";
 import { formatBytes, plural } from "../util/format.ts";
@@ -181,12 +186,19 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
         : undefined;
       const plan = await queue.cleanup({ olderThanDays, madeFiles, dryRun: true });
       const temps = opts.removeTemp ? findOrphanTemps(queue, config.jobs.tempDirectory) : [];
+      // segments: segment directories of jobs that will not resume.
+      const segDirs = opts.removeTemp
+        ? findOrphanSegmentDirs(queue, config.jobs.tempDirectory)
+        : [];
+      const segBytes = segDirs.reduce((sum, d) => sum + segmentDirSize(d), 0);
       // A file may vanish between the scan and this sum (another cleanup, a worker): count 0.
       const sizeOf = (paths: string[]) => paths.reduce((sum, p) => sum + sizeOrZero(p), 0);
       const summary =
         `${plural(plan.jobs.length, "job")} finished over ${olderThanDays} days ago, ` +
         `${plural(plan.files.length, "backup")} (${formatBytes(sizeOf(plan.files))}), ` +
-        `${plural(temps.length, "temp file")} (${formatBytes(sizeOf(temps))})`;
+        `${plural(temps.length, "temp file")} (${formatBytes(sizeOf(temps))})` +
+        (segDirs.length ? `, ${segmentDirs(segDirs.length)} ` : "") +
+        (segDirs.length ? `(${formatBytes(segBytes)})` : "");
       reportProblems(plan.problems);
       if (opts.dryRun) {
         for (const j of plan.jobs) {
@@ -194,15 +206,20 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
         }
         for (const b of plan.files) println(`would remove backup ${b}`);
         for (const t of temps) println(`would remove temp file ${t}`);
+        for (const d of segDirs) println(`would remove segment directory ${d}`);
         return println(`Dry run: ${summary}`);
       }
-      if (plan.jobs.length + temps.length === 0) return println("Nothing to clean up");
+      if (plan.jobs.length + temps.length + segDirs.length === 0) {
+        return println("Nothing to clean up");
+      }
       if (!opts.force && !confirm(`Remove ${summary}?`)) return println("Nothing removed");
       const done = await queue.cleanup({ olderThanDays, madeFiles });
       for (const t of temps) await Deno.remove(t).catch(() => {});
+      for (const d of segDirs) await removeSegments(d).catch(() => {});
       println(
         `Removed ${plural(done.jobs.length, "job")}, ${plural(done.files.length, "backup")}, ` +
-          plural(temps.length, "temp file"),
+          plural(temps.length, "temp file") +
+          (segDirs.length ? `, ${segmentDirs(segDirs.length)}` : ""),
       );
     });
 
@@ -210,3 +227,6 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
   addStartCommand(jobs, ctx);
   return jobs;
 }
+
+/** "1 segment directory", "2 segment directories". */
+const segmentDirs = (n: number) => `${n} segment ${n === 1 ? "directory" : "directories"}`;

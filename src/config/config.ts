@@ -22,7 +22,13 @@ import { DEFAULT_LISTEN, parseListenAddress } from "../serve/listen.ts";
 /** The configuration used when config.yaml is missing or silent about a key. */
 export function defaultConfig(): Config {
   return {
-    jobs: { retentionDays: 30, autoPurge: true, tempDirectory: null, backupOriginal: true },
+    jobs: {
+      retentionDays: 30,
+      autoPurge: true,
+      tempDirectory: null,
+      backupOriginal: true,
+      segmentLength: 300,
+    },
     worker: {
       maxFiles: null,
       maxDuration: null,
@@ -73,6 +79,7 @@ const SPEC = {
     auto_purge: boolean(),
     temp_directory: nullable(parsed("a directory path", directoryPath)),
     backup_original: boolean(),
+    segment_length: nullable(integer({ min: 0 })),
   }),
   worker: section({
     max_files: nullable(integer({ min: 1 })),
@@ -118,6 +125,10 @@ export function parseConfig(text: string, path: string): Config {
       autoPurge: jobs.auto_purge ?? d.jobs.autoPurge,
       tempDirectory: jobs.temp_directory ?? d.jobs.tempDirectory,
       backupOriginal: jobs.backup_original ?? d.jobs.backupOriginal,
+      // 0 and null both turn segmenting off.
+      segmentLength: jobs.segment_length === undefined
+        ? d.jobs.segmentLength
+        : jobs.segment_length || null,
     },
     worker: {
       maxFiles: w.max_files ?? d.worker.maxFiles,

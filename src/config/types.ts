@@ -10,6 +10,11 @@ export interface Config {
     tempDirectory: string | null;
     /** Keep the original as `<name>.original` after a successful replace. */
     backupOriginal: boolean;
+    /**
+     * Seconds of media per segment of a resumable segmented encode; sources shorter than two
+     * segments are encoded in one pass; null turns segmenting off.
+     */
+    segmentLength: number | null;
   };
   /** Worker settings (`worker:` in config.yaml); `vpo start` options override the limits. */
   worker: {

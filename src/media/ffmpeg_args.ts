@@ -22,6 +22,12 @@ export interface FfmpegArgsOptions {
   coverArtDir?: string;
   /** VAAPI render node for *_vaapi encoders; default /dev/dri/renderD128. */
   vaapiDevice?: string;
+  /**
+   * Segmented encoding (see segments.ts): the video track is already encoded in segments; it is
+   * copied from this ffconcat list instead of encoded, shifted by `offsetSec` to the source's
+   * timeline, and every other stream is handled as in a one-pass encode.
+   */
+  encodedVideo?: { concatList: string; offsetSec: number };
 }
 
 /**
@@ -46,11 +52,28 @@ export function buildFfmpegArgs(
   if (cores !== null) args.push("-threads", `${cores}`, "-filter_threads", `${cores}`);
   if (kind === "vaapi") args.push("-vaapi_device", opts.vaapiDevice ?? DEFAULT_VAAPI_DEVICE);
   args.push("-i", fileArg(input));
+  const joined = opts.encodedVideo;
+  if (joined) {
+    args.push("-itsoffset", joined.offsetSec.toFixed(6), "-f", "concat", "-safe", "0");
+    args.push("-i", fileArg(joined.concatList));
+  }
   for (const cover of covers) args.push("-attach", fileArg(coverArtFile(opts.coverArtDir!, cover)));
-  args.push("-map", "0");
-  for (const stream of plan.streams) {
-    if (stream.action === "drop" || stream.action === "reattach") {
-      args.push("-map", `-0:${stream.inputIndex}`);
+  if (joined) {
+    // Stream by stream, to keep the source's order with the joined video in its place. Every
+    // stream's tags (language, title) come from the source's stream: one explicit stream
+    // -map_metadata turns ffmpeg's automatic copy off for all of them.
+    let out = 0;
+    for (const stream of plan.streams) {
+      if (stream.action === "drop" || stream.action === "reattach") continue;
+      args.push("-map", stream.type === "video" ? "1:v:0" : `0:${stream.inputIndex}`);
+      args.push(`-map_metadata:s:${out++}`, `0:s:${stream.inputIndex}`);
+    }
+  } else {
+    args.push("-map", "0");
+    for (const stream of plan.streams) {
+      if (stream.action === "drop" || stream.action === "reattach") {
+        args.push("-map", `-0:${stream.inputIndex}`);
+      }
     }
   }
   args.push("-c", "copy");
@@ -60,7 +83,9 @@ export function buildFfmpegArgs(
     if (stream.action === "drop" || stream.action === "reattach") continue;
     switch (stream.type) {
       case "video":
-        args.push(...videoArgs(plan, stream, ordinals.v++, kind, cores));
+        // A joined video is copied: only its container tag is set, as an encode would.
+        if (joined) args.push(...tagArgs(plan, `-tag:v:${ordinals.v++}`));
+        else args.push(...videoArgs(plan, stream, ordinals.v++, kind, cores));
         break;
       case "cover":
         ordinals.v++;
@@ -99,6 +124,20 @@ const HARDWARE_PRESETS: Partial<Record<EncoderKind, ReadonlySet<string>>> = {
   nvenc: new Set(["p1", "p2", "p3", "p4", "p5", "p6", "p7", "fast", "medium", "slow"]),
 };
 
+/**
+ * The encoder options of one video stream (output ordinal `ordinal`): encoder, filters, pixel
+ * format, rate control, preset, colour and codec-specific parameters. Shared by the one-pass
+ * encode and the segment encodes, which must use the very same settings.
+ */
+export function videoStreamArgs(
+  plan: EncodePlan,
+  stream: VideoStreamPlan,
+  ordinal: number,
+  cores: number | null,
+): string[] {
+  return videoArgs(plan, stream, ordinal, encoderKind(plan.video.encoder), cores);
+}
+
 function videoArgs(
   plan: EncodePlan,
   stream: VideoStreamPlan,
@@ -133,7 +172,7 @@ function videoArgs(
   for (const [option, value] of Object.entries(colour)) {
     if (value !== undefined) args.push(spec(option), value);
   }
-  if (plan.format === "mp4" && plan.video.codec === "hevc") args.push(spec("tag"), "hvc1");
+  args.push(...tagArgs(plan, spec("tag")));
 
   if (encoder === "libx265") {
     const params = [...x265ThreadParams(cores), ...x265HdrParams(stream)];
@@ -144,6 +183,11 @@ function videoArgs(
     args.push(spec("row-mt"), "1");
   }
   return args;
+}
+
+/** HEVC in MP4 is tagged hvc1, which Apple's players require (ffmpeg's default is hev1). */
+function tagArgs(plan: EncodePlan, option: string): string[] {
+  return plan.format === "mp4" && plan.video.codec === "hevc" ? [option, "hvc1"] : [];
 }
 
 function rateControl(

@@ -32,6 +32,8 @@ export interface LiveInfo {
   };
   /** Free-form, type-specific state the worker records before each irreversible step. */
   steps?: Record<string, unknown>;
+  /** Segmented encode (issue 11): progress across runs, e.g. segments 7/24; free-form. */
+  segments?: Record<string, unknown>;
 }
 
 /** This process, as recorded in the jobs it runs. */

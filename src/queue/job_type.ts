@@ -8,6 +8,7 @@
 import type { Config } from "../config/types.ts";
 import type { ClaimedJob, LiveInfo } from "./claimed_job.ts";
 import type { Job } from "./job.ts";
+import type { RecordChanges } from "./transition.ts";
 import type { VpoHome } from "./layout.ts";
 import type { RecoveryDecision, StaleJob } from "./recovery.ts";
 
@@ -41,17 +42,38 @@ export interface RunContext {
   signal: AbortSignal;
   /** Reports progress: the worker shows it, and records it in the live file every few seconds. */
   progress(sample: LiveProgress, done: boolean): void;
+  /** When the worker must stop; null when it has no deadline. */
+  deadline: Date | null;
+  /** Seconds from the worker's start to its deadline (its nightly window); null without one. */
+  windowSec: number | null;
+  /**
+   * Stops this run because its next piece of work cannot finish before the deadline: aborts
+   * `signal` as the deadline would, so the job goes back to the queue, and this worker does not
+   * claim it again. For jobs that keep finished pieces across runs (segmented encodes).
+   */
+  outOfTime(why: string): never;
 }
 
 /** A job type ready to run jobs in one worker process. */
 export interface JobRunner {
-  /** Wall seconds `job` should take on this machine, or null when unknown. */
+  /**
+   * Wall seconds `job` needs on this machine before a stop loses none of its work (the whole
+   * job, or its first piece when it resumes where it stopped), or null when unknown. The worker
+   * claims a job only when this fits before its deadline.
+   */
   estimateSec(job: Job): number | null;
   /**
    * Runs the claimed job to its result. Throws {@link JobFailure} (or any error) when the job
    * fails, the signal's reason when stopped; leaves nothing of its own behind either way.
    */
   run(claimed: ClaimedJob, ctx: RunContext): Promise<JobResult>;
+  /**
+   * Called once as a run ends, before the job moves (not when the job was lost): `requeued` when
+   * it goes back to the queue (deadline, signal), when it may keep what it has done for the next
+   * run; else it completed, failed or was cancelled, and what it kept is dropped. Returns changes
+   * to the job's record besides the lifecycle's own. Absent: nothing is kept between runs.
+   */
+  ending?(claimed: ClaimedJob, requeued: boolean): Promise<RecordChanges>;
 }
 
 /** One kind of job. */

@@ -8,6 +8,7 @@ import { readPayload, TRANSCODE } from "./payload.ts";
 import { decideRecovery } from "./recovery.ts";
 import { ownedBackups } from "./result.ts";
 import { runTranscode } from "./run.ts";
+import { segmentRecordChanges, wantsSegments } from "./segmented_encode.ts";
 import { SpeedHistory } from "./speed_history.ts";
 
 /** Transcode jobs, as `vpo transcode` queues them. */
@@ -21,13 +22,20 @@ export const transcodeJobType: JobType = {
   madeFiles: (job) => ownedBackups(job.result),
   async runner(env) {
     const speed = await SpeedHistory.load(env.home.statsDir);
+    const segmentLength = env.config.jobs.segmentLength;
     return {
       estimateSec(job) {
         const payload = readPayload(job.payload);
         if (typeof payload === "string") return null;
-        return speed.estimateSec(payload.policy.targetVideoCodec, payload.duration_sec);
+        // segments: a segmented job progresses when one segment fits; each is checked as it starts.
+        const mediaSec = wantsSegments(payload.duration_sec, segmentLength)
+          ? segmentLength!
+          : payload.duration_sec;
+        return speed.estimateSec(payload.policy.targetVideoCodec, mediaSec);
       },
       run: (claimed, ctx) => runTranscode(claimed, env, speed, ctx),
+      ending: (claimed, requeued) =>
+        segmentRecordChanges(claimed, env.config.jobs.tempDirectory, requeued),
     };
   },
 };

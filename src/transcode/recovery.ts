@@ -13,9 +13,20 @@ import type { ReplacedResult } from "./result.ts";
 /** Decides where a stale transcode job goes after repairing its files. */
 export async function decideRecovery(stale: StaleJob): Promise<RecoveryDecision> {
   const steps = stale.live?.steps as ReplaceSteps | undefined;
+  // segments: a requeued segmented job shows the progress its finished segments keep (as its
+  // live file last recorded it; the next run reads the segments' journal).
+  const segments = stale.live?.segments;
   const requeue: RecoveryDecision = {
     state: "queued",
-    changes: { attempts: stale.job.attempts + 1 },
+    changes: {
+      attempts: stale.job.attempts + 1,
+      ...(segments
+        ? {
+          progress: typeof segments.percent === "number" ? segments.percent : null,
+          payload: { ...stale.job.payload, segment_progress: segments },
+        }
+        : {}),
+    },
   };
   if (!steps?.phase) return requeue;
   if (await resumeReplace(steps) === "rolled_back") {

@@ -12,6 +12,7 @@ import { detectEncoder } from "../media/encoders.ts";
 import { buildFfmpegArgs } from "../media/ffmpeg_args.ts";
 import { runFfmpeg } from "../media/ffmpeg_runner.ts";
 import { type EncodePlan, planTranscode } from "../media/plan.ts";
+import type { ProgressUpdate } from "../media/progress.ts";
 import { probe } from "../media/probe.ts";
 import { decodeCheck, verifyOutput } from "../media/verify.ts";
 import type { ClaimedJob } from "../queue/claimed_job.ts";
@@ -23,6 +24,16 @@ import { readPayload, TRANSCODE, type TranscodePayload } from "./payload.ts";
 import { chooseBackupPath, chooseFinalPath, replaceOriginal } from "./replace.ts";
 import { ReplaceJournal } from "./replace_journal.ts";
 import type { EncodeFigures, TranscodeResult } from "./result.ts";
+// Segmented encoding (issue 11): the hooks below are marked "segments:".
+import {
+  encodeSegmented,
+  openSegments,
+  progressOf,
+  remainingFraction,
+  segmentDirPath,
+  type SegmentJournal,
+  wantsSegments,
+} from "./segmented_encode.ts";
 import type { SpeedHistory } from "./speed_history.ts";
 import { tempOutputPath } from "./temp_files.ts";
 
@@ -87,7 +98,22 @@ async function transcode(
   });
   if (env.config.jobs.backupOriginal) checkBackupName(source);
   const temp = tempOutputPath(claimed, source, env.config.jobs.tempDirectory);
-  checkFreeSpace(dirname(temp), media.size);
+  // segments: resumable segment by segment when the source is long enough (null: one pass).
+  const segmentLength = env.config.jobs.segmentLength;
+  const segmentDir = segmentDirPath(claimed.id, source, env.config.jobs.tempDirectory);
+  const segmented = wantsSegments(media.duration, segmentLength)
+    ? await openSegments({
+      claimed,
+      plan,
+      source,
+      fingerprint: payload.fingerprint,
+      dir: segmentDir,
+      segmentSec: segmentLength!,
+      signal,
+    })
+    : null;
+  // The segments still to encode, and the joined output, need room beside the finished ones.
+  checkFreeSpace(dirname(temp), media.size * (segmented ? 1 + remainingFraction(segmented) : 1));
   await journal.record({
     phase: "encoding",
     source,
@@ -103,24 +129,40 @@ async function transcode(
   // ffmpeg's last lines explain a rejected output too (decode errors in a damaged source).
   let logTail: string[] = [];
   const wallStart = performance.now();
+  let segmentedWallSec: number | null = null;
+  const onProgress = (u: ProgressUpdate) =>
+    ctx.progress({
+      percent: u.percent,
+      fps: u.fps,
+      speed: u.speed,
+      eta_sec: u.etaSec,
+      out_time_sec: u.outTimeSec,
+    }, u.done);
   try {
     await extractCoverArt(plan, source, coverDir, { signal });
-    const args = buildFfmpegArgs(plan, source, temp, {
-      cpuCores: env.cpuCores,
-      coverArtDir: coverDir,
-    });
-    const run = await runFfmpeg({
-      args,
+    const argsOptions = { cpuCores: env.cpuCores, coverArtDir: coverDir };
+    if (segmented) {
+      segmentedWallSec = await encodeInSegments(segmented, {
+        claimed,
+        plan,
+        source,
+        temp,
+        dir: segmentDir,
+        env,
+        speed,
+        codec: policy.targetVideoCodec,
+        ctx,
+        logPath,
+        onProgress,
+        muxArgs: (encodedVideo) =>
+          buildFfmpegArgs(plan, source, temp, { ...argsOptions, encodedVideo }),
+      });
+    }
+    const run = segmented ? null : await runFfmpeg({
+      args: buildFfmpegArgs(plan, source, temp, argsOptions),
       logPath,
       signal,
-      onProgress: (u) =>
-        ctx.progress({
-          percent: u.percent,
-          fps: u.fps,
-          speed: u.speed,
-          eta_sec: u.etaSec,
-          out_time_sec: u.outTimeSec,
-        }, u.done),
+      onProgress,
       durationSec: media.duration,
       cpuCores: env.cpuCores,
       // A stopped encode's output is deleted anyway: no point waiting while ffmpeg flushes the
@@ -128,8 +170,8 @@ async function transcode(
       killGraceMs: 1000,
     });
     throwIfStopped(signal);
-    logTail = [`log: ${logPath}`, ...run.tail.slice(-ERROR_TAIL_LINES)];
-    if (!run.success) {
+    if (run) logTail = [`log: ${logPath}`, ...run.tail.slice(-ERROR_TAIL_LINES)];
+    if (run && !run.success) {
       const why = run.signal
         ? `ffmpeg was killed by ${run.signal}`
         : `ffmpeg exited with code ${run.code}`;
@@ -139,7 +181,7 @@ async function transcode(
   } finally {
     await Deno.remove(coverDir, { recursive: true }).catch(() => {});
   }
-  const wallSec = (performance.now() - wallStart) / 1000;
+  const wallSec = segmentedWallSec ?? (performance.now() - wallStart) / 1000;
 
   const verdict = await verifyOutput(media, temp, plan as EncodePlan, { signal });
   if (!verdict.ok) {
@@ -152,7 +194,8 @@ async function transcode(
     }
   }
   const outputSize = (await Deno.stat(temp)).size;
-  await speed.record(policy.targetVideoCodec, media.duration, wallSec);
+  // segments: each segment recorded its own speed.
+  if (!segmented) await speed.record(policy.targetVideoCodec, media.duration, wallSec);
   const sizes: EncodeFigures = {
     source_size: media.size,
     output_size: outputSize,
@@ -206,6 +249,60 @@ async function transcode(
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
+
+/**
+ * segments: encodes the segments not yet done and joins them into `temp`, starting each segment
+ * only when the measured speed says it ends before the deadline, and keeping the live file's
+ * segment count current. Returns the wall seconds all runs spent on the job's segments.
+ */
+async function encodeInSegments(
+  journal: SegmentJournal,
+  opts: {
+    claimed: ClaimedJob;
+    plan: EncodePlan;
+    source: string;
+    temp: string;
+    dir: string;
+    env: WorkerEnv;
+    speed: SpeedHistory;
+    /** The policy's target codec, under which speeds are measured. */
+    codec: string;
+    ctx: RunContext;
+    logPath: string;
+    onProgress: (u: ProgressUpdate) => void;
+    muxArgs: (encodedVideo: { concatList: string; offsetSec: number }) => string[];
+  },
+): Promise<number> {
+  const { claimed, ctx, speed, codec } = opts;
+  const showSegments = () =>
+    claimed.updateLive({ segments: { ...progressOf(journal, ctx.windowSec) } }).catch(() => {
+      // A lost job is noticed by the heartbeat timer, which stops the encode.
+    });
+  await showSegments();
+  const { wallSec } = await encodeSegmented(journal, {
+    claimed,
+    plan: opts.plan,
+    source: opts.source,
+    output: opts.temp,
+    dir: opts.dir,
+    cpuCores: opts.env.cpuCores,
+    logPath: opts.logPath,
+    signal: ctx.signal,
+    onProgress: opts.onProgress,
+    beforeSegment: (mediaSec) => {
+      const need = speed.estimateSec(codec, mediaSec);
+      if (ctx.deadline && need !== null && Date.now() + need * 1000 > +ctx.deadline) {
+        ctx.outOfTime("deadline: the next segment cannot finish before it");
+      }
+    },
+    afterSegment: async (mediaSec, wallSec) => {
+      await speed.record(codec, mediaSec, wallSec);
+      await showSegments();
+    },
+    muxArgs: opts.muxArgs,
+  });
+  return wallSec;
+}
 
 /**
  * Gives the output the source's mode (a private 0600 or 0640 file must not become world-readable

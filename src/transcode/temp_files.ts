@@ -8,6 +8,7 @@
  * @module
  */
 import { basename, dirname, join } from "node:path";
+import type { Job } from "../queue/job.ts";
 import type { JobQueue } from "../queue/store.ts";
 import { NAME_MAX } from "../util/ids.ts";
 
@@ -58,11 +59,29 @@ export function tempOwner(name: string): string | null {
  * job's source file.
  */
 export function findOrphanTemps(queue: JobQueue, tempDirectory: string | null): string[] {
+  // Jobs first, claims second: a job claimed in between has its claim seen, so its new temp
+  // output is never taken for an orphan.
+  const jobs = queue.list().jobs;
+  const running = queue.runningClaims();
+  return scanTempDirs(jobs, tempDirectory, (entry) => {
+    const owner = entry.isFile ? tempOwner(entry.name) : null;
+    return owner !== null && !running.has(owner);
+  });
+}
+
+/**
+ * Paths of the entries `pick` chooses in `tempDirectory` and in the directories of every job's
+ * source file, where vpo writes its temp files; sorted.
+ */
+export function scanTempDirs(
+  jobs: readonly Job[],
+  tempDirectory: string | null,
+  pick: (entry: Deno.DirEntry) => boolean,
+): string[] {
   const dirs = new Set<string>();
   if (tempDirectory) dirs.add(tempDirectory);
-  for (const job of queue.list().jobs) if (job.file) dirs.add(dirname(job.file));
-  const running = queue.runningClaims();
-  const orphans: string[] = [];
+  for (const job of jobs) if (job.file) dirs.add(dirname(job.file));
+  const found: string[] = [];
   for (const dir of dirs) {
     let entries: Deno.DirEntry[];
     try {
@@ -70,10 +89,7 @@ export function findOrphanTemps(queue: JobQueue, tempDirectory: string | null): 
     } catch {
       continue;
     }
-    for (const entry of entries) {
-      const owner = entry.isFile ? tempOwner(entry.name) : null;
-      if (owner && !running.has(owner)) orphans.push(join(dir, entry.name));
-    }
+    for (const entry of entries) if (pick(entry)) found.push(join(dir, entry.name));
   }
-  return orphans.sort();
+  return found.sort();
 }

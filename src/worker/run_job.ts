@@ -37,6 +37,10 @@ export interface RunJobOptions {
   heartbeatIntervalSec: number;
   /** Aborted (with a {@link Stopped} reason) when the worker must stop. */
   stop: AbortSignal;
+  /** When the worker must stop; null when it has no deadline. */
+  deadline: Date | null;
+  /** Seconds from the worker's start to its deadline; null without one. */
+  windowSec: number | null;
 }
 
 /** Seconds between progress writes to the job's live file. */
@@ -73,14 +77,29 @@ export async function runJob(claimed: ClaimedJob, opts: RunJobOptions): Promise<
     started_at: claimed.live.claimed_at,
     worker: claimed.live.worker,
   };
+  // What the job type keeps (requeued) or drops (ended) of its own; a failure here fails no job.
+  const ending = (requeued: boolean): Promise<RecordChanges> =>
+    opts.type?.runner.ending?.(claimed, requeued).catch(() => ({})) ?? Promise.resolve({});
   try {
     reporter.event("started", job.id, job.file, opts.type?.type.summary(job) ?? "");
     if (!opts.type) throw new JobFailure(`unknown job type "${job.type}"`);
     const result = await opts.type.runner.run(claimed, {
       signal: stopper.signal,
       progress: progressWriter(claimed, reporter),
+      deadline: opts.deadline,
+      windowSec: opts.windowSec,
+      outOfTime(why) {
+        stop("deadline", why);
+        throw stopper.signal.reason;
+      },
     });
-    const changes = { ...base, attempts: job.attempts + 1, finished_at: now(), error: null };
+    const changes = {
+      ...base,
+      ...await ending(false),
+      attempts: job.attempts + 1,
+      finished_at: now(),
+      error: null,
+    };
     await claimed.finish(
       "completed",
       { ...changes, progress: 100, result },
@@ -104,7 +123,7 @@ export async function runJob(claimed: ClaimedJob, opts: RunJobOptions): Promise<
       if (stopped?.reason === "cancel") {
         await claimed.finish(
           "cancelled",
-          { ...base, finished_at: now() },
+          { ...base, ...await ending(false), finished_at: now() },
           "cancelled",
           stopped.why,
         );
@@ -113,7 +132,8 @@ export async function runJob(claimed: ClaimedJob, opts: RunJobOptions): Promise<
       }
       if (stopped) {
         // Stopped by the deadline or a signal: back to the queue, and it does not count as an attempt.
-        await claimed.finish("queued", { progress: null }, "requeued", stopped.why);
+        const kept = await ending(true);
+        await claimed.finish("queued", { progress: null, ...kept }, "requeued", stopped.why);
         reporter.event("requeued", job.id, job.file, stopped.why);
         return "requeued";
       }
@@ -123,7 +143,7 @@ export async function runJob(claimed: ClaimedJob, opts: RunJobOptions): Promise<
       const error = [failure.message, ...failure.detail].join("\n");
       await claimed.finish(
         "failed",
-        { ...base, attempts: job.attempts + 1, finished_at: now(), error },
+        { ...base, ...await ending(false), attempts: job.attempts + 1, finished_at: now(), error },
         "failed",
         failure.message,
       );

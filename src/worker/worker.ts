@@ -100,9 +100,17 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
     const type = opts.types.of(job);
     return type && { type, runner: runners.get(type)! };
   };
+  const windowSec = limits.deadline ? (limits.deadline.getTime() - Date.now()) / 1000 : null;
   const declined = new Set<string>();
+  // Jobs that stopped themselves in this run because their next piece would not fit the time
+  // left: claiming them again would only stop them again.
+  const outOfTime = new Set<string>();
   const fits = (job: Job): boolean => {
     if (!limits.deadline) return true;
+    if (outOfTime.has(job.id)) {
+      declined.add(job.id);
+      return false;
+    }
     const need = typeOf(job)?.runner.estimateSec(job) ?? null;
     if (need === null || Date.now() + need * 1000 <= limits.deadline.getTime()) return true;
     declined.add(job.id);
@@ -131,14 +139,17 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
         }
         break;
       }
-      counts[
-        await runJob(claimed, {
-          type: typeOf(claimed.record),
-          reporter,
-          heartbeatIntervalSec: config.worker.heartbeatInterval,
-          stop: stop.signal,
-        })
-      ]++;
+      const outcome = await runJob(claimed, {
+        type: typeOf(claimed.record),
+        reporter,
+        heartbeatIntervalSec: config.worker.heartbeatInterval,
+        stop: stop.signal,
+        deadline: limits.deadline,
+        windowSec,
+      });
+      // Requeued while the worker goes on: the job stopped itself (see RunContext.outOfTime).
+      if (outcome === "requeued" && !stop.signal.aborted) outOfTime.add(claimed.id);
+      counts[outcome]++;
     }
   } finally {
     clearTimeout(deadlineTimer);

@@ -13,7 +13,13 @@ const { loadText, errorFor } = yamlFileLoader("config.yaml", loadConfig, TEMP_PR
 
 Deno.test("defaultConfig has the documented defaults", () => {
   assert.deepEqual(defaultConfig(), {
-    jobs: { retentionDays: 30, autoPurge: true, tempDirectory: null, backupOriginal: true },
+    jobs: {
+      retentionDays: 30,
+      autoPurge: true,
+      tempDirectory: null,
+      backupOriginal: true,
+      segmentLength: 300,
+    },
     worker: {
       maxFiles: null,
       maxDuration: null,
@@ -45,6 +51,7 @@ jobs:
   auto_purge: false
   temp_directory: /var/tmp/vpo
   backup_original: false
+  segment_length: 600
 worker:
   max_files: 5
   max_duration: 28800
@@ -64,6 +71,7 @@ serve:
       autoPurge: false,
       tempDirectory: "/var/tmp/vpo",
       backupOriginal: false,
+      segmentLength: 600,
     },
     worker: {
       maxFiles: 5,
@@ -331,4 +339,11 @@ Deno.test("closest suggests near misses only", () => {
   assert.equal(closest("mp3", ["aac", "ac3"]), undefined);
   assert.equal(closest("colour", ["max_files", "end_by"]), undefined);
   assert.equal(closest("x", []), undefined);
+});
+
+Deno.test("jobs.segment_length: 0 and null turn segmenting off; negatives are refused", async () => {
+  assert.equal((await loadText("jobs:\n  segment_length: 0\n")).jobs.segmentLength, null);
+  assert.equal((await loadText("jobs:\n  segment_length: null\n")).jobs.segmentLength, null);
+  assert.equal((await loadText("jobs:\n  segment_length: 120\n")).jobs.segmentLength, 120);
+  await assert.rejects(loadText("jobs:\n  segment_length: -5\n"), /segment_length/);
 });

@@ -7,6 +7,7 @@ import {
   REPLACE_CRASH_POINTS,
   type ReplaceSteps,
 } from "../../src/transcode/replace_journal.ts";
+import { SEGMENT_CRASH_POINTS } from "../../src/transcode/segmented_encode.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const ORIGINAL = 11;
@@ -98,7 +99,7 @@ Deno.test("journal: swapped under a new name: the old name goes only if the back
   assert.ok(replaced.actions.every((a) => !("remove" in a)), "a new file at S is the user's");
 });
 
-Deno.test("journal: the protocol lists every replace crash point the code has", () => {
+Deno.test("journal: the replace and segment lists hold every crash point of src/transcode", () => {
   const dir = join(ROOT, "src/transcode");
   const points = new Set(
     [...Deno.readDirSync(dir)].flatMap((e) =>
@@ -107,5 +108,6 @@ Deno.test("journal: the protocol lists every replace crash point the code has", 
       )
     ),
   );
-  assert.deepEqual([...points].sort(), [...REPLACE_CRASH_POINTS].sort());
+  const listed = [...REPLACE_CRASH_POINTS, ...SEGMENT_CRASH_POINTS];
+  assert.deepEqual([...points].sort(), listed.sort());
 });
