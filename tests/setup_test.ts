@@ -1,0 +1,99 @@
+/**
+ * The README's set-up commands on a machine without ffmpeg: scripts/setup.sh sees what is
+ * missing, and every command that needs ffmpeg says so in one line instead of a stack trace.
+ * ffmpeg is hidden by a PATH of links to everything in /usr/bin except ffmpeg and ffprobe.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { withTempDir } from "./helpers/temp.ts";
+import { CLI, ROOT } from "./helpers/vpo.ts";
+import { CLI_PERMISSIONS } from "../scripts/permissions.ts";
+
+const MISSING_LINE =
+  "vpo: ffmpeg and ffprobe not found on PATH: install it with `apt-get install ffmpeg` " +
+  "(as root; `sudo apt-get install ffmpeg` otherwise) or run scripts/setup.sh from the vpo checkout";
+
+/** A bin directory holding links to every program in /usr/bin but the hidden ones. */
+async function pathWithout(dir: string, hidden: string[]): Promise<string> {
+  const bin = join(dir, "bin");
+  await Deno.mkdir(bin);
+  for (const entry of Deno.readDirSync("/usr/bin")) {
+    if (!hidden.includes(entry.name)) {
+      await Deno.symlink(join("/usr/bin", entry.name), join(bin, entry.name));
+    }
+  }
+  return bin;
+}
+
+async function run(cmd: string, args: string[], env: Record<string, string>) {
+  const out = await new Deno.Command(cmd, {
+    args,
+    cwd: ROOT,
+    env: { NO_COLOR: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("setup.sh --dry-run installs ffmpeg after apt-get update when it is missing", async () => {
+  await withTempDir(async (dir) => {
+    const bin = await pathWithout(dir, ["ffmpeg", "ffprobe"]);
+    const r = await run("bash", ["scripts/setup.sh", "--dry-run"], { PATH: bin });
+    assert.deepEqual(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split("\n");
+    assert.deepEqual(lines[0], "setup.sh: installing ffmpeg");
+    assert.match(lines[1], /^\+ env DEBIAN_FRONTEND=noninteractive apt-get update/);
+    assert.match(lines[2], /apt-get install -y -q --no-install-recommends ffmpeg$/);
+    assert.deepEqual(lines.length, 3, r.stdout);
+    // With everything present, it has nothing to install.
+    const full = await run("bash", ["scripts/setup.sh", "--dry-run"], { PATH: "/usr/bin:/bin" });
+    assert.deepEqual(full.stdout, "");
+  });
+});
+
+Deno.test("without ffmpeg on PATH: demo, transcode and jobs start say so in one line", async () => {
+  await withTempDir(async (dir) => {
+    const bin = await pathWithout(dir, ["ffmpeg", "ffprobe"]);
+    const env = { PATH: bin, VPO_HOME: join(dir, "home") };
+    const demo = await run(Deno.execPath(), ["task", "demo"], env);
+    assert.deepEqual(demo.code, 1);
+    // `deno task` echoes the task's command line first; vpo's own output is the one line.
+    const demoLines = demo.stderr.trim().split("\n").filter((l) => !l.startsWith("Task "));
+    assert.deepEqual(demoLines, [MISSING_LINE]);
+    assert.deepEqual(demo.stdout, "");
+    for (const args of [["transcode", dir], ["jobs", "start"]]) {
+      const r = await run(
+        Deno.execPath(),
+        ["run", "--quiet", ...CLI_PERMISSIONS, CLI, ...args],
+        env,
+      );
+      assert.deepEqual([r.code, r.stderr, r.stdout], [1, MISSING_LINE + "\n", ""], args.join(" "));
+    }
+    const version = await run(Deno.execPath(), [
+      "run",
+      "--quiet",
+      ...CLI_PERMISSIONS,
+      CLI,
+      "--version",
+    ], env);
+    assert.deepEqual(version.code, 0);
+    assert.deepEqual(version.stdout.split("\n").slice(1, 3), [
+      "ffmpeg not found on PATH",
+      "ffprobe not found on PATH",
+    ]);
+  });
+});
+
+Deno.test("vpo --version names vpo's version and the ffmpeg it found", async () => {
+  const r = await run(Deno.execPath(), ["run", "--quiet", ...CLI_PERMISSIONS, CLI, "--version"], {
+    PATH: Deno.env.get("PATH") ?? "",
+  });
+  assert.deepEqual(r.code, 0);
+  const [vpo, ffmpeg] = r.stdout.split("\n");
+  assert.match(vpo, /^vpo \d+\.\d+\.\d+$/);
+  assert.match(ffmpeg, /^ffmpeg \S+ \(\/.*\/ffmpeg\)$/);
+  assert(!r.stderr.includes("at "), r.stderr);
+});
