@@ -41,6 +41,7 @@ TEST_PACKAGES=(
   smbd:samba              # queue over SMB
   smbnetfs:smbnetfs
   faketime:faketime       # clock-skew tests
+  logrotate:logrotate     # tests/contrib_test.ts checks contrib/logrotate/vpo
 )
 
 if [ "$(id -u)" -eq 0 ]; then
