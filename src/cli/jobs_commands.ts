@@ -15,6 +15,7 @@ import { formatJobDetail, formatJobTable, formatStatus, jobToJson } from "./job_
 import { intAtLeast, nonNegative } from "./options.ts";
 import { examples } from "./help.ts";
 import { addStartCommand } from "./start_command.ts";
+import { addLogCommand } from "./log_command.ts";
 import type { Problem } from "../queue/scan.ts";
 import { shortId } from "../util/ids.ts";
 
@@ -206,5 +207,6 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
     });
 
   addStartCommand(jobs, ctx);
+  addLogCommand(jobs, ctx);
   return jobs;
 }

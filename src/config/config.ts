@@ -16,6 +16,7 @@ import {
   section,
 } from "./yaml_schema.ts";
 import type { Config } from "./types.ts";
+import { defaultNotify, NOTIFY_SPEC, readNotify } from "./notify.ts";
 
 /** The configuration used when config.yaml is missing or silent about a key. */
 export function defaultConfig(): Config {
@@ -29,6 +30,7 @@ export function defaultConfig(): Config {
       heartbeatInterval: 10,
       staleAfter: 120,
     },
+    notify: defaultNotify(),
   };
 }
 
@@ -79,6 +81,7 @@ const SPEC = {
     heartbeat_interval: number(0),
     stale_after: number(0),
   }),
+  notify: section(NOTIFY_SPEC),
 };
 
 /**
@@ -114,6 +117,7 @@ export function parseConfig(text: string, path: string): Config {
       heartbeatInterval: w.heartbeat_interval ?? d.worker.heartbeatInterval,
       staleAfter: w.stale_after ?? d.worker.staleAfter,
     },
+    notify: readNotify(file.values.notify),
   };
   // A job is judged stale after staleAfter seconds without a heartbeat; with less than two
   // intervals of slack one late heartbeat (a busy disk, NFS) would get a live job taken over.

@@ -1,3 +1,5 @@
+import type { NotifyConfig } from "./notify.ts";
+
 /** Effective configuration: `$VPO_HOME/config.yaml` merged over the defaults. */
 export interface Config {
   /** Settings of the job queue (`jobs:` in config.yaml). */
@@ -26,4 +28,6 @@ export interface Config {
     /** Seconds without heartbeat after which a running job is stale. */
     staleAfter: number;
   };
+  /** Notifications of failed jobs and worker runs (`notify:` in config.yaml). */
+  notify: NotifyConfig;
 }
