@@ -12,6 +12,7 @@ import { addJobsCommands } from "./jobs_commands.ts";
 import { addTranscodeCommand } from "./transcode_command.ts";
 import { requireTools, versionReport } from "../ops/tools.ts";
 import { addCompletionsCommand } from "./completions.ts";
+import { addDoctorCommand } from "./doctor_command.ts";
 
 /** vpo's version, shown by `vpo --version`: the one in deno.json (embedded by `deno compile`). */
 export const VERSION: string = denoJson.version;
@@ -38,6 +39,7 @@ function buildProgram(ctx: CliContext, captureError: (msg: string) => void): Com
     .configureOutput({ writeErr: captureError });
   addTranscodeCommand(program, ctx);
   addJobsCommands(program, ctx);
+  addDoctorCommand(program, ctx);
   addCompletionsCommand(program); // last: it completes the commands added before it
   // One line naming the missing tool, before a command that needs it does anything.
   program.hook("preAction", (_root, action) => {
