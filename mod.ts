@@ -131,3 +131,27 @@ export {
   resumeReplace,
 } from "./src/transcode/replace_journal.ts";
 export { resolveLimits, type WorkerLimits } from "./src/worker/limits.ts";
+export {
+  findOnPath,
+  MissingToolError,
+  requireTools,
+  type ToolVersion,
+  toolVersion,
+} from "./src/ops/tools.ts";
+export {
+  type DoctorOptions,
+  type DoctorReport,
+  formatDoctor,
+  healthy,
+  runDoctor,
+} from "./src/ops/doctor.ts";
+export type { Check, Level } from "./src/ops/check.ts";
+export { type NotifyConfig, WEBHOOK_FORMATS, type WebhookFormat } from "./src/config/notify.ts";
+export {
+  type JobFailedEvent,
+  jobFailedEvent,
+  type NotifyEvent,
+  type WorkerDoneEvent,
+  workerDoneEvent,
+} from "./src/notify/events.ts";
+export { Notifier, withNotifications } from "./src/notify/notifier.ts";

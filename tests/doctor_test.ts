@@ -19,6 +19,7 @@ import { CLI, type TempHome } from "./helpers/vpo.ts";
 import { CLI_PERMISSIONS } from "../scripts/permissions.ts";
 import { QueueLayout } from "../src/queue/layout.ts";
 import { listJobNames } from "../src/queue/scan.ts";
+import { pathWithout } from "./helpers/hidden_path.ts";
 
 interface Line {
   level: "ok" | "warn" | "FAIL";
@@ -165,13 +166,7 @@ Deno.test("doctor reports a broken config, a stale job, a job in two states and 
 
 Deno.test("doctor without ffmpeg on PATH: FAIL lines with the install hint, exit 1", async () => {
   await withMediaHome(undefined, async (home) => {
-    const bin = join(home.dir, "bin");
-    await Deno.mkdir(bin);
-    for (const e of Deno.readDirSync("/usr/bin")) {
-      if (e.name !== "ffmpeg" && e.name !== "ffprobe") {
-        await Deno.symlink(join("/usr/bin", e.name), join(bin, e.name));
-      }
-    }
+    const bin = await pathWithout(home.dir, ["ffmpeg", "ffprobe"]);
     const { code, report, stderr } = await doctor(home, { env: { PATH: bin } });
     assert.equal(code, 1);
     assert.equal(stderr, "");

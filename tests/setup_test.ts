@@ -8,22 +8,11 @@ import { join } from "node:path";
 import { withTempDir } from "./helpers/temp.ts";
 import { CLI, ROOT } from "./helpers/vpo.ts";
 import { CLI_PERMISSIONS } from "../scripts/permissions.ts";
+import { pathWithout } from "./helpers/hidden_path.ts";
 
 const MISSING_LINE =
   "vpo: ffmpeg and ffprobe not found on PATH: install it with `apt-get install ffmpeg` " +
   "(as root; `sudo apt-get install ffmpeg` otherwise) or run scripts/setup.sh from the vpo checkout";
-
-/** A bin directory holding links to every program in /usr/bin but the hidden ones. */
-async function pathWithout(dir: string, hidden: string[]): Promise<string> {
-  const bin = join(dir, "bin");
-  await Deno.mkdir(bin);
-  for (const entry of Deno.readDirSync("/usr/bin")) {
-    if (!hidden.includes(entry.name)) {
-      await Deno.symlink(join("/usr/bin", entry.name), join(bin, entry.name));
-    }
-  }
-  return bin;
-}
 
 async function run(cmd: string, args: string[], env: Record<string, string>) {
   const out = await new Deno.Command(cmd, {

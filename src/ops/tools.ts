@@ -29,7 +29,7 @@ export class MissingToolError extends VpoError {
  * The absolute path `name` resolves to on PATH (an executable regular file), or null. A name
  * with a slash is checked as it is. Only stats: nothing is spawned.
  */
-export function findOnPath(name: string, path = Deno.env.get("PATH") ?? ""): string | null {
+export function findOnPath(name: string, path: string = Deno.env.get("PATH") ?? ""): string | null {
   const candidates = name.includes("/")
     ? [name]
     : path.split(delimiter).filter(Boolean).map((dir) => join(dir, name));
