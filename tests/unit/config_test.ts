@@ -22,6 +22,7 @@ Deno.test("defaultConfig has the documented defaults", () => {
       heartbeatInterval: 10,
       staleAfter: 120,
     },
+    notify: { command: null, webhook: null, webhookFormat: "json", timeoutSec: 10 },
   });
 });
 
@@ -51,6 +52,11 @@ worker:
   cpu_cores: 4
   heartbeat_interval: 0.5
   stale_after: 2
+notify:
+  command: [/usr/local/bin/vpo-alert, --quiet]
+  webhook: https://ntfy.example/vpo
+  webhook_format: ntfy
+  timeout: 3
 `);
   assert.deepEqual(config, {
     jobs: {
@@ -66,6 +72,12 @@ worker:
       cpuCores: 4,
       heartbeatInterval: 0.5,
       staleAfter: 2,
+    },
+    notify: {
+      command: ["/usr/local/bin/vpo-alert", "--quiet"],
+      webhook: "https://ntfy.example/vpo",
+      webhookFormat: "ntfy",
+      timeoutSec: 3,
     },
   });
 });
