@@ -53,14 +53,14 @@ else
 fi
 
 run() {
+  if [ "${1:-}" = "__no_root__" ]; then
+    shift
+    echo "setup.sh: installing needs root: run it as root, or as a user with sudo (it would run: $*)" >&2
+    exit 1
+  fi
   if [ "$dry_run" -eq 1 ]; then
     echo "+ $*"
     return 0
-  fi
-  if [ "${1:-}" = "__no_root__" ]; then
-    shift
-    echo "setup.sh: this needs root: run it as root or install sudo; it wanted to run: $*" >&2
-    exit 1
   fi
   "$@"
 }

@@ -43,6 +43,36 @@ Deno.test("setup.sh --dry-run installs ffmpeg after apt-get update when it is mi
   });
 });
 
+Deno.test({
+  name: "setup.sh as a user: installs through sudo, or says in one line that it needs root",
+  ignore: Deno.uid() !== 0, // becoming the user "nobody" takes root
+}, async () => {
+  await withTempDir(async (dir) => {
+    await Deno.chmod(dir, 0o755); // the user "nobody" must reach the fake sudo and bin links
+    const bin = await pathWithout(dir, ["ffmpeg", "ffprobe", "sudo"]);
+    const sudoDir = join(dir, "sudo-bin");
+    await Deno.mkdir(sudoDir);
+    await Deno.writeTextFile(join(sudoDir, "sudo"), '#!/bin/sh\nexec "$@"\n');
+    await Deno.chmod(join(sudoDir, "sudo"), 0o755);
+    const asNobody = (path: string) =>
+      run("setpriv", [
+        ...["--reuid=65534", "--regid=65534", "--clear-groups"],
+        ...["env", `PATH=${path}`, "bash", "scripts/setup.sh", "--dry-run"],
+      ], {});
+    const withSudo = await asNobody(`${sudoDir}:${bin}`);
+    assert.equal(withSudo.code, 0, withSudo.stderr);
+    const lines = withSudo.stdout.trim().split("\n");
+    assert.match(lines[1], /^\+ sudo env DEBIAN_FRONTEND=noninteractive apt-get update/);
+    assert.match(lines[2], /^\+ sudo env .*apt-get install .* ffmpeg$/);
+    const noSudo = await asNobody(bin);
+    assert.equal(noSudo.code, 1);
+    assert.match(
+      noSudo.stderr,
+      /^setup\.sh: installing needs root: run it as root, or as a user with sudo \(it would run: env .*apt-get update -q\)\n$/,
+    );
+  });
+});
+
 Deno.test("without ffmpeg on PATH: demo, transcode and jobs start say so in one line", async () => {
   await withTempDir(async (dir) => {
     const bin = await pathWithout(dir, ["ffmpeg", "ffprobe"]);
