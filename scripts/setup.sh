@@ -35,6 +35,8 @@ TEST_PACKAGES=(
   systemd-analyze:systemd # tests/contrib_test.ts verifies the shipped units
   crontab:cron            # tests/contrib_test.ts parses contrib/cron/vpo
   bash:bash               # tests/completions_test.ts sources the bash completion
+  zsh:zsh                 # ... and the zsh one
+  fish:fish               # ... and the fish one
   chromium:chromium       # browser tests
   sshfs:sshfs             # queue over sshfs
   sshd:openssh-server

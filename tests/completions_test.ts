@@ -100,16 +100,65 @@ Deno.test("bash completion: commands, flags, states and job ids from file names"
   assert.deepEqual(files, [script]);
 });
 
-Deno.test("zsh and fish scripts cover the same commands", async () => {
+/** What `shell` completes for `line`, given the script it loaded from `vpo completions`. */
+async function completeIn(
+  shell: "zsh" | "fish",
+  home: TempHome,
+  script: string,
+  line: string,
+): Promise<string[]> {
+  // fish: its own `complete -C`. zsh: what bashcompinit's _bash_complete asks (compgen -F) before
+  // compadd keeps the words that start with the current one, which is done here.
+  const program = shell === "fish"
+    ? `source ${JSON.stringify(script)}; complete -C ${JSON.stringify(line)}`
+    : `source ${JSON.stringify(script)}
+words=(\${(s: :)1}); [[ $1 == *" " ]] && words+=("")
+CURRENT=\${#words}; COMP_WORDS=("\${words[@]}"); COMP_CWORD=$((CURRENT - 1))
+compgen -F _vpo -- "\${words[CURRENT]}"`;
+  const args = shell === "fish"
+    ? ["--no-config", "-c", program]
+    : ["-f", "-c", program, "zsh", line];
+  const out = await new Deno.Command(shell, {
+    args,
+    env: { VPO_HOME: home.vpoHome },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  assert.equal(dec.decode(out.stderr), "", `${shell}: ${line}`);
+  const current = line.slice(line.lastIndexOf(" ") + 1);
+  return dec.decode(out.stdout).split("\n")
+    .map((l) => l.split("\t")[0])
+    .filter((w) => w !== "" && w.startsWith(current))
+    .sort();
+}
+
+for (const shell of ["zsh", "fish"] as const) {
+  Deno.test(`${shell} completion: commands, flags, states and job ids`, async () => {
+    await using home = await homeWithJobs();
+    const printed = await home.run(["completions", shell]);
+    assert.equal(printed.code, 0, printed.stderr);
+    const script = join(home.dir, `vpo.${shell}`);
+    await Deno.writeTextFile(script, printed.stdout);
+    const cases: [string, string[]][] = [
+      ["vpo ", ["completions", "doctor", "jobs", "transcode"]],
+      ["vpo jobs st", ["start", "status"]],
+      ["vpo jobs list --status f", ["failed"]],
+      ["vpo jobs list --l", ["--limit"]],
+      ["vpo jobs cancel ", [QUEUED, RUNNING]],
+      ["vpo jobs retry cc", [FAILED, CANCELLED].sort()],
+      // completed/ does not exist: its glob matches nothing, and that is no error.
+      ["vpo jobs show a", [QUEUED]],
+      ["vpo completions z", ["zsh"]],
+    ];
+    for (const [line, expected] of cases) {
+      assert.deepEqual(await completeIn(shell, home, script, line), expected, `${shell}: ${line}`);
+    }
+  });
+}
+
+Deno.test("completions for an unknown shell is a usage error", async () => {
   await using home = await TempHome.create();
-  const zsh = await home.run(["completions", "zsh"]);
-  assert.equal(zsh.code, 0);
-  assert.match(zsh.stdout, /bashcompinit/);
-  assert.match(zsh.stdout, /complete -F _vpo vpo/);
-  const fish = await home.run(["completions", "fish"]);
-  assert.equal(fish.code, 0);
-  assert.match(fish.stdout, /-l status -x -a 'queued running completed failed cancelled'/);
-  assert.match(fish.stdout, /__vpo_job_ids jobs\/failed jobs\/cancelled/);
   const bad = await home.run(["completions", "tcsh"]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^vpo: .*tcsh.*bash, zsh, fish/);

@@ -175,12 +175,12 @@ export function fishScript(specs: CommandSpec[]): string {
     `function __vpo_path --description 'the vpo command being typed, as jobs/list'
     set -l path
     for w in (commandline -opc)[2..-1]
-        set -l next (string join / $path $w)
+        set -l next (string join -- / $path $w)
         if contains -- $next $__vpo_paths
             set path $next
         end
     end
-    echo (string join / $path)
+    echo (string join -- / $path)
 end`,
     `function __vpo_job_ids
     set -q VPO_HOME; and set -l home $VPO_HOME; or set -l home $HOME/.vpo
