@@ -161,6 +161,15 @@ Deno.test("doctor reports a broken config, a stale job, a job in two states and 
     );
     // The other checks still ran.
     assert.equal(line(bad.report, "job states").level, "warn");
+
+    // A state directory replaced by a file (a slip with mv): a FAIL naming it.
+    await Deno.remove(join(home.vpoHome, "config.yaml"));
+    await Deno.remove(join(home.jobsDir, "cancelled"), { recursive: true });
+    await Deno.writeTextFile(join(home.jobsDir, "cancelled"), "");
+    const file = await doctor(home);
+    assert.equal(file.code, 1);
+    assert.equal(line(file.report, "queue directories").level, "FAIL");
+    assert.match(line(file.report, "queue directories").detail, /^not directories: cancelled in /);
   });
 });
 

@@ -17,6 +17,8 @@ import {
 import { CLI, type TempHome } from "./helpers/vpo.ts";
 import { CLI_PERMISSIONS } from "../scripts/permissions.ts";
 import { VpoHome } from "../src/queue/layout.ts";
+import { withTempDir } from "./helpers/temp.ts";
+import { LOG_MAX_BYTES, runFfmpeg } from "../src/media/ffmpeg_runner.ts";
 
 function spawnVpo(home: TempHome, args: string[]) {
   const child = new Deno.Command(Deno.execPath(), {
@@ -95,5 +97,25 @@ Deno.test("jobs log of a job ffmpeg never ran for, and of no job, is a one-line 
     ]);
     const none = await home.run(["jobs", "log", "ffff0000"]);
     assert.deepEqual([none.code, none.stderr], [1, `vpo: no job matches "ffff0000"\n`]);
+  });
+});
+
+Deno.test("the per-job log keeps the first 8 MiB of a run; the tail still has the last lines", async () => {
+  await withTempDir(async (dir) => {
+    // A stand-in for an ffmpeg that warns on every frame of a damaged source: about 10 MiB of lines.
+    const noisy = join(dir, "noisy-ffmpeg");
+    await Deno.writeTextFile(
+      noisy,
+      `#!/bin/sh\nyes 'frame damaged, concealing errors' | head -n 300000 >&2\necho 'last words' >&2\nexit 1\n`,
+    );
+    await Deno.chmod(noisy, 0o755);
+    const logPath = join(dir, "job.log");
+    const run = await runFfmpeg({ args: [], logPath, ffmpeg: noisy, nice: null });
+    assert.equal(run.success, false);
+    assert.equal(run.tail.at(-1), "last words");
+    const size = (await Deno.stat(logPath)).size;
+    assert.ok(size >= LOG_MAX_BYTES && size < LOG_MAX_BYTES + 128 * 1024, String(size));
+    const text = await Deno.readTextFile(logPath);
+    assert.match(text.slice(-200), new RegExp(`# log cut at ${LOG_MAX_BYTES} bytes\\n$`));
   });
 });

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { dirname } from "node:path";
+import { basename, dirname } from "node:path";
+import { QueueLayout } from "../queue/layout.ts";
 import { defaultConfig, loadConfig } from "../config/config.ts";
 import type { Config } from "../config/types.ts";
 import type { VpoHome } from "../queue/layout.ts";
@@ -91,6 +92,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   let clockSkewSec: number | null = null;
   let queue: JobQueue | null = null;
   if (queueExists) {
+    checks.push(await checkQueueDirs(home.jobsDir));
     try {
       queue = await JobQueue.open(home.jobsDir);
     } catch (err) {
@@ -113,10 +115,42 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     clockSkewSec = clock.skewSec;
     checks.push(clock.check);
     checks.push(await checkWorkers(queue));
-  } else {
+  } else if (!queueExists) {
     checks.push(check("ok", "queue state", "no queue yet: nothing queued"));
   }
   return { checks, clockSkewSec };
+}
+
+/** The state and helper directories of the queue: each must be a directory (not a file). */
+async function checkQueueDirs(jobsDir: string): Promise<Check> {
+  const dirs = new QueueLayout(jobsDir).allDirs();
+  const missing: string[] = [];
+  const wrong: string[] = [];
+  for (const dir of dirs) {
+    const info = await Deno.lstat(dir).catch(() => null);
+    if (!info) missing.push(basename(dir));
+    else if (!info.isDirectory) wrong.push(basename(dir));
+  }
+  if (wrong.length > 0) {
+    return check(
+      "FAIL",
+      "queue directories",
+      `not directories: ${wrong.join(", ")} in ${jobsDir}`,
+      "move those files away; vpo recreates the directories",
+    );
+  }
+  if (missing.length > 0) {
+    return check(
+      "ok",
+      "queue directories",
+      `${missing.join(", ")} missing; created at the next command (now)`,
+    );
+  }
+  return check(
+    "ok",
+    "queue directories",
+    `all ${dirs.length} present (${dirs.map((d) => basename(d)).join(" ")})`,
+  );
 }
 
 /**
