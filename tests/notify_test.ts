@@ -9,6 +9,9 @@ import { join } from "node:path";
 import { makeClip } from "./helpers/clips.ts";
 import { listJobs, withMediaHome } from "./helpers/worker.ts";
 import { TempHome } from "./helpers/vpo.ts";
+import { WEBHOOK_FORMATS, type WebhookFormat } from "../src/config/notify.ts";
+import { jobFailedEvent } from "../src/notify/events.ts";
+import { Notifier } from "../src/notify/notifier.ts";
 
 interface Received {
   path: string;
@@ -188,5 +191,50 @@ Deno.test("notify settings are checked like the rest of config.yaml", async () =
     assert.equal(r.code, 1, config);
     assert.match(r.stderr, message);
     assert.equal(r.stderr.trim().split("\n").length, 1);
+  }
+});
+
+Deno.test("each webhook_format posts the body its service expects", async () => {
+  const server = startServer(() => 200);
+  try {
+    const event = jobFailedEvent({
+      id: "ab".repeat(16),
+      file: "/srv/media/Holiday.mkv",
+      error: "ffmpeg exited with code 1: broken\nlog: /x.log",
+      attempts: 1,
+    });
+    const expected: Record<WebhookFormat, [string, Record<string, unknown>]> = {
+      json: ["/hook/vpo", event as unknown as Record<string, unknown>],
+      // ntfy: JSON publishing at the server root, the topic taken from the URL.
+      ntfy: ["/hook/", {
+        topic: "vpo",
+        title: event.title,
+        message: event.message,
+        priority: 4,
+        tags: ["warning"],
+      }],
+      gotify: ["/hook/vpo", { title: event.title, message: event.message, priority: 8 }],
+      slack: ["/hook/vpo", { text: `*${event.title}*\n${event.message}` }],
+      discord: ["/hook/vpo", { content: `**${event.title}**\n${event.message}` }],
+    };
+    for (const format of WEBHOOK_FORMATS) {
+      const problems: string[] = [];
+      const notifier = new Notifier(
+        { command: null, webhook: `${server.url}/hook/vpo`, webhookFormat: format, timeoutSec: 5 },
+        (msg) => problems.push(msg),
+      );
+      notifier.fire(event);
+      await notifier.settle();
+      assert.deepEqual(problems, [], format);
+      const got = server.received.pop()!;
+      assert.deepEqual([got.path, got.body], expected[format], format);
+    }
+    assert.equal(event.title, "vpo: failed: Holiday.mkv");
+    assert.equal(
+      event.message,
+      `/srv/media/Holiday.mkv\nffmpeg exited with code 1: broken\n(vpo jobs show abababab)`,
+    );
+  } finally {
+    await server.close();
   }
 });
