@@ -146,7 +146,12 @@ Deno.test("a hanging hook and webhook change no job and are abandoned at the tim
   const server = startServer(() => "hang");
   try {
     await withMediaHome(undefined, async (home, media) => {
-      const hook = await writeHook(home.dir, "exec sleep 600");
+      // It ignores SIGTERM and leaves a child holding its stderr: only SIGKILL and not waiting
+      // for the pipe's end keep the worker's wait bounded.
+      const hook = await writeHook(
+        home.dir,
+        `trap '' TERM; sleep 600 & echo $! >> "${home.dir}/sleepers"; wait`,
+      );
       await home.writeConfig(
         `notify:\n  command: [${hook}]\n  webhook: ${server.url}/\n  timeout: 1\n`,
       );
@@ -163,7 +168,10 @@ Deno.test("a hanging hook and webhook change no job and are abandoned at the tim
       );
       assert.ok(warnings.some((l) => /webhook 127\.0\.0\.1:\d+ failed: no answer in 1 s/.test(l)));
       assert.equal(server.received.length, 4); // two events, each tried twice
-      // No hook outlives the worker.
+      // No hook outlives the worker (their background sleeps do: this test ends them).
+      const sleepers = (await Deno.readTextFile(join(home.dir, "sleepers"))).trim().split("\n");
+      assert.equal(sleepers.length, 4);
+      for (const pid of sleepers) Deno.kill(Number(pid), "SIGKILL");
       for (const r of hookRuns(home.dir)) {
         const alive = await new Deno.Command("kill", {
           args: ["-0", String(r.pid)],

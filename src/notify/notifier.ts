@@ -50,7 +50,8 @@ export class Notifier {
    * abandoned.
    */
   async settle(): Promise<number> {
-    const limitMs = this.config.timeoutSec * 2000 + RETRY_DELAY_MS + 500;
+    // Two attempts and the pause, plus slack for spawning a hook on a loaded machine.
+    const limitMs = this.config.timeoutSec * 2000 + RETRY_DELAY_MS + 2000;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), limitMs));
     const left = await Promise.race([Promise.all(this.#pending).then(() => "done"), timeout]);
@@ -99,7 +100,11 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Runs the hook with the event as JSON on stdin and as VPO_* variables; fails on exit != 0. */
+/**
+ * Runs the hook with the event as JSON on stdin and as VPO_* variables; fails on exit != 0. At
+ * the deadline it is killed with SIGKILL (a hook may ignore SIGTERM), and only the hook's own
+ * exit is awaited: a child it left in the background may hold its stderr open for ever.
+ */
 async function runHook(argv: string[], event: NotifyEvent, signal: AbortSignal): Promise<void> {
   const child = new Deno.Command(argv[0], {
     args: argv.slice(1),
@@ -107,16 +112,30 @@ async function runHook(argv: string[], event: NotifyEvent, signal: AbortSignal):
     stdin: "piped",
     stdout: "null",
     stderr: "piped",
-    signal,
   }).spawn();
-  const writer = child.stdin.getWriter();
-  // A hook that ignores stdin may exit before reading it: that is not a failure.
-  await writer.write(new TextEncoder().encode(JSON.stringify(event) + "\n")).catch(() => {});
-  await writer.close().catch(() => {});
-  const out = await child.output();
-  if (!out.success) {
-    const why = new TextDecoder().decode(out.stderr).trim().split("\n")[0];
-    throw new Error(`exit code ${out.code}${why ? `: ${why}` : ""}`);
+  const kill = () => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+  };
+  signal.addEventListener("abort", kill, { once: true });
+  const stderr = new Response(child.stderr).text().catch(() => "");
+  try {
+    const writer = child.stdin.getWriter();
+    // A hook that ignores stdin may exit before reading it: that is not a failure.
+    await writer.write(new TextEncoder().encode(JSON.stringify(event) + "\n")).catch(() => {});
+    await writer.close().catch(() => {});
+    const status = await child.status;
+    if (signal.aborted) throw signal.reason;
+    if (!status.success) {
+      const text = await Promise.race([stderr, new Promise<string>((r) => setTimeout(r, 200, ""))]);
+      const why = text.trim().split("\n")[0];
+      throw new Error(`exit code ${status.code}${why ? `: ${why}` : ""}`);
+    }
+  } finally {
+    signal.removeEventListener("abort", kill);
   }
 }
 
