@@ -33,7 +33,7 @@ function buildProgram(ctx: CliContext, captureError: (msg: string) => void): Com
   const program = new Command()
     .name("vpo")
     .description("Video transcoding job queue that needs no database")
-    .version(VERSION)
+    .version(VERSION, "-V, --version", "print vpo's version and the ffmpeg and ffprobe it uses")
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ writeErr: captureError });
