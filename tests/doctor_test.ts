@@ -251,3 +251,19 @@ Deno.test("doctor sees a worker running on this host", async () => {
     }
   });
 });
+
+Deno.test("doctor --policy tries the encoders of the user's own policies too", async () => {
+  await withMediaHome(undefined, async (home) => {
+    const vp9 = join(home.dir, "vp9.yaml");
+    await Deno.writeTextFile(vp9, "schema_version: 1\ntranscode:\n  target_video_codec: vp9\n");
+    const bad = join(home.dir, "bad.yaml");
+    await Deno.writeTextFile(bad, "schema_version: 1\ntranscode:\n  target_video_codec: h266\n");
+    const out = await home.run(["doctor", "--json", "--policy", vp9, bad]);
+    assert.equal(out.code, 1, out.stderr);
+    const report = JSON.parse(out.stdout) as Report;
+    assert.match(line(report, "encoders for vp9.yaml").detail, /^libvpx-vp9 and aac encode/);
+    const failed = line(report, "encoders for bad.yaml");
+    assert.equal(failed.level, "FAIL");
+    assert.match(failed.detail, /bad\.yaml:3:23: transcode\.target_video_codec: "h266"/);
+  });
+});

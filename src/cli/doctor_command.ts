@@ -12,14 +12,15 @@ import { examples } from "./help.ts";
 export function addDoctorCommand(program: Command, ctx: CliContext): void {
   program.command("doctor")
     .description("check ffmpeg, encoders, directories, config, the queue, clock and workers")
+    .option("--policy <file...>", "also try the encoders of these policy files")
     .option("--json", "print JSON for scripts")
     .addHelpText(
       "after",
-      examples(["vpo doctor", "vpo doctor --json"]) +
+      examples(["vpo doctor", "vpo doctor --policy /etc/vpo/hevc.yaml", "vpo doctor --json"]) +
         "\nEach line is ok, warn or FAIL with what to do. Exit code 0 when nothing FAILs, else 1.\n",
     )
     .action(async (opts) => {
-      const report = await runDoctor({ home: ctx.home });
+      const report = await runDoctor({ home: ctx.home, policies: opts.policy });
       if (opts.json) {
         println(
           JSON.stringify(

@@ -13,7 +13,12 @@ import { JobQueue } from "../queue/store.ts";
 import { readPayload } from "../transcode/payload.ts";
 import { formatBytes, plural } from "../util/format.ts";
 import { type Check, check } from "./check.ts";
-import { checkHardwareEncoders, checkPolicyEncoders, EXAMPLES_DIR } from "./encoder_checks.ts";
+import {
+  checkHardwareEncoders,
+  checkPolicyEncoders,
+  examplePolicies,
+  EXAMPLES_DIR,
+} from "./encoder_checks.ts";
 import { checkDirectory, freeBytes } from "./fs_checks.ts";
 import {
   checkClock,
@@ -34,8 +39,8 @@ export interface DoctorReport {
 /** Options of {@link runDoctor}. */
 export interface DoctorOptions {
   home: VpoHome;
-  /** Example policies whose encoders are tried; default the checkout's examples/. */
-  examplesDir?: string;
+  /** Policy files whose encoders are tried, besides the checkout's examples/. */
+  policies?: string[];
   /** Device directory for hardware trials; default /dev. */
   devDir?: string;
 }
@@ -55,7 +60,17 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     );
   }
   if (ffmpegFound) {
-    checks.push(...await checkPolicyEncoders(opts.examplesDir ?? EXAMPLES_DIR));
+    const examples = examplePolicies();
+    if (examples === null) {
+      checks.push(
+        check(
+          "ok",
+          "policy encoders",
+          `no example policies at ${EXAMPLES_DIR} (a compiled binary has none); name yours with --policy`,
+        ),
+      );
+    }
+    checks.push(...await checkPolicyEncoders([...examples ?? [], ...opts.policies ?? []]));
     checks.push(...await checkHardwareEncoders(opts.devDir));
   }
 

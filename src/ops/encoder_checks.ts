@@ -45,25 +45,26 @@ function encodersOf(policy: TranscodePolicy): { video: string; audio: string } {
   };
 }
 
-/** One line per example policy: can its encoders run here? */
-export async function checkPolicyEncoders(dir = EXAMPLES_DIR): Promise<Check[]> {
-  let names: string[];
+/** The example policies in `dir`, sorted; null when there is no such directory. */
+export function examplePolicies(dir = EXAMPLES_DIR): string[] | null {
   try {
-    names = [...Deno.readDirSync(dir)]
+    return [...Deno.readDirSync(dir)]
       .filter((e) => e.isFile && /\.ya?ml$/.test(e.name))
-      .map((e) => e.name)
+      .map((e) => join(dir, e.name))
       .sort();
   } catch {
-    return [
-      check("ok", "policy encoders", `no example policies at ${dir} (a compiled binary has none)`),
-    ];
+    return null;
   }
+}
+
+/** One line per policy file: can its encoders run here? */
+export async function checkPolicyEncoders(files: string[]): Promise<Check[]> {
   const out: Check[] = [];
-  for (const name of names) {
-    const label = `encoders for ${basename(name)}`;
+  for (const file of files) {
+    const label = `encoders for ${basename(file)}`;
     let policy: TranscodePolicy;
     try {
-      policy = await loadPolicy(join(dir, name));
+      policy = await loadPolicy(file);
     } catch (err) {
       out.push(check("FAIL", label, (err as Error).message, "fix the policy file"));
       continue;
