@@ -146,3 +146,27 @@ export { checkExposure, startServer } from "./src/serve/server.ts";
 export type { RunningServer, ServeOptions } from "./src/serve/server.ts";
 export { parseListenAddress } from "./src/serve/listen.ts";
 export type { ListenAddress } from "./src/serve/listen.ts";
+export {
+  findOnPath,
+  MissingToolError,
+  requireTools,
+  type ToolVersion,
+  toolVersion,
+} from "./src/ops/tools.ts";
+export {
+  type DoctorOptions,
+  type DoctorReport,
+  formatDoctor,
+  healthy,
+  runDoctor,
+} from "./src/ops/doctor.ts";
+export type { Check, Level } from "./src/ops/check.ts";
+export { type NotifyConfig, WEBHOOK_FORMATS, type WebhookFormat } from "./src/config/notify.ts";
+export {
+  type JobFailedEvent,
+  jobFailedEvent,
+  type NotifyEvent,
+  type WorkerDoneEvent,
+  workerDoneEvent,
+} from "./src/notify/events.ts";
+export { Notifier, withNotifications } from "./src/notify/notifier.ts";

@@ -8,6 +8,15 @@ import { fileURLToPath } from "node:url";
 import { main } from "../src/cli/main.ts";
 import { JobQueue } from "../src/queue/store.ts";
 import { formatBytes } from "../src/util/format.ts";
+import { MissingToolError, requireTools } from "../src/ops/tools.ts";
+
+try {
+  requireTools();
+} catch (err) {
+  if (!(err instanceof MissingToolError)) throw err;
+  console.error(`vpo: ${err.message}`);
+  Deno.exit(1);
+}
 
 const keep = Deno.args.includes("--keep");
 const root = await Deno.makeTempDir({ prefix: "vpo-demo-" });

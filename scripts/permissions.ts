@@ -6,7 +6,7 @@
  * @module
  */
 
-/** The CLI's permission flags, e.g. `--allow-run=ffmpeg,ffprobe,...`. */
+/** The CLI's permission flags, e.g. `--allow-sys=hostname,statfs`. */
 export const CLI_PERMISSIONS: readonly string[] = Deno.readTextFileSync(
   new URL("./permissions.txt", import.meta.url),
 ).trim().split(/\s+/);

@@ -21,6 +21,7 @@ import { intAtLeast, nonNegative } from "./options.ts";
 import { examples } from "./help.ts";
 import { addStartCommand } from "./start_command.ts";
 import { addPriorityCommand } from "./priority_command.ts";
+import { addLogCommand } from "./log_command.ts";
 import type { Problem } from "../queue/scan.ts";
 import { shortId } from "../util/ids.ts";
 
@@ -225,6 +226,7 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
 
   addPriorityCommand(jobs, ctx);
   addStartCommand(jobs, ctx);
+  addLogCommand(jobs, ctx);
   return jobs;
 }
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Command, CommanderError } from "@commander-js/extra-typings";
+import { Command, CommanderError, type CommandUnknownOpts } from "@commander-js/extra-typings";
 import denoJson from "../../deno.json" with { type: "json" };
 import { VpoError } from "../errors.ts";
 import { CliContext } from "./context.ts";
@@ -12,15 +12,30 @@ import { addJobsCommands } from "./jobs_commands.ts";
 import { addTranscodeCommand } from "./transcode_command.ts";
 import { addStatsCommand } from "./stats_command.ts";
 import { addServeCommand } from "./serve_command.ts";
+import { requireTools, versionReport } from "../ops/tools.ts";
+import { addCompletionsCommand } from "./completions.ts";
+import { addDoctorCommand } from "./doctor_command.ts";
 
 /** vpo's version, shown by `vpo --version`: the one in deno.json (embedded by `deno compile`). */
 export const VERSION: string = denoJson.version;
+
+/** Commands that run ffmpeg or ffprobe. */
+const NEEDS_FFMPEG = new Set(["transcode", "jobs start"]);
+
+/** "jobs start" for the `start` subcommand of `jobs`. */
+function commandPath(cmd: CommandUnknownOpts): string {
+  const names: string[] = [];
+  for (let c: CommandUnknownOpts | null = cmd; c?.parent; c = c.parent) {
+    names.unshift(c.name());
+  }
+  return names.join(" ");
+}
 
 function buildProgram(ctx: CliContext, captureError: (msg: string) => void): Command {
   const program = new Command()
     .name("vpo")
     .description("Video transcoding job queue that needs no database")
-    .version(VERSION)
+    .version(VERSION, "-V, --version", "print vpo's version and the ffmpeg and ffprobe it uses")
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ writeErr: captureError });
@@ -28,6 +43,12 @@ function buildProgram(ctx: CliContext, captureError: (msg: string) => void): Com
   addJobsCommands(program, ctx);
   addStatsCommand(program, ctx);
   addServeCommand(program, ctx);
+  addDoctorCommand(program, ctx);
+  addCompletionsCommand(program); // last: it completes the commands added before it
+  // One line naming the missing tool, before a command that needs it does anything.
+  program.hook("preAction", (_root, action) => {
+    if (NEEDS_FFMPEG.has(commandPath(action))) requireTools();
+  });
   const applyToAll = (cmd: Command) => {
     cmd.exitOverride().configureOutput({ writeErr: captureError }).showSuggestionAfterError(true);
     for (const sub of cmd.commands) applyToAll(sub as Command);
@@ -44,6 +65,10 @@ function oneLine(text: string): string {
 /** Runs the CLI with `args` and returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   let commanderMessage = "";
+  if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
+    console.log(await versionReport(VERSION));
+    return 0;
+  }
   try {
     const ctx = new CliContext();
     const program = buildProgram(ctx, (msg) => commanderMessage += msg);

@@ -9,6 +9,7 @@ import { UsageError, VpoError } from "../errors.ts";
 import { resolveLimits } from "../worker/limits.ts";
 import { PlainReporter, TerminalReporter } from "../worker/reporter.ts";
 import { runWorker } from "../worker/worker.ts";
+import { withNotifications } from "../notify/notifier.ts";
 import type { CliContext } from "./context.ts";
 import { examples } from "./help.ts";
 import { JOB_TYPES } from "./job_types.ts";
@@ -61,7 +62,12 @@ export function addStartCommand(jobs: Command, ctx: CliContext): void {
         maxDurationSec: opts.maxDuration ?? w.maxDuration,
         endBy: endBy ?? w.endBy,
       }, new Date());
-      const reporter = Deno.stdout.isTerminal() ? new TerminalReporter() : new PlainReporter();
+      const notify = withNotifications(
+        Deno.stdout.isTerminal() ? new TerminalReporter() : new PlainReporter(),
+        config.notify,
+        (id) => queue.find(id),
+      );
+      const reporter = notify.reporter;
       const stop = new AbortController();
       let interrupts = 0;
       const onSignal = (name: Deno.Signal) => () => {
@@ -107,6 +113,7 @@ export function addStartCommand(jobs: Command, ctx: CliContext): void {
           `${c.completed} completed, ${c.failed} failed, ${c.cancelled} cancelled, ` +
             `${c.requeued} requeued; stopped: ${summary.stopReason}`,
         );
+        await notify.finish({ ...c, stop_reason: summary.stopReason });
         if (c.failed > 0) ctx.exitCode = EXIT_JOBS_FAILED;
       } finally {
         for (const [s, h] of handlers) Deno.removeSignalListener(s, h);

@@ -18,6 +18,7 @@ import {
 } from "./yaml_schema.ts";
 import type { Config } from "./types.ts";
 import { DEFAULT_LISTEN, parseListenAddress } from "../serve/listen.ts";
+import { defaultNotify, NOTIFY_SPEC, readNotify } from "./notify.ts";
 
 /** The configuration used when config.yaml is missing or silent about a key. */
 export function defaultConfig(): Config {
@@ -38,6 +39,7 @@ export function defaultConfig(): Config {
       staleAfter: 120,
     },
     serve: { listen: DEFAULT_LISTEN, tokenFile: null, policies: [], folders: [] },
+    notify: defaultNotify(),
   };
 }
 
@@ -98,6 +100,7 @@ const SPEC = {
     policies: list(parsed("a policy file path", directoryPath)),
     folders: list(parsed("a folder path", directoryPath)),
   }),
+  notify: section(NOTIFY_SPEC),
 };
 
 /**
@@ -144,6 +147,7 @@ export function parseConfig(text: string, path: string): Config {
       policies: s.policies ?? d.serve.policies,
       folders: s.folders ?? d.serve.folders,
     },
+    notify: readNotify(file.values.notify),
   };
   // A job is judged stale after staleAfter seconds without a heartbeat; with less than two
   // intervals of slack one late heartbeat (a busy disk, NFS) would get a live job taken over.

@@ -1,3 +1,5 @@
+import type { NotifyConfig } from "./notify.ts";
+
 /** Effective configuration: `$VPO_HOME/config.yaml` merged over the defaults. */
 export interface Config {
   /** Settings of the job queue (`jobs:` in config.yaml). */
@@ -42,4 +44,6 @@ export interface Config {
     /** Folders the page's "queue this folder" offers. */
     folders: string[];
   };
+  /** Notifications of failed jobs and worker runs (`notify:` in config.yaml). */
+  notify: NotifyConfig;
 }

@@ -99,9 +99,17 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult
   })();
   const tail: string[] = [];
   const [logStream, lineStream] = child.stderr.tee();
+  let logged = 0;
   const logDone = logStream.pipeTo(
     new WritableStream({
-      write: (chunk) => logWriter.write(chunk),
+      // A damaged source can make ffmpeg warn on every frame: the log keeps its first
+      // LOG_MAX_BYTES per run (the job's error keeps the last lines from `tail`).
+      write: (chunk) => {
+        if (logged >= LOG_MAX_BYTES) return;
+        logged += chunk.length;
+        const cut = logged >= LOG_MAX_BYTES ? `\n# log cut at ${LOG_MAX_BYTES} bytes\n` : "";
+        return logWriter.write(cut ? concatBytes(chunk, cut) : chunk);
+      },
       close: () => logWriter.close(),
     }),
   );
@@ -177,4 +185,15 @@ function findExecutable(name: string): boolean {
     executables.set(name, found);
   }
   return found;
+}
+
+/** Bytes of ffmpeg's log kept per run in `$VPO_HOME/logs/<id>.log`. */
+export const LOG_MAX_BYTES = 8 * 1024 * 1024;
+
+function concatBytes(chunk: Uint8Array, text: string): Uint8Array {
+  const tail = new TextEncoder().encode(text);
+  const out = new Uint8Array(chunk.length + tail.length);
+  out.set(chunk);
+  out.set(tail, chunk.length);
+  return out;
 }

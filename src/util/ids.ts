@@ -5,8 +5,9 @@
  */
 
 /** Lengths of a job id: 32 hex digits when vpo makes it, 8 to 64 accepted from a file. */
-const JOB_ID_MIN = 8;
-const JOB_ID_MAX = 64;
+export const JOB_ID_MIN = 8;
+/** See {@link JOB_ID_MIN}. */
+export const JOB_ID_MAX = 64;
 
 /**
  * How many characters at the start of `text` are lower-case hex digits. (A loop over character

@@ -29,6 +29,7 @@ Deno.test("defaultConfig has the documented defaults", () => {
       staleAfter: 120,
     },
     serve: { listen: "127.0.0.1:8613", tokenFile: null, policies: [], folders: [] },
+    notify: { command: null, webhook: null, webhookFormat: "json", timeoutSec: 10 },
   });
 });
 
@@ -64,6 +65,11 @@ serve:
   token_file: /etc/vpo/token
   policies: [/etc/vpo/hevc.yaml]
   folders: [/srv/videos, /srv/tv]
+notify:
+  command: [/usr/local/bin/vpo-alert, --quiet]
+  webhook: https://ntfy.example/vpo
+  webhook_format: ntfy
+  timeout: 3
 `);
   assert.deepEqual(config, {
     jobs: {
@@ -86,6 +92,12 @@ serve:
       tokenFile: "/etc/vpo/token",
       policies: ["/etc/vpo/hevc.yaml"],
       folders: ["/srv/videos", "/srv/tv"],
+    },
+    notify: {
+      command: ["/usr/local/bin/vpo-alert", "--quiet"],
+      webhook: "https://ntfy.example/vpo",
+      webhookFormat: "ntfy",
+      timeoutSec: 3,
     },
   });
 });

@@ -1,0 +1,232 @@
+/**
+ * Delivering notifications without ever holding up the work: each event is sent in the
+ * background (a hook program and/or a webhook), each attempt bounded by `notify.timeout`, retried
+ * once; a worker waits for what is still in flight only at its very end, and only that long.
+ *
+ * @module
+ */
+import type { WorkerReporter } from "../worker/reporter.ts";
+import type { NotifyConfig } from "../config/notify.ts";
+import {
+  eventEnv,
+  jobFailedEvent,
+  type NotifyEvent,
+  type WorkerDoneEvent,
+  workerDoneEvent,
+} from "./events.ts";
+import { webhookRequest } from "./webhook_body.ts";
+
+/** Pause before the one retry: long enough for a restarting service, short for a worker's exit. */
+const RETRY_DELAY_MS = 1000;
+
+/** Sends events to the configured hook and webhook. */
+export class Notifier {
+  #pending = new Set<Promise<void>>();
+  #abort = new AbortController();
+
+  /** `onProblem` hears a one-line message for each delivery that failed twice. */
+  constructor(readonly config: NotifyConfig, private readonly onProblem: (msg: string) => void) {}
+
+  /** A notifier for `config`, or null when nothing is configured. */
+  static create(config: NotifyConfig, onProblem: (msg: string) => void): Notifier | null {
+    return config.command || config.webhook ? new Notifier(config, onProblem) : null;
+  }
+
+  /** Starts delivering `event`; returns at once. */
+  fire(event: NotifyEvent): void {
+    const { command, webhook } = this.config;
+    if (command) {
+      this.#track(this.#withRetry(`hook ${command[0]}`, (s) => runHook(command, event, s)));
+    }
+    if (webhook) {
+      const where = `webhook ${new URL(webhook).host}`;
+      this.#track(this.#withRetry(where, (s) => postWebhook(this.config, event, s)));
+    }
+  }
+
+  /**
+   * Waits for deliveries in flight, at most as long as two attempts and the retry pause take;
+   * whatever is still running then is abandoned (a hook is killed). Resolves to the number
+   * abandoned.
+   */
+  async settle(): Promise<number> {
+    // Two attempts and the pause, plus slack for spawning a hook on a loaded machine.
+    const limitMs = this.config.timeoutSec * 2000 + RETRY_DELAY_MS + 2000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), limitMs));
+    const left = await Promise.race([Promise.all(this.#pending).then(() => "done"), timeout]);
+    clearTimeout(timer);
+    const abandoned = left === "timeout" ? this.#pending.size : 0;
+    this.#abort.abort();
+    await Promise.allSettled(this.#pending);
+    return abandoned;
+  }
+
+  #track(p: Promise<void>): void {
+    this.#pending.add(p);
+    p.finally(() => this.#pending.delete(p));
+  }
+
+  async #withRetry(where: string, attempt: (s: AbortSignal) => Promise<void>): Promise<void> {
+    let lastError = "";
+    for (let i = 0; i < 2; i++) {
+      if (i > 0) await sleep(RETRY_DELAY_MS, this.#abort.signal);
+      if (this.#abort.signal.aborted) break;
+      const signal = AbortSignal.any([
+        this.#abort.signal,
+        AbortSignal.timeout(this.config.timeoutSec * 1000),
+      ]);
+      try {
+        await attempt(signal);
+        return;
+      } catch (err) {
+        lastError = signal.aborted
+          ? (this.#abort.signal.aborted
+            ? "abandoned at exit"
+            : `no answer in ${this.config.timeoutSec} s`)
+          : err instanceof Error
+          ? err.message
+          : String(err);
+      }
+    }
+    this.onProblem(`notification by ${where} failed: ${lastError}`);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+  });
+}
+
+/**
+ * Runs the hook with the event as JSON on stdin and as VPO_* variables; fails on exit != 0. At
+ * the deadline it is killed with SIGKILL (a hook may ignore SIGTERM), and only the hook's own
+ * exit is awaited: a child it left in the background may hold its stderr open for ever.
+ */
+async function runHook(argv: string[], event: NotifyEvent, signal: AbortSignal): Promise<void> {
+  const child = new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    env: eventEnv(event),
+    stdin: "piped",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const kill = () => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+  };
+  signal.addEventListener("abort", kill, { once: true });
+  const stderr = new Response(child.stderr).text().catch(() => "");
+  try {
+    const writer = child.stdin.getWriter();
+    // A hook that ignores stdin may exit before reading it: that is not a failure.
+    await writer.write(new TextEncoder().encode(JSON.stringify(event) + "\n")).catch(() => {});
+    await writer.close().catch(() => {});
+    const status = await child.status;
+    if (signal.aborted) throw signal.reason;
+    if (!status.success) {
+      const text = await Promise.race([stderr, new Promise<string>((r) => setTimeout(r, 200, ""))]);
+      const why = text.trim().split("\n")[0];
+      throw new Error(`exit code ${status.code}${why ? `: ${why}` : ""}`);
+    }
+  } finally {
+    signal.removeEventListener("abort", kill);
+  }
+}
+
+/** POSTs the event in the configured format; fails on a non-2xx answer. */
+async function postWebhook(
+  config: NotifyConfig,
+  event: NotifyEvent,
+  signal: AbortSignal,
+): Promise<void> {
+  const req = webhookRequest(config.webhook!, config.webhookFormat, event);
+  const res = await fetch(req.url, {
+    method: "POST",
+    headers: { "content-type": "application/json", "user-agent": "vpo" },
+    body: JSON.stringify(req.body),
+    signal,
+  });
+  await res.body?.cancel();
+  if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`.trim());
+}
+
+/** Reads what a notification says about a job from its file (error, attempts, bytes saved). */
+export type JobLookup = (id: string) => {
+  file: string | null;
+  error: string | null;
+  attempts: number;
+  result: Record<string, unknown> | null;
+} | null;
+
+/**
+ * Wraps a worker's reporter so that a failed job fires a notification and completed jobs' saved
+ * bytes are summed; `finish` sends the run's summary and waits (bounded) for deliveries.
+ * Without `notify:` settings it returns the reporter as it is.
+ */
+export function withNotifications(
+  reporter: WorkerReporter,
+  config: NotifyConfig,
+  lookup: JobLookup,
+): {
+  reporter: WorkerReporter;
+  finish(summary: Omit<WorkerDoneEvent["summary"], "saved_bytes">): Promise<void>;
+} {
+  const notifier = Notifier.create(
+    config,
+    (msg) => reporter.event("warning", null, null, msg),
+  );
+  if (!notifier) return { reporter, finish: () => Promise.resolve() };
+  let savedBytes = 0;
+  const find = (id: string) => {
+    try {
+      return lookup(id);
+    } catch {
+      return null; // moved on already (retried by hand): the event still goes out
+    }
+  };
+  const wrapped: WorkerReporter = {
+    event(kind, jobId, file, detail) {
+      reporter.event(kind, jobId, file, detail);
+      if (!jobId || (kind !== "failed" && kind !== "completed")) return;
+      const job = find(jobId);
+      if (kind === "completed") {
+        const saved = Number(job?.result?.saved_bytes ?? 0);
+        if (Number.isFinite(saved)) savedBytes += saved;
+        return;
+      }
+      notifier.fire(jobFailedEvent({
+        id: jobId,
+        file: job?.file ?? file,
+        error: job?.error ?? detail,
+        attempts: job?.attempts ?? null,
+      }));
+    },
+    progress: (id, file, sample) => reporter.progress(id, file, sample),
+  };
+  return {
+    reporter: wrapped,
+    async finish(summary) {
+      // A run that found nothing to do (most nights of a cron job) is not news.
+      const ran = summary.completed + summary.failed + summary.cancelled + summary.requeued;
+      if (ran > 0) {
+        const { completed, failed, cancelled, requeued, stop_reason } = summary;
+        notifier.fire(workerDoneEvent({
+          completed,
+          failed,
+          cancelled,
+          requeued,
+          saved_bytes: savedBytes,
+          stop_reason,
+        }));
+      }
+      // Each abandoned delivery has reported itself through onProblem.
+      await notifier.settle();
+    },
+  };
+}
