@@ -15,7 +15,7 @@ import { formatJobDetail, formatJobTable, formatStatus, jobToJson } from "./job_
 import { intAtLeast, nonNegative } from "./options.ts";
 import { examples } from "./help.ts";
 import { addStartCommand } from "./start_command.ts";
-import type { Problem } from "../queue/scan.ts";
+import { irregularFiles, type Problem } from "../queue/scan.ts";
 import { shortId } from "../util/ids.ts";
 
 function sizeOrZero(path: string): number {
@@ -49,7 +49,7 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
       const rows = found.map((job) => ({ job, live: queue.readLive(job) }));
       if (opts.json) println(JSON.stringify(rows.map((r) => jobToJson(r.job, r.live)), null, 2));
       else println(formatJobTable(rows));
-      reportProblems(problems);
+      reportProblems([...problems, ...irregularFiles(queue.layout)]);
     });
 
   jobs.command("status")
@@ -57,11 +57,13 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
     .option("--json", "print JSON for scripts")
     .addHelpText("after", examples(["vpo jobs status", "vpo jobs status --json"]))
     .action(async (opts) => {
-      const counts = (await ctx.queue()).counts();
+      const queue = await ctx.queue();
+      const counts = queue.counts();
       if (opts.json) {
         const total = Object.values(counts).reduce((a, b) => a + b, 0);
         println(JSON.stringify({ ...counts, total }));
       } else println(formatStatus(counts));
+      reportProblems(irregularFiles(queue.layout));
     });
 
   jobs.command("show")

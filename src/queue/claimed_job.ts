@@ -6,6 +6,7 @@
 import { hostname } from "node:os";
 import { LostJobError } from "../errors.ts";
 import { exists, writeFileAtomic } from "../util/durable_fs.ts";
+import { readRegularFileSync } from "../util/safe_read.ts";
 import type { Job, JobState, WorkerInfo } from "./job.ts";
 import type { QueueLayout } from "./layout.ts";
 import type { TransitionEvent } from "./protocol.ts";
@@ -40,7 +41,7 @@ export const thisWorker = (): WorkerInfo => ({ host: hostname(), pid: Deno.pid }
 /** The live file at `path`, or null when missing or unreadable. */
 export function readLiveFile(path: string): LiveInfo | null {
   try {
-    return JSON.parse(Deno.readTextFileSync(path));
+    return JSON.parse(readRegularFileSync(path));
   } catch {
     return null;
   }
