@@ -9,6 +9,7 @@ import type { Config } from "../config/types.ts";
 import { ensureHome, resolveHome, type VpoHome } from "../queue/layout.ts";
 import { JobQueue } from "../queue/store.ts";
 import { VpoError } from "../errors.ts";
+import { writeAllSync, writeBestEffort } from "../util/output.ts";
 
 /** Shared state of one CLI invocation. */
 export class CliContext {
@@ -31,20 +32,19 @@ export class CliContext {
   }
 }
 
-/** Writes a line to stdout. */
+/** Writes a line to stdout; a failed write is the command's failure (its answer is lost). */
 export function println(text = ""): void {
-  writeAll(Deno.stdout, text + "\n");
+  try {
+    writeAllSync(Deno.stdout, text + "\n");
+  } catch (err) {
+    const reason = err instanceof Error ? err.message.replace(/ \(os error \d+\).*$/s, "") : err;
+    throw new VpoError(`cannot write to stdout: ${reason}`, { cause: err });
+  }
 }
 
-/** Writes a warning line to stderr. */
+/** Writes a warning line to stderr, best-effort: a warning that cannot be shown changes nothing. */
 export function warn(text: string): void {
-  writeAll(Deno.stderr, `vpo: warning: ${text}\n`);
-}
-
-function writeAll(target: { writeSync(p: Uint8Array): number }, text: string): void {
-  const bytes = new TextEncoder().encode(text);
-  let written = 0;
-  while (written < bytes.length) written += target.writeSync(bytes.subarray(written));
+  writeBestEffort(Deno.stderr, `vpo: warning: ${text}\n`);
 }
 
 /**

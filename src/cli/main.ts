@@ -7,6 +7,7 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import denoJson from "../../deno.json" with { type: "json" };
 import { VpoError } from "../errors.ts";
+import { writeBestEffort } from "../util/output.ts";
 import { CliContext } from "./context.ts";
 import { addJobsCommands } from "./jobs_commands.ts";
 import { addTranscodeCommand } from "./transcode_command.ts";
@@ -37,6 +38,11 @@ function oneLine(text: string): string {
   return text.replace(/^error:\s*/i, "").split("\n").map((l) => l.trim()).filter(Boolean).join(" ");
 }
 
+/** The exit code says it all when stderr cannot take the message (a full disk, a closed pipe). */
+function printError(text: string): void {
+  writeBestEffort(Deno.stderr, text + "\n");
+}
+
 /** Runs the CLI with `args` and returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   let commanderMessage = "";
@@ -50,17 +56,17 @@ export async function main(args: string[]): Promise<number> {
       if (err.exitCode === 0) return 0; // --help, --version
       if (err.code === "commander.help") {
         // A command group without its subcommand: show what it offers, as a usage error.
-        console.error(commanderMessage.trimEnd());
+        printError(commanderMessage.trimEnd());
         return 2;
       }
-      console.error(`vpo: ${oneLine(commanderMessage || err.message)}`);
+      printError(`vpo: ${oneLine(commanderMessage || err.message)}`);
       return 2;
     }
     if (err instanceof VpoError) {
-      console.error(`vpo: ${err.message}`);
+      printError(`vpo: ${err.message}`);
       return err.exitCode;
     }
-    console.error(`vpo: internal error: ${err instanceof Error ? err.message : String(err)}`);
+    printError(`vpo: internal error: ${err instanceof Error ? err.message : String(err)}`);
     if (Deno.env.get("VPO_DEBUG")) console.error(err);
     return 1;
   }

@@ -7,6 +7,7 @@
 import { basename } from "node:path";
 import { formatDuration, localMinute } from "../util/format.ts";
 import { shortId } from "../util/ids.ts";
+import { writeBestEffort } from "../util/output.ts";
 
 /** A progress sample of the job being run. */
 export interface ProgressSample {
@@ -50,12 +51,8 @@ function escapeControls(text: string): string {
   );
 }
 
-const encoder = new TextEncoder();
-const write = (text: string) => {
-  const bytes = encoder.encode(text);
-  let n = 0;
-  while (n < bytes.length) n += Deno.stdout.writeSync(bytes.subarray(n));
-};
+// Best-effort: a full log disk or a closed pipe must not fail the job being reported on.
+const write = (text: string) => writeBestEffort(Deno.stdout, text);
 
 /** Plain lines, for logs. Progress is not printed (the job file and `jobs list` have it). */
 export class PlainReporter implements WorkerReporter {
