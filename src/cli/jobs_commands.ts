@@ -5,6 +5,7 @@
  * @module
  */
 import { type Command, Option } from "@commander-js/extra-typings";
+import { CONFIG_LIMITS } from "../config/config.ts";
 import { FINISHED_STATES, type Job, type JobState, STATES } from "../queue/job.ts";
 import { findOrphanTemps } from "../transcode/temp_files.ts";
 import { recoverStale } from "../worker/recovery.ts";
@@ -159,7 +160,7 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
     .option(
       "--older-than <days>",
       "finished more than this many days ago (default: jobs.retention_days)",
-      nonNegative,
+      nonNegative(CONFIG_LIMITS.retentionDays),
     )
     .option("--include-backups", "also remove the .original backups vpo made for those jobs")
     .option("--remove-temp", "also remove temp outputs vpo left behind that no running job owns")

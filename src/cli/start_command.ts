@@ -4,7 +4,7 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
-import { parseTimeOfDay } from "../config/config.ts";
+import { CONFIG_LIMITS, parseTimeOfDay } from "../config/config.ts";
 import { UsageError, VpoError } from "../errors.ts";
 import { resolveLimits } from "../worker/limits.ts";
 import { PlainReporter, TerminalReporter } from "../worker/reporter.ts";
@@ -29,10 +29,22 @@ function timeOfDay(value: string): string {
 export function addStartCommand(jobs: Command, ctx: CliContext): void {
   jobs.command("start")
     .description("process queued jobs until the queue is empty or a limit is reached")
-    .option("--max-files <n>", "stop after n jobs finished (completed or failed)", intAtLeast(1))
-    .option("--max-duration <seconds>", "stop after this many seconds", intAtLeast(1))
+    .option(
+      "--max-files <n>",
+      "stop after n jobs finished (completed or failed)",
+      intAtLeast(1, CONFIG_LIMITS.maxFiles),
+    )
+    .option(
+      "--max-duration <seconds>",
+      "stop after this many seconds",
+      intAtLeast(1, CONFIG_LIMITS.maxDurationSec),
+    )
     .option("--end-by <HH:MM>", "stop at this local time (24-hour), its next occurrence")
-    .option("--cpu-cores <n>", "use at most n CPU cores for transcoding", intAtLeast(1))
+    .option(
+      "--cpu-cores <n>",
+      "use at most n CPU cores for transcoding",
+      intAtLeast(1, CONFIG_LIMITS.cpuCores),
+    )
     .option("--no-purge", "skip the automatic purge of old finished jobs")
     .option("--verify-decode", "decode each whole output before replacing the original (slower)")
     .addHelpText(

@@ -64,20 +64,40 @@ function directoryPath(value: string | number): string {
   return path;
 }
 
+/**
+ * Upper bounds of the numbers in config.yaml and of the flags that override them. Far beyond any
+ * real use, they keep every value inside what the code computes with: a timer holds at most
+ * 2^31-1 ms (~24.8 days; a longer heartbeat would silently fire every millisecond), a `Date`
+ * at most ~285,000 years from now, and taskset a core list of sane length.
+ */
+export const CONFIG_LIMITS = {
+  /** 100 years. */
+  retentionDays: 36_500,
+  maxFiles: 1_000_000_000,
+  /** 366 days. */
+  maxDurationSec: 31_622_400,
+  cpuCores: 4096,
+  /** One hour: a heartbeat is a cheap utime, and stale_after must be twice as long. */
+  heartbeatIntervalSec: 3600,
+  /** One week. */
+  staleAfterSec: 604_800,
+} as const;
+
+const L = CONFIG_LIMITS;
 const SPEC = {
   jobs: section({
-    retention_days: integer({ min: 0 }),
+    retention_days: integer({ min: 0, max: L.retentionDays }),
     auto_purge: boolean(),
     temp_directory: nullable(parsed("a directory path", directoryPath)),
     backup_original: boolean(),
   }),
   worker: section({
-    max_files: nullable(integer({ min: 1 })),
-    max_duration: nullable(integer({ min: 1 })),
+    max_files: nullable(integer({ min: 1, max: L.maxFiles })),
+    max_duration: nullable(integer({ min: 1, max: L.maxDurationSec })),
     end_by: nullable(parsed(`a time "HH:MM"`, parseTimeOfDay)),
-    cpu_cores: nullable(integer({ min: 1 })),
-    heartbeat_interval: number(0),
-    stale_after: number(0),
+    cpu_cores: nullable(integer({ min: 1, max: L.cpuCores })),
+    heartbeat_interval: number(0, L.heartbeatIntervalSec),
+    stale_after: number(0, L.staleAfterSec),
   }),
 };
 
