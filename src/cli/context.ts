@@ -9,6 +9,7 @@ import type { Config } from "../config/types.ts";
 import { ensureHome, resolveHome, type VpoHome } from "../queue/layout.ts";
 import { JobQueue } from "../queue/store.ts";
 import { VpoError } from "../errors.ts";
+import { displayName } from "../util/display_name.ts";
 import { writeAllSync, writeBestEffort } from "../util/output.ts";
 
 /** Shared state of one CLI invocation. */
@@ -44,7 +45,7 @@ export function println(text = ""): void {
 
 /** Writes a warning line to stderr, best-effort: a warning that cannot be shown changes nothing. */
 export function warn(text: string): void {
-  writeBestEffort(Deno.stderr, `vpo: warning: ${text}\n`);
+  writeBestEffort(Deno.stderr, `vpo: warning: ${displayName(text)}\n`);
 }
 
 /**

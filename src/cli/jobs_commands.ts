@@ -11,6 +11,7 @@ import { findOrphanTemps } from "../transcode/temp_files.ts";
 import { recoverStale } from "../worker/recovery.ts";
 import { JOB_TYPES } from "./job_types.ts";
 import { formatBytes, plural } from "../util/format.ts";
+import { displayName } from "../util/display_name.ts";
 import { type CliContext, confirm, println, warn } from "./context.ts";
 import { formatJobDetail, formatJobTable, formatStatus, jobToJson } from "./job_format.ts";
 import { intAtLeast, nonNegative } from "./options.ts";
@@ -148,7 +149,7 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
       const config = await ctx.config();
       const { recovered, problems } = await recoverStale(await ctx.queue(), config, JOB_TYPES);
       for (const r of recovered) {
-        println(`Recovered job ${shortId(r.id)} -> ${r.to} (${r.detail})`);
+        println(`Recovered job ${shortId(r.id)} -> ${r.to} (${displayName(r.detail)})`);
       }
       println(`${plural(recovered.length, "stale job")} recovered`);
       reportProblems(problems);
@@ -192,10 +193,10 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
       reportProblems(plan.problems);
       if (opts.dryRun) {
         for (const j of plan.jobs) {
-          println(`would remove job ${shortId(j.id)} (${j.state}) ${j.file ?? ""}`);
+          println(`would remove job ${shortId(j.id)} (${j.state}) ${displayName(j.file ?? "")}`);
         }
-        for (const b of plan.files) println(`would remove backup ${b}`);
-        for (const t of temps) println(`would remove temp file ${t}`);
+        for (const b of plan.files) println(`would remove backup ${displayName(b)}`);
+        for (const t of temps) println(`would remove temp file ${displayName(t)}`);
         return println(`Dry run: ${summary}`);
       }
       if (plan.jobs.length + temps.length === 0) return println("Nothing to clean up");

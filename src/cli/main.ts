@@ -7,6 +7,7 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import denoJson from "../../deno.json" with { type: "json" };
 import { VpoError } from "../errors.ts";
+import { displayName } from "../util/display_name.ts";
 import { writeBestEffort } from "../util/output.ts";
 import { CliContext } from "./context.ts";
 import { addJobsCommands } from "./jobs_commands.ts";
@@ -59,14 +60,15 @@ export async function main(args: string[]): Promise<number> {
         printError(commanderMessage.trimEnd());
         return 2;
       }
-      printError(`vpo: ${oneLine(commanderMessage || err.message)}`);
+      printError(`vpo: ${displayName(oneLine(commanderMessage || err.message))}`);
       return 2;
     }
     if (err instanceof VpoError) {
-      printError(`vpo: ${err.message}`);
+      printError(`vpo: ${displayName(err.message)}`);
       return err.exitCode;
     }
-    printError(`vpo: internal error: ${err instanceof Error ? err.message : String(err)}`);
+    const message = err instanceof Error ? err.message : String(err);
+    printError(`vpo: internal error: ${displayName(message)}`);
     if (Deno.env.get("VPO_DEBUG")) console.error(err);
     return 1;
   }

@@ -7,6 +7,7 @@
 import { basename } from "node:path";
 import { formatDuration, localMinute } from "../util/format.ts";
 import { shortId } from "../util/ids.ts";
+import { displayName } from "../util/display_name.ts";
 import { writeBestEffort } from "../util/output.ts";
 
 /** A progress sample of the job being run. */
@@ -36,19 +37,7 @@ function timestamp(d = new Date()): string {
 function eventLine(kind: string, jobId: string | null, file: string | null, detail: string) {
   const who = [jobId && shortId(jobId), file ? basename(file) : null].filter(Boolean).join(" ");
   const line = `${timestamp()} ${kind.padEnd(9)} ${who}${who && detail ? ": " : ""}${detail}`;
-  return escapeControls(line);
-}
-
-/**
- * A file name (or an error quoting one) may hold a newline or terminal escapes: shown as `\n`,
- * `\x1b`, so that one event stays one line and a name cannot forge log lines or move the cursor.
- */
-function escapeControls(text: string): string {
-  return text.replace(
-    // deno-lint-ignore no-control-regex
-    /[\x00-\x1f\x7f]/g,
-    (c) => c === "\n" ? "\\n" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-  );
+  return displayName(line);
 }
 
 // Best-effort: a full log disk or a closed pipe must not fail the job being reported on.
@@ -82,7 +71,7 @@ export class TerminalReporter implements WorkerReporter {
       s.speed !== null ? `${s.speed.toFixed(2)}x` : null,
       s.etaSec !== null ? `ETA ${formatDuration(s.etaSec)}` : null,
     ].filter(Boolean).join("  ");
-    const name = escapeControls(basename(file));
+    const name = displayName(basename(file));
     const short = name.length > 32 ? name.slice(0, 31) + "…" : name;
     write(`\r\x1b[2K${shortId(jobId)} ${short} [${bar}] ${parts}`);
     this.#barShown = true;
