@@ -84,3 +84,14 @@ Deno.test("a command refuses an out-of-bounds config with one line; flags have b
     "vpo: option '--older-than <days>' argument '1e9' is invalid. expected a number from 0 to 36500\n",
   );
 });
+
+Deno.test("jobs.shared_group must name a group of this system", () => {
+  assert.deepEqual(parseConfig("jobs:\n  shared_group: 0\n", "c.yaml").jobs.sharedGroup, {
+    name: "root",
+    gid: 0,
+  });
+  assert.throws(() => parseConfig("jobs:\n  shared_group: no-such-group\n", "c.yaml"), {
+    message:
+      `c.yaml:2:17: jobs.shared_group: no group "no-such-group" in /etc/group (give its number instead)`,
+  });
+});

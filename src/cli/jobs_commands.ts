@@ -46,7 +46,7 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
       examples(["vpo jobs list", "vpo jobs list --status failed", "vpo jobs list --limit 20"]),
     )
     .action(async (opts) => {
-      const queue = await ctx.queue();
+      const queue = await ctx.readQueue();
       const { jobs: found, problems } = queue.list({ status: opts.status, limit: opts.limit });
       const rows = found.map((job) => ({ job, live: queue.readLive(job) }));
       if (opts.json) println(JSON.stringify(rows.map((r) => jobToJson(r.job, r.live)), null, 2));
@@ -59,7 +59,7 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
     .option("--json", "print JSON for scripts")
     .addHelpText("after", examples(["vpo jobs status", "vpo jobs status --json"]))
     .action(async (opts) => {
-      const queue = await ctx.queue();
+      const queue = await ctx.readQueue();
       const counts = queue.counts();
       if (opts.json) {
         const total = Object.values(counts).reduce((a, b) => a + b, 0);
@@ -74,7 +74,7 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
     .option("--json", "print JSON for scripts")
     .addHelpText("after", examples(["vpo jobs show a1b2c3d4", "vpo jobs show a1b2 --json"]))
     .action(async (id, opts) => {
-      const queue = await ctx.queue();
+      const queue = await ctx.readQueue();
       const job = queue.find(id);
       const live = queue.readLive(job);
       println(

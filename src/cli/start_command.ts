@@ -9,7 +9,9 @@ import { UsageError, VpoError } from "../errors.ts";
 import { resolveLimits } from "../worker/limits.ts";
 import { PlainReporter, TerminalReporter } from "../worker/reporter.ts";
 import { runWorker } from "../worker/worker.ts";
-import type { CliContext } from "./context.ts";
+import { foldersWritableByOthers } from "../queue/access.ts";
+import type { JobQueue } from "../queue/store.ts";
+import { type CliContext, warn } from "./context.ts";
 import { examples } from "./help.ts";
 import { JOB_TYPES } from "./job_types.ts";
 import { intAtLeast } from "./options.ts";
@@ -22,6 +24,24 @@ function timeOfDay(value: string): string {
     return parseTimeOfDay(value);
   } catch (err) {
     throw new UsageError(`--end-by: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Root acting in a folder another user can write is that user's tool: they can swap names and
+ * links between root's checks and its renames. vpo checks what it can (see docs/design.md), but
+ * says so once at start.
+ */
+function warnRootOverOthersFolders(queue: JobQueue, tempDir: string | null): void {
+  const files = queue.list({ status: "queued" }).jobs.flatMap((j) => j.file ? [j.file] : []);
+  const folders = foldersWritableByOthers(files, tempDir ? [tempDir] : []);
+  const shown = folders.slice(0, 5).join("; ") +
+    (folders.length > 5 ? `; and ${folders.length - 5} more` : "");
+  if (folders.length) {
+    warn(
+      `running as root over folders other users can write: ${shown}; ` +
+        "run the worker as the library's owner instead",
+    );
   }
 }
 
@@ -67,6 +87,7 @@ export function addStartCommand(jobs: Command, ctx: CliContext): void {
         throw new VpoError(`jobs.temp_directory ${tempDir} is not an existing directory`);
       }
       const queue = await ctx.queue();
+      if (Deno.uid() === 0) warnRootOverOthersFolders(queue, tempDir);
       const w = config.worker;
       const limits = resolveLimits({
         maxFiles: opts.maxFiles ?? w.maxFiles,

@@ -15,12 +15,19 @@ import {
   readYamlFile,
   section,
 } from "./yaml_schema.ts";
+import { lookUpGroup } from "../util/groups.ts";
 import type { Config } from "./types.ts";
 
 /** The configuration used when config.yaml is missing or silent about a key. */
 export function defaultConfig(): Config {
   return {
-    jobs: { retentionDays: 30, autoPurge: true, tempDirectory: null, backupOriginal: true },
+    jobs: {
+      retentionDays: 30,
+      autoPurge: true,
+      tempDirectory: null,
+      backupOriginal: true,
+      sharedGroup: null,
+    },
     worker: {
       maxFiles: null,
       maxDuration: null,
@@ -90,6 +97,7 @@ const SPEC = {
     auto_purge: boolean(),
     temp_directory: nullable(parsed("a directory path", directoryPath)),
     backup_original: boolean(),
+    shared_group: nullable(parsed("a group name", lookUpGroup)),
   }),
   worker: section({
     max_files: nullable(integer({ min: 1, max: L.maxFiles })),
@@ -125,6 +133,7 @@ export function parseConfig(text: string, path: string): Config {
       autoPurge: jobs.auto_purge ?? d.jobs.autoPurge,
       tempDirectory: jobs.temp_directory ?? d.jobs.tempDirectory,
       backupOriginal: jobs.backup_original ?? d.jobs.backupOriginal,
+      sharedGroup: jobs.shared_group ?? d.jobs.sharedGroup,
     },
     worker: {
       maxFiles: w.max_files ?? d.worker.maxFiles,

@@ -1,3 +1,9 @@
+/** A group named in `jobs.shared_group`, resolved on this system. */
+export interface SharedGroup {
+  name: string;
+  gid: number;
+}
+
 /** Effective configuration: `$VPO_HOME/config.yaml` merged over the defaults. */
 export interface Config {
   /** Settings of the job queue (`jobs:` in config.yaml). */
@@ -10,6 +16,8 @@ export interface Config {
     tempDirectory: string | null;
     /** Keep the original as `<name>.original` after a successful replace. */
     backupOriginal: boolean;
+    /** The group whose members' workers share this queue; null for a private queue. */
+    sharedGroup: SharedGroup | null;
   };
   /** Worker settings (`worker:` in config.yaml); `vpo start` options override the limits. */
   worker: {

@@ -7,6 +7,7 @@ import { hostname } from "node:os";
 import { LostJobError } from "../errors.ts";
 import { exists, writeFileAtomic } from "../util/durable_fs.ts";
 import { readRegularFileSync } from "../util/safe_read.ts";
+import { touch } from "../util/touch.ts";
 import type { Job, JobState, WorkerInfo } from "./job.ts";
 import type { QueueLayout } from "./layout.ts";
 import type { TransitionEvent } from "./protocol.ts";
@@ -76,9 +77,8 @@ export class ClaimedJob {
    * job was recovered by someone else: the caller must stop work on it at once.
    */
   async heartbeat(): Promise<void> {
-    const now = new Date();
     try {
-      await Deno.utime(this.path, now, now);
+      await touch(this.path);
     } catch (err) {
       if (isGone(err)) throw new LostJobError(this.id);
       throw err;

@@ -5,6 +5,7 @@
  * @module
  */
 import { dirname, join } from "node:path";
+import { applyHomeFileMode } from "./file_mode.ts";
 
 /** fsync a directory so that a rename or unlink in it survives a power cut. */
 export async function syncDir(dir: string): Promise<void> {
@@ -40,6 +41,7 @@ export async function writeTempFile(
   const path = join(tmpDir, uniqueTempName("vpo"));
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
+  await applyHomeFileMode(path);
   try {
     let written = 0;
     while (written < bytes.length) written += await file.write(bytes.subarray(written));

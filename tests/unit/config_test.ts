@@ -13,7 +13,13 @@ const { loadText, errorFor } = yamlFileLoader("config.yaml", loadConfig, TEMP_PR
 
 Deno.test("defaultConfig has the documented defaults", () => {
   assert.deepEqual(defaultConfig(), {
-    jobs: { retentionDays: 30, autoPurge: true, tempDirectory: null, backupOriginal: true },
+    jobs: {
+      retentionDays: 30,
+      autoPurge: true,
+      tempDirectory: null,
+      backupOriginal: true,
+      sharedGroup: null,
+    },
     worker: {
       maxFiles: null,
       maxDuration: null,
@@ -44,6 +50,7 @@ jobs:
   auto_purge: false
   temp_directory: /var/tmp/vpo
   backup_original: false
+  shared_group: root
 worker:
   max_files: 5
   max_duration: 28800
@@ -58,6 +65,7 @@ worker:
       autoPurge: false,
       tempDirectory: "/var/tmp/vpo",
       backupOriginal: false,
+      sharedGroup: { name: "root", gid: 0 },
     },
     worker: {
       maxFiles: 5,
