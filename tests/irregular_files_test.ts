@@ -105,3 +105,17 @@ Deno.test("a FIFO posing as a finished copy neither hangs jobs start nor stops S
     assert.ok(Deno.lstatSync(fifo).isFifo, "the FIFO is left in place");
   });
 });
+
+Deno.test("a FIFO as config.yaml is a one-line error, not a hang", async () => {
+  await using home = await TempHome.create();
+  await Deno.mkdir(home.vpoHome, { recursive: true });
+  const config = join(home.vpoHome, "config.yaml");
+  await mkfifo(config);
+  const status = await runBounded(home, ["jobs", "status"]);
+  assert.ok(!status.hung, "jobs status hung on a FIFO config");
+  assert.equal(
+    status.stderr,
+    `vpo: cannot read config file ${config}: a FIFO, not a regular file\n`,
+  );
+  assert.equal(status.code, 1);
+});

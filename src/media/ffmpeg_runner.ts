@@ -60,7 +60,7 @@ const TAIL_LINES = 20;
 export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult> {
   const [command, ...args] = launchCommand(opts.ffmpeg ?? "ffmpeg", opts.args, opts);
   const log = await Deno.open(opts.logPath, { append: true, create: true });
-  await applyHomeFileMode(opts.logPath);
+  applyHomeFileMode(opts.logPath);
   const logWriter = log.writable.getWriter();
   await logWriter.write(
     new TextEncoder().encode(`# ${new Date().toISOString()} ${shellQuote([command, ...args])}\n`),

@@ -41,8 +41,8 @@ export async function writeTempFile(
   const path = join(tmpDir, uniqueTempName("vpo"));
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
-  await applyHomeFileMode(path);
   try {
+    applyHomeFileMode(path);
     let written = 0;
     while (written < bytes.length) written += await file.write(bytes.subarray(written));
     if (options.durable ?? true) await file.sync();

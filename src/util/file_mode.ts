@@ -18,17 +18,7 @@ export function shareNewFilesWithGroup(): void {
  * Gives a file this process just created the home's file mode. A file another member created
  * (an existing log appended to) is left as it is: only its owner may change its mode.
  */
-export async function applyHomeFileMode(path: string): Promise<void> {
-  if (!shared) return;
-  try {
-    await Deno.chmod(path, 0o660);
-  } catch (err) {
-    if (!(err instanceof Deno.errors.PermissionDenied)) throw err;
-  }
-}
-
-/** Synchronous {@link applyHomeFileMode}. */
-export function applyHomeFileModeSync(path: string): void {
+export function applyHomeFileMode(path: string): void {
   if (!shared) return;
   try {
     Deno.chmodSync(path, 0o660);
