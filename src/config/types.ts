@@ -1,6 +1,8 @@
 /** A group named in `jobs.shared_group`, resolved on this system. */
 export interface SharedGroup {
+  /** The group's name (its number when /etc/group does not list it). */
   name: string;
+  /** The group's id. */
   gid: number;
 }
 
