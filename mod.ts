@@ -36,8 +36,8 @@ export {
   VpoError,
 } from "./src/errors.ts";
 export { ensureHome, resolveHome, VpoHome } from "./src/queue/layout.ts";
-export type { Config } from "./src/config/types.ts";
-export { defaultConfig, loadConfig, parseConfig } from "./src/config/config.ts";
+export type { Config, SharedGroup } from "./src/config/types.ts";
+export { CONFIG_LIMITS, defaultConfig, loadConfig, parseConfig } from "./src/config/config.ts";
 export type {
   ContainerChoice,
   HwAccel,
@@ -170,3 +170,11 @@ export {
   workerDoneEvent,
 } from "./src/notify/events.ts";
 export { Notifier, withNotifications } from "./src/notify/notifier.ts";
+export {
+  checkQueueAccess,
+  foldersWritableByOthers,
+  prepareSharedDirs,
+  QueueAccessError,
+} from "./src/queue/access.ts";
+export { checkPolicySnapshot } from "./src/policy/snapshot.ts";
+export { displayName } from "./src/util/display_name.ts";

@@ -506,7 +506,8 @@ const BAD_INPUTS: BadInput[] = [
     name: "negative --older-than",
     args: ["jobs", "cleanup", "--older-than", "-1"],
     code: 2,
-    stderr: "vpo: option '--older-than <days>' argument '-1' is invalid. expected a number >= 0",
+    stderr:
+      "vpo: option '--older-than <days>' argument '-1' is invalid. expected a number from 0 to 36500",
   },
   {
     name: "bad clear --status",
@@ -564,7 +565,8 @@ const BAD_INPUTS: BadInput[] = [
     args: ["jobs", "status"],
     config: "jobs:\n  retention_days: a month\n",
     code: 1,
-    stderr: `vpo: $CONFIG:2:19: jobs.retention_days: expected an integer >= 0, got "a month"`,
+    stderr:
+      `vpo: $CONFIG:2:19: jobs.retention_days: expected an integer from 0 to 36500, got "a month"`,
   },
   {
     name: "config: yes is not a boolean",

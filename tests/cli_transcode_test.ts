@@ -64,14 +64,15 @@ const BAD_INPUTS: BadInput[] = [
     name: "--cpu-cores 0",
     args: ["jobs", "start", "--cpu-cores", "0"],
     code: 2,
-    stderr: "vpo: option '--cpu-cores <n>' argument '0' is invalid. expected a whole number >= 1",
+    stderr:
+      "vpo: option '--cpu-cores <n>' argument '0' is invalid. expected a whole number from 1 to 4096",
   },
   {
     name: "--max-duration that is not a number",
     args: ["jobs", "start", "--max-duration", "abc"],
     code: 2,
     stderr:
-      "vpo: option '--max-duration <seconds>' argument 'abc' is invalid. expected a whole number >= 1",
+      "vpo: option '--max-duration <seconds>' argument 'abc' is invalid. expected a whole number from 1 to 31622400",
   },
   {
     name: "a temp_directory that does not exist",

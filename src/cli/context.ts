@@ -7,8 +7,11 @@
 import { loadConfig } from "../config/config.ts";
 import type { Config } from "../config/types.ts";
 import { ensureHome, resolveHome, type VpoHome } from "../queue/layout.ts";
+import { checkQueueAccess, prepareSharedDirs } from "../queue/access.ts";
 import { JobQueue } from "../queue/store.ts";
 import { VpoError } from "../errors.ts";
+import { displayName } from "../util/display_name.ts";
+import { writeAllSync, writeBestEffort } from "../util/output.ts";
 
 /** Shared state of one CLI invocation. */
 export class CliContext {
@@ -22,29 +25,46 @@ export class CliContext {
     return this.#config ??= loadConfig(this.home.configPath);
   }
 
+  /**
+   * The queue, for a command that writes: a shared queue's directories are set up first, and the
+   * queue is refused when others than its allowed writers could write it (see queue/access.ts).
+   */
   queue(): Promise<JobQueue> {
     return this.#queue ??= (async () => {
-      await this.config();
+      const { sharedGroup } = (await this.config()).jobs;
+      const dirs = homeDirs(this.home);
+      if (sharedGroup) prepareSharedDirs(dirs, sharedGroup);
+      checkQueueAccess(dirs, sharedGroup);
       await ensureHome(this.home);
       return await JobQueue.open(this.home.jobsDir);
     })();
   }
+
+  /** The queue, for a command that only reads it (`list`, `status`, `show`): no access check. */
+  async readQueue(): Promise<JobQueue> {
+    await this.config();
+    return this.#queue ?? await JobQueue.open(this.home.jobsDir);
+  }
 }
 
-/** Writes a line to stdout. */
+/** Every directory of a home whose writers vpo trusts, the home itself first. */
+function homeDirs(home: VpoHome): string[] {
+  return [home.root, home.logsDir, home.statsDir, home.jobsDir, ...home.jobs.allDirs()];
+}
+
+/** Writes a line to stdout; a failed write is the command's failure (its answer is lost). */
 export function println(text = ""): void {
-  writeAll(Deno.stdout, text + "\n");
+  try {
+    writeAllSync(Deno.stdout, text + "\n");
+  } catch (err) {
+    const reason = err instanceof Error ? err.message.replace(/ \(os error \d+\).*$/s, "") : err;
+    throw new VpoError(`cannot write to stdout: ${reason}`, { cause: err });
+  }
 }
 
-/** Writes a warning line to stderr. */
+/** Writes a warning line to stderr, best-effort: a warning that cannot be shown changes nothing. */
 export function warn(text: string): void {
-  writeAll(Deno.stderr, `vpo: warning: ${text}\n`);
-}
-
-function writeAll(target: { writeSync(p: Uint8Array): number }, text: string): void {
-  const bytes = new TextEncoder().encode(text);
-  let written = 0;
-  while (written < bytes.length) written += target.writeSync(bytes.subarray(written));
+  writeBestEffort(Deno.stderr, `vpo: warning: ${displayName(text)}\n`);
 }
 
 /**

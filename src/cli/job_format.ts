@@ -5,6 +5,7 @@
  * @module
  */
 import { basename } from "node:path";
+import { displayName } from "../util/display_name.ts";
 import type { Job, JobState } from "../queue/job.ts";
 import type { LiveInfo } from "../queue/claimed_job.ts";
 import type { JobCounts } from "../queue/counts.ts";
@@ -39,7 +40,7 @@ export function formatJobTable(rows: { job: Job; live: LiveInfo | null }[]): str
       shortId(job.id),
       job.state,
       job.type,
-      job.file ? basename(job.file) : "-",
+      job.file ? displayName(basename(job.file)) : "-",
       progressCell(job, live),
       localMinute(job.created_at),
     ]));
@@ -79,7 +80,7 @@ export function formatJobDetail(job: Job, live: LiveInfo | null): string {
   const lines: string[] = [];
   const field = (label: string, value: unknown) => {
     if (value !== null && value !== undefined && value !== "") {
-      lines.push(`${label.padEnd(12)}${value}`);
+      lines.push(`${label.padEnd(12)}${displayName(String(value))}`);
     }
   };
   field("ID", job.id);
@@ -111,15 +112,18 @@ export function formatJobDetail(job: Job, live: LiveInfo | null): string {
   field("Job file", job.path);
   if (job.result) {
     lines.push("Result:");
-    for (const [k, v] of Object.entries(job.result)) lines.push(`  ${k}: ${JSON.stringify(v)}`);
+    for (const [k, v] of Object.entries(job.result)) {
+      lines.push(`  ${displayName(k)}: ${displayName(JSON.stringify(v))}`);
+    }
   }
   if (job.error) {
     lines.push("Error:");
-    for (const l of job.error.split("\n")) lines.push(`  ${l}`);
+    for (const l of job.error.split("\n")) lines.push(`  ${displayName(l)}`);
   }
   lines.push("History:");
   for (const e of job.history) {
-    lines.push(`  ${localMinute(e.at)}  ${e.event}${e.detail ? `: ${e.detail}` : ""}`);
+    const text = `${e.event}${e.detail ? `: ${e.detail}` : ""}`;
+    lines.push(`  ${localMinute(e.at)}  ${displayName(text)}`);
   }
   return lines.join("\n");
 }

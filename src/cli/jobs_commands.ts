@@ -5,6 +5,7 @@
  * @module
  */
 import { type Command, Option } from "@commander-js/extra-typings";
+import { CONFIG_LIMITS } from "../config/config.ts";
 import { FINISHED_STATES, type Job, type JobState, STATES } from "../queue/job.ts";
 import { findOrphanTemps } from "../transcode/temp_files.ts";
 import {
@@ -15,6 +16,7 @@ import {
 import { recoverStale } from "../worker/recovery.ts";
 import { JOB_TYPES } from "./job_types.ts";
 import { formatBytes, plural } from "../util/format.ts";
+import { displayName } from "../util/display_name.ts";
 import { type CliContext, confirm, println, warn } from "./context.ts";
 import { formatJobDetail, formatJobTable, formatStatus, jobToJson } from "./job_format.ts";
 import { intAtLeast, nonNegative } from "./options.ts";
@@ -22,7 +24,7 @@ import { examples } from "./help.ts";
 import { addStartCommand } from "./start_command.ts";
 import { addPriorityCommand } from "./priority_command.ts";
 import { addLogCommand } from "./log_command.ts";
-import type { Problem } from "../queue/scan.ts";
+import { irregularFiles, type Problem } from "../queue/scan.ts";
 import { shortId } from "../util/ids.ts";
 
 function sizeOrZero(path: string): number {
@@ -51,12 +53,12 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
       examples(["vpo jobs list", "vpo jobs list --status failed", "vpo jobs list --limit 20"]),
     )
     .action(async (opts) => {
-      const queue = await ctx.queue();
+      const queue = await ctx.readQueue();
       const { jobs: found, problems } = queue.list({ status: opts.status, limit: opts.limit });
       const rows = found.map((job) => ({ job, live: queue.readLive(job) }));
       if (opts.json) println(JSON.stringify(rows.map((r) => jobToJson(r.job, r.live)), null, 2));
       else println(formatJobTable(rows));
-      reportProblems(problems);
+      reportProblems([...problems, ...irregularFiles(queue.layout)]);
     });
 
   jobs.command("status")
@@ -64,11 +66,13 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
     .option("--json", "print JSON for scripts")
     .addHelpText("after", examples(["vpo jobs status", "vpo jobs status --json"]))
     .action(async (opts) => {
-      const counts = (await ctx.queue()).counts();
+      const queue = await ctx.readQueue();
+      const counts = queue.counts();
       if (opts.json) {
         const total = Object.values(counts).reduce((a, b) => a + b, 0);
         println(JSON.stringify({ ...counts, total }));
       } else println(formatStatus(counts));
+      reportProblems(irregularFiles(queue.layout));
     });
 
   jobs.command("show")
@@ -77,7 +81,7 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
     .option("--json", "print JSON for scripts")
     .addHelpText("after", examples(["vpo jobs show a1b2c3d4", "vpo jobs show a1b2 --json"]))
     .action(async (id, opts) => {
-      const queue = await ctx.queue();
+      const queue = await ctx.readQueue();
       const job = queue.find(id);
       const live = queue.readLive(job);
       println(
@@ -152,7 +156,7 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
       const config = await ctx.config();
       const { recovered, problems } = await recoverStale(await ctx.queue(), config, JOB_TYPES);
       for (const r of recovered) {
-        println(`Recovered job ${shortId(r.id)} -> ${r.to} (${r.detail})`);
+        println(`Recovered job ${shortId(r.id)} -> ${r.to} (${displayName(r.detail)})`);
       }
       println(`${plural(recovered.length, "stale job")} recovered`);
       reportProblems(problems);
@@ -164,7 +168,7 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
     .option(
       "--older-than <days>",
       "finished more than this many days ago (default: jobs.retention_days)",
-      nonNegative,
+      nonNegative(CONFIG_LIMITS.retentionDays),
     )
     .option("--include-backups", "also remove the .original backups vpo made for those jobs")
     .option("--remove-temp", "also remove temp outputs vpo left behind that no running job owns")
@@ -203,11 +207,11 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
       reportProblems(plan.problems);
       if (opts.dryRun) {
         for (const j of plan.jobs) {
-          println(`would remove job ${shortId(j.id)} (${j.state}) ${j.file ?? ""}`);
+          println(`would remove job ${shortId(j.id)} (${j.state}) ${displayName(j.file ?? "")}`);
         }
-        for (const b of plan.files) println(`would remove backup ${b}`);
-        for (const t of temps) println(`would remove temp file ${t}`);
-        for (const d of segDirs) println(`would remove segment directory ${d}`);
+        for (const b of plan.files) println(`would remove backup ${displayName(b)}`);
+        for (const t of temps) println(`would remove temp file ${displayName(t)}`);
+        for (const d of segDirs) println(`would remove segment directory ${displayName(d)}`);
         return println(`Dry run: ${summary}`);
       }
       if (plan.jobs.length + temps.length + segDirs.length === 0) {

@@ -7,6 +7,8 @@
 import { Command, CommanderError, type CommandUnknownOpts } from "@commander-js/extra-typings";
 import denoJson from "../../deno.json" with { type: "json" };
 import { VpoError } from "../errors.ts";
+import { displayName } from "../util/display_name.ts";
+import { writeBestEffort } from "../util/output.ts";
 import { CliContext } from "./context.ts";
 import { addJobsCommands } from "./jobs_commands.ts";
 import { addTranscodeCommand } from "./transcode_command.ts";
@@ -62,6 +64,11 @@ function oneLine(text: string): string {
   return text.replace(/^error:\s*/i, "").split("\n").map((l) => l.trim()).filter(Boolean).join(" ");
 }
 
+/** The exit code says it all when stderr cannot take the message (a full disk, a closed pipe). */
+function printError(text: string): void {
+  writeBestEffort(Deno.stderr, text + "\n");
+}
+
 /** Runs the CLI with `args` and returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   let commanderMessage = "";
@@ -79,17 +86,18 @@ export async function main(args: string[]): Promise<number> {
       if (err.exitCode === 0) return 0; // --help, --version
       if (err.code === "commander.help") {
         // A command group without its subcommand: show what it offers, as a usage error.
-        console.error(commanderMessage.trimEnd());
+        printError(commanderMessage.trimEnd());
         return 2;
       }
-      console.error(`vpo: ${oneLine(commanderMessage || err.message)}`);
+      printError(`vpo: ${displayName(oneLine(commanderMessage || err.message))}`);
       return 2;
     }
     if (err instanceof VpoError) {
-      console.error(`vpo: ${err.message}`);
+      printError(`vpo: ${displayName(err.message)}`);
       return err.exitCode;
     }
-    console.error(`vpo: internal error: ${err instanceof Error ? err.message : String(err)}`);
+    const message = err instanceof Error ? err.message : String(err);
+    printError(`vpo: internal error: ${displayName(message)}`);
     if (Deno.env.get("VPO_DEBUG")) console.error(err);
     return 1;
   }

@@ -4,13 +4,15 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
-import { parseTimeOfDay } from "../config/config.ts";
+import { CONFIG_LIMITS, parseTimeOfDay } from "../config/config.ts";
 import { UsageError, VpoError } from "../errors.ts";
 import { resolveLimits } from "../worker/limits.ts";
 import { PlainReporter, TerminalReporter } from "../worker/reporter.ts";
 import { runWorker } from "../worker/worker.ts";
 import { withNotifications } from "../notify/notifier.ts";
-import type { CliContext } from "./context.ts";
+import { foldersWritableByOthers } from "../queue/access.ts";
+import type { JobQueue } from "../queue/store.ts";
+import { type CliContext, warn } from "./context.ts";
 import { examples } from "./help.ts";
 import { JOB_TYPES } from "./job_types.ts";
 import { intAtLeast } from "./options.ts";
@@ -26,14 +28,44 @@ function timeOfDay(value: string): string {
   }
 }
 
+/**
+ * Root acting in a folder another user can write is that user's tool: they can swap names and
+ * links between root's checks and its renames. vpo checks what it can (see docs/design.md), but
+ * says so once at start.
+ */
+function warnRootOverOthersFolders(queue: JobQueue, tempDir: string | null): void {
+  const files = queue.list({ status: "queued" }).jobs.flatMap((j) => j.file ? [j.file] : []);
+  const folders = foldersWritableByOthers(files, tempDir ? [tempDir] : []);
+  const shown = folders.slice(0, 5).join("; ") +
+    (folders.length > 5 ? `; and ${folders.length - 5} more` : "");
+  if (folders.length) {
+    warn(
+      `running as root over folders other users can write: ${shown}; ` +
+        "run the worker as the library's owner instead",
+    );
+  }
+}
+
 /** Adds `start` to the `jobs` command group. */
 export function addStartCommand(jobs: Command, ctx: CliContext): void {
   jobs.command("start")
     .description("process queued jobs until the queue is empty or a limit is reached")
-    .option("--max-files <n>", "stop after n jobs finished (completed or failed)", intAtLeast(1))
-    .option("--max-duration <seconds>", "stop after this many seconds", intAtLeast(1))
+    .option(
+      "--max-files <n>",
+      "stop after n jobs finished (completed or failed)",
+      intAtLeast(1, CONFIG_LIMITS.maxFiles),
+    )
+    .option(
+      "--max-duration <seconds>",
+      "stop after this many seconds",
+      intAtLeast(1, CONFIG_LIMITS.maxDurationSec),
+    )
     .option("--end-by <HH:MM>", "stop at this local time (24-hour), its next occurrence")
-    .option("--cpu-cores <n>", "use at most n CPU cores for transcoding", intAtLeast(1))
+    .option(
+      "--cpu-cores <n>",
+      "use at most n CPU cores for transcoding",
+      intAtLeast(1, CONFIG_LIMITS.cpuCores),
+    )
     .option("--no-purge", "skip the automatic purge of old finished jobs")
     .option("--verify-decode", "decode each whole output before replacing the original (slower)")
     .addHelpText(
@@ -56,6 +88,7 @@ export function addStartCommand(jobs: Command, ctx: CliContext): void {
         throw new VpoError(`jobs.temp_directory ${tempDir} is not an existing directory`);
       }
       const queue = await ctx.queue();
+      if (Deno.uid() === 0) warnRootOverOthersFolders(queue, tempDir);
       const w = config.worker;
       const limits = resolveLimits({
         maxFiles: opts.maxFiles ?? w.maxFiles,

@@ -20,6 +20,7 @@ import { plural } from "../util/format.ts";
 import { examples } from "./help.ts";
 import { intAtLeast } from "./options.ts";
 import { shortId } from "../util/ids.ts";
+import { displayName } from "../util/display_name.ts";
 
 /** The policy with the command line's overrides; a bad override is a usage error (exit 2). */
 function overridden(base: TranscodePolicy, overrides: PolicyOverrides): TranscodePolicy {
@@ -78,9 +79,9 @@ export function addTranscodeCommand(program: Command, ctx: CliContext): void {
         counts[d.status]++;
         const label = d.status === "queued" && opts.dryRun ? "would queue" : d.status;
         const id = d.jobId ? shortId(d.jobId) : "";
-        println(`${label.padEnd(11)} ${id.padEnd(8)} ${d.path}: ${d.detail}`);
-        for (const note of d.notes ?? []) println(`${"".padEnd(20)} note: ${note}`);
-        if (d.command) println(`${"".padEnd(20)} ${d.command}`);
+        println(`${label.padEnd(11)} ${id.padEnd(8)} ${displayName(`${d.path}: ${d.detail}`)}`);
+        for (const note of d.notes ?? []) println(`${"".padEnd(20)} note: ${displayName(note)}`);
+        if (d.command) println(`${"".padEnd(20)} ${displayName(d.command)}`);
       }
       const verb = opts.dryRun ? "to queue" : "queued";
       println(

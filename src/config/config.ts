@@ -16,6 +16,9 @@ import {
   readYamlFile,
   section,
 } from "./yaml_schema.ts";
+import { lookUpGroup } from "../util/groups.ts";
+import { ConfigError } from "../errors.ts";
+import { describeFileType } from "../util/safe_read.ts";
 import type { Config } from "./types.ts";
 import { DEFAULT_LISTEN, parseListenAddress } from "../serve/listen.ts";
 import { defaultNotify, NOTIFY_SPEC, readNotify } from "./notify.ts";
@@ -29,6 +32,7 @@ export function defaultConfig(): Config {
       tempDirectory: null,
       backupOriginal: true,
       segmentLength: 300,
+      sharedGroup: null,
     },
     worker: {
       maxFiles: null,
@@ -75,21 +79,44 @@ function directoryPath(value: string | number): string {
   return path;
 }
 
+/**
+ * Upper bounds of the numbers in config.yaml and of the flags that override them. Far beyond any
+ * real use, they keep every value inside what the code computes with: a timer holds at most
+ * 2^31-1 ms (~24.8 days; a longer heartbeat would silently fire every millisecond), a `Date`
+ * at most ~285,000 years from now, and taskset a core list of sane length.
+ */
+export const CONFIG_LIMITS = {
+  /** 100 years. */
+  retentionDays: 36_500,
+  maxFiles: 1_000_000_000,
+  /** 366 days. */
+  maxDurationSec: 31_622_400,
+  cpuCores: 4096,
+  /** One hour: a heartbeat is a cheap utime, and stale_after must be twice as long. */
+  heartbeatIntervalSec: 3600,
+  /** One week. */
+  staleAfterSec: 604_800,
+  /** One day of media per segment. */
+  segmentLengthSec: 86_400,
+} as const;
+
+const L = CONFIG_LIMITS;
 const SPEC = {
   jobs: section({
-    retention_days: integer({ min: 0 }),
+    retention_days: integer({ min: 0, max: L.retentionDays }),
     auto_purge: boolean(),
     temp_directory: nullable(parsed("a directory path", directoryPath)),
     backup_original: boolean(),
-    segment_length: nullable(integer({ min: 0 })),
+    segment_length: nullable(integer({ min: 0, max: L.segmentLengthSec })),
+    shared_group: nullable(parsed("a group name", lookUpGroup)),
   }),
   worker: section({
-    max_files: nullable(integer({ min: 1 })),
-    max_duration: nullable(integer({ min: 1 })),
+    max_files: nullable(integer({ min: 1, max: L.maxFiles })),
+    max_duration: nullable(integer({ min: 1, max: L.maxDurationSec })),
     end_by: nullable(parsed(`a time "HH:MM"`, parseTimeOfDay)),
-    cpu_cores: nullable(integer({ min: 1 })),
-    heartbeat_interval: number(0),
-    stale_after: number(0),
+    cpu_cores: nullable(integer({ min: 1, max: L.cpuCores })),
+    heartbeat_interval: number(0, L.heartbeatIntervalSec),
+    stale_after: number(0, L.staleAfterSec),
   }),
   serve: section({
     listen: parsed("an address HOST:PORT", (v) => {
@@ -132,6 +159,7 @@ export function parseConfig(text: string, path: string): Config {
       segmentLength: jobs.segment_length === undefined
         ? d.jobs.segmentLength
         : jobs.segment_length || null,
+      sharedGroup: jobs.shared_group ?? d.jobs.sharedGroup,
     },
     worker: {
       maxFiles: w.max_files ?? d.worker.maxFiles,
@@ -170,6 +198,14 @@ export function parseConfig(text: string, path: string): Config {
  * cannot be read, or is invalid, is a {@link ConfigError} naming the path.
  */
 export async function loadConfig(path: string): Promise<Config> {
+  // Every command reads it first: a FIFO or device there would hang them all. (A link to a
+  // regular file is fine: dotfile managers keep config files that way.)
+  const info = await Deno.stat(path).catch(() => null);
+  if (info && !info.isFile && !info.isDirectory) {
+    throw new ConfigError(
+      `cannot read config file ${path}: ${describeFileType(info)}, not a regular file`,
+    );
+  }
   const text = await readYamlFile(path, "config file");
   return text === null ? defaultConfig() : parseConfig(text, path);
 }

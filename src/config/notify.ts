@@ -51,7 +51,8 @@ export const NOTIFY_SPEC = {
   command: nullable(list(parsed("a program or argument", argvItem))),
   webhook: nullable(parsed("a URL", httpUrl)),
   webhook_format: choice("a webhook format", WEBHOOK_FORMATS),
-  timeout: number(0),
+  // Ten minutes: a delivery must never hold a worker's exit for long.
+  timeout: number(0, 600),
 };
 
 /** The effective settings from a validated `notify:` section (absent keys get defaults). */

@@ -1,5 +1,13 @@
 import type { NotifyConfig } from "./notify.ts";
 
+/** A group named in `jobs.shared_group`, resolved on this system. */
+export interface SharedGroup {
+  /** The group's name (its number when /etc/group does not list it). */
+  name: string;
+  /** The group's id. */
+  gid: number;
+}
+
 /** Effective configuration: `$VPO_HOME/config.yaml` merged over the defaults. */
 export interface Config {
   /** Settings of the job queue (`jobs:` in config.yaml). */
@@ -17,6 +25,8 @@ export interface Config {
      * segments are encoded in one pass; null turns segmenting off.
      */
     segmentLength: number | null;
+    /** The group whose members' workers share this queue; null for a private queue. */
+    sharedGroup: SharedGroup | null;
   };
   /** Worker settings (`worker:` in config.yaml); `vpo start` options override the limits. */
   worker: {

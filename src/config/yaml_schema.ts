@@ -146,12 +146,16 @@ export function integer(rule: IntegerRule = {}): Reader<number> {
   };
 }
 
-/** A finite number greater than `above` (fractions allowed): "expected a number > 0, got 0". */
-export function number(above: number): Reader<number> {
+/**
+ * A finite number greater than `above` and at most `max` (fractions allowed):
+ * "expected a number > 0 and <= 3600, got 0".
+ */
+export function number(above: number, max = Infinity): Reader<number> {
+  const expected = `a number > ${above}${max < Infinity ? ` and <= ${max}` : ""}`;
   return (field: Field) => {
     const v = field.value;
-    if (typeof v !== "number" || !Number.isFinite(v) || v <= above) {
-      field.fail(`expected a number > ${above}, got ${describe(v)}`);
+    if (typeof v !== "number" || !Number.isFinite(v) || v <= above || v > max) {
+      field.fail(`expected ${expected}, got ${describe(v)}`);
     }
     return v;
   };

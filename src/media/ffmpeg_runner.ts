@@ -12,6 +12,7 @@ import { shellQuote } from "./ffmpeg_args.ts";
 import { parseProgress, ProgressTracker } from "./progress.ts";
 import type { ProgressUpdate } from "./progress.ts";
 import { readLines } from "./text_lines.ts";
+import { applyHomeFileMode } from "../util/file_mode.ts";
 
 /** Options of {@link runFfmpeg}. */
 export interface RunFfmpegOptions {
@@ -59,6 +60,7 @@ const TAIL_LINES = 20;
 export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult> {
   const [command, ...args] = launchCommand(opts.ffmpeg ?? "ffmpeg", opts.args, opts);
   const log = await Deno.open(opts.logPath, { append: true, create: true });
+  applyHomeFileMode(opts.logPath);
   const logWriter = log.writable.getWriter();
   await logWriter.write(
     new TextEncoder().encode(`# ${new Date().toISOString()} ${shellQuote([command, ...args])}\n`),

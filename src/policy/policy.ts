@@ -103,9 +103,12 @@ export const PRESETS: Readonly<Record<VideoCodec, readonly string[]>> = {
   av1: numbered(13),
 };
 
-const CONTAINERS: readonly ContainerChoice[] = ["keep", "mkv", "mp4"];
-const HW_ACCELS: readonly HwAccel[] = ["none", "auto", "vaapi", "qsv", "nvenc"];
-const AUDIO_TARGETS = ["aac", "opus", "ac3", "eac3", "flac"] as const;
+/** Output containers a policy may name. */
+export const CONTAINERS: readonly ContainerChoice[] = ["keep", "mkv", "mp4"];
+/** Hardware acceleration modes a policy may name. */
+export const HW_ACCELS: readonly HwAccel[] = ["none", "auto", "vaapi", "qsv", "nvenc"];
+/** Codecs audio may be converted to. */
+export const AUDIO_TARGETS = ["aac", "opus", "ac3", "eac3", "flac"] as const;
 
 /**
  * The defaults a policy file's missing keys take. A file must still name target_video_codec;
@@ -130,13 +133,21 @@ export function defaultPolicy(): TranscodePolicy {
   };
 }
 
-const videoCodec = choice("a video codec", VIDEO_CODECS, VIDEO_CODEC_ALIASES);
+// The readers of the policy's keys, also used to check a job's policy snapshot at run time.
+/** Reads a target video codec or its alias. */
+export const videoCodec = choice("a video codec", VIDEO_CODECS, VIDEO_CODEC_ALIASES);
 const resolution = choice("a resolution", RESOLUTION_NAMES, RESOLUTION_ALIASES);
-const crf = integer();
-const dimension = nullable(integer({ min: 16, even: true }));
-const bitrate = parsed("a bitrate such as 5M", parseBitrate);
+/** Reads a CRF (its codec's range is checked by {@link checkCrf}). */
+export const crf = integer();
+/** Reads a max width or height. */
+export const dimension = nullable(integer({ min: 16, even: true }));
+/** Reads a bitrate. */
+export const bitrate = parsed("a bitrate such as 5M", parseBitrate);
 // ffprobe codec names are lower case; the target codecs' aliases also name source codecs.
-const codecName = parsed("a codec name", (v) => {
+/** Reads a size. */
+export const size = parsed("a size such as 200MB", parseSize);
+/** Reads a source codec name. */
+export const codecName = parsed("a codec name", (v) => {
   const name = String(v).trim().toLowerCase();
   return Object.hasOwn(VIDEO_CODEC_ALIASES, name) ? VIDEO_CODEC_ALIASES[name] : name;
 });
@@ -161,13 +172,14 @@ const SPEC = {
     skip_if: section({
       codec_in: list(codecName),
       bitrate_below: nullable(bitrate),
-      size_below: nullable(parsed("a size such as 200MB", parseSize)),
+      size_below: nullable(size),
       dolby_vision: boolean(),
     }),
   }),
 };
 
-function checkCrf(field: Field, codec: VideoCodec, value: number): number {
+/** Checks a CRF against its codec's range. */
+export function checkCrf(field: Field, codec: VideoCodec, value: number): number {
   const { min, max } = CRF_RANGES[codec];
   if (value < min || value > max) {
     field.fail(`${value} is out of range for ${codec} (${min}-${max})`);
@@ -175,7 +187,8 @@ function checkCrf(field: Field, codec: VideoCodec, value: number): number {
   return value;
 }
 
-function checkPreset(field: Field, codec: VideoCodec, preset: string): string {
+/** Checks a preset against its codec's presets. */
+export function checkPreset(field: Field, codec: VideoCodec, preset: string): string {
   const valid = PRESETS[codec];
   if (valid.includes(preset)) return preset;
   const named = codec === "h264" || codec === "hevc";

@@ -6,6 +6,7 @@
  */
 import { crashPoint } from "../util/crash_point.ts";
 import { syncDir, writeFileAtomic } from "../util/durable_fs.ts";
+import { touch } from "../util/touch.ts";
 import type { Job, WorkerInfo } from "./job.ts";
 import { newToken } from "../util/ids.ts";
 import type { QueueLayout } from "./layout.ts";
@@ -75,7 +76,7 @@ async function tryClaim(
   crashPoint("claim:renamed");
   await syncDir(layout.stateDir("running")); // C3
   const now = new Date();
-  await Deno.utime(dest, now, now);
+  await touch(dest);
   const found = readJobFile(dest, job.id, "running");
   if (found === null) return null;
   if (isProblem(found)) {

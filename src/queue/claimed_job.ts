@@ -6,6 +6,8 @@
 import { hostname } from "node:os";
 import { LostJobError } from "../errors.ts";
 import { exists, writeFileAtomic } from "../util/durable_fs.ts";
+import { readRegularFileSync } from "../util/safe_read.ts";
+import { touch } from "../util/touch.ts";
 import type { Job, JobState, WorkerInfo } from "./job.ts";
 import type { QueueLayout } from "./layout.ts";
 import type { TransitionEvent } from "./protocol.ts";
@@ -42,7 +44,7 @@ export const thisWorker = (): WorkerInfo => ({ host: hostname(), pid: Deno.pid }
 /** The live file at `path`, or null when missing or unreadable. */
 export function readLiveFile(path: string): LiveInfo | null {
   try {
-    return JSON.parse(Deno.readTextFileSync(path));
+    return JSON.parse(readRegularFileSync(path));
   } catch {
     return null;
   }
@@ -77,9 +79,8 @@ export class ClaimedJob {
    * job was recovered by someone else: the caller must stop work on it at once.
    */
   async heartbeat(): Promise<void> {
-    const now = new Date();
     try {
-      await Deno.utime(this.path, now, now);
+      await touch(this.path);
     } catch (err) {
       if (isGone(err)) throw new LostJobError(this.id);
       throw err;

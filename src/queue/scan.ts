@@ -22,8 +22,10 @@ import {
   jobIdOf,
   parseJobFileName,
   publishedName,
+  type QueueLayout,
 } from "./layout.ts";
-import { type Job, type JobState, parseJob } from "./job.ts";
+import { type Job, type JobState, parseJob, STATES } from "./job.ts";
+import { describeFileType, readRegularFileSync, UnreadableFileError } from "../util/safe_read.ts";
 
 /** A file in a state directory that is not a readable job. It is reported, never deleted. */
 export interface Problem {
@@ -33,14 +35,22 @@ export interface Problem {
   message: string;
 }
 
-/** Calls `each` with the name of every file in `dir` (no reads). A missing directory is empty. */
+/**
+ * Calls `each` with the name of every regular file in `dir` (no reads): a symbolic link, FIFO or
+ * device named like a job is not one (see {@link irregularFiles}). A missing directory is empty.
+ */
 function eachFileName(dir: string, each: (name: string) => void): void {
+  for (const entry of entries(dir)) {
+    if (entry.isFile) each(entry.name);
+  }
+}
+
+function entries(dir: string): Deno.DirEntry[] {
   try {
-    for (const entry of Deno.readDirSync(dir)) {
-      if (entry.isFile || entry.isSymlink) each(entry.name);
-    }
+    return [...Deno.readDirSync(dir)];
   } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    if (err instanceof Deno.errors.NotFound) return [];
+    throw err;
   }
 }
 
@@ -108,13 +118,41 @@ export function countJobsIn(dir: string): number {
   return ids.size;
 }
 
+/**
+ * Everything in the state directories, live/ and requests/ that is not a regular file (a
+ * symbolic link, FIFO, device, directory), as problems. Readers never open these (a FIFO would
+ * block a reader forever) and nothing moves or deletes them; `list` and `status` report them.
+ */
+export function irregularFiles(layout: QueueLayout): Problem[] {
+  const dirs = [...STATES.map((s) => layout.stateDir(s)), layout.liveDir, layout.requestsDir];
+  const problems: Problem[] = [];
+  for (const dir of dirs) {
+    for (const entry of entries(dir)) {
+      if (entry.isFile || entry.name.startsWith(".")) continue;
+      const path = join(dir, entry.name);
+      let kind = "not a regular file";
+      try {
+        kind = describeFileType(Deno.lstatSync(path));
+      } catch {
+        // Gone meanwhile: still worth the one warning.
+      }
+      problems.push({
+        path,
+        message: `${path}: ${kind}, not a regular file; vpo does not read it`,
+      });
+    }
+  }
+  return problems;
+}
+
 /** Reads one job file; a vanished file yields null, an unreadable one a {@link Problem}. */
 export function readJobFile(path: string, id: string, state: JobState): Job | Problem | null {
   let text: string;
   try {
-    text = Deno.readTextFileSync(path);
+    text = readRegularFileSync(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return null;
+    if (err instanceof UnreadableFileError) return { path, message: err.message };
     return { path, message: `${path}: ${(err as Error).message}` };
   }
   try {
@@ -265,7 +303,7 @@ export class QueuedIndex {
         const path = join(this.dir, name.name);
         let info: Deno.FileInfo;
         try {
-          info = Deno.statSync(path);
+          info = Deno.lstatSync(path);
         } catch (err) {
           if (err instanceof Deno.errors.NotFound) continue;
           throw err;

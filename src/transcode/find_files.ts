@@ -5,6 +5,7 @@
  * @module
  */
 import { extname, join, resolve } from "node:path";
+import { isMangledName, NOT_UTF8 } from "../util/display_name.ts";
 
 /** Extensions of the video files vpo considers, lower-case with the dot. */
 export const VIDEO_EXTENSIONS: ReadonlySet<string> = new Set([
@@ -73,7 +74,9 @@ export function findFiles(paths: readonly string[], recursive: boolean): FoundFi
     for (const entry of entries) {
       if (entry.name.startsWith(".")) continue;
       const path = join(dir, entry.name);
-      if (entry.isDirectory || (entry.isSymlink && isDirectory(path))) {
+      if ((entry.isDirectory || isVideoName(entry.name)) && isMangledName(path)) {
+        out.push({ kind: "error", path, message: NOT_UTF8 });
+      } else if (entry.isDirectory || (entry.isSymlink && isDirectory(path))) {
         if (recursive) walk(path);
       } else if (isVideoName(entry.name)) {
         out.push(entry.isSymlink ? symlinkSkip(path) : { kind: "video", path });
@@ -86,9 +89,11 @@ export function findFiles(paths: readonly string[], recursive: boolean): FoundFi
     try {
       info = Deno.statSync(path);
     } catch (err) {
-      const message = err instanceof Deno.errors.NotFound
-        ? "no such file or directory"
-        : (err as Error).message;
+      const message = !(err instanceof Deno.errors.NotFound)
+        ? (err as Error).message
+        : isMangledName(path)
+        ? NOT_UTF8
+        : "no such file or directory";
       out.push({ kind: "error", path, message });
       continue;
     }

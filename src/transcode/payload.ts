@@ -4,7 +4,10 @@
  *
  * @module
  */
+import { ConfigError } from "../errors.ts";
+import { checkPolicySnapshot } from "../policy/snapshot.ts";
 import type { TranscodePolicy } from "../policy/types.ts";
+import { boolean, Field, integer, nullable, number } from "../config/yaml_schema.ts";
 import type { Fingerprint } from "./fingerprint.ts";
 
 /** The job type of transcode jobs. */
@@ -24,13 +27,51 @@ export interface TranscodePayload {
   summary: string;
 }
 
-/** The payload of `record`, or a reason why it is not a usable transcode payload. */
-export function readPayload(payload: Record<string, unknown>): TranscodePayload | string {
-  const p = payload as Partial<TranscodePayload>;
-  if (!p.policy || typeof p.policy !== "object") return `payload has no "policy"`;
-  if (!p.fingerprint || typeof p.fingerprint.size !== "number") {
-    return `payload has no "fingerprint"`;
+/**
+ * The payload of a job, checked as a whole (the job file may have been edited by hand since it
+ * was queued), or the first problem as one line: `<where>.<key>: <problem>`, with the policy
+ * snapshot checked key by key like a policy file. `where` names the payload in that line
+ * (`<job file>: payload`).
+ */
+export function readPayload(
+  payload: Record<string, unknown>,
+  where = "payload",
+): TranscodePayload | string {
+  try {
+    return checkPayload(payload, where);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.message;
+    throw err;
   }
-  if (typeof p.duration_sec !== "number") return `payload has no "duration_sec"`;
-  return p as TranscodePayload;
+}
+
+function checkPayload(payload: Record<string, unknown>, where: string): TranscodePayload {
+  const field = (key: string, value = payload[key]) => Field.flag(`${where}.${key}`, value);
+  const fp = payload.fingerprint as Record<string, unknown> | undefined;
+  if (typeof fp !== "object" || fp === null) {
+    return field("fingerprint").fail("missing or not an object");
+  }
+  const count = integer({ min: 0 });
+  const idOrNull = nullable(count);
+  count(field("fingerprint.size", fp.size));
+  number(-Infinity)(field("fingerprint.mtime_ms", fp.mtime_ms));
+  idOrNull(field("fingerprint.ino", fp.ino ?? null));
+  idOrNull(field("fingerprint.dev", fp.dev ?? null));
+  const duration = field("duration_sec");
+  if (typeof duration.value !== "number" || !(duration.value >= 0) || duration.value > 1e9) {
+    duration.fail(`expected a number of seconds, got ${JSON.stringify(duration.value)}`);
+  }
+  if (payload.force !== undefined) boolean()(field("force"));
+  const text = (key: string) => {
+    const f = field(key);
+    if (f.value !== undefined && f.value !== null && typeof f.value !== "string") {
+      f.fail(`expected a string, got ${JSON.stringify(f.value)}`);
+    }
+  };
+  text("policy_file");
+  text("summary");
+  return {
+    ...payload,
+    policy: checkPolicySnapshot(payload.policy, `${where}.policy`),
+  } as TranscodePayload;
 }

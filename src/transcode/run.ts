@@ -56,8 +56,8 @@ export async function runTranscode(
   );
   try {
     if (job.type !== TRANSCODE) throw new JobFailure(`unknown job type "${job.type}"`);
-    const payload = readPayload(job.payload);
-    if (typeof payload === "string") throw new JobFailure(`bad job file: ${payload}`);
+    const payload = readPayload(job.payload, `${job.path}: payload`);
+    if (typeof payload === "string") throw new JobFailure(`bad job file ${payload}`);
     if (!job.file) throw new JobFailure(`bad job file: no "file"`);
     return await transcode(claimed, job.file, payload, env, speed, ctx, journal);
   } catch (err) {

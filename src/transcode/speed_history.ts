@@ -6,6 +6,7 @@
  */
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { readRegularFileSync } from "../util/safe_read.ts";
 import { writeFileAtomic } from "../util/durable_fs.ts";
 
 interface Entry {
@@ -32,7 +33,7 @@ export class SpeedHistory {
   static async load(dir: string): Promise<SpeedHistory> {
     const history = new SpeedHistory(dir);
     try {
-      const data = JSON.parse(await Deno.readTextFile(history.path));
+      const data = JSON.parse(readRegularFileSync(history.path));
       if (data && typeof data === "object") history.#entries = data;
     } catch {
       // No history yet (or a damaged one): estimates are unknown, jobs simply start.

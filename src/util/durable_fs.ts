@@ -5,6 +5,7 @@
  * @module
  */
 import { dirname, join } from "node:path";
+import { applyHomeFileMode } from "./file_mode.ts";
 
 /** fsync a directory so that a rename or unlink in it survives a power cut. */
 export async function syncDir(dir: string): Promise<void> {
@@ -41,6 +42,7 @@ export async function writeTempFile(
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
   try {
+    applyHomeFileMode(path);
     let written = 0;
     while (written < bytes.length) written += await file.write(bytes.subarray(written));
     if (options.durable ?? true) await file.sync();

@@ -7,6 +7,8 @@
 import { basename } from "node:path";
 import { formatDuration, localMinute } from "../util/format.ts";
 import { shortId } from "../util/ids.ts";
+import { displayName } from "../util/display_name.ts";
+import { writeBestEffort } from "../util/output.ts";
 
 /** A progress sample of the job being run. */
 export interface ProgressSample {
@@ -55,27 +57,11 @@ function eventLine(
 ) {
   const who = [jobId && shortId(jobId), file ? basename(file) : null].filter(Boolean).join(" ");
   const line = `${timestamp()} ${kind.padEnd(9)} ${who}${who && detail ? ": " : ""}${detail}`;
-  return escapeControls(line);
+  return displayName(line);
 }
 
-/**
- * A file name (or an error quoting one) may hold a newline or terminal escapes: shown as `\n`,
- * `\x1b`, so that one event stays one line and a name cannot forge log lines or move the cursor.
- */
-function escapeControls(text: string): string {
-  return text.replace(
-    // deno-lint-ignore no-control-regex
-    /[\x00-\x1f\x7f]/g,
-    (c) => c === "\n" ? "\\n" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-  );
-}
-
-const encoder = new TextEncoder();
-const write = (text: string) => {
-  const bytes = encoder.encode(text);
-  let n = 0;
-  while (n < bytes.length) n += Deno.stdout.writeSync(bytes.subarray(n));
-};
+// Best-effort: a full log disk or a closed pipe must not fail the job being reported on.
+const write = (text: string) => writeBestEffort(Deno.stdout, text);
 
 /** Plain lines, for logs. Progress is not printed (the job file and `jobs list` have it). */
 export class PlainReporter implements WorkerReporter {
@@ -105,7 +91,7 @@ export class TerminalReporter implements WorkerReporter {
       s.speed !== null ? `${s.speed.toFixed(2)}x` : null,
       s.etaSec !== null ? `ETA ${formatDuration(s.etaSec)}` : null,
     ].filter(Boolean).join("  ");
-    const name = escapeControls(basename(file));
+    const name = displayName(basename(file));
     const short = name.length > 32 ? name.slice(0, 31) + "…" : name;
     write(`\r\x1b[2K${shortId(jobId)} ${short} [${bar}] ${parts}`);
     this.#barShown = true;

@@ -18,6 +18,8 @@ export interface JobJson {
   status: "queued" | "running" | "completed" | "failed" | "cancelled";
   id: string;
   file: string | null;
+  /** The job file. */
+  path: string;
   attempts: number;
   progress: number | null;
   error: string | null;

@@ -19,6 +19,7 @@ Deno.test("defaultConfig has the documented defaults", () => {
       tempDirectory: null,
       backupOriginal: true,
       segmentLength: 300,
+      sharedGroup: null,
     },
     worker: {
       maxFiles: null,
@@ -53,6 +54,7 @@ jobs:
   temp_directory: /var/tmp/vpo
   backup_original: false
   segment_length: 600
+  shared_group: root
 worker:
   max_files: 5
   max_duration: 28800
@@ -78,6 +80,7 @@ notify:
       tempDirectory: "/var/tmp/vpo",
       backupOriginal: false,
       segmentLength: 600,
+      sharedGroup: { name: "root", gid: 0 },
     },
     worker: {
       maxFiles: 5,
@@ -191,17 +194,17 @@ const BAD_FILES: [string, string, string][] = [
   [
     "integer given as a word",
     "jobs:\n  retention_days: thirty\n",
-    `config.yaml:2:19: jobs.retention_days: expected an integer >= 0, got "thirty"`,
+    `config.yaml:2:19: jobs.retention_days: expected an integer from 0 to 36500, got "thirty"`,
   ],
   [
     "quoted number is a string",
     "jobs:\n  retention_days: '30'\n",
-    `config.yaml:2:19: jobs.retention_days: expected an integer >= 0, got "30"`,
+    `config.yaml:2:19: jobs.retention_days: expected an integer from 0 to 36500, got "30"`,
   ],
   [
     "negative retention",
     "jobs:\n  retention_days: -1\n",
-    "config.yaml:2:19: jobs.retention_days: expected an integer >= 0, got -1",
+    "config.yaml:2:19: jobs.retention_days: expected an integer from 0 to 36500, got -1",
   ],
   [
     "yes is not a boolean in YAML 1.2",
@@ -222,17 +225,17 @@ const BAD_FILES: [string, string, string][] = [
   [
     "max_files zero",
     "worker:\n  max_files: 0\n",
-    "config.yaml:2:14: worker.max_files: expected an integer >= 1, got 0",
+    "config.yaml:2:14: worker.max_files: expected an integer from 1 to 1000000000, got 0",
   ],
   [
     "fractional max_duration",
     "worker:\n  max_duration: 1.5\n",
-    "config.yaml:2:17: worker.max_duration: expected an integer >= 1, got 1.5",
+    "config.yaml:2:17: worker.max_duration: expected an integer from 1 to 31622400, got 1.5",
   ],
   [
     "cpu_cores as a word",
     "worker:\n  cpu_cores: four\n",
-    `config.yaml:2:14: worker.cpu_cores: expected an integer >= 1, got "four"`,
+    `config.yaml:2:14: worker.cpu_cores: expected an integer from 1 to 4096, got "four"`,
   ],
   ["end_by hour 24", "worker:\n  end_by: 24:00\n", notATimeOfDay("24:00")],
   ["end_by minute 60", 'worker:\n  end_by: "12:60"\n', notATimeOfDay("12:60")],
@@ -250,17 +253,17 @@ const BAD_FILES: [string, string, string][] = [
   [
     "heartbeat_interval zero",
     "worker:\n  heartbeat_interval: 0\n",
-    "config.yaml:2:23: worker.heartbeat_interval: expected a number > 0, got 0",
+    "config.yaml:2:23: worker.heartbeat_interval: expected a number > 0 and <= 3600, got 0",
   ],
   [
     "heartbeat_interval empty",
     "worker:\n  heartbeat_interval:\n",
-    "config.yaml:2:3: worker.heartbeat_interval: expected a number > 0, got null",
+    "config.yaml:2:3: worker.heartbeat_interval: expected a number > 0 and <= 3600, got null",
   ],
   [
     "heartbeat_interval infinite",
     "worker:\n  heartbeat_interval: .inf\n",
-    "config.yaml:2:23: worker.heartbeat_interval: expected a number > 0, got Infinity",
+    "config.yaml:2:23: worker.heartbeat_interval: expected a number > 0 and <= 3600, got Infinity",
   ],
   [
     "stale_after not more than twice the heartbeat",
@@ -333,7 +336,7 @@ const BAD_FILES: [string, string, string][] = [
   [
     "first problem in file order wins",
     "worker:\n  cpu_cores: 0\njobs:\n  retention_dayz: 1\n",
-    "config.yaml:2:14: worker.cpu_cores: expected an integer >= 1, got 0",
+    "config.yaml:2:14: worker.cpu_cores: expected an integer from 1 to 4096, got 0",
   ],
 ];
 

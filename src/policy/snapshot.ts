@@ -1,0 +1,110 @@
+/**
+ * A job's policy snapshot (`payload.policy`, a {@link TranscodePolicy} as JSON) checked again when
+ * the job runs: the job file may have been edited by hand since `vpo transcode` wrote it. Each
+ * key goes through the same reader as the policy file's key it came from, so the messages are
+ * the policy file's, prefixed with the job file and the key:
+ *
+ * ```text
+ * /q/running/ab12.json: payload.policy.targetCrf: 70 is out of range for hevc (0-51)
+ * ```
+ *
+ * @module
+ */
+import { closest } from "../util/suggest.ts";
+import { boolean, choice, Field, integer, nullable, type Reader } from "../config/yaml_schema.ts";
+import {
+  AUDIO_TARGETS,
+  bitrate,
+  checkCrf,
+  checkPreset,
+  codecName,
+  CONTAINERS,
+  crf,
+  dimension,
+  HW_ACCELS,
+  size,
+  SUPPORTED_SCHEMA_VERSIONS,
+  videoCodec,
+} from "./policy.ts";
+import type { SkipConditions, TranscodePolicy } from "./types.ts";
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** A JSON array whose items `item` reads, reported as `key[index]`. */
+const array = <T>(item: Reader<T>): Reader<T[]> => (field) => {
+  const list = field.value;
+  if (!Array.isArray(list)) return field.fail(`expected a list, got ${JSON.stringify(list)}`);
+  return list.map((v, i) => item(Field.flag(`${field.where}[${i}]`, v)));
+};
+
+const preset: Reader<string | null> = nullable((field): string => {
+  const name = field.value;
+  if (typeof name !== "string") return field.fail("expected a preset name as a string");
+  return name;
+});
+
+/** Reads a JSON object whose keys are exactly those of `spec` (all required). */
+function object<T>(where: string, value: unknown, spec: { [K in keyof T]: Reader<T[K]> }): T {
+  const field = Field.flag(where, value);
+  if (!isRecord(value)) {
+    return field.fail(`expected an object, got ${JSON.stringify(value) ?? "nothing"}`);
+  }
+  const known = Object.keys(spec);
+  for (const key of Object.keys(value)) {
+    if (Object.hasOwn(spec, key)) continue;
+    const guess = closest(key, known);
+    Field.flag(`${where}.${key}`, value[key]).fail(
+      guess ? `unknown key (did you mean "${guess}"?)` : "unknown key",
+    );
+  }
+  const out: Record<string, unknown> = {};
+  for (const key of known) {
+    const child = Field.flag(`${where}.${key}`, value[key] ?? null);
+    if (!Object.hasOwn(value, key)) child.fail("missing");
+    out[key] = (spec as Record<string, Reader<unknown>>)[key](child);
+  }
+  return out as T;
+}
+
+/**
+ * Checks the policy snapshot `value` of a job; `where` names it in messages
+ * (`<job file>: payload.policy`). Throws a ConfigError naming the first bad key.
+ */
+export function checkPolicySnapshot(value: unknown, where: string): TranscodePolicy {
+  const policy = object<TranscodePolicy>(where, value, {
+    schemaVersion: integer(),
+    targetVideoCodec: videoCodec,
+    targetCrf: nullable(crf),
+    targetBitrate: nullable(bitrate),
+    maxWidth: dimension,
+    maxHeight: dimension,
+    preset,
+    container: choice("a container", CONTAINERS),
+    hwAccel: choice("a hardware acceleration mode", HW_ACCELS),
+    audioPreserveCodecs: array(codecName),
+    audioTranscodeTo: choice("an audio codec", AUDIO_TARGETS),
+    audioTranscodeBitrate: bitrate,
+    skipIf: (field) =>
+      object<SkipConditions>(field.where, field.value, {
+        codecIn: array(codecName),
+        bitrateBelow: nullable(bitrate),
+        sizeBelow: nullable(size),
+        dolbyVision: boolean(),
+      }),
+    keepLargerOutput: boolean(),
+  });
+  const at = (key: keyof TranscodePolicy) =>
+    Field.flag(`${where}.${key}`, (value as Record<string, unknown>)[key]);
+  if (!SUPPORTED_SCHEMA_VERSIONS.includes(policy.schemaVersion)) {
+    at("schemaVersion").fail(`${policy.schemaVersion} is not supported`);
+  }
+  if ((policy.targetCrf === null) === (policy.targetBitrate === null)) {
+    at("targetBitrate").fail("set exactly one of targetCrf and targetBitrate");
+  }
+  if (policy.targetCrf !== null) {
+    checkCrf(at("targetCrf"), policy.targetVideoCodec, policy.targetCrf);
+  }
+  if (policy.preset !== null) checkPreset(at("preset"), policy.targetVideoCodec, policy.preset);
+  return policy;
+}

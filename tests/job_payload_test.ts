@@ -1,0 +1,97 @@
+/**
+ * A job's payload is input someone may have edited: it is checked again when the job runs, its
+ * policy snapshot key by key with the policy file's own messages, naming the job file and key.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { defaultPolicy } from "../src/policy/policy.ts";
+import { readPayload } from "../src/transcode/payload.ts";
+import { makeClip } from "./helpers/clips.ts";
+import { onlyJob, withMediaHome } from "./helpers/worker.ts";
+
+const fingerprint = { size: 10, mtime_ms: 1, ino: 2, dev: 3 };
+const payloadWith = (policy: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  policy,
+  policy_file: null,
+  force: false,
+  fingerprint,
+  duration_sec: 3,
+  summary: "h264 -> hevc",
+  ...extra,
+});
+
+Deno.test("a valid payload reads back as it was written", () => {
+  const payload = payloadWith({ ...defaultPolicy() });
+  assert.deepEqual(readPayload(payload), payload);
+});
+
+const BAD: [string, Record<string, unknown>, string][] = [
+  ["an empty policy", payloadWith({}), "J: payload.policy.schemaVersion: missing"],
+  [
+    "a codec that is not one",
+    payloadWith({ ...defaultPolicy(), targetVideoCodec: "h266" }),
+    `J: payload.policy.targetVideoCodec: "h266" is not a video codec (did you mean "h264"?)`,
+  ],
+  [
+    "a CRF out of its codec's range",
+    payloadWith({ ...defaultPolicy(), targetCrf: 70 }),
+    "J: payload.policy.targetCrf: 70 is out of range for hevc (0-51)",
+  ],
+  [
+    "a list item of the wrong type",
+    payloadWith({ ...defaultPolicy(), audioPreserveCodecs: ["aac", true] }),
+    "J: payload.policy.audioPreserveCodecs[1]: expected a codec name, got true",
+  ],
+  [
+    "a misspelt key",
+    payloadWith({ ...defaultPolicy(), keepLargerOuput: true }),
+    `J: payload.policy.keepLargerOuput: unknown key (did you mean "keepLargerOutput"?)`,
+  ],
+  [
+    "a nested skip_if value",
+    payloadWith({ ...defaultPolicy(), skipIf: { ...defaultPolicy().skipIf, dolbyVision: "yes" } }),
+    `J: payload.policy.skipIf.dolbyVision: expected true or false, got "yes"`,
+  ],
+  [
+    "an odd max width",
+    payloadWith({ ...defaultPolicy(), maxWidth: 1919 }),
+    "J: payload.policy.maxWidth: expected an even integer >= 16, got 1919",
+  ],
+  [
+    "no fingerprint",
+    payloadWith({ ...defaultPolicy() }, { fingerprint: null }),
+    "J: payload.fingerprint: missing or not an object",
+  ],
+  [
+    "a negative duration",
+    payloadWith({ ...defaultPolicy() }, { duration_sec: -1 }),
+    "J: payload.duration_sec: expected a number of seconds, got -1",
+  ],
+];
+
+for (const [name, payload, message] of BAD) {
+  Deno.test(`bad payload: ${name}`, () => {
+    assert.equal(readPayload(payload, "J: payload"), message);
+  });
+}
+
+Deno.test("a job whose policy snapshot was edited to {} fails naming the file and key", async () => {
+  await withMediaHome(undefined, async (home, media) => {
+    const source = await makeClip(join(media, "clip.mkv"));
+    assert.equal((await home.run(["transcode", source])).code, 0);
+    const queued = await onlyJob(home);
+    const record = JSON.parse(await Deno.readTextFile(queued.path));
+    record.payload.policy = {};
+    await Deno.writeTextFile(queued.path, JSON.stringify(record));
+    const run = await home.run(["jobs", "start"]);
+    assert.equal(run.code, 3, run.stdout + run.stderr);
+    const job = await onlyJob(home);
+    assert.equal(job.status, "failed");
+    const running = join(home.jobsDir, "running", `${job.id}.`);
+    assert.ok(
+      job.error?.startsWith(`bad job file ${running}`) &&
+        job.error.includes(".json: payload.policy.schemaVersion: missing"),
+      job.error ?? "",
+    );
+  });
+});

@@ -1,0 +1,204 @@
+/**
+ * Who may write the queue, with real users and groups (created here, removed after; root only):
+ * the supported group-shared queue works across users, and every command that writes refuses a
+ * queue that others than its allowed writers can write. A root worker warns about library
+ * folders other users can write.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeClip } from "./helpers/clips.ts";
+import { ROOT } from "./helpers/vpo.ts";
+import { withTempDir } from "./helpers/temp.ts";
+import { CLI_PERMISSIONS } from "../scripts/permissions.ts";
+import { disposeHome, makeMediaHome, WorkerProcess } from "./helpers/worker.ts";
+
+const isRoot = Deno.uid() === 0;
+const dec = new TextDecoder();
+
+async function run(cmd: string, args: string[]): Promise<string> {
+  const out = await new Deno.Command(cmd, { args, stdin: "null" }).output();
+  if (!out.success) throw new Error(`${cmd} ${args.join(" ")}: ${dec.decode(out.stderr)}`);
+  return dec.decode(out.stdout);
+}
+
+/** A group and two member users, removed (with the group) when `fn` ends. */
+async function withUsers(
+  fn: (group: string, users: string[]) => Promise<void>,
+): Promise<void> {
+  const tag = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
+  const group = `vpoq${tag}`;
+  const users = [`vpoa${tag}`, `vpob${tag}`];
+  await run("groupadd", [group]);
+  try {
+    for (const u of users) {
+      await run("useradd", [
+        "-M",
+        "-N",
+        "-g",
+        "nogroup",
+        "-G",
+        group,
+        "-s",
+        "/usr/sbin/nologin",
+        u,
+      ]);
+    }
+    await fn(group, users);
+  } finally {
+    for (const u of users) await run("userdel", [u]).catch(() => {});
+    await run("groupdel", [group]).catch(() => {});
+  }
+}
+
+interface Setup {
+  base: string;
+  home: string;
+  media: string;
+  /** Runs the bundled vpo as `user` (root when null). */
+  vpo(
+    user: string | null,
+    args: string[],
+  ): Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
+/** A bundle of the CLI other users can run (they cannot read root's Deno cache), and dirs. */
+async function withSetup(fn: (s: Setup) => Promise<void>): Promise<void> {
+  await withTempDir(async (base) => {
+    await Deno.chmod(base, 0o755);
+    const bundle = join(base, "vpo.js");
+    await run(Deno.execPath(), ["bundle", "--quiet", join(ROOT, "cli.ts"), "-o", bundle]);
+    await Deno.chmod(bundle, 0o644);
+    const home = join(base, "home");
+    const media = join(base, "media");
+    const vpo: Setup["vpo"] = async (user, args) => {
+      const deno = [Deno.execPath(), "run", "--quiet", ...CLI_PERMISSIONS, bundle, ...args];
+      const denoDir = join(base, `deno-${user ?? "root"}`);
+      await Deno.mkdir(denoDir, { recursive: true });
+      if (user) await run("chown", [user, denoDir]);
+      const argv = user ? ["--reuid", user, "--regid", "nogroup", "--init-groups", ...deno] : deno;
+      const out = await new Deno.Command(user ? "setpriv" : argv.shift()!, {
+        args: argv,
+        clearEnv: true,
+        env: { PATH: Deno.env.get("PATH")!, VPO_HOME: home, DENO_DIR: denoDir, NO_COLOR: "1" },
+        stdin: "null",
+      }).output();
+      return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+    };
+    await fn({ base, home, media, vpo });
+  }, "vpo-shared-test-");
+}
+
+const modeOf = (path: string) => ((Deno.statSync(path).mode ?? 0) & 0o7777).toString(8);
+
+Deno.test({
+  name: "a group-shared queue: one member queues, another member's worker runs the job",
+  ignore: !isRoot,
+  fn: async () => {
+    await withUsers(async (group, [alice, bob]) => {
+      await withSetup(async ({ home, media, vpo }) => {
+        // The documented set-up: the admin makes the home and the library the group's.
+        for (const dir of [home, media]) {
+          await Deno.mkdir(dir);
+          await run("chgrp", [group, dir]);
+          await Deno.chmod(dir, 0o2770);
+        }
+        await Deno.writeTextFile(join(home, "config.yaml"), `jobs:\n  shared_group: ${group}\n`);
+        const clip = await makeClip(join(media, "clip.mkv"));
+        await run("chgrp", [group, clip]);
+        await Deno.chmod(clip, 0o660);
+
+        const queued = await vpo(alice, ["transcode", clip]);
+        assert.equal(queued.code, 0, queued.stdout + queued.stderr);
+        const [name] = [...Deno.readDirSync(join(home, "jobs", "queued"))].map((e) => e.name);
+        const jobFile = join(home, "jobs", "queued", name);
+        assert.equal(modeOf(jobFile), "660");
+        assert.equal(modeOf(join(home, "jobs", "queued")), "2770");
+
+        const started = await vpo(bob, ["jobs", "start"]);
+        assert.equal(started.code, 0, started.stdout + started.stderr);
+        assert.match(started.stdout, /completed/);
+        const status = JSON.parse((await vpo(alice, ["jobs", "status", "--json"])).stdout);
+        assert.equal(status.completed, 1);
+        assert.equal(status.queued + status.running + status.failed, 0);
+      });
+    });
+  },
+});
+
+Deno.test({
+  name: "commands that write refuse a queue others than its allowed writers can write",
+  ignore: !isRoot,
+  fn: async (t) => {
+    await withUsers(async (group, [alice, bob]) => {
+      await withSetup(async ({ home, vpo }) => {
+        const queued = join(home, "jobs", "queued");
+        await t.step("private queue: another user's command is refused", async () => {
+          await Deno.mkdir(home);
+          await run("chown", [alice, home]);
+          await Deno.chmod(home, 0o700);
+          assert.equal((await vpo(alice, ["jobs", "recover"])).code, 0, "alice makes her home");
+          await Deno.chmod(home, 0o755); // let bob in, still not writable by him
+          const out = await vpo(bob, ["jobs", "recover"]);
+          assert.match(out.stderr, /^vpo: .*\/home belongs to uid \d+, not to you \(uid \d+\)/);
+          assert.equal(out.code, 1);
+        });
+        await t.step("private queue writable by everyone or by its group", async () => {
+          await Deno.chmod(queued, 0o777);
+          const world = await vpo(alice, ["jobs", "start"]);
+          assert.equal(
+            world.stderr,
+            `vpo: ${queued} is writable by everyone (mode 0777); run: chmod go-w ${queued}\n`,
+          );
+          assert.equal(world.code, 1);
+          await Deno.chmod(queued, 0o770);
+          await run("chgrp", [group, queued]);
+          const grouped = await vpo(alice, ["transcode", "/nonexistent.mkv"]);
+          assert.equal(
+            grouped.stderr,
+            `vpo: ${queued} is writable by group ${group} (mode 0770): a private queue is its ` +
+              `owner's alone (run: chmod g-w ${queued}, or set jobs.shared_group: ${group})\n`,
+          );
+          assert.equal(grouped.code, 1);
+        });
+        await t.step("shared queue: a directory writable by another group", async () => {
+          await Deno.writeTextFile(join(home, "config.yaml"), `jobs:\n  shared_group: ${group}\n`);
+          await Deno.chmod(join(home, "config.yaml"), 0o644);
+          assert.equal((await vpo(alice, ["jobs", "recover"])).code, 0, "alice shares her home");
+          assert.equal(modeOf(queued), "2770");
+          const logs = join(home, "logs");
+          await run("chgrp", ["nogroup", logs]);
+          const out = await vpo(bob, ["jobs", "recover"]);
+          assert.equal(
+            out.stderr,
+            `vpo: ${logs} is writable by group nogroup, not the shared group ${group} ` +
+              `(mode 2770); run: chgrp ${group} ${logs}\n`,
+          );
+          assert.equal(out.code, 1);
+        });
+      });
+    });
+  },
+});
+
+Deno.test({
+  name: "a root worker warns about library folders other users can write",
+  ignore: !isRoot,
+  fn: async () => {
+    const { home, media } = await makeMediaHome();
+    try {
+      const clip = await makeClip(join(media, "clip.mkv"));
+      assert.equal((await home.run(["transcode", clip])).code, 0);
+      await Deno.chmod(media, 0o777);
+      const worker = WorkerProcess.start(home, ["--max-files", "1"]);
+      const end = await worker.exit();
+      assert.equal(end.code, 0, end.stderr);
+      assert.equal(
+        end.stderr,
+        `vpo: warning: running as root over folders other users can write: ${media} ` +
+          "(writable by group root, everyone); run the worker as the library's owner instead\n",
+      );
+    } finally {
+      await disposeHome(home);
+    }
+  },
+});
