@@ -5,7 +5,7 @@
  * @module
  */
 import { basename } from "node:path";
-import type { Job, JobState } from "../queue/job.ts";
+import type { Job, JobState, WorkerInfo } from "../queue/job.ts";
 import type { LiveInfo } from "../queue/claimed_job.ts";
 import type { JobCounts } from "../queue/counts.ts";
 import { formatDuration, localMinute } from "../util/format.ts";
@@ -92,7 +92,7 @@ export function formatJobDetail(job: Job, live: LiveInfo | null): string {
   if (job.started_at) field("Started", localMinute(job.started_at));
   if (job.finished_at) field("Finished", localMinute(job.finished_at));
   if (live) {
-    field("Worker", `${live.worker.host}:${live.worker.pid}`);
+    field("Worker", workerLabel(live.worker));
     const p = live.progress;
     if (p) {
       const parts = [
@@ -104,7 +104,7 @@ export function formatJobDetail(job: Job, live: LiveInfo | null): string {
       field("Progress", parts.join(", "));
     }
   } else if (job.worker) {
-    field("Worker", `${job.worker.host}:${job.worker.pid}`);
+    field("Worker", workerLabel(job.worker));
   }
   field("Job file", job.path);
   if (job.result) {
@@ -120,4 +120,10 @@ export function formatJobDetail(job: Job, live: LiveInfo | null): string {
     lines.push(`  ${localMinute(e.at)}  ${e.event}${e.detail ? `: ${e.detail}` : ""}`);
   }
   return lines.join("\n");
+}
+
+/** "nas:4242 (instance 1ae87e73)": host names and pids repeat across hosts, instances do not. */
+function workerLabel(worker: WorkerInfo): string {
+  const instance = worker.instance ? ` (instance ${worker.instance.slice(0, 8)})` : "";
+  return `${worker.host}:${worker.pid}${instance}`;
 }
