@@ -75,6 +75,13 @@ export {
   type TransitionEvent,
   TRANSITIONS,
 } from "./src/queue/protocol.ts";
+export {
+  checkQueueFileSystem,
+  describeFileSystem,
+  type FileSystemReport,
+} from "./src/queue/fs_check.ts";
+export { type MountInfo, mountOf } from "./src/util/mounts.ts";
+export { type FileIdentity, fileIdentity, hasIdentity } from "./src/util/file_identity.ts";
 export type { Problem } from "./src/queue/scan.ts";
 export { type MediaInfo, probe } from "./src/media/probe.ts";
 export type {

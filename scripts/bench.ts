@@ -14,6 +14,8 @@
  *   serve      scripts/bench_serve.ts: first byte of the page and /api/jobs at 100k jobs, beside
  *              `vpo jobs list --limit 50`
  *   segments   scripts/bench_segments.ts: one clip in one pass against segmented over windows
+ *   network    claim+finish per job over sshfs and smbnetfs (three-host harness of
+ *              tests/multihost, root only) against the same drain on local disk
  *
  * @module
  */
@@ -35,6 +37,7 @@ import { newJobId } from "../src/util/ids.ts";
 import { CLI_PERMISSIONS } from "./permissions.ts";
 import { compareOrder } from "../src/queue/claim_order.ts";
 import { listJobNames, QueuedIndex } from "../src/queue/scan.ts";
+import { Cluster, whyNotRunnable } from "../tests/multihost/cluster.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -67,6 +70,7 @@ const SECTIONS: Record<string, Section> = {
   transcode: benchTranscodeSection,
   serve: benchServeSection,
   segments: benchSegmentsSection,
+  network: benchNetwork,
 };
 
 const median = (xs: number[]) => {
@@ -158,9 +162,12 @@ interface DrainRun {
   endMs: number;
 }
 
-async function spawnDrain(root: string): Promise<DrainRun> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...BENCH_PERMS, SELF, "--drain-child", root],
+/** Runs the drain child to its end; `prefix` runs it elsewhere (on a harness host). */
+async function spawnDrain(root: string, prefix: string[] = []): Promise<DrainRun> {
+  const args = [Deno.execPath(), "run", "--quiet", ...BENCH_PERMS, SELF, "--drain-child", root];
+  const [cmd, ...rest] = [...prefix, ...args];
+  const out = await new Deno.Command(cmd, {
+    args: rest,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -179,6 +186,59 @@ async function drainChild(root: string): Promise<void> {
     claimed++;
   }
   console.log(JSON.stringify({ claimed, startMs, endMs: Date.now() } satisfies DrainRun));
+}
+
+// ---------------------------------------------------------------------------------------------
+// network: the queue's own cost per job on a share, against local disk.
+
+/**
+ * Milliseconds per job of claim+finish by one process, on local disk and on each share as a
+ * harness host mounts it: what the protocol's extra round trips cost (fsyncs, the beat file, the
+ * probe of the server's clock are all in it). The drain runs on host c, the one without clock skew.
+ */
+async function benchNetwork(ctx: BenchContext): Promise<void> {
+  const why = whyNotRunnable();
+  if (why) {
+    console.log(`  network: skipped: ${why}`);
+    return;
+  }
+  const jobs = ctx.quick ? 50 : 200;
+  /** Enqueues at `root` in this process, drains it as `drainRoot` with the `prefix` command. */
+  const perJobMs = async (root: string, drainRoot = root, prefix: string[] = []) => {
+    const q = await JobQueue.open(root);
+    for (let i = 0; i < jobs; i++) await q.enqueue({ type: "bench" });
+    const run = await spawnDrain(drainRoot, prefix);
+    if (run.claimed !== jobs) throw new Error(`drained ${run.claimed} of ${jobs} jobs`);
+    return (run.endMs - run.startMs) / jobs;
+  };
+  const localMs = await perJobMs(join(ctx.scratch, "network-local"));
+  ctx.report({
+    section: "network",
+    what: `claim+finish, local disk, ${jobs} jobs`,
+    value: localMs,
+    unit: "ms",
+  });
+  const hostsSh = join(ROOT, "tests", "multihost", "hosts.sh");
+  for (const protocol of ["sftp", "smb"] as const) {
+    const cluster = await Cluster.up(protocol);
+    try {
+      // Enqueued on the server's own disk; claimed and finished through host c's mount.
+      const ms = await perJobMs(
+        join(cluster.served, "bench"),
+        join(cluster.share, "bench"),
+        [hostsSh, "exec", cluster.dir, "c"],
+      );
+      ctx.report({
+        section: "network",
+        what: `claim+finish, ${protocol === "sftp" ? "sshfs" : "smbnetfs"}, ${jobs} jobs`,
+        value: ms,
+        unit: "ms",
+        note: `${(ms / localMs).toFixed(1)}x local disk`,
+      });
+    } finally {
+      await cluster.down();
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ TEST_PACKAGES=(
   smbd:samba              # queue over SMB
   smbnetfs:smbnetfs
   faketime:faketime       # clock-skew tests
+  ip:iproute2             # network namespaces of the multi-host tests
   logrotate:logrotate     # tests/contrib_test.ts checks contrib/logrotate/vpo
 )
 

@@ -292,7 +292,14 @@ const CRASHES: CrashCase[] = [
 
 Deno.test("the crash cases cover every replace crash point, and the claim and finish of a job", () => {
   const covered = new Set(CRASHES.map((c) => c.point));
-  for (const point of REPLACE_CRASH_POINTS) assert.ok(covered.has(point), point);
+  // A swap that must remove the source first happens only where a rename cannot replace a file
+  // (SFTP without posix-rename): the multi-host suite kills workers there.
+  const multihost = Deno.readTextFileSync(
+    new URL("./multihost/multihost_test.ts", import.meta.url),
+  );
+  for (const point of REPLACE_CRASH_POINTS) {
+    assert.ok(covered.has(point) || multihost.includes(`"${point}"`), point);
+  }
   for (const point of QUEUE_CRASH_POINTS.filter((p) => !p.startsWith("enqueue:"))) {
     assert.ok(covered.has(point), point);
   }

@@ -6,7 +6,7 @@
  */
 import { basename } from "node:path";
 import { displayName } from "../util/display_name.ts";
-import type { Job, JobState } from "../queue/job.ts";
+import type { Job, JobState, WorkerInfo } from "../queue/job.ts";
 import type { LiveInfo } from "../queue/claimed_job.ts";
 import type { JobCounts } from "../queue/counts.ts";
 import { formatDuration, localMinute, plural } from "../util/format.ts";
@@ -93,7 +93,7 @@ export function formatJobDetail(job: Job, live: LiveInfo | null): string {
   if (job.started_at) field("Started", localMinute(job.started_at));
   if (job.finished_at) field("Finished", localMinute(job.finished_at));
   if (live) {
-    field("Worker", `${live.worker.host}:${live.worker.pid}`);
+    field("Worker", workerLabel(live.worker));
     const p = live.progress;
     if (p) {
       const parts = [
@@ -105,7 +105,7 @@ export function formatJobDetail(job: Job, live: LiveInfo | null): string {
       field("Progress", parts.join(", "));
     }
   } else if (job.worker) {
-    field("Worker", `${job.worker.host}:${job.worker.pid}`);
+    field("Worker", workerLabel(job.worker));
   }
   // segments: progress of a segmented encode across runs.
   field("Segments", segmentSummary(job, live));
@@ -153,4 +153,10 @@ export function segmentSummary(job: Job, live: LiveInfo | null): string | null {
   const eta = nights === null ? formatDuration(needSec) : plural(nights, "night");
   const windowText = window && window > 0 ? ` (${formatDuration(window)} window)` : "";
   return `${text}, ETA ${eta} at ${speed.toFixed(2)}x${windowText}`;
+}
+
+/** "nas:4242 (instance 1ae87e73)": host names and pids repeat across hosts, instances do not. */
+function workerLabel(worker: WorkerInfo): string {
+  const instance = worker.instance ? ` (instance ${worker.instance.slice(0, 8)})` : "";
+  return `${worker.host}:${worker.pid}${instance}`;
 }

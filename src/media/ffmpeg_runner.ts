@@ -28,6 +28,8 @@ export interface RunFfmpegOptions {
   durationSec?: number;
   /** Pin ffmpeg to CPUs 0..N-1 with taskset when N is below the CPU count; null: no pinning. */
   cpuCores?: number | null;
+  /** Pin ffmpeg to exactly these CPUs instead (a worker's claimed cores); wins over cpuCores. */
+  cpuSet?: readonly number[] | null;
   /** Niceness added with `nice -n` (plus idle-ish I/O via ionice); default 10, 0 or null: none. */
   nice?: number | null;
   /** ffmpeg binary; default "ffmpeg". */
@@ -59,7 +61,12 @@ const TAIL_LINES = 20;
  */
 export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult> {
   const [command, ...args] = launchCommand(opts.ffmpeg ?? "ffmpeg", opts.args, opts);
-  const log = await Deno.open(opts.logPath, { append: true, create: true });
+  // Appended at the size a path stat gives, not with O_APPEND or a seek to the end: smbnetfs
+  // stalls on both (they ask the size of a write-only handle), then fails every request on the
+  // mount with EIO. One worker at a time runs a job, so nobody else writes to its log.
+  const logSize = await Deno.stat(opts.logPath).then((info) => info.size, () => 0);
+  const log = await Deno.open(opts.logPath, { write: true, create: true });
+  await log.seek(logSize, Deno.SeekMode.Start);
   applyHomeFileMode(opts.logPath);
   const logWriter = log.writable.getWriter();
   await logWriter.write(
@@ -147,7 +154,7 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult
 export function launchCommand(
   ffmpeg: string,
   args: readonly string[],
-  opts: Pick<RunFfmpegOptions, "cpuCores" | "nice">,
+  opts: Pick<RunFfmpegOptions, "cpuCores" | "cpuSet" | "nice">,
 ): string[] {
   const prefix: string[] = [];
   const niceness = opts.nice === undefined ? 10 : opts.nice;
@@ -156,7 +163,9 @@ export function launchCommand(
     if (findExecutable("nice")) prefix.push("nice", "-n", `${niceness}`);
   }
   const cores = opts.cpuCores ?? null;
-  if (cores !== null && cores >= 1 && cores < navigator.hardwareConcurrency) {
+  if (opts.cpuSet?.length && findExecutable("taskset")) {
+    prefix.push("taskset", "-c", coreListText(opts.cpuSet));
+  } else if (cores !== null && cores >= 1 && cores < navigator.hardwareConcurrency) {
     if (findExecutable("taskset")) prefix.push("taskset", "-c", `0-${Math.floor(cores) - 1}`);
   }
   return [...prefix, ffmpeg, ...args];
@@ -198,4 +207,16 @@ function concatBytes(chunk: Uint8Array, text: string): Uint8Array {
   out.set(chunk);
   out.set(tail, chunk.length);
   return out;
+}
+
+/** "0-1,4" for taskset -c. */
+export function coreListText(cores: readonly number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < cores.length;) {
+    let j = i;
+    while (j + 1 < cores.length && cores[j + 1] === cores[j] + 1) j++;
+    parts.push(i === j ? `${cores[i]}` : `${cores[i]}-${cores[j]}`);
+    i = j + 1;
+  }
+  return parts.join(",");
 }

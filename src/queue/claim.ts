@@ -6,9 +6,9 @@
  */
 import { crashPoint } from "../util/crash_point.ts";
 import { syncDir, writeFileAtomic } from "../util/durable_fs.ts";
-import { touch } from "../util/touch.ts";
 import type { Job, WorkerInfo } from "./job.ts";
 import { newToken } from "../util/ids.ts";
+import { writeBeat } from "./heartbeat.ts";
 import type { QueueLayout } from "./layout.ts";
 import { ClaimedJob, type LiveInfo, thisWorker } from "./claimed_job.ts";
 import { isProblem, type QueuedIndex, readJobFile } from "./scan.ts";
@@ -67,21 +67,30 @@ async function tryClaim(
   // A cancel request can only be for a running job: one left from an earlier run of this job
   // must not cancel the run starting now.
   await Deno.remove(layout.cancelRequestPath(job.id)).catch(() => {}); // C1
+  // The first heartbeat comes before the claim: nobody may ever see the claimed file without
+  // one and judge its age by the queued file's old times.
+  const beat = layout.beatPath(job.id, token);
+  await writeBeat(beat); // C1
+  const dropBeat = () => Deno.remove(beat).catch(() => {});
   try {
     await Deno.rename(job.path, dest); // C2
   } catch (err) {
+    await dropBeat();
     if (isGone(err)) return null;
     throw err;
   }
   crashPoint("claim:renamed");
   await syncDir(layout.stateDir("running")); // C3
   const now = new Date();
-  await touch(dest);
   const found = readJobFile(dest, job.id, "running");
-  if (found === null) return null;
+  if (found === null) {
+    await dropBeat();
+    return null;
+  }
   if (isProblem(found)) {
     // Edited into garbage between scan and claim: give it back untouched, it will be reported.
     await Deno.rename(dest, job.path).catch(() => {});
+    await dropBeat();
     return null;
   }
   if (hasNewerCopy(layout, found)) {
@@ -89,6 +98,7 @@ async function tryClaim(
     // publish and remove must find it there, or it would undo its publish and the job would
     // vanish. A crash leftover is dropped by recover() once stale.
     await Deno.rename(dest, job.path).catch(() => {});
+    await dropBeat();
     return null;
   }
   const live: LiveInfo = { worker, claimed_at: now.toISOString() };

@@ -5,9 +5,10 @@
  */
 import { hostname } from "node:os";
 import { LostJobError } from "../errors.ts";
-import { exists, writeFileAtomic } from "../util/durable_fs.ts";
+import { exists, retryTransient, writeFileAtomic } from "../util/durable_fs.ts";
+import { randomHex } from "../util/ids.ts";
 import { readRegularFileSync } from "../util/safe_read.ts";
-import { touch } from "../util/touch.ts";
+import { writeBeat } from "./heartbeat.ts";
 import type { Job, JobState, WorkerInfo } from "./job.ts";
 import type { QueueLayout } from "./layout.ts";
 import type { TransitionEvent } from "./protocol.ts";
@@ -38,8 +39,14 @@ export interface LiveInfo {
   segments?: Record<string, unknown>;
 }
 
+const INSTANCE = randomHex(12);
+
 /** This process, as recorded in the jobs it runs. */
-export const thisWorker = (): WorkerInfo => ({ host: hostname(), pid: Deno.pid });
+export const thisWorker = (): WorkerInfo => ({
+  host: hostname(),
+  pid: Deno.pid,
+  instance: INSTANCE,
+});
 
 /** The live file at `path`, or null when missing or unreadable. */
 export function readLiveFile(path: string): LiveInfo | null {
@@ -75,16 +82,18 @@ export class ClaimedJob {
   }
 
   /**
-   * Touches the job file (H). Throws {@link LostJobError} when the file is gone, meaning the
-   * job was recovered by someone else: the caller must stop work on it at once.
+   * Rewrites the job's beat file (H, see heartbeat.ts) after checking that the job file is still
+   * under this claim's name. Throws {@link LostJobError} when it is gone, meaning the job was
+   * recovered by someone else: the caller must stop work on it at once.
    */
   async heartbeat(): Promise<void> {
     try {
-      await touch(this.path);
+      await retryTransient(() => Deno.stat(this.path));
     } catch (err) {
       if (isGone(err)) throw new LostJobError(this.id);
       throw err;
     }
+    await retryTransient(() => writeBeat(this.#layout.beatPath(this.id, this.token)));
   }
 
   /**
@@ -115,8 +124,14 @@ export class ClaimedJob {
   ): Promise<Job> {
     await this.heartbeat();
     const job = await transition(this.#layout, this.path, this.record, to, changes, event, detail);
-    await Deno.remove(this.#layout.livePath(this.id, this.token)).catch(() => {});
+    await dropLiveFiles(this.#layout, this.id, this.token);
     await Deno.remove(this.#layout.cancelRequestPath(this.id)).catch(() => {});
     return job;
   }
+}
+
+/** Removes the live and beat files of a claim that is over. */
+export async function dropLiveFiles(layout: QueueLayout, id: string, token: string): Promise<void> {
+  await Deno.remove(layout.livePath(id, token)).catch(() => {});
+  await Deno.remove(layout.beatPath(id, token)).catch(() => {});
 }

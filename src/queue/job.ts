@@ -34,6 +34,11 @@ export interface WorkerInfo {
   host: string;
   /** Process id of the worker on that host. */
   pid: number;
+  /**
+   * Random id of the worker process (96 bits): host names repeat across machines (containers,
+   * several NAS named "nas") and pids repeat across hosts and reboots; this does not.
+   */
+  instance?: string;
 }
 
 /** The on-disk job record (snake_case: people read and edit these files). */

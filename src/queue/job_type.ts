@@ -32,6 +32,8 @@ export interface WorkerEnv {
   home: VpoHome;
   /** CPU cores the job may use; null for no limit. */
   cpuCores: number | null;
+  /** The cores this worker claimed (see `src/worker/cpu_claim.ts`); null: the first `cpuCores`. */
+  cpuSet: readonly number[] | null;
   /** Check outputs by decoding them whole (slower, catches damage a probe cannot see). */
   fullDecodeCheck: boolean;
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { VpoError } from "../errors.ts";
 import { hexPrefixLength, isJobIdLength, TOKEN_RE } from "../util/ids.ts";
@@ -111,6 +112,10 @@ export class QueueLayout {
   livePath(id: string, token: string): string {
     return join(this.liveDir, `${id}.${token}.json`);
   }
+  /** The heartbeat file of the claim `token` of job `id` (see heartbeat.ts). */
+  beatPath(id: string, token: string): string {
+    return join(this.liveDir, `${id}.${token}.beat`);
+  }
   /** The file whose presence asks the worker running job `id` to stop. */
   cancelRequestPath(id: string): string {
     return join(this.requestsDir, `${id}.cancel`);
@@ -142,6 +147,14 @@ export class VpoHome {
   /** The ffmpeg log of job `id`. */
   logPath(id: string): string {
     return join(this.logsDir, `${id}.log`);
+  }
+
+  /**
+   * `<root>/cpu/<host>`: one lock file per core (`core-<n>.lock`) that this host's workers pin
+   * ffmpeg to (see `src/worker/cpu_claim.ts`). Per host name: a home may be shared by hosts.
+   */
+  cpuDir(host: string = hostname()): string {
+    return join(this.root, "cpu", host.replace(/[^A-Za-z0-9._-]/g, "_"));
   }
 }
 

@@ -5,7 +5,8 @@
  * there by SIGKILL), and `crash:` says what a process killed there leaves behind and who mends it.
  *
  * The rules everything rests on: the directory a job file sits in is its state; a file moves only
- * by `rename` (exactly one mover wins) or by a no-clobber hard link (never overwrites); a record
+ * by `rename` (exactly one mover wins) or by a no-clobber hard link (never overwrites; where hard
+ * links are refused, a check then a rename, see T3); a record
  * is rewritten only as a new file with `rev + 1`, so of two copies of a job the higher `rev` is
  * the job; whoever holds a job holds it under a name only it knows (`<id>.<token>.json`), and
  * loses it the moment that name is gone.
@@ -22,20 +23,27 @@
  *
  * - C1 Pick the first queued job in claim order (priority, created, id) that the worker accepts;
  *   after losing a race, one of the next 16 at random. Remove any cancel request left for it.
- * - C2 Rename it to `running/<id>.<token>.json` with a new token: the claim. Of any number of
- *   workers on any number of hosts, exactly one rename succeeds; the others pick again.
+ *   Choose a new token and write its first heartbeat, `live/<id>.<token>.beat` (H), so that nobody
+ *   ever sees the claimed file without one and judges it by the queued file's old times.
+ * - C2 Rename it to `running/<id>.<token>.json`: the claim. Of any number of workers on any number
+ *   of hosts, exactly one rename succeeds; the others remove their beat and pick again.
  *   `[claim:renamed]` crash: a running job without a live file; R recovers it once stale.
- * - C3 Fsync `running/`, touch the file (first heartbeat), read it back. Garbage, or a newer copy
- *   in a finished directory (a crash leftover): rename it back untouched and pick again.
+ * - C3 Fsync `running/`, read it back. Garbage, or a newer copy in a finished directory (a crash
+ *   leftover): rename it back untouched, remove the beat and pick again.
  * - C4 Write `live/<id>.<token>.json` (worker, claim time). `[claim:live-written]` crash: R.
  *
  * ## Run
  *
- * - H Every `heartbeat_interval` the worker touches its running file. The age of a heartbeat is
- *   judged by the file's ctime against the file system's own clock, never a worker's clock. A
- *   touch that finds the file gone means the job was taken (R2, or by hand): the worker stops at
- *   once and touches nothing more of that job.
- * - L Progress goes to the live file (not fsynced); a job type's steps that must survive a crash
+ * - H Every `heartbeat_interval` the worker checks that its running file is still there and
+ *   rewrites `live/<id>.<token>.beat` (`src/queue/heartbeat.ts`). A heartbeat's age is the mtime of
+ *   a probe file written in `.tmp/` at the moment of judging minus the beat's mtime, read through
+ *   an open handle: both stamped by the file server on a write, never by a worker's clock (ctime
+ *   is not the server's clock on sshfs or smbnetfs; a job file without a beat, moved in by hand, is
+ *   judged by its ctime). A check that finds the running file gone means the job was taken (R2, or
+ *   by hand): the worker stops at once and touches nothing more of that job.
+ * - L Progress goes to the live file (not fsynced; where a rename cannot replace a file, SFTP
+ *   without posix-rename, the old live file is removed before the new one is renamed in, so a crash
+ *   there loses it: recovery then acts on less, never on a wrong record); a job type's steps that must survive a crash
  *   (for transcode, the replace journal, `src/transcode/replace_journal.ts`) go there durably
  *   before each irreversible step, after a heartbeat proves the job is still held.
  * - X `vpo jobs cancel --running` writes `requests/<id>.cancel`; the worker checks every second
@@ -50,26 +58,33 @@
  *   `[transition:written]` crash: the held name stays; a held running file is recovered (R), a
  *   held finished or queued copy is still the job, and `vpo jobs list` and claims see it.
  * - T3 Link it into the destination (`queued/` under its order name, else `<id>.json`; no
- *   clobber: if a copy already has that name, under a token name instead).
+ *   clobber: if a copy already has that name, under a token name instead). Where hard links are
+ *   refused (SMB), check that the name is free, then rename: it could clobber only a name created
+ *   in between, and only the holder of the job (T1) publishes under its names, so that can only be
+ *   another copy of the same job, left by a crash, which the higher `rev` already settles.
  *   `[transition:published]` crash: two copies; the higher `rev` is the job everywhere it is read,
  *   and R4 sets the older aside once stale.
  * - T4 Remove the held name. Gone already: if `.tmp/<held name>.superseded` exists, recovery set
  *   it aside as older than the copy just published and the move stands; otherwise somebody took
  *   the job meanwhile, so undo T3 and give up (`LostJobError`).
  *   `[transition:removed]` crash: done, only the fsync of T5 is missing.
- * - T5 Fsync the destination; a worker also removes its live file and any cancel request.
+ * - T5 Fsync the destination; a worker also removes its live and beat files and any cancel
+ *   request.
  *
- * ## Recover (`vpo jobs recover`, and every worker at start)
+ * ## Recover (`vpo jobs recover`; every worker at start, and between jobs once per `stale_after`)
  *
- * - R1 For each running file whose heartbeat is older than `stale_after`: if a newer copy exists
+ * - R1 For each running file whose heartbeat (H) is older than `stale_after`: if a newer copy exists
  *   in queued/ or a finished directory (its mover died between T3 and T4), set this one aside:
  *   rename it to `.tmp/<name>.superseded`, which tells a mover that wakes up that its move stands.
- * - R2 Otherwise take it over: rename it to a new token (T1).
+ * - R2 Otherwise take it over: write the beat of a new token (so that another recoverer does not
+ *   judge the held file by its old times while this one repairs the job), then rename it to that
+ *   token (T1); the beat goes once the job has moved on (T5).
  * - R3 Ask its job type's recovery hook, which repairs what the dead worker left from the live
  *   file's steps and says where the job goes (default: back to queued/ with `attempts + 1`); then
  *   T2-T5. A crash anywhere in R leaves a stale held name that the next R takes over again.
  * - R4 Set aside stale older copies outside running/ (a command that died between T3 and T4);
- *   remove live files and cancel requests of jobs no longer running after a minute, temp files
+ *   remove live and beat files and cancel requests of jobs no longer running after a minute (a
+ *   beat written in C1 or R2 whose rename lost, by a process that died), temp files
  *   after a day, superseded markers after 30 days.
  *
  * ## Reorder

@@ -1,6 +1,7 @@
 /**
- * Recovery and sweeps (R1-R4 of `protocol.ts`): stale running jobs are taken over and moved on, older copies left by a
- * crash mid-transition are set aside, and helper files nobody owns any more are removed.
+ * Recovery and sweeps (R1-R4 of `protocol.ts`): stale running jobs are taken over and moved on,
+ * older copies left by a crash mid-transition are set aside, and helper files nobody owns any
+ * more are removed.
  *
  * @module
  */
@@ -9,7 +10,8 @@ import { fileSystemNow } from "../util/durable_fs.ts";
 import { FINISHED_STATES, type Job, type JobState, STATES } from "./job.ts";
 import { newToken } from "../util/ids.ts";
 import type { JobFileName, QueueLayout } from "./layout.ts";
-import { type LiveInfo, readLiveFile } from "./claimed_job.ts";
+import { dropLiveFiles, type LiveInfo, readLiveFile } from "./claimed_job.ts";
+import { heartbeatAgeSec, writeBeat } from "./heartbeat.ts";
 import { runningClaims } from "./listing.ts";
 import { isProblem, listJobNames, type Problem, readJobFile } from "./scan.ts";
 import {
@@ -82,7 +84,8 @@ export async function recover(
   const problems: Problem[] = [];
   for (const name of listJobNames(runningDir)) {
     const path = join(runningDir, name.name);
-    const ageSec = heartbeatAgeSec(path, fsNow);
+    const beat = name.token ? layout.beatPath(name.id, name.token) : null;
+    const ageSec = await heartbeatAgeSec(path, beat, fsNow);
     if (ageSec === null || ageSec <= options.staleAfterSec) continue;
     const current = readJobFile(path, name.id, "running");
     if (current === null) continue;
@@ -95,24 +98,32 @@ export async function recover(
       // Its worker published the newer copy and then died or froze before removing this one.
       // Set aside, not deleted: if that worker wakes up, the marker tells it its move stands.
       await supersede(layout, path);
-      if (name.token) {
-        await Deno.remove(layout.livePath(name.id, name.token)).catch(() => {});
-      }
+      if (name.token) await dropLiveFiles(layout, name.id, name.token);
       continue;
     }
     // R2: take the job over under a new token: the old worker's next heartbeat or finish then
-    // fails, so it can never finish or resurrect the job after this point.
-    const held = layout.jobPath("running", name.id, newToken());
+    // fails, so it can never finish or resurrect the job after this point. The new token gets
+    // its beat first, so that another recoverer never judges it by the job file's old times
+    // while this one repairs the job's files.
+    const heldToken = newToken();
+    const held = layout.jobPath("running", name.id, heldToken);
+    await writeBeat(layout.beatPath(name.id, heldToken));
+    const dropHeldBeat = () => Deno.remove(layout.beatPath(name.id, heldToken)).catch(() => {});
     try {
       await Deno.rename(path, held);
     } catch (err) {
+      await dropHeldBeat();
       if (isGone(err)) continue;
       throw err;
     }
     const found = readJobFile(held, name.id, "running");
-    if (found === null) continue;
+    if (found === null) {
+      await dropHeldBeat();
+      continue;
+    }
     if (isProblem(found)) {
       await Deno.rename(held, path).catch(() => {});
+      await dropHeldBeat();
       problems.push(found);
       continue;
     }
@@ -131,7 +142,8 @@ export async function recover(
       decision.detail ? `${detail}; ${decision.detail}` : detail,
     );
     recovered.push({ id: found.id, to: decision.state, detail });
-    if (name.token) await Deno.remove(layout.livePath(name.id, name.token)).catch(() => {});
+    await dropHeldBeat();
+    if (name.token) await dropLiveFiles(layout, name.id, name.token);
   }
   await dropStaleOlderCopies(layout, fsNow, options.staleAfterSec); // R4
   sweepHelpers(layout, fsNow);
@@ -167,7 +179,7 @@ async function dropStaleOlderCopies(
     const newest = newestCopy(jobs);
     for (const job of jobs) {
       if (job.rev >= newest.rev) continue;
-      const ageSec = heartbeatAgeSec(job.path, fsNow);
+      const ageSec = heldAgeSec(job.path, fsNow);
       if (ageSec === null || ageSec <= staleAfterSec) continue;
       await supersede(layout, job.path);
     }
@@ -193,18 +205,18 @@ function sweepHelpers(layout: QueueLayout, fsNow: number): void {
       }
     }
   };
-  sweep(layout.liveDir, (n) => runningTokens.has(n.replace(/\.json$/, "")), 60_000);
+  sweep(layout.liveDir, (n) => runningTokens.has(n.replace(/\.(json|beat)$/, "")), 60_000);
   sweep(layout.requestsDir, (n) => runningIds.has(n.replace(/\.cancel$/, "")), 60_000);
   sweep(layout.tmpDir, () => false, DAY_MS);
 }
 
 /**
- * Seconds since the last heartbeat of the job file at `path`, judged on the file system's clock
- * alone: its ctime, which the file system itself sets on every touch and rename, so a worker
- * whose clock is wrong cannot make its job look fresh or stale. (mtime, set by the worker, is
- * the fallback where ctime is not reported.)
+ * Seconds since a copy of a job was taken under its held name: its ctime, set by the file system
+ * on the rename (mtime where ctime is not reported). Where ctime is not the server's (sshfs,
+ * smbnetfs) a copy may look older than it is; that only lets the superseded-marker protocol
+ * resolve two copies sooner, which it does safely.
  */
-function heartbeatAgeSec(path: string, fsNow: number): number | null {
+function heldAgeSec(path: string, fsNow: number): number | null {
   try {
     const info = Deno.statSync(path);
     const last = info.ctime?.getTime() ?? info.mtime?.getTime() ?? 0;

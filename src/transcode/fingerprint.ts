@@ -1,9 +1,12 @@
 /**
  * A source file's identity at queue time (size, mtime, inode), so a file that changed or was
- * swapped since is noticed before anything is encoded or replaced.
+ * swapped since is noticed before anything is encoded or replaced. The inode is left out where
+ * the file system makes inode numbers up per mount (sshfs, SMB): another host would see a
+ * different number for the same file.
  *
  * @module
  */
+import { inodesAreStable } from "../util/file_identity.ts";
 import { formatBytes } from "../util/format.ts";
 
 /** What vpo remembers of a source file. */
@@ -14,20 +17,21 @@ export interface Fingerprint {
   dev: number | null;
 }
 
-/** The fingerprint of a stat result. */
-export function fingerprintOf(info: Deno.FileInfo): Fingerprint {
+/** The fingerprint of a stat result of `path`. */
+export function fingerprintOf(info: Deno.FileInfo, path: string): Fingerprint {
+  const stable = inodesAreStable(path);
   return {
     size: info.size,
     mtime_ms: info.mtime?.getTime() ?? 0,
-    ino: info.ino ?? null,
-    dev: info.dev ?? null,
+    ino: stable ? info.ino ?? null : null,
+    dev: stable ? info.dev ?? null : null,
   };
 }
 
 /** Stats `path` and returns its fingerprint, or null when it does not exist. */
 export async function fingerprintPath(path: string): Promise<Fingerprint | null> {
   try {
-    return fingerprintOf(await Deno.stat(path));
+    return fingerprintOf(await Deno.stat(path), path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return null;
     throw err;

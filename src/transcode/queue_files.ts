@@ -144,7 +144,7 @@ export async function* queueFiles(
       policy,
       policy_file: opts.policyFile,
       force: opts.force,
-      fingerprint: fingerprintOf(stat),
+      fingerprint: fingerprintOf(stat, media.path),
       duration_sec: media.duration,
       summary: detail,
     };

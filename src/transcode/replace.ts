@@ -8,8 +8,9 @@
 import { basename, dirname, extname, join } from "node:path";
 import { VpoError } from "../errors.ts";
 import { crashPoint } from "../util/crash_point.ts";
-import { exists, syncDir } from "../util/durable_fs.ts";
-import { inodeAt, type ReplaceJournal, type ReplaceSteps } from "./replace_journal.ts";
+import { exists, publishNoClobber, syncDir } from "../util/durable_fs.ts";
+import { fileIdentity, hasIdentity } from "../util/file_identity.ts";
+import type { ReplaceJournal, ReplaceSteps } from "./replace_journal.ts";
 
 /** A replace that cannot go ahead (the output name is taken, no space to move the output). */
 export class ReplaceError extends VpoError {}
@@ -70,16 +71,15 @@ export async function replaceOriginal(
     await copyDurably(steps.moved_from!, local);
     await Deno.remove(steps.moved_from!);
   }
-  steps = { ...steps, phase: "replacing", output_ino: await inodeAt(steps.temp) };
+  steps = { ...steps, phase: "replacing", output_id: await fileIdentity(steps.temp) };
   await journal.record(steps);
   crashPoint("replace:recorded");
   if (steps.backup) await keepBackup(steps.source, steps.backup);
   crashPoint("replace:backed-up");
   if (steps.final === steps.source) {
-    await Deno.rename(steps.temp, steps.final);
+    await renameOverSource(steps);
   } else {
-    await Deno.link(steps.temp, steps.final);
-    await Deno.remove(steps.temp);
+    await publishFinal(steps.temp, steps.final);
     crashPoint("replace:linked");
     await Deno.remove(steps.source).catch((err) => {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
@@ -90,6 +90,38 @@ export async function replaceOriginal(
   steps = { ...steps, phase: "done" };
   await journal.record(steps);
   return steps;
+}
+
+/**
+ * Renames the output over the source. Where a rename cannot replace a file (SFTP without
+ * posix-rename), the source is removed first, but only once the backup is known to hold the
+ * original: a crash between the two leaves the source missing and the backup whole, which
+ * `planResume` renames back. Without a backup the replace fails and the original stays.
+ */
+async function renameOverSource(steps: ReplaceSteps): Promise<void> {
+  try {
+    await Deno.rename(steps.temp, steps.final);
+  } catch (err) {
+    const refused = err instanceof Deno.errors.PermissionDenied ||
+      err instanceof Deno.errors.AlreadyExists;
+    const backedUp = steps.backup !== null && await hasIdentity(steps.backup, steps.source_id);
+    if (!refused || !backedUp) throw err;
+    await Deno.remove(steps.source);
+    crashPoint("replace:source-removed");
+    await Deno.rename(steps.temp, steps.final);
+  }
+}
+
+/**
+ * Moves the output to its new name, which must stay free (a user's file is never clobbered): a
+ * no-clobber publish. Where hard links are refused (SMB) that is a rename after a check:
+ * chooseFinalPath found the name free before the encode, and only a person creating that exact
+ * name in the instant between the check and the rename could lose a file.
+ */
+async function publishFinal(temp: string, final: string): Promise<void> {
+  if (!await publishNoClobber(temp, final)) {
+    throw new ReplaceError(`cannot write ${final}: a file of that name already exists`);
+  }
 }
 
 /**

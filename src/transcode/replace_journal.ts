@@ -8,17 +8,25 @@
  * never overwritten) and the backup `B` (`S.original`, `.original.1`, ...; none when backups are
  * off). `[name]` is a crash point, `crash:` what recovery ({@link planResume}) then does.
  *
- * - P1 Record phase `encoding` (S, its inode, T, F) before the encode. crash: remove T.
+ * Files are told apart by their {@link fileIdentity} (size and a hash of the first and last
+ * 64 KiB), never by inode numbers: on sshfs and SMB those differ per mount, so recovery on
+ * another host, or after a remount, would not recognise the files the dead worker left.
+ *
+ * - P1 Record phase `encoding` (S, its identity, T, F) before the encode. crash: remove T.
  * - P2 If T is on another file system than F, record phase `moving`, copy T beside F (fsynced),
  *   remove the first T. crash: remove both copies.
- * - P3 Record phase `replacing` with T's inode. `[replace:recorded]` crash: not swapped (F is not
- *   T's inode): remove T; the original never left S.
+ * - P3 Record phase `replacing` with T's identity. `[replace:recorded]` crash: not swapped (F is
+ *   not T's identity): remove T; the original never left S.
  * - P4 Hard-link S to B (where links are refused, rename S to B), fsync B's directory.
- *   `[replace:backed-up]` crash: not swapped: remove the extra link B (or rename B back to S).
- * - P5 Rename T over F (F always holds a whole file). If F is not S: link T to F, remove T
- *   `[replace:linked]`, remove S (its data lives on at B). Fsync F's directory.
- *   `[replace:swapped]` crash: swapped (F has T's inode): finish by removing S (if F is not S and B
- *   holds the original) and T.
+ *   `[replace:backed-up]` crash: not swapped: remove the extra link B (B and S have the original's
+ *   identity), or rename B back to S (S is gone).
+ * - P5 Rename T over F (F always holds a whole file). Where a rename cannot replace a file (SFTP
+ *   without posix-rename), remove S first, only once B is known to hold the original's identity
+ *   (no backup: the replace fails, the original stays); `[replace:source-removed]` crash: not
+ *   swapped, S gone: rename B back to S. If F is not S: link T to F (no clobber; where links are
+ *   refused, rename after checking F is free), remove T `[replace:linked]`, remove S (its data
+ *   lives on at B). Fsync F's directory. `[replace:swapped]` crash: swapped (F has T's identity):
+ *   finish by removing S (if F is not S and B holds the original) and T.
  * - P6 Record phase `done`.
  *
  * At every instant the original's bytes are at S or at B, until the new file is in place at F.
@@ -27,12 +35,14 @@
  */
 import { dirname } from "node:path";
 import { syncDir } from "../util/durable_fs.ts";
+import { type FileIdentity, fileIdentity } from "../util/file_identity.ts";
 
 /** Where a replace stands; written to the job before each step. */
 export interface ReplaceSteps {
   phase: "encoding" | "moving" | "replacing" | "done";
   source: string;
-  source_ino: number | null;
+  /** {@link fileIdentity} of the original, taken before encoding. */
+  source_id: FileIdentity | null;
   /** Where the output is now. */
   temp: string;
   /** Where the output was before being moved to the source's file system. */
@@ -41,14 +51,15 @@ export interface ReplaceSteps {
   final: string;
   /** Where the original is kept (`<source>.original[.N]`); null when backups are off. */
   backup: string | null;
-  /** Inode of the verified output, known from phase "replacing" on. */
-  output_ino?: number | null;
+  /** {@link fileIdentity} of the verified output, known from phase "replacing" on. */
+  output_id?: FileIdentity | null;
 }
 
 /** Every crash point of the replace protocol, in protocol order. */
 export const REPLACE_CRASH_POINTS = [
   "replace:recorded",
   "replace:backed-up",
+  "replace:source-removed",
   "replace:linked",
   "replace:swapped",
 ] as const;
@@ -56,12 +67,12 @@ export const REPLACE_CRASH_POINTS = [
 /** How a resumed replace ends: the new file in place, or the original back and no output. */
 export type ResumeVerdict = "completed" | "rolled_back";
 
-/** The inode numbers found at a replace's paths now (null: nothing there). */
-export interface FoundInodes {
-  source: number | null;
-  final: number | null;
-  temp: number | null;
-  backup: number | null;
+/** The file identities found at a replace's paths now (null: nothing there). */
+export interface FoundIdentities {
+  source: FileIdentity | null;
+  final: FileIdentity | null;
+  temp: FileIdentity | null;
+  backup: FileIdentity | null;
 }
 
 /** One file operation of a resume. */
@@ -71,12 +82,12 @@ export type ResumeAction =
   | { syncDir: string };
 
 /**
- * What finishing or undoing the replace recorded in `steps` takes, given the inodes found now:
+ * What finishing or undoing the replace recorded in `steps` takes, given the identities found now:
  * the decision alone, so that every case can be checked without touching a file.
  */
 export function planResume(
   steps: ReplaceSteps,
-  found: FoundInodes,
+  found: FoundIdentities,
 ): { verdict: ResumeVerdict; actions: ResumeAction[] } {
   if (steps.phase === "done") return { verdict: "completed", actions: [] };
   const removeIfThere = (path: string | undefined): ResumeAction[] =>
@@ -87,34 +98,29 @@ export function planResume(
       actions: [...removeIfThere(steps.temp), ...removeIfThere(steps.moved_from)],
     };
   }
-  const original = steps.source_ino;
+  // A record from before identities (inode numbers) has none: nothing is recognised, so nothing
+  // but the temp name is removed, and the original stays wherever it is.
+  const original = steps.source_id ?? null;
+  const output = steps.output_id ?? null;
   const actions: ResumeAction[] = [];
-  if (steps.output_ino != null && found.final === steps.output_ino) {
+  if (output !== null && found.final === output) {
     // Swapped: the new file is in place. Under a new name, the old name may still point at the
     // original, which is kept at the backup path (if backups are on).
     if (steps.final !== steps.source && original !== null && found.source === original) {
       if (!steps.backup || found.backup === original) actions.push({ remove: steps.source });
     }
-    if (found.temp === steps.output_ino) actions.push({ remove: steps.temp });
+    if (found.temp === output) actions.push({ remove: steps.temp });
     actions.push({ syncDir: dirname(steps.final) });
     return { verdict: "completed", actions };
   }
   if (steps.backup && original !== null && found.backup === original) {
-    if (found.source === original) actions.push({ remove: steps.backup }); // our extra link
+    // The same content at both names: B is our extra link (or, without hard links, the same
+    // bytes), so the original stays whole at S.
+    if (found.source === original) actions.push({ remove: steps.backup });
     else if (found.source === null) actions.push({ rename: steps.backup, to: steps.source });
   }
   actions.push(...removeIfThere(steps.temp), { syncDir: dirname(steps.source) });
   return { verdict: "rolled_back", actions };
-}
-
-/** The inode number at `path` (not following a symlink), or null when nothing is there. */
-export async function inodeAt(path: string): Promise<number | null> {
-  try {
-    return (await Deno.lstat(path)).ino ?? null;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return null;
-    throw err;
-  }
 }
 
 /**
@@ -123,12 +129,12 @@ export async function inodeAt(path: string): Promise<number | null> {
  * "rolled_back" when the original is back in place and the output removed.
  */
 export async function resumeReplace(steps: ReplaceSteps): Promise<ResumeVerdict> {
-  const found: FoundInodes = steps.phase === "replacing"
+  const found: FoundIdentities = steps.phase === "replacing"
     ? {
-      source: await inodeAt(steps.source),
-      final: await inodeAt(steps.final),
-      temp: await inodeAt(steps.temp),
-      backup: steps.backup ? await inodeAt(steps.backup) : null,
+      source: await fileIdentity(steps.source),
+      final: await fileIdentity(steps.final),
+      temp: await fileIdentity(steps.temp),
+      backup: steps.backup ? await fileIdentity(steps.backup) : null,
     }
     : { source: null, final: null, temp: null, backup: null };
   const { verdict, actions } = planResume(steps, found);

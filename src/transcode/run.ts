@@ -17,6 +17,7 @@ import { probe } from "../media/probe.ts";
 import { decodeCheck, verifyOutput } from "../media/verify.ts";
 import type { ClaimedJob } from "../queue/claimed_job.ts";
 import type { RunContext, WorkerEnv } from "../queue/job_type.ts";
+import { fileIdentity } from "../util/file_identity.ts";
 import { formatBytes } from "../util/format.ts";
 import { NAME_MAX } from "../util/ids.ts";
 import { describeChange, fingerprintPath } from "./fingerprint.ts";
@@ -117,7 +118,7 @@ async function transcode(
   await journal.record({
     phase: "encoding",
     source,
-    source_ino: payload.fingerprint.ino,
+    source_id: await fileIdentity(source),
     temp,
     final,
     backup: null,
@@ -165,6 +166,7 @@ async function transcode(
       onProgress,
       durationSec: media.duration,
       cpuCores: env.cpuCores,
+      cpuSet: env.cpuSet,
       // A stopped encode's output is deleted anyway: no point waiting while ffmpeg flushes the
       // frames its encoder holds (slow presets take seconds), which would overrun a deadline.
       killGraceMs: 1000,
@@ -332,6 +334,9 @@ function checkBackupName(source: string): void {
 /** Refuses to start an encode into a directory without room for an output the source's size. */
 function checkFreeSpace(dir: string, needed: number): void {
   const fs = statfsSync(dir);
+  // A total of 0 blocks means the file system does not know its size (smbnetfs unless given
+  // free_space_size): unknown, not full.
+  if (Number(fs.blocks) === 0) return;
   const free = Number(fs.bavail) * Number(fs.bsize);
   if (free < needed) {
     throw new JobFailure(

@@ -33,6 +33,9 @@ export type WorkerEventKind =
   | "recovered"
   | "purged"
   | "warning"
+  | "note"
+  | "filesystem"
+  | "cpu"
   | "worker"
   | "stopping"
   | "done";

@@ -6,11 +6,14 @@
  */
 import type { Config } from "../config/types.ts";
 import type { Job } from "../queue/job.ts";
+import { coreListText } from "../media/ffmpeg_runner.ts";
+import { checkQueueFileSystem, describeFileSystem } from "../queue/fs_check.ts";
 import type { JobRunner, JobType, JobTypes } from "../queue/job_type.ts";
 import type { VpoHome } from "../queue/layout.ts";
 import type { JobQueue } from "../queue/store.ts";
 import { formatDuration, plural } from "../util/format.ts";
 import type { WorkerLimits } from "./limits.ts";
+import { claimCores } from "./cpu_claim.ts";
 import { recoverStale } from "./recovery.ts";
 import type { WorkerReporter } from "./reporter.ts";
 import { type JobOutcome, runJob, Stopped } from "./run_job.ts";
@@ -57,6 +60,12 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
     requeued: 0,
     lost: 0,
   };
+  const fsReport = await checkQueueFileSystem(queue.root, {
+    heartbeatIntervalSec: config.worker.heartbeatInterval,
+    staleAfterSec: config.worker.staleAfter,
+  });
+  reporter.event("filesystem", null, null, describeFileSystem(fsReport));
+  for (const advice of fsReport.advice) reporter.event("note", null, null, advice);
   if (config.jobs.autoPurge && !opts.noPurge) {
     const purged = await queue.purge(config.jobs.retentionDays);
     if (purged) {
@@ -68,9 +77,23 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
       );
     }
   }
-  const { recovered, problems } = await recoverStale(queue, config, opts.types);
-  for (const r of recovered) reporter.event("recovered", r.id, null, `-> ${r.to} (${r.detail})`);
-  for (const p of problems) reporter.event("warning", null, null, p.message);
+  // At start, and between jobs at most once per stale_after: a worker that runs all night also
+  // brings back the job of a host that died meanwhile, not only the next worker to start.
+  let lastRecovery = -Infinity;
+  const recover = async () => {
+    if (performance.now() - lastRecovery < config.worker.staleAfter * 1000) return;
+    lastRecovery = performance.now();
+    const { recovered, problems } = await recoverStale(queue, config, opts.types);
+    for (const r of recovered) reporter.event("recovered", r.id, null, `-> ${r.to} (${r.detail})`);
+    for (const p of problems) reporter.event("warning", null, null, p.message);
+  };
+  await recover();
+  // Between jobs, a failed recovery (a network share hiccup) is reported, not fatal: the next
+  // worker start, or the next round, tries again.
+  const recoverBetweenJobs = () =>
+    recover().catch((err) =>
+      reporter.event("warning", null, null, `recovery failed: ${(err as Error).message}`)
+    );
 
   const stop = new AbortController();
   const onSignal = () => stop.abort(new Stopped("signal", "worker stopped by signal"));
@@ -88,10 +111,18 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
   };
   armDeadline();
 
+  const cpu = opts.cpuCores !== null && opts.cpuCores < navigator.hardwareConcurrency
+    ? await claimCores(opts.home, opts.cpuCores)
+    : null;
+  if (cpu) {
+    const shared = cpu.shared ? ` (${cpu.shared} shared with other workers: too few free)` : "";
+    reporter.event("cpu", null, null, `ffmpeg pinned to cores ${coreListText(cpu.cores)}${shared}`);
+  }
   const env = {
     config,
     home: opts.home,
     cpuCores: opts.cpuCores,
+    cpuSet: cpu?.cores ?? null,
     fullDecodeCheck: opts.fullDecodeCheck ?? false,
   };
   const runners = new Map<JobType, JobRunner>();
@@ -129,6 +160,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
         stopReasonText = `--max-files ${limits.maxFiles} reached`;
         break;
       }
+      await recoverBetweenJobs();
       declined.clear();
       const claimed = await queue.claim({ accept: fits });
       if (!claimed) {
@@ -153,6 +185,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
     }
   } finally {
     clearTimeout(deadlineTimer);
+    cpu?.release();
     opts.signal?.removeEventListener("abort", onSignal);
   }
   return { counts, stopReason: stopReasonText };

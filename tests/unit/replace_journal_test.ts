@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
-  type FoundInodes,
+  type FoundIdentities,
   planResume,
   REPLACE_CRASH_POINTS,
   type ReplaceSteps,
@@ -10,22 +10,22 @@ import {
 import { SEGMENT_CRASH_POINTS } from "../../src/transcode/segmented_encode.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-const ORIGINAL = 11;
-const OUTPUT = 22;
+const ORIGINAL = "1000:aaaaaaaaaaaaaaaaaaaaaaaa";
+const OUTPUT = "600:bbbbbbbbbbbbbbbbbbbbbbbb";
 
 function steps(over: Partial<ReplaceSteps> = {}): ReplaceSteps {
   return {
     phase: "replacing",
     source: "/m/a.mp4",
-    source_ino: ORIGINAL,
+    source_id: ORIGINAL,
     temp: "/m/.vpo-x.partial",
     final: "/m/a.mp4",
     backup: "/m/a.mp4.original",
-    output_ino: OUTPUT,
+    output_id: OUTPUT,
     ...over,
   };
 }
-const found = (over: Partial<FoundInodes>): FoundInodes => ({
+const found = (over: Partial<FoundIdentities>): FoundIdentities => ({
   source: null,
   final: null,
   temp: null,
@@ -72,7 +72,10 @@ Deno.test("journal: backed up by a rename, not swapped: the backup is renamed ba
 });
 
 Deno.test("journal: a backup path holding another file is never touched", () => {
-  const plan = planResume(steps(), found({ source: ORIGINAL, final: ORIGINAL, backup: 99 }));
+  const plan = planResume(
+    steps(),
+    found({ source: ORIGINAL, final: ORIGINAL, backup: "1000:cccccccccccccccccccccccc" }),
+  );
   assert.ok(plan.actions.every((a) => !("remove" in a) || a.remove !== "/m/a.mp4.original"));
   assert.ok(plan.actions.every((a) => !("rename" in a)));
 });
@@ -95,8 +98,28 @@ Deno.test("journal: swapped under a new name: the old name goes only if the back
     found({ source: ORIGINAL, final: OUTPUT }),
   );
   assert.deepEqual(noBackups.actions[0], { remove: "/m/a.mp4" });
-  const replaced = planResume(renamed, found({ source: 77, final: OUTPUT, backup: ORIGINAL }));
+  const replaced = planResume(
+    renamed,
+    found({ source: "700:dddddddddddddddddddddddd", final: OUTPUT, backup: ORIGINAL }),
+  );
   assert.ok(replaced.actions.every((a) => !("remove" in a)), "a new file at S is the user's");
+});
+
+Deno.test("journal: source removed for a swap without rename-over: the backup is renamed back", () => {
+  // [replace:source-removed]: S gone, B whole, T not yet at F (= S).
+  const plan = planResume(steps(), found({ temp: OUTPUT, backup: ORIGINAL }));
+  assert.equal(plan.verdict, "rolled_back");
+  assert.deepEqual(plan.actions[0], { rename: "/m/a.mp4.original", to: "/m/a.mp4" });
+});
+
+Deno.test("journal: a record without identities (older vpo) recognises nothing but removes T", () => {
+  const legacy = steps({ source_id: null, output_id: undefined });
+  const plan = planResume(legacy, found({ final: OUTPUT, temp: OUTPUT, backup: ORIGINAL }));
+  assert.equal(plan.verdict, "rolled_back");
+  assert.deepEqual(plan.actions, [
+    { remove: "/m/.vpo-x.partial", ifThere: true },
+    { syncDir: "/m" },
+  ]);
 });
 
 Deno.test("journal: the replace and segment lists hold every crash point of src/transcode", () => {

@@ -1,0 +1,65 @@
+/**
+ * Heartbeats that hold on network file systems.
+ *
+ * A running job's heartbeat is a small file, `live/<id>.<token>.beat`, rewritten by its worker
+ * every `heartbeat_interval`. Its age is judged by mtimes alone, both set by the file server when
+ * data is written, never by any host's clock: the beat's mtime (its last write) against the mtime
+ * of a probe file written at the moment of judging ({@link fileSystemNow}). A worker whose clock
+ * is minutes off can neither keep a dead job alive nor make a live one look dead.
+ *
+ * Why not `utime` and ctime: a `utime` sets the time the caller's clock gives, and ctime is not
+ * the server's clock over SFTP (v3 has no ctime; sshfs reports mtime) nor over smbnetfs (utime
+ * moves it). Writing data is the one update every protocol stamps with the server's clock.
+ *
+ * Why through an open handle: an `fstat` after `open` asks the server on NFS (close-to-open
+ * consistency) and on sshfs (its attribute cache is bypassed for open files); only the kernel's
+ * FUSE attribute timeout (1 s by default) can still serve an older mtime. See docs/multihost.md
+ * for the bound this puts on `stale_after`.
+ *
+ * @module
+ */
+
+import { withOpenFile } from "../util/durable_fs.ts";
+import { applyHomeFileMode } from "../util/file_mode.ts";
+
+const encoder = new TextEncoder();
+
+/** Writes (creating or rewriting) the beat file; its new mtime is the heartbeat. */
+export async function writeBeat(path: string): Promise<void> {
+  const file = await Deno.open(path, { write: true, create: true, truncate: true, mode: 0o600 });
+  try {
+    // The content is for people reading the directory; only the mtime counts.
+    await file.write(encoder.encode(`${new Date().toISOString()}\n`));
+  } finally {
+    file.close();
+  }
+  // Other members' workers judge its age (they open it) in a group-shared queue.
+  applyHomeFileMode(path);
+}
+
+/** The file server's mtime of the beat at `path` (fresh from the server), or null if missing. */
+export async function beatTime(path: string): Promise<number | null> {
+  return await withOpenFile(path, async (file) => (await file.stat()).mtime?.getTime() ?? null);
+}
+
+/**
+ * Seconds since the last heartbeat of a running job, on the file system's clock (`fsNow`), or
+ * null when the job file is gone. Without a beat file (a job moved into running/ by hand, or run
+ * by an older vpo) the job file's own ctime (else mtime) stands in, as it did before beats.
+ */
+export async function heartbeatAgeSec(
+  jobPath: string,
+  beatPath: string | null,
+  fsNow: number,
+): Promise<number | null> {
+  let last = beatPath === null ? null : await beatTime(beatPath);
+  if (last === null) {
+    try {
+      const info = await Deno.stat(jobPath);
+      last = info.ctime?.getTime() ?? info.mtime?.getTime() ?? 0;
+    } catch {
+      return null;
+    }
+  }
+  return (fsNow - last) / 1000;
+}

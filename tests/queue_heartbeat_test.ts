@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { JobQueue } from "../src/queue/store.ts";
+import { checkQueueFileSystem } from "../src/queue/fs_check.ts";
+import { fileIdentity } from "../src/util/file_identity.ts";
+import { withTempDir } from "./helpers/temp.ts";
+
+Deno.test("a claim's heartbeat is its beat file's mtime, written before the claim is visible", async () => {
+  await withTempDir(async (dir) => {
+    const queue = await JobQueue.open(join(dir, "jobs"));
+    await queue.enqueue({ type: "t" });
+    const job = (await queue.claim())!;
+    const beat = queue.layout.beatPath(job.id, job.token);
+    assert.ok(Deno.statSync(beat).isFile);
+    // Fresh beat: not stale however old the job file's own times are.
+    const past = new Date(Date.now() - 3600_000);
+    await Deno.utime(job.path, past, past);
+    assert.deepEqual((await queue.recover({ staleAfterSec: 5 })).recovered, []);
+    // An old beat is stale even though the job file was just touched (its ctime is now).
+    await Deno.utime(beat, past, past);
+    const { recovered } = await queue.recover({ staleAfterSec: 5 });
+    assert.deepEqual(recovered.map((r) => r.id), [job.id]);
+    assert.match(recovered[0].detail, /^heartbeat 36\d\d s old/);
+    // The dead claim's beat and the takeover's are both gone once the job is requeued.
+    assert.deepEqual([...Deno.readDirSync(queue.layout.liveDir)].map((e) => e.name), []);
+  });
+});
+
+Deno.test("a heartbeat rewrites the beat; finishing removes it", async () => {
+  await withTempDir(async (dir) => {
+    const queue = await JobQueue.open(join(dir, "jobs"));
+    await queue.enqueue({ type: "t" });
+    const job = (await queue.claim())!;
+    const beat = queue.layout.beatPath(job.id, job.token);
+    const past = new Date(Date.now() - 60_000);
+    await Deno.utime(beat, past, past);
+    await job.heartbeat();
+    assert.ok(Date.now() - Deno.statSync(beat).mtime!.getTime() < 10_000);
+    await job.finish("completed", {}, "completed");
+    assert.throws(() => Deno.statSync(beat), Deno.errors.NotFound);
+  });
+});
+
+Deno.test("file identities tell a file from another and survive a rename", async () => {
+  await withTempDir(async (dir) => {
+    const big = new Uint8Array(300_000).map((_, i) => i % 251);
+    await Deno.writeFile(join(dir, "a"), big);
+    const id = await fileIdentity(join(dir, "a"));
+    big[299_999] ^= 1; // only the tail differs
+    await Deno.writeFile(join(dir, "b"), big);
+    assert.notEqual(await fileIdentity(join(dir, "b")), id);
+    await Deno.rename(join(dir, "a"), join(dir, "c"));
+    assert.equal(await fileIdentity(join(dir, "c")), id);
+    assert.equal(await fileIdentity(join(dir, "a")), null);
+  });
+});
+
+Deno.test("the queue's file system is measured: a local disk is mode local", async () => {
+  await withTempDir(async (dir) => {
+    const queue = await JobQueue.open(join(dir, "jobs"));
+    const report = await checkQueueFileSystem(queue.root, {
+      heartbeatIntervalSec: 10,
+      staleAfterSec: 120,
+    });
+    assert.equal(report.hardLinks, true);
+    assert.equal(report.renameReplaces, true);
+    assert.ok(Math.abs(report.clockOffsetSec) < 2);
+    if (!/^(fuse|nfs|cifs|smb)/.test(report.fsType)) assert.equal(report.mode, "local");
+    assert.deepEqual([...Deno.readDirSync(join(queue.root, ".tmp"))], [], "probe files left");
+  });
+});
