@@ -126,6 +126,15 @@ export { verifyOutput } from "./src/media/verify.ts";
 export type { VerifyOptions, VerifyResult } from "./src/media/verify.ts";
 export { type FileDecision, queueFiles } from "./src/transcode/queue_files.ts";
 export type { QueueFilesOptions } from "./src/transcode/queue_files.ts";
+export { Library } from "./src/library/library.ts";
+export {
+  type Decision,
+  type DecisionKind,
+  DecisionMemory,
+  type FileStamp,
+  policyHash,
+} from "./src/library/decisions.ts";
+export { ProbeCache } from "./src/library/probe_cache.ts";
 export { recoverStale } from "./src/worker/recovery.ts";
 export { runWorker, type WorkerOptions, type WorkerSummary } from "./src/worker/worker.ts";
 export type { ProgressSample, WorkerEventKind, WorkerReporter } from "./src/worker/reporter.ts";

@@ -31,6 +31,10 @@ async function ffmpeg(args: string[]): Promise<void> {
     stdin: "null",
   }).output();
   if (!out.success) throw new Error(`ffmpeg failed: ${new TextDecoder().decode(out.stderr)}`);
+  // Dated an hour back, as a library's files are: vpo transcode leaves a file modified within
+  // library.settle_seconds alone (it may still be being copied).
+  const then = new Date(Date.now() - 3600_000);
+  await Deno.utime(args.at(-1)!, then, then);
 }
 
 const testsrc = (size: string, seconds: number) => [

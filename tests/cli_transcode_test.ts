@@ -126,7 +126,8 @@ Deno.test("transcode: a path that does not exist is an error line and exit 1, ot
     assert.deepEqual(result.stdout.trimEnd().split("\n"), [
       `error                ${missing}: no such file or directory`,
       `skipped              ${text}: not a video`,
-      "0 queued, 1 skipped, 1 error",
+      "0 queued, 0 remembered, 1 skipped (1 not a video), 0 still being written, 0 unreadable, " +
+      "1 error",
     ]);
   } finally {
     await home.cleanup();

@@ -33,6 +33,10 @@ const TOO_BIG: [string, string][] = [
     "worker:\n  stale_after: 1e12\n",
     "config.yaml:2:16: worker.stale_after: expected a number > 0 and <= 604800, got 1000000000000",
   ],
+  [
+    "library:\n  settle_seconds: 1e9\n",
+    "config.yaml:2:19: library.settle_seconds: expected an integer from 0 to 86400, got 1000000000",
+  ],
 ];
 
 for (const [text, expected] of TOO_BIG) {
@@ -46,11 +50,13 @@ Deno.test("the largest allowed values are accepted", () => {
   const config = parseConfig(
     `jobs:\n  retention_days: ${L.retentionDays}\nworker:\n  max_files: ${L.maxFiles}\n` +
       `  max_duration: ${L.maxDurationSec}\n  cpu_cores: ${L.cpuCores}\n` +
-      `  heartbeat_interval: ${L.heartbeatIntervalSec}\n  stale_after: ${L.staleAfterSec}\n`,
+      `  heartbeat_interval: ${L.heartbeatIntervalSec}\n  stale_after: ${L.staleAfterSec}\n` +
+      `library:\n  settle_seconds: ${L.settleSeconds}\n`,
     "config.yaml",
   );
   assert.equal(config.worker.heartbeatInterval * 1000 < 2 ** 31 - 1, true);
   assert.equal(config.worker.staleAfter, L.staleAfterSec);
+  assert.equal(config.library.settleSeconds, L.settleSeconds);
 });
 
 Deno.test("a command refuses an out-of-bounds config with one line; flags have bounds too", async () => {

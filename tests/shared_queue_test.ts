@@ -120,6 +120,21 @@ Deno.test({
         const status = JSON.parse((await vpo(alice, ["jobs", "status", "--json"])).stdout);
         assert.equal(status.completed, 1);
         assert.equal(status.queued + status.running + status.failed, 0);
+
+        // The library is shared too: both members wrote to it, and each reads the other's lines.
+        const library = join(home, "library");
+        for (const dir of ["", "decisions", "probes", "queued"]) {
+          assert.equal(modeOf(join(library, dir)), "2770", dir);
+        }
+        for (const dir of ["decisions", "probes"]) {
+          for (const e of Deno.readDirSync(join(library, dir))) {
+            assert.equal(modeOf(join(library, dir, e.name)), "660", `${dir}/${e.name}`);
+          }
+        }
+        const again = await vpo(alice, ["transcode", clip]);
+        assert.equal(again.code, 0, again.stdout + again.stderr);
+        assert.match(again.stdout, /^0 queued, 1 remembered, /m);
+        assert.equal(again.stderr, "");
       });
     });
   },

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { corruptFile, makeClip } from "./helpers/clips.ts";
+import { ageFile, corruptFile, makeClip } from "./helpers/clips.ts";
 import type { TempHome } from "./helpers/vpo.ts";
 import {
   digest,
@@ -159,11 +159,11 @@ Deno.test("an already compliant file is not queued; --force queues it", async ()
     const source = await makeClip(join(media, "done.mkv"), { videoCodec: "hevc" });
     const plain = await queue(home, [source]);
     assert.match(plain, /skipped .*already compliant/);
-    assert.match(plain, /0 queued, 1 skipped/);
+    assert.match(plain, /0 queued, 0 remembered, 1 skipped \(1 compliant\)/);
     assert.deepEqual(await listJobs(home), []);
 
     const forced = await queue(home, ["--force", source]);
-    assert.match(forced, /1 queued, 0 skipped/);
+    assert.match(forced, /1 queued, 0 remembered, 0 skipped/);
     const job = await onlyJob(home);
     assert.equal(job.status, "queued");
     assert.equal(job.file, source);
@@ -214,6 +214,7 @@ async function garbleBody(path: string): Promise<void> {
     bytes[i] = seed >>> 24;
   }
   await Deno.writeFile(path, bytes);
+  await ageFile(path);
 }
 
 Deno.test("awkward file names work end to end", async () => {

@@ -49,7 +49,14 @@ export class CliContext {
 
 /** Every directory of a home whose writers vpo trusts, the home itself first. */
 function homeDirs(home: VpoHome): string[] {
-  return [home.root, home.logsDir, home.statsDir, home.jobsDir, ...home.jobs.allDirs()];
+  return [
+    home.root,
+    home.logsDir,
+    home.statsDir,
+    home.jobsDir,
+    ...home.jobs.allDirs(),
+    ...home.library.allDirs(),
+  ];
 }
 
 /** Writes a line to stdout; a failed write is the command's failure (its answer is lost). */

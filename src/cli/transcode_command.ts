@@ -13,10 +13,11 @@ import {
   type PolicyOverrides,
 } from "../policy/policy.ts";
 import type { TranscodePolicy } from "../policy/types.ts";
+import { Library } from "../library/library.ts";
+import { ScanSummary } from "../library/scan_summary.ts";
 import { queueFiles } from "../transcode/queue_files.ts";
 import type { CliContext } from "./context.ts";
-import { println } from "./context.ts";
-import { plural } from "../util/format.ts";
+import { println, warn } from "./context.ts";
 import { examples } from "./help.ts";
 import { intAtLeast } from "./options.ts";
 import { shortId } from "../util/ids.ts";
@@ -45,49 +46,59 @@ export function addTranscodeCommand(program: Command, ctx: CliContext): void {
     .option("--crf <n>", "override target_crf", intAtLeast(0))
     .option("--max-resolution <res>", "override max_resolution (480p ... 8k)")
     .option("--priority <n>", "job priority, lower runs first (default 100)", intAtLeast(0))
+    .option("--recheck", "probe and decide every file afresh, ignoring remembered decisions")
+    .option("-v, --verbose", "also list each file decided on an earlier run")
     .addHelpText(
       "after",
       examples([
         "vpo transcode --policy hevc.yaml /videos/*.mkv",
         "vpo transcode --dry-run --policy hevc.yaml /videos/",
         "vpo transcode --recursive --policy examples/av1.yaml --crf 30 /videos",
-      ]) + "\nExit codes: 0 every file queued or skipped, 1 some file could not be read.\n",
+        "vpo transcode -r /videos && vpo jobs start --end-by 06:00   # nightly, from cron",
+      ]) +
+        "\nExit codes: 0 every file decided (unreadable media is reported and remembered),\n" +
+        "1 some path could not be read (missing, no permission).\n",
     )
     .action(async (paths, opts) => {
       const config = await ctx.config();
       const policyFile = opts.policy ? resolve(opts.policy) : null;
-      const base = policyFile ? await loadPolicy(policyFile) : defaultPolicy();
+      const base = policyFile ? await loadPolicy(policyFile, { warn }) : defaultPolicy();
       const policy = overridden(base, {
         codec: opts.codec,
         crf: opts.crf,
         maxResolution: opts.maxResolution,
       });
       const queue = await ctx.queue();
-      const counts = { queued: 0, skipped: 0, error: 0 };
-      for await (
-        const d of queueFiles(queue, paths, {
-          policy,
-          policyFile,
-          recursive: opts.recursive ?? false,
-          force: opts.force ?? false,
-          dryRun: opts.dryRun ?? false,
-          priority: opts.priority,
-          tempDirectory: config.jobs.tempDirectory,
-          cpuCores: config.worker.cpuCores,
-        })
-      ) {
-        counts[d.status]++;
-        const label = d.status === "queued" && opts.dryRun ? "would queue" : d.status;
-        const id = d.jobId ? shortId(d.jobId) : "";
-        println(`${label.padEnd(11)} ${id.padEnd(8)} ${displayName(`${d.path}: ${d.detail}`)}`);
-        for (const note of d.notes ?? []) println(`${"".padEnd(20)} note: ${displayName(note)}`);
-        if (d.command) println(`${"".padEnd(20)} ${displayName(d.command)}`);
+      const library = Library.of(ctx.home, warn);
+      const summary = new ScanSummary();
+      try {
+        for await (
+          const d of queueFiles(queue, paths, {
+            policy,
+            policyFile,
+            recursive: opts.recursive ?? false,
+            force: opts.force ?? false,
+            dryRun: opts.dryRun ?? false,
+            priority: opts.priority,
+            tempDirectory: config.jobs.tempDirectory,
+            cpuCores: config.worker.cpuCores,
+            library,
+            recheck: opts.recheck ?? false,
+            settleSeconds: config.library.settleSeconds,
+          })
+        ) {
+          summary.add(d);
+          if (d.status === "remembered" && !opts.verbose) continue;
+          const label = d.status === "queued" && opts.dryRun ? "would queue" : d.status;
+          const id = d.jobId ? shortId(d.jobId) : "";
+          println(`${label.padEnd(11)} ${id.padEnd(8)} ${displayName(`${d.path}: ${d.detail}`)}`);
+          for (const note of d.notes ?? []) println(`${"".padEnd(20)} note: ${displayName(note)}`);
+          if (d.command) println(`${"".padEnd(20)} ${displayName(d.command)}`);
+        }
+      } finally {
+        library.close({ compact: !opts.dryRun });
       }
-      const verb = opts.dryRun ? "to queue" : "queued";
-      println(
-        `${counts.queued} ${verb}, ${counts.skipped} skipped, ${plural(counts.error, "error")}` +
-          (opts.dryRun ? " (dry run: nothing was queued)" : ""),
-      );
-      if (counts.error > 0) ctx.exitCode = 1;
+      println(summary.line(opts.dryRun ?? false));
+      if (summary.errors > 0) ctx.exitCode = 1;
     });
 }

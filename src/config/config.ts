@@ -44,6 +44,7 @@ export function defaultConfig(): Config {
     },
     serve: { listen: DEFAULT_LISTEN, tokenFile: null, policies: [], folders: [] },
     notify: defaultNotify(),
+    library: { settleSeconds: 120 },
   };
 }
 
@@ -98,6 +99,8 @@ export const CONFIG_LIMITS = {
   staleAfterSec: 604_800,
   /** One day of media per segment. */
   segmentLengthSec: 86_400,
+  /** One day: a file still being written after that is not arriving, it is stuck. */
+  settleSeconds: 86_400,
 } as const;
 
 const L = CONFIG_LIMITS;
@@ -128,6 +131,9 @@ const SPEC = {
     folders: list(parsed("a folder path", directoryPath)),
   }),
   notify: section(NOTIFY_SPEC),
+  library: section({
+    settle_seconds: integer({ min: 0, max: L.settleSeconds }),
+  }),
 };
 
 /**
@@ -176,6 +182,9 @@ export function parseConfig(text: string, path: string): Config {
       folders: s.folders ?? d.serve.folders,
     },
     notify: readNotify(file.values.notify),
+    library: {
+      settleSeconds: file.values.library?.values.settle_seconds ?? d.library.settleSeconds,
+    },
   };
   // A job is judged stale after staleAfter seconds without a heartbeat; with less than two
   // intervals of slack one late heartbeat (a busy disk, NFS) would get a live job taken over.

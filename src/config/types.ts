@@ -56,4 +56,9 @@ export interface Config {
   };
   /** Notifications of failed jobs and worker runs (`notify:` in config.yaml). */
   notify: NotifyConfig;
+  /** How `vpo transcode` treats a library (`library:` in config.yaml). */
+  library: {
+    /** A file modified less than this many seconds ago is still arriving and not queued yet. */
+    settleSeconds: number;
+  };
 }

@@ -177,7 +177,12 @@ export interface SkipPlan {
   action: "skip";
   /** Why the file is left alone, in one line (e.g. "already compliant (...)"). */
   reason: string;
+  /** Which kind of reason, for counts and the library's memory. */
+  kind: SkipKind;
 }
+
+/** Kinds of reasons to leave a file alone. */
+export type SkipKind = "not_video" | "compliant" | "skip_if" | "dolby_vision";
 
 /** The decision for one file. */
 export type TranscodePlan = SkipPlan | EncodePlan;
@@ -316,12 +321,12 @@ export function planTranscode(
 ): TranscodePlan {
   const videos = media.streams.filter((stream) => stream.type === "video" && !stream.isCoverArt);
   const unusable = unusableReason(media, videos);
-  if (unusable !== null) return { action: "skip", reason: unusable };
-  const skipReason = findSkipReason(policy, media, videos);
-  if (skipReason !== null && !opts.force) return { action: "skip", reason: skipReason };
+  if (unusable !== null) return { action: "skip", reason: unusable, kind: "not_video" };
+  const skip = findSkipReason(policy, media, videos);
+  if (skip !== null && !opts.force) return { action: "skip", ...skip };
 
   const notes: string[] = [];
-  if (skipReason !== null) notes.push(`forced despite: ${skipReason}`);
+  if (skip !== null) notes.push(`forced despite: ${skip.reason}`);
   if (videos.some((stream) => stream.dolbyVision)) {
     notes.push("Dolby Vision metadata is lost: the output keeps only the HDR10/SDR base layer");
   }
@@ -413,7 +418,7 @@ function findSkipReason(
   policy: TranscodePolicy,
   media: MediaInfo,
   videos: StreamInfo[],
-): string | null {
+): { reason: string; kind: SkipKind } | null {
   const main = videos[0];
   const { width, height } = displaySize(main);
   const withinBox = videos.every((stream) => {
@@ -429,18 +434,26 @@ function findSkipReason(
     const box = policy.maxWidth === null && policy.maxHeight === null
       ? "no size limit"
       : `within ${policy.maxWidth ?? "any"}x${policy.maxHeight ?? "any"}`;
-    return `already compliant (${main.codec} ${width}x${height} ${box})`;
+    return {
+      kind: "compliant",
+      reason: `already compliant (${main.codec} ${width}x${height} ${box})`,
+    };
   }
   const { skipIf } = policy;
-  if (skipIf.codecIn.includes(main.codec)) return `skip_if.codec_in (source is ${main.codec})`;
+  const because = (reason: string) => ({ kind: "skip_if" as const, reason });
+  if (skipIf.codecIn.includes(main.codec)) {
+    return because(`skip_if.codec_in (source is ${main.codec})`);
+  }
   if (skipIf.bitrateBelow !== null && media.bitRate > 0 && media.bitRate < skipIf.bitrateBelow) {
-    return `bitrate below ${kbps(skipIf.bitrateBelow)} (source ${kbps(media.bitRate)})`;
+    return because(`bitrate below ${kbps(skipIf.bitrateBelow)} (source ${kbps(media.bitRate)})`);
   }
   if (skipIf.sizeBelow !== null && media.size < skipIf.sizeBelow) {
-    return `smaller than ${formatBytes(skipIf.sizeBelow)} (source ${formatBytes(media.size)})`;
+    return because(
+      `smaller than ${formatBytes(skipIf.sizeBelow)} (source ${formatBytes(media.size)})`,
+    );
   }
   if (skipIf.dolbyVision && videos.some((stream) => stream.dolbyVision)) {
-    return "Dolby Vision source (re-encode would lose it)";
+    return { kind: "dolby_vision", reason: "Dolby Vision source (re-encode would lose it)" };
   }
   return null;
 }

@@ -29,8 +29,39 @@ import { closest } from "../util/suggest.ts";
 import { ConfigError } from "../errors.ts";
 import type { ContainerChoice, HwAccel, TranscodePolicy, VideoCodec } from "./types.ts";
 
-/** Policy file versions this build reads. */
-export const SUPPORTED_SCHEMA_VERSIONS: readonly number[] = [1];
+/**
+ * Policy file versions this build reads: 1, and 2 of the original Python vpo (whose transcode
+ * section is the same; its other sections are accepted and not used, see {@link LEGACY_KEYS}).
+ */
+export const SUPPORTED_SCHEMA_VERSIONS: readonly number[] = [1, 2];
+
+/**
+ * Keys of the original vpo's version 1 and 2 policies that are not about transcoding (track
+ * order, default flags, ...), or that this tool does not do (moving outputs, downmixing). A
+ * policy written for it loads with one warning naming the ones it holds.
+ */
+export const LEGACY_KEYS: Readonly<{ top: readonly string[]; transcode: readonly string[] }> = {
+  top: [
+    "track_order",
+    "audio_language_preference",
+    "subtitle_language_preference",
+    "commentary_patterns",
+    "default_flags",
+    "transcription",
+  ],
+  transcode: ["audio_downmix", "destination", "destination_fallback"],
+};
+
+/** Options of {@link parsePolicy} and {@link loadPolicy}. */
+export interface PolicyReadOptions {
+  /** Receives the one warning line about keys that are accepted but not used. */
+  warn?: (text: string) => void;
+}
+
+/** Accepts any value: the key is known, and not used. */
+const unused = (field: Field): unknown => field.value;
+const unusedKeys = (keys: readonly string[]) =>
+  Object.fromEntries(keys.map((k) => [k, unused])) as Record<string, typeof unused>;
 
 /** Target video codecs, in the order messages list them. */
 export const VIDEO_CODECS: readonly VideoCodec[] = ["hevc", "h264", "vp9", "av1"];
@@ -154,7 +185,9 @@ export const codecName = parsed("a codec name", (v) => {
 
 const SPEC = {
   schema_version: integer(),
+  ...unusedKeys(LEGACY_KEYS.top),
   transcode: section({
+    ...unusedKeys(LEGACY_KEYS.transcode),
     target_video_codec: videoCodec,
     target_crf: nullable(crf),
     target_bitrate: nullable(bitrate),
@@ -213,12 +246,18 @@ export function checkPreset(field: Field, codec: VideoCodec, preset: string): st
  * assert.throws(() => parsePolicy("transcode:\n  target_crf: fast\n", "p.yaml"), /p.yaml:2:/);
  * ```
  */
-export function parsePolicy(text: string, path: string): TranscodePolicy {
+export function parsePolicy(
+  text: string,
+  path: string,
+  opts: PolicyReadOptions = {},
+): TranscodePolicy {
   const file = parseYaml(text, path, SPEC);
   const version = file.values.schema_version ?? 1;
   if (!SUPPORTED_SCHEMA_VERSIONS.includes(version)) {
     file.at("schema_version").fail(
-      `${version} is not supported (supported: ${SUPPORTED_SCHEMA_VERSIONS.join(", ")})`,
+      `${version} is not supported (this vpo reads versions ${
+        SUPPORTED_SCHEMA_VERSIONS.join(" and ")
+      }; later versions of the original vpo use a phased format it does not understand)`,
     );
   }
   const transcode = file.values.transcode;
@@ -228,6 +267,18 @@ export function parsePolicy(text: string, path: string): TranscodePolicy {
     );
   }
   const t = transcode.values;
+  const present = (values: object, keys: readonly string[], prefix = "") =>
+    keys.filter((k) => Object.hasOwn(values, k)).map((k) => prefix + k);
+  const notUsed = [
+    ...present(file.values, LEGACY_KEYS.top),
+    ...present(t, LEGACY_KEYS.transcode, "transcode."),
+  ];
+  if (notUsed.length > 0) {
+    opts.warn?.(
+      `${path}: ${notUsed.join(", ")}: settings of the original vpo that this tool does not ` +
+        "use (ignored; only the transcode settings apply)",
+    );
+  }
   const codec = t.target_video_codec;
   if (!codec) {
     return transcode.at("target_video_codec").fail(
@@ -270,10 +321,13 @@ export function parsePolicy(text: string, path: string): TranscodePolicy {
 }
 
 /** Loads and validates a policy file; a missing file is a {@link ConfigError}. */
-export async function loadPolicy(path: string): Promise<TranscodePolicy> {
+export async function loadPolicy(
+  path: string,
+  opts: PolicyReadOptions = {},
+): Promise<TranscodePolicy> {
   const text = await readYamlFile(path, "policy file");
   if (text === null) throw new ConfigError(`policy file not found: ${path}`);
-  return parsePolicy(text, path);
+  return parsePolicy(text, path, opts);
 }
 
 /** Command-line values that override a policy (`--codec`, `--crf`, `--max-resolution`). */

@@ -54,6 +54,8 @@ export interface RunContext {
    * claim it again. For jobs that keep finished pieces across runs (segmented encodes).
    */
   outOfTime(why: string): never;
+  /** Reports a problem that changes nothing about the job's outcome (a cache it could not write). */
+  warn(text: string): void;
 }
 
 /** A job type ready to run jobs in one worker process. */

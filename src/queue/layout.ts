@@ -122,6 +122,36 @@ export class QueueLayout {
   }
 }
 
+/**
+ * Paths of the library under a home (`<root>/library`, see docs/library.md): what `vpo transcode`
+ * and the worker remember about files, so that a nightly rescan of an unchanged library neither
+ * probes nor queues anything.
+ */
+export class LibraryLayout {
+  /** `root` is the library directory, normally `$VPO_HOME/library`. */
+  constructor(readonly root: string) {}
+  /** JSON-lines files of decisions (one file per writing process, and snapshots). */
+  get decisionsDir(): string {
+    return join(this.root, "decisions");
+  }
+  /** JSON-lines files of cached ffprobe results. */
+  get probesDir(): string {
+    return join(this.root, "probes");
+  }
+  /** One mark per queued file version, so two runs at once never queue it twice. */
+  get marksDir(): string {
+    return join(this.root, "queued");
+  }
+  /** The mark named `name` (a hash of the file version, see `src/library/queue_marks.ts`). */
+  markPath(name: string): string {
+    return join(this.marksDir, name);
+  }
+  /** Every directory of the library, parents first. */
+  allDirs(): string[] {
+    return [this.root, this.decisionsDir, this.probesDir, this.marksDir];
+  }
+}
+
 /** Paths under one vpo home. */
 export class VpoHome {
   /** `<root>/config.yaml`. */
@@ -134,6 +164,8 @@ export class VpoHome {
   readonly statsDir: string;
   /** The queue's paths. */
   readonly jobs: QueueLayout;
+  /** `<root>/library`: the memory of decisions, the probe cache and the queue marks. */
+  readonly library: LibraryLayout;
 
   /** `root` is the home directory itself. */
   constructor(readonly root: string) {
@@ -142,6 +174,7 @@ export class VpoHome {
     this.logsDir = join(root, "logs");
     this.statsDir = join(root, "stats");
     this.jobs = new QueueLayout(this.jobsDir);
+    this.library = new LibraryLayout(join(root, "library"));
   }
 
   /** The ffmpeg log of job `id`. */

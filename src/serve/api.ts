@@ -20,7 +20,8 @@ import type { JobQueue } from "../queue/store.ts";
 import { jobToJson } from "../cli/job_format.ts";
 import { StatsCollector } from "../stats/stats.ts";
 import { loadPolicy } from "../policy/policy.ts";
-import { queueFiles } from "../transcode/queue_files.ts";
+import { Library } from "../library/library.ts";
+import { type DecisionStatus, queueFiles } from "../transcode/queue_files.ts";
 import { readLogTail } from "./log_tail.ts";
 import { listWorkers } from "./workers.ts";
 
@@ -167,21 +168,37 @@ export async function postQueueFolder(ctx: ApiContext, body: Body): Promise<unkn
     throw new HttpError(400, `"policy" must be one of serve.policies in config.yaml`);
   }
   const policy = await loadPolicy(policyFile);
-  const counts = { queued: 0, skipped: 0, error: 0 };
+  const counts: Record<DecisionStatus, number> = {
+    queued: 0,
+    skipped: 0,
+    remembered: 0,
+    waiting: 0,
+    unreadable: 0,
+    error: 0,
+  };
   const decisions = [];
-  for await (
-    const d of queueFiles(ctx.queue, [folder], {
-      policy,
-      policyFile,
-      recursive: true,
-      force: false,
-      dryRun: false,
-      tempDirectory: ctx.config.jobs.tempDirectory,
-      cpuCores: ctx.config.worker.cpuCores,
-    })
-  ) {
-    counts[d.status]++;
-    decisions.push({ path: d.path, status: d.status, job_id: d.jobId ?? null, detail: d.detail });
+  const warnings: string[] = [];
+  // The same memory as the nightly `vpo transcode`: what one decided, the other knows.
+  const library = Library.of(ctx.home, (text) => warnings.push(text));
+  try {
+    for await (
+      const d of queueFiles(ctx.queue, [folder], {
+        policy,
+        policyFile,
+        recursive: true,
+        force: false,
+        dryRun: false,
+        tempDirectory: ctx.config.jobs.tempDirectory,
+        cpuCores: ctx.config.worker.cpuCores,
+        library,
+        settleSeconds: ctx.config.library.settleSeconds,
+      })
+    ) {
+      counts[d.status]++;
+      decisions.push({ path: d.path, status: d.status, job_id: d.jobId ?? null, detail: d.detail });
+    }
+  } finally {
+    library.close({ compact: true });
   }
-  return { folder, policy: basename(policyFile), ...counts, decisions };
+  return { folder, policy: basename(policyFile), ...counts, decisions, warnings };
 }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { dropJobMark } from "../library/job_outcome.ts";
 import type { JobType } from "../queue/job_type.ts";
 import { readPayload, TRANSCODE } from "./payload.ts";
 import { decideRecovery } from "./recovery.ts";
@@ -34,8 +35,11 @@ export const transcodeJobType: JobType = {
         return speed.estimateSec(payload.policy.targetVideoCodec, mediaSec);
       },
       run: (claimed, ctx) => runTranscode(claimed, env, speed, ctx),
-      ending: (claimed, requeued) =>
-        segmentRecordChanges(claimed, env.config.jobs.tempDirectory, requeued),
+      ending(claimed, requeued) {
+        // An ended job's file may be queued again (failed, cancelled): its mark goes.
+        if (!requeued) dropJobMark(env.home, claimed.record);
+        return segmentRecordChanges(claimed, env.config.jobs.tempDirectory, requeued);
+      },
     };
   },
 };

@@ -10,19 +10,45 @@ import { detectEncoder } from "../media/encoders.ts";
 import { buildFfmpegArgs, shellQuote } from "../media/ffmpeg_args.ts";
 import { type EncodePlan, planTranscode } from "../media/plan.ts";
 import { type MediaInfo, probeMany } from "../media/probe.ts";
+import { ProbeError } from "../errors.ts";
+import {
+  ANY_POLICY,
+  type FileStamp,
+  policyHash,
+  sameStamp,
+  stampOf,
+} from "../library/decisions.ts";
+import type { Library } from "../library/library.ts";
+import { dropMark, fillMark, takeMark } from "../library/queue_marks.ts";
 import type { TranscodePolicy } from "../policy/types.ts";
 import type { JobQueue } from "../queue/store.ts";
 import { fingerprintOf } from "./fingerprint.ts";
 import { tempOutputPath } from "./temp_files.ts";
+import { shortId } from "../util/ids.ts";
 import { findFiles } from "./find_files.ts";
 import { TRANSCODE, type TranscodePayload } from "./payload.ts";
+
+/** How a file was decided. */
+export type DecisionStatus =
+  | "queued"
+  | "skipped"
+  | "remembered"
+  | "waiting"
+  | "unreadable"
+  | "error";
 
 /** The decision for one input path. */
 export interface FileDecision {
   /** The file the decision is about (absolute once probed). */
   path: string;
-  /** Queued (or, on a dry run, would be), skipped, or not readable. */
-  status: "queued" | "skipped" | "error";
+  /**
+   * Queued (or, on a dry run, would be); skipped; remembered from an earlier run; waiting (still
+   * being written); unreadable (not media ffprobe can read); or an error (no such path, no
+   * permission).
+   */
+  status: DecisionStatus;
+  /** For skipped and remembered files: the kind of reason ("compliant", "failed", ...). */
+  reason?: string;
   /** Job id when queued. */
   jobId?: string;
   /** One line: what will happen, or why not. */
@@ -53,6 +79,13 @@ export interface QueueFilesOptions {
   cpuCores: number | null;
   /** Probes run at once (ffprobe is mostly I/O on a NAS). */
   concurrency?: number;
+  /** Memory of decisions and probe cache; null to decide every file afresh and remember nothing. */
+  library: Library | null;
+  /** Probe and decide every file afresh, ignoring the memory and the probe cache (both are
+   * still written). */
+  recheck?: boolean;
+  /** Files modified less than this many seconds ago are still arriving (default 0). */
+  settleSeconds?: number;
 }
 
 /** "h264 1920x1080", the first real video stream of a probe. */
@@ -72,7 +105,18 @@ function describeTarget(plan: EncodePlan): string {
   return `${plan.video.codec}${size} ${rate} (${plan.video.encoder}, ${plan.format})`;
 }
 
-/** Decides (and unless dry-run, queues) every video found under `paths`, yielding in order. */
+/** A video found, with its stamp when it was first looked at. */
+interface Candidate {
+  stamp: FileStamp;
+  /** From the probe cache, when this version of the file was probed before. */
+  cached?: MediaInfo;
+}
+
+/**
+ * Decides (and unless dry-run, queues) every video found under `paths`, yielding in order:
+ * first what needs no probe (errors, remembered, still arriving, cached probes), then the rest
+ * as ffprobe answers.
+ */
 export async function* queueFiles(
   queue: JobQueue,
   paths: readonly string[],
@@ -82,79 +126,195 @@ export async function* queueFiles(
     [...queue.list({ status: "running" }).jobs, ...queue.list({ status: "queued" }).jobs]
       .map((j) => j.file),
   );
-  const videos: string[] = [];
+  const library = opts.library;
+  const remember = opts.dryRun ? null : library;
+  const policyId = policyHash(opts.policy, opts.force);
+  const settleMs = (opts.settleSeconds ?? 0) * 1000;
+  const toProbe: FileStamp[] = [];
+  const planned: Candidate[] = [];
   for (const found of findFiles(paths, opts.recursive)) {
-    if (found.kind === "error") yield { path: found.path, status: "error", detail: found.message };
-    else if (found.kind === "skip") {
-      yield { path: found.path, status: "skipped", detail: found.reason };
-    } else if (active.has(found.path)) {
-      yield { path: found.path, status: "skipped", detail: "already queued or running" };
-    } else videos.push(found.path);
+    if (found.kind === "error") {
+      yield { path: found.path, status: "error", detail: found.message };
+      continue;
+    }
+    if (found.kind === "skip") {
+      yield { path: found.path, status: "skipped", reason: "not_video", detail: found.reason };
+      continue;
+    }
+    if (active.has(found.path)) {
+      yield {
+        path: found.path,
+        status: "skipped",
+        reason: "queued",
+        detail: "already queued or running",
+      };
+      continue;
+    }
+    let stamp: FileStamp;
+    try {
+      stamp = stampOf(found.path, Deno.statSync(found.path));
+    } catch (err) {
+      yield { path: found.path, status: "error", detail: (err as Error).message };
+      continue;
+    }
+    // A remembered version is exactly as it was decided (a converted output is fresh, and known).
+    const known = opts.recheck ? undefined : library?.decisions.lookup(stamp, policyId);
+    if (known && known.decision !== "queued") {
+      yield {
+        path: found.path,
+        status: "remembered",
+        reason: known.decision,
+        jobId: known.job,
+        detail: `${known.decision.replace("_", " ")}: ${known.detail}`,
+      };
+      continue;
+    }
+    // A cached probe is of a complete version too (a scan probes only settled files, and the
+    // worker caches its verified outputs).
+    const cached = opts.recheck ? undefined : library?.probes.lookup(stamp);
+    if (cached) {
+      planned.push({ stamp, cached });
+      continue;
+    }
+    // Against this host's clock: a share whose clock runs ahead makes files look newer, so
+    // the distance counts both ways.
+    const age = Date.now() - stamp.mtime_ms;
+    if (Math.abs(age) < settleMs) {
+      yield {
+        path: found.path,
+        status: "waiting",
+        detail: `still being written (modified ${Math.max(0, Math.round(age / 1000))} s ago)`,
+      };
+      continue;
+    }
+    toProbe.push(stamp);
   }
-  const policy = opts.policy;
-  for await (const probed of probeMany(videos, opts.concurrency ?? 4)) {
+  const decide = (c: Candidate, media: MediaInfo) =>
+    decideOne(queue, c.stamp, media, opts, policyId, remember);
+  for (const c of planned) yield await decide(c, c.cached!);
+  const stamps = new Map(toProbe.map((s) => [s.path, s]));
+  for await (const probed of probeMany(stamps.keys(), opts.concurrency ?? 4)) {
+    const stamp = stamps.get(probed.path)!;
+    // A file that grows while it is probed is being copied: its probe means nothing yet.
+    let now: FileStamp | null = null;
+    try {
+      now = stampOf(stamp.path, Deno.statSync(stamp.path));
+    } catch {
+      now = null;
+    }
+    if (now === null || !sameStamp(now, stamp)) {
+      yield {
+        path: stamp.path,
+        status: "waiting",
+        detail: now === null ? "vanished while it was looked at" : "still being written " +
+          `(changed while it was looked at: ${stamp.size} -> ${now.size} bytes)`,
+      };
+      continue;
+    }
     if (probed.error) {
       // The line already names the file; ProbeError's message starts with it too.
       const message = probed.error.message;
       const prefix = `${probed.path}: `;
-      yield {
-        path: probed.path,
-        status: "error",
-        detail: message.startsWith(prefix) ? message.slice(prefix.length) : message,
-      };
+      const detail = message.startsWith(prefix) ? message.slice(prefix.length) : message;
+      if (!(probed.error instanceof ProbeError)) {
+        yield { path: probed.path, status: "error", detail };
+        continue;
+      }
+      remember?.decisions.record(stamp, ANY_POLICY, "unreadable", { detail });
+      yield { path: probed.path, status: "unreadable", detail };
       continue;
     }
-    const media = probed.info;
-    const tenBit = media.streams.some((s) =>
-      s.type === "video" && !s.isCoverArt && (s.bitDepth ?? 8) > 8
-    );
-    const choice = await detectEncoder(policy.targetVideoCodec, policy.hwAccel, { tenBit });
-    const plan = planTranscode(policy, media, { force: opts.force, encoder: choice.encoder });
-    if (plan.action === "skip") {
-      yield { path: media.path, status: "skipped", detail: plan.reason };
-      continue;
-    }
-    const detail = `${describeVideo(media)} -> ${describeTarget(plan)}`;
-    const notes = choice.note ? [choice.note, ...plan.notes] : plan.notes;
-    if (opts.dryRun) {
-      // The real temp name carries the job id and claim token, unknown until queued and claimed.
-      const placeholder = { id: "0".repeat(32), token: "0".repeat(12) };
-      const temp = tempOutputPath(placeholder, media.path, opts.tempDirectory);
-      const args = buildFfmpegArgs(plan, media.path, temp, {
-        cpuCores: opts.cpuCores,
-        coverArtDir: join(tmpdir(), "vpo-covers"),
-      });
-      yield {
-        path: media.path,
-        status: "queued",
-        detail,
-        notes,
-        command: shellQuote(["ffmpeg", ...args]),
-      };
-      continue;
-    }
-    let stat: Deno.FileInfo;
-    try {
-      stat = await Deno.stat(media.path);
-    } catch (err) {
-      yield { path: media.path, status: "error", detail: (err as Error).message };
-      continue;
-    }
-    const payload: TranscodePayload = {
-      policy,
-      policy_file: opts.policyFile,
-      force: opts.force,
-      fingerprint: fingerprintOf(stat, media.path),
-      duration_sec: media.duration,
-      summary: detail,
+    remember?.probes.record(stamp, probed.info);
+    yield await decide({ stamp }, probed.info);
+  }
+}
+
+/** Plans one probed file and queues it (or, on a dry run, shows the command). */
+async function decideOne(
+  queue: JobQueue,
+  stamp: FileStamp,
+  media: MediaInfo,
+  opts: QueueFilesOptions,
+  policyId: string,
+  remember: Library | null,
+): Promise<FileDecision> {
+  const policy = opts.policy;
+  const tenBit = media.streams.some((s) =>
+    s.type === "video" && !s.isCoverArt && (s.bitDepth ?? 8) > 8
+  );
+  const choice = await detectEncoder(policy.targetVideoCodec, policy.hwAccel, { tenBit });
+  const plan = planTranscode(policy, media, { force: opts.force, encoder: choice.encoder });
+  if (plan.action === "skip") {
+    remember?.decisions.record(stamp, policyId, plan.kind, { detail: plan.reason });
+    return { path: media.path, status: "skipped", reason: plan.kind, detail: plan.reason };
+  }
+  const detail = `${describeVideo(media)} -> ${describeTarget(plan)}`;
+  const notes = choice.note ? [choice.note, ...plan.notes] : plan.notes;
+  if (opts.dryRun) {
+    // The real temp name carries the job id and claim token, unknown until queued and claimed.
+    const placeholder = { id: "0".repeat(32), token: "0".repeat(12) };
+    const temp = tempOutputPath(placeholder, media.path, opts.tempDirectory);
+    const args = buildFfmpegArgs(plan, media.path, temp, {
+      cpuCores: opts.cpuCores,
+      coverArtDir: join(tmpdir(), "vpo-covers"),
+    });
+    return {
+      path: media.path,
+      status: "queued",
+      detail,
+      notes,
+      command: shellQuote(["ffmpeg", ...args]),
     };
-    const job = await queue.enqueue({
+  }
+  let stat: Deno.FileInfo;
+  try {
+    stat = await Deno.stat(media.path);
+  } catch (err) {
+    return { path: media.path, status: "error", detail: (err as Error).message };
+  }
+  // Two runs at once (overlapping cron lines, two hosts) must not both queue this file.
+  const held = remember ? takeMark(remember.layout, stamp, (id) => isActive(queue, id)) : null;
+  if (held !== null) {
+    return {
+      path: media.path,
+      status: "skipped",
+      reason: "queued",
+      detail: `already queued (${held === "another run" ? held : `job ${shortId(held)}`})`,
+    };
+  }
+  const payload: TranscodePayload = {
+    policy,
+    policy_file: opts.policyFile,
+    force: opts.force,
+    fingerprint: fingerprintOf(stat, media.path),
+    duration_sec: media.duration,
+    summary: detail,
+    source_probe: media,
+  };
+  let job;
+  try {
+    job = await queue.enqueue({
       type: TRANSCODE,
       file: media.path,
       payload: payload as unknown as Record<string, unknown>,
       priority: opts.priority,
     });
-    active.add(media.path);
-    yield { path: media.path, status: "queued", jobId: job.id, detail, notes };
+  } catch (err) {
+    if (remember) dropMark(remember.layout, stamp);
+    throw err;
+  }
+  if (remember) {
+    await fillMark(remember.layout, stamp, job.id);
+    remember.decisions.record(stamp, policyId, "queued", { detail, job: job.id });
+  }
+  return { path: media.path, status: "queued", jobId: job.id, detail, notes };
+}
+
+function isActive(queue: JobQueue, id: string): boolean {
+  try {
+    const state = queue.find(id).state;
+    return state === "queued" || state === "running";
+  } catch {
+    return false;
   }
 }

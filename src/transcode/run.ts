@@ -6,14 +6,15 @@
  */
 import { statfsSync } from "node:fs";
 import { basename, dirname } from "node:path";
-import { JobFailure } from "../errors.ts";
+import { JobFailure, LostJobError } from "../errors.ts";
 import { extractCoverArt } from "../media/cover_art.ts";
 import { detectEncoder } from "../media/encoders.ts";
 import { buildFfmpegArgs } from "../media/ffmpeg_args.ts";
 import { runFfmpeg } from "../media/ffmpeg_runner.ts";
 import { type EncodePlan, planTranscode } from "../media/plan.ts";
 import type { ProgressUpdate } from "../media/progress.ts";
-import { probe } from "../media/probe.ts";
+import { type MediaInfo, probe } from "../media/probe.ts";
+import { type JobEnd, recordJobEnd } from "../library/job_outcome.ts";
 import { decodeCheck, verifyOutput } from "../media/verify.ts";
 import type { ClaimedJob } from "../queue/claimed_job.ts";
 import type { RunContext, WorkerEnv } from "../queue/job_type.ts";
@@ -43,7 +44,8 @@ const ERROR_TAIL_LINES = 8;
 
 /**
  * Runs the claimed transcode job to its result. Throws {@link JobFailure} when it cannot be done;
- * whatever it throws, its temp output is gone (or the replace finished) before it does.
+ * whatever it throws, its temp output is gone (or the replace finished) before it does. A run
+ * that ends (not one that is stopped) is remembered in the library (see docs/library.md).
  */
 export async function runTranscode(
   claimed: ClaimedJob,
@@ -55,14 +57,24 @@ export async function runTranscode(
   const journal = new ReplaceJournal((steps) =>
     claimed.updateLive({ steps: { ...steps } }, { durable: true })
   );
+  const remember = (end: JobEnd) => recordJobEnd(env.home, job, end, ctx.warn);
+  let outputProbe: MediaInfo | null = null;
   try {
     if (job.type !== TRANSCODE) throw new JobFailure(`unknown job type "${job.type}"`);
     const payload = readPayload(job.payload, `${job.path}: payload`);
     if (typeof payload === "string") throw new JobFailure(`bad job file ${payload}`);
     if (!job.file) throw new JobFailure(`bad job file: no "file"`);
-    return await transcode(claimed, job.file, payload, env, speed, ctx, journal);
+    const result = await transcode(claimed, job.file, payload, env, speed, ctx, journal, (info) => {
+      outputProbe = info;
+    });
+    remember({ state: "completed", result, outputProbe });
+    return result;
   } catch (err) {
     await journal.discardOutput().catch(() => {});
+    // Stopped (deadline, signal, cancel) or lost: the job has no outcome to remember yet.
+    if (!ctx.signal.aborted && !(err instanceof LostJobError)) {
+      remember({ state: "failed", error: (err as Error).message ?? String(err) });
+    }
     throw err;
   }
 }
@@ -71,7 +83,7 @@ function throwIfStopped(signal: AbortSignal): void {
   if (signal.aborted) throw signal.reason;
 }
 
-/** The transcode itself; returns the job's result record. */
+/** The transcode itself; returns the job's result record. `onVerified` gets the output's probe. */
 async function transcode(
   claimed: ClaimedJob,
   source: string,
@@ -80,11 +92,15 @@ async function transcode(
   speed: SpeedHistory,
   ctx: RunContext,
   journal: ReplaceJournal,
+  onVerified: (output: MediaInfo) => void,
 ): Promise<TranscodeResult> {
   const signal = ctx.signal;
   const changed = describeChange(payload.fingerprint, await fingerprintPath(source));
   if (changed) throw new JobFailure(`${changed} since it was queued; nothing was touched`);
-  const media = await probe(source, { signal });
+  // The fingerprint is unchanged since the queue-time probe (checked with the rest of the
+  // payload): probing again would only cost time.
+  const queuedProbe = payload.source_probe;
+  const media = queuedProbe ? { ...queuedProbe, path: source } : await probe(source, { signal });
   const policy = payload.policy;
   const tenBit = media.streams.some((s) =>
     s.type === "video" && !s.isCoverArt && (s.bitDepth ?? 8) > 8
@@ -189,6 +205,7 @@ async function transcode(
   if (!verdict.ok) {
     throw new JobFailure(`output rejected, original kept: ${verdict.reason}`, logTail);
   }
+  onVerified(verdict.info);
   if (env.fullDecodeCheck) {
     const decoded = await decodeCheck(temp, { signal });
     if (!decoded.ok) {

@@ -92,6 +92,7 @@ export async function runJob(claimed: ClaimedJob, opts: RunJobOptions): Promise<
         stop("deadline", why);
         throw stopper.signal.reason;
       },
+      warn: (text) => reporter.event("warning", job.id, null, text),
     });
     const changes = {
       ...base,

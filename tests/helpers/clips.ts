@@ -61,6 +61,15 @@ const PNG_1X1 = Uint8Array.from(
 );
 
 /**
+ * Sets a file's times `seconds` in the past, as a library's files are: `vpo transcode` leaves a
+ * file modified within library.settle_seconds alone (it may still be being copied).
+ */
+export async function ageFile(path: string, seconds = 3600): Promise<void> {
+  const then = new Date(Date.now() - seconds * 1000);
+  await Deno.utime(path, then, then);
+}
+
+/**
  * Writes a generated clip to `path` (its directory must exist) and returns the absolute path.
  *
  * @throws Error with ffmpeg's stderr when the combination cannot be written.
@@ -142,6 +151,7 @@ export async function makeClip(path: string, opts: ClipOptions = {}): Promise<st
     await Deno.remove(scratch, { recursive: true });
   }
   if (opts.corrupt) await corruptFile(output, opts.corrupt);
+  await ageFile(output);
   return output;
 }
 
@@ -154,14 +164,16 @@ export async function corruptFile(path: string, how: "truncate" | "garble"): Pro
   const bytes = await Deno.readFile(path);
   if (how === "truncate") {
     await Deno.writeFile(path, bytes.subarray(0, Math.floor(bytes.length * 0.4)));
-    return;
+  } else {
+    let seed = 12345;
+    for (let i = 0; i < Math.min(4096, bytes.length); i++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      bytes[i] = seed >>> 24;
+    }
+    await Deno.writeFile(path, bytes);
   }
-  let seed = 12345;
-  for (let i = 0; i < Math.min(4096, bytes.length); i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    bytes[i] = seed >>> 24;
-  }
-  await Deno.writeFile(path, bytes);
+  // Damaged long ago, like a bad download found in a library (not a file still arriving).
+  await ageFile(path);
 }
 
 function subtitleText(duration: number): string {

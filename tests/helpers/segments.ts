@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { ageFile } from "./clips.ts";
 
 /** Segments of 10 s of media: a 30 s clip (keyframes every 10 s with x264's defaults) has 3. */
 export const SEGMENTS_CONFIG = "jobs:\n  segment_length: 10\n";
@@ -24,6 +25,7 @@ export async function makeVfrClip(path: string): Promise<string> {
   ];
   const out = await new Deno.Command("ffmpeg", { args, stderr: "piped" }).output();
   if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+  await ageFile(path);
   return path;
 }
 

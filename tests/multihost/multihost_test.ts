@@ -11,7 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeClip } from "../helpers/clips.ts";
+import { ageFile, makeClip } from "../helpers/clips.ts";
 import { digest, sleep } from "../helpers/worker.ts";
 import { Cluster, type Host, type HostResult, type Protocol, whyNotRunnable } from "./cluster.ts";
 
@@ -72,6 +72,7 @@ async function queueClips(
   for (let i = 0; i < count; i++) {
     const name = `clip-${String(i).padStart(2, "0")}.mkv`;
     await Deno.copyFile(first, join(media, name));
+    await ageFile(join(media, name));
     digests.set(join(cluster.share, "media", name), (await digest(join(media, name))).sha256);
   }
   await Deno.remove(first);

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeClip } from "../helpers/clips.ts";
+import { ageFile, makeClip } from "../helpers/clips.ts";
 import { assertSameMedia, segmentDirsIn, SEGMENTS_CONFIG } from "../helpers/segments.ts";
 import { findPartials, onlyJob, withMediaHome, writePolicy } from "../helpers/worker.ts";
 
@@ -56,6 +56,7 @@ Deno.test("a 60 s film encoded through 15 s windows over several runs equals its
       ...["-q", "-o", source, "--chapters", join(media, "chapters.xml")],
       ...["--track-name", "0:Main", "--track-name", "2:Commentary", "--default-track", "2:0", raw],
     ]);
+    await ageFile(source);
     const original = join(media, "film.original-copy.mkv");
     await Deno.copyFile(source, original);
     const policy = await writePolicy(media, "slow.yaml", {

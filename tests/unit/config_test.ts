@@ -31,6 +31,7 @@ Deno.test("defaultConfig has the documented defaults", () => {
     },
     serve: { listen: "127.0.0.1:8613", tokenFile: null, policies: [], folders: [] },
     notify: { command: null, webhook: null, webhookFormat: "json", timeoutSec: 10 },
+    library: { settleSeconds: 120 },
   });
 });
 
@@ -72,6 +73,8 @@ notify:
   webhook: https://ntfy.example/vpo
   webhook_format: ntfy
   timeout: 3
+library:
+  settle_seconds: 0
 `);
   assert.deepEqual(config, {
     jobs: {
@@ -102,6 +105,7 @@ notify:
       webhookFormat: "ntfy",
       timeoutSec: 3,
     },
+    library: { settleSeconds: 0 },
   });
 });
 

@@ -45,6 +45,7 @@ Deno.test("plan: a compliant file is skipped with the reason spelled out", () =>
   assert.deepEqual(plan, {
     action: "skip",
     reason: "already compliant (hevc 1920x800 within 1920x1080)",
+    kind: "compliant",
   });
 });
 
@@ -89,6 +90,7 @@ Deno.test("plan: the box turns for portrait video, including rotated phone clips
   assert.deepEqual(skip, {
     action: "skip",
     reason: "already compliant (hevc 1080x1920 within 1920x1080)",
+    kind: "compliant",
   });
   const plan = encode(
     planTranscode(policy(), media([video({ width: 3840, height: 2160, rotation: 270 })])),
@@ -281,6 +283,7 @@ Deno.test("plan: no video stream is skipped, even when forced", () => {
     assert.deepEqual(planTranscode(policy(), audioOnly, { force }), {
       action: "skip",
       reason: "no video stream",
+      kind: "not_video",
     });
   }
 });
@@ -293,7 +296,11 @@ Deno.test("plan: still images, unknown durations and sizeless video are never tr
     [media([video({ width: undefined })]), "video stream 0:0 has no frame size"],
   ];
   for (const [source, reason] of cases) {
-    assert.deepEqual(planTranscode(policy(), source, { force: true }), { action: "skip", reason });
+    assert.deepEqual(planTranscode(policy(), source, { force: true }), {
+      action: "skip",
+      reason,
+      kind: "not_video",
+    });
   }
 });
 
@@ -304,6 +311,7 @@ Deno.test("plan: skip_if conditions and their reasons", () => {
     {
       action: "skip",
       reason: "skip_if.codec_in (source is av1)",
+      kind: "skip_if",
     },
   );
   const lowRate = media([video({ width: 3840, height: 2160 })], { bitRate: 1_500_000 });
@@ -312,6 +320,7 @@ Deno.test("plan: skip_if conditions and their reasons", () => {
     {
       action: "skip",
       reason: "bitrate below 2000 kb/s (source 1500 kb/s)",
+      kind: "skip_if",
     },
   );
   const small = media([video({ width: 3840, height: 2160 })], { size: 50 * 1024 * 1024 });
@@ -320,6 +329,7 @@ Deno.test("plan: skip_if conditions and their reasons", () => {
     {
       action: "skip",
       reason: "smaller than 100.0 MiB (source 50.0 MiB)",
+      kind: "skip_if",
     },
   );
 });
@@ -329,6 +339,7 @@ Deno.test("plan: Dolby Vision is skipped unless forced or allowed, and the loss 
   assert.deepEqual(planTranscode(policy(), dv), {
     action: "skip",
     reason: "Dolby Vision source (re-encode would lose it)",
+    kind: "dolby_vision",
   });
   const forced = encode(planTranscode(policy(), dv, { force: true }));
   assert.match(forced.notes.join("\n"), /forced despite: Dolby Vision source/);

@@ -223,6 +223,38 @@ Deno.test("parsePolicy names the path it is given", () => {
   );
 });
 
+Deno.test("a schema_version 2 policy of the original vpo loads, naming unused keys once", () => {
+  const text = `schema_version: 2
+track_order: [video, audio_main, subtitle_main]
+audio_language_preference: [eng, und]
+subtitle_language_preference: [eng]
+commentary_patterns: [commentary, director]
+default_flags:
+  set_first_video_default: true
+transcode:
+  target_video_codec: hevc
+  target_crf: 22
+  destination: "{title}"
+`;
+  const warnings: string[] = [];
+  const policy = parsePolicy(text, "old.yaml", { warn: (w) => warnings.push(w) });
+  assert.equal(policy.schemaVersion, 2);
+  assert.equal(policy.targetCrf, 22);
+  assert.deepEqual(warnings, [
+    "old.yaml: track_order, audio_language_preference, subtitle_language_preference, " +
+    "commentary_patterns, default_flags, transcode.destination: settings of the original vpo " +
+    "that this tool does not use (ignored; only the transcode settings apply)",
+  ]);
+  // A policy without them says nothing.
+  parsePolicy(`schema_version: 2\n${HEVC}`, "new.yaml", { warn: (w) => warnings.push(w) });
+  assert.equal(warnings.length, 1);
+  // A truly unknown key is still an error with its position and a suggestion.
+  assert.throws(() => parsePolicy(`track_ordr: []\n${HEVC}`, "typo.yaml"), {
+    name: "ConfigError",
+    message: `typo.yaml:1:1: track_ordr: unknown key (did you mean "track_order"?)`,
+  });
+});
+
 // Each bad file with the exact message it must produce (the temp path shown as policy.yaml).
 const BAD_FILES: [string, string, string][] = [
   [
@@ -266,8 +298,9 @@ const BAD_FILES: [string, string, string][] = [
   ],
   [
     "unsupported schema_version",
-    `schema_version: 2\n${HEVC}`,
-    "policy.yaml:1:17: schema_version: 2 is not supported (supported: 1)",
+    `schema_version: 3\n${HEVC}`,
+    "policy.yaml:1:17: schema_version: 3 is not supported (this vpo reads versions 1 and 2; " +
+    "later versions of the original vpo use a phased format it does not understand)",
   ],
   [
     "schema_version as a string",
