@@ -3,7 +3,7 @@
  * the wall time of `deno run` of an empty script, so that figures from different machines (or a
  * busy CI runner) can be compared by their ratio to it.
  *
- *   deno run -A scripts/bench.ts [--quick] [--only queue,cli,scan,transcode,serve]
+ *   deno run -A scripts/bench.ts [--quick] [--only queue,cli,scan,transcode,serve,library]
  *
  * Sections, each a function in SECTIONS:
  *   queue      enqueue rate in-process; claim+finish rate with 1 and 4 draining processes
@@ -16,6 +16,7 @@
  *   segments   scripts/bench_segments.ts: one clip in one pass against segmented over windows
  *   network    claim+finish per job over sshfs and smbnetfs (three-host harness of
  *              tests/multihost, root only) against the same drain on local disk
+ *   library    scripts/bench_library.ts: first scan and unchanged rescan of 10k files
  *
  * @module
  */
@@ -71,6 +72,7 @@ const SECTIONS: Record<string, Section> = {
   serve: benchServeSection,
   segments: benchSegmentsSection,
   network: benchNetwork,
+  library: benchLibrarySection,
 };
 
 const median = (xs: number[]) => {
@@ -465,6 +467,15 @@ async function benchServeSection(ctx: BenchContext): Promise<void> {
       });
     }
     await Deno.remove(home, { recursive: true });
+  }
+}
+
+// library: its own module too; the rescan's baseline is the first scan of the same files.
+
+async function benchLibrarySection(ctx: BenchContext): Promise<void> {
+  const { benchLibrary } = await import("./bench_library.ts");
+  for (const row of await benchLibrary(ctx.quick)) {
+    ctx.report({ section: "library", what: row.name, shown: row.value, note: row.note });
   }
 }
 

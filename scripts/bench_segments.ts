@@ -7,7 +7,7 @@
  * @module
  */
 import { join } from "node:path";
-import { CLI, run, timedWorker, type TranscodeRow } from "./bench_transcode.ts";
+import { CLI, run, settle, timedWorker, type TranscodeRow } from "./bench_transcode.ts";
 import { CLI_PERMISSIONS } from "./permissions.ts";
 
 const POLICY = `schema_version: 1
@@ -28,6 +28,7 @@ async function queueIn(root: string, name: string, clip: string, config: string)
   await Deno.writeTextFile(join(root, "bench.yaml"), POLICY);
   const source = join(media, "clip.mkv");
   await Deno.copyFile(clip, source);
+  await settle(source);
   await run(Deno.execPath(), [
     "run",
     ...CLI_PERMISSIONS,

@@ -66,11 +66,18 @@ async function makeClips(dir: string, count: number, seconds: number): Promise<s
   return clips;
 }
 
+/** Dates a file an hour back: vpo leaves files modified within library.settle_seconds alone. */
+export async function settle(path: string): Promise<void> {
+  const then = new Date(Date.now() - 3600_000);
+  await Deno.utime(path, then, then);
+}
+
 async function copyClips(clips: string[], dir: string): Promise<string[]> {
   await Deno.mkdir(dir, { recursive: true });
   return await Promise.all(clips.map(async (c) => {
     const to = join(dir, c.slice(c.lastIndexOf("/") + 1));
     await Deno.copyFile(c, to);
+    await settle(to);
     return to;
   }));
 }
