@@ -7,6 +7,7 @@
 
 import { resolve } from "node:path";
 import { FfmpegError } from "../errors.ts";
+import { readLines } from "./text_lines.ts";
 
 /** Exit code and decoded output of a finished tool run. */
 export interface CapturedRun {
@@ -15,35 +16,59 @@ export interface CapturedRun {
   stderr: string;
 }
 
+/** Most of a tool's stdout kept (after `keepLine`); more is an error, not a memory blow-up. */
+const MAX_STDOUT_CHARS = 64 * 1024 * 1024;
+/** How much of the end of a tool's stderr is kept: messages are read from its end. */
+const STDERR_TAIL_CHARS = 64 * 1024;
+
 /**
- * Runs `command` with an argument array (never a shell) and stdin closed, and collects its output.
+ * Runs `command` with an argument array (never a shell) and stdin closed, and collects its
+ * output as it streams: stdout line by line, only the lines `keepLine` accepts (all by default),
+ * and the last 64 KiB of stderr. Memory stays bounded however much a tool prints.
  *
- * @throws FfmpegError when the tool is not installed; the signal's reason when aborted.
+ * @throws FfmpegError when the tool is not installed or prints more than 64 MiB worth keeping;
+ *   the signal's reason when aborted.
  */
 export async function runCaptured(
   command: string,
   args: readonly string[],
   signal?: AbortSignal,
+  keepLine?: (line: string) => boolean,
 ): Promise<CapturedRun> {
-  let output: Deno.CommandOutput;
+  let child: Deno.ChildProcess;
   try {
-    output = await new Deno.Command(command, {
+    child = new Deno.Command(command, {
       args: [...args],
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
       signal,
-    }).output();
+    }).spawn();
   } catch (error) {
     throw toolError(command, error);
   }
+  const kept: string[] = [];
+  let chars = 0;
+  const stdout = (async () => {
+    for await (const line of readLines(child.stdout)) {
+      if (keepLine && !keepLine(line)) continue;
+      chars += line.length + 1;
+      if (chars <= MAX_STDOUT_CHARS) kept.push(line);
+    }
+  })();
+  const stderr = (async () => {
+    let tail = "";
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      tail = (tail + chunk).slice(-STDERR_TAIL_CHARS);
+    }
+    return tail;
+  })();
+  const [status, , errText] = await Promise.all([child.status, stdout, stderr]);
   signal?.throwIfAborted();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+  if (chars > MAX_STDOUT_CHARS) {
+    throw new FfmpegError(`${command} printed more than ${MAX_STDOUT_CHARS} characters of output`);
+  }
+  return { code: status.code, stdout: kept.join("\n"), stderr: errText };
 }
 
 /** Turns a spawn failure into a user-facing error; a missing binary is the usual cause. */

@@ -126,15 +126,66 @@ export async function probe(path: string, opts: ProbeOptions = {}): Promise<Medi
     args.push("-show_entries", "packet=pts_time,duration_time");
     args.push("-read_intervals", `${Math.max(0, opts.tailFromSec)}%`);
   }
+  const packets = opts.tailFromSec !== undefined ? new PacketFold() : null;
   const run = await runCaptured(
     opts.ffprobe ?? "ffprobe",
     [...args, fileArg(absolute)],
     opts.signal,
+    packets ? (line) => packets.keep(line) : undefined,
   );
   if (run.code !== 0) {
     throw new ProbeError(`${absolute}: ${probeFailure(run.stderr, absolute, run.code)}`);
   }
-  return parseFfprobeJson(absolute, run.stdout);
+  const info = parseFfprobeJson(absolute, run.stdout);
+  if (packets) info.contentEnd = packets.end;
+  return info;
+}
+
+/**
+ * Folds the packet list of ffprobe's (pretty-printed, one field a line) JSON into where the
+ * packets end, as the lines stream by, so that a long file's hundreds of thousands of packets
+ * are never held in memory. The packet lines are dropped; an empty `"packets": []` stays.
+ */
+class PacketFold {
+  end = 0;
+  #inside = false;
+  /** Nesting inside the packet list: 1 within a packet, more within its side data. */
+  #depth = 0;
+  #pts = NaN;
+  #length = NaN;
+
+  /** Whether to keep `line` in the JSON text; packet fields are folded instead. */
+  keep(line: string): boolean {
+    const text = line.trim();
+    if (!this.#inside) {
+      if (text === '"packets": [') this.#inside = true;
+      return true;
+    }
+    if (text.startsWith("}") || text.startsWith("]")) {
+      if (this.#depth === 0) {
+        this.#inside = false;
+        return true;
+      }
+      if (--this.#depth === 0) this.#fold();
+      return false;
+    }
+    if (text.endsWith("{") || text.endsWith("[")) {
+      this.#depth++;
+      return false;
+    }
+    const field = this.#depth === 1 &&
+      /^"(pts_time|duration_time)": "?([^",]*)"?,?$/.exec(text);
+    if (field && field[1] === "pts_time") this.#pts = Number(field[2]);
+    else if (field) this.#length = Number(field[2]);
+    return false;
+  }
+
+  #fold(): void {
+    if (Number.isFinite(this.#pts)) {
+      this.end = Math.max(this.end, this.#pts + (Number.isFinite(this.#length) ? this.#length : 0));
+    }
+    this.#pts = this.#length = NaN;
+  }
 }
 
 /**
