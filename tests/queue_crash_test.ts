@@ -63,6 +63,9 @@ const CASES: CrashCase[] = [
   ...transitionCases("cancel", ["queued", "cancelled", "cancelled"], 0, []),
   ...transitionCases("retry", ["failed", "queued", "queued"], 1, []),
   ...transitionCases("recover", ["queued", "queued", "queued"], 1, [true]),
+  // Before and after the take-over rename: the job is still (or again) a stale running job.
+  crashCase("recover", "recover:journal-copied", "queued", 1, true),
+  crashCase("recover", "recover:taken-over", "queued", 1, true),
 ];
 
 function crashCase(

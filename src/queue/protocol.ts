@@ -28,8 +28,10 @@
  * - C2 Rename it to `running/<id>.<token>.json`: the claim. Of any number of workers on any number
  *   of hosts, exactly one rename succeeds; the others remove their beat and pick again.
  *   `[claim:renamed]` crash: a running job without a live file; R recovers it once stale.
- * - C3 Fsync `running/`, read it back. Garbage, or a newer copy in a finished directory (a crash
- *   leftover): rename it back untouched, remove the beat and pick again.
+ * - C3 Fsync `running/`, read it back. Garbage, a copy of the job with a higher `rev` in any state
+ *   under any name (a crash leftover), or another claimed copy of at least the same `rev`: rename
+ *   it back untouched, remove the beat and pick again. (C1 passes over such a job already, by a
+ *   cheaper look: queued/ just scanned, running/, finished copies by their published name.)
  * - C4 Write `live/<id>.<token>.json` (worker, claim time). `[claim:live-written]` crash: R.
  *
  * ## Run
@@ -73,12 +75,16 @@
  *
  * ## Recover (`vpo jobs recover`; every worker at start, and between jobs once per `stale_after`)
  *
- * - R1 For each running file whose heartbeat (H) is older than `stale_after`: if a newer copy exists
- *   in queued/ or a finished directory (its mover died between T3 and T4), set this one aside:
- *   rename it to `.tmp/<name>.superseded`, which tells a mover that wakes up that its move stands.
- * - R2 Otherwise take it over: write the beat of a new token (so that another recoverer does not
- *   judge the held file by its old times while this one repairs the job), then rename it to that
- *   token (T1); the beat goes once the job has moved on (T5).
+ * - R1 For each running file whose heartbeat (H) is older than `stale_after`: if a copy with a
+ *   higher `rev` exists in any state under any name (its mover died between T3 and T4), set this
+ *   one aside: rename it to `.tmp/<name>.superseded`, which tells a mover that wakes up that its
+ *   move stands.
+ * - R2 Otherwise take it over: copy its live file (the journal) to a new token's name, durably,
+ *   and write that token's beat (so that another recoverer does not judge the held file by its old
+ *   times while this one repairs the job) `[recover:journal-copied]`; then rename it to that token
+ *   (T1) `[recover:taken-over]`; the beat goes once the job has moved on (T5). A crash at either
+ *   point leaves a stale running file whose journal is under its current name, which the next R
+ *   takes over again.
  * - R3 Ask its job type's recovery hook, which repairs what the dead worker left from the live
  *   file's steps and says where the job goes (default: back to queued/ with `attempts + 1`); then
  *   T2-T5. A crash anywhere in R leaves a stale held name that the next R takes over again.
@@ -159,6 +165,8 @@ export const QUEUE_CRASH_POINTS = [
   "transition:written",
   "transition:published",
   "transition:removed",
+  "recover:journal-copied",
+  "recover:taken-over",
 ] as const;
 
 /** The state a held or published job file is in: the name of its directory. */

@@ -6,8 +6,9 @@
  * @module
  */
 import { join } from "node:path";
-import { fileSystemNow } from "../util/durable_fs.ts";
-import { FINISHED_STATES, type Job, type JobState, STATES } from "./job.ts";
+import { crashPoint } from "../util/crash_point.ts";
+import { fileSystemNow, writeFileAtomic } from "../util/durable_fs.ts";
+import { type Job, type JobState, STATES } from "./job.ts";
 import { newToken } from "../util/ids.ts";
 import type { JobFileName, QueueLayout } from "./layout.ts";
 import { dropLiveFiles, type LiveInfo, readLiveFile } from "./claimed_job.ts";
@@ -15,8 +16,8 @@ import { heartbeatAgeSec, writeBeat } from "./heartbeat.ts";
 import { runningClaims } from "./listing.ts";
 import { isProblem, listJobNames, type Problem, readJobFile } from "./scan.ts";
 import {
-  hasNewerCopy,
   isGone,
+  isSuperseded,
   newestCopy,
   type RecordChanges,
   supersede,
@@ -93,41 +94,48 @@ export async function recover(
       problems.push(current);
       continue;
     }
-    // R1. Queued too: a recovery that died after publishing its requeued copy left this one behind.
-    if (hasNewerCopy(layout, current, ["queued", ...FINISHED_STATES])) {
-      // Its worker published the newer copy and then died or froze before removing this one.
+    // R1. A newer copy of the job in any state, under any name: its mover (a worker's finish,
+    // a recovery's requeue) died or froze between publishing it and removing this one.
+    if (isSuperseded(layout, current)) {
       // Set aside, not deleted: if that worker wakes up, the marker tells it its move stands.
       await supersede(layout, path);
       if (name.token) await dropLiveFiles(layout, name.id, name.token);
       continue;
     }
     // R2: take the job over under a new token: the old worker's next heartbeat or finish then
-    // fails, so it can never finish or resurrect the job after this point. The new token gets
-    // its beat first, so that another recoverer never judges it by the job file's old times
-    // while this one repairs the job's files.
+    // fails, so it can never finish or resurrect the job after this point. The journal is
+    // copied to the new token first, durably: a recovery that crashes or fails after the rename
+    // leaves the job under the new token, and the next one must still find what to repair. The
+    // new token gets its beat first too, so that another recoverer never judges it by the job
+    // file's old times while this one repairs the job's files.
     const heldToken = newToken();
     const held = layout.jobPath("running", name.id, heldToken);
+    const live = name.token ? readLiveFile(layout.livePath(name.id, name.token)) : null;
+    if (live) {
+      await writeFileAtomic(layout.livePath(name.id, heldToken), JSON.stringify(live));
+    }
     await writeBeat(layout.beatPath(name.id, heldToken));
-    const dropHeldBeat = () => Deno.remove(layout.beatPath(name.id, heldToken)).catch(() => {});
+    crashPoint("recover:journal-copied");
+    const dropHeldFiles = () => dropLiveFiles(layout, name.id, heldToken);
     try {
       await Deno.rename(path, held);
     } catch (err) {
-      await dropHeldBeat();
+      await dropHeldFiles();
       if (isGone(err)) continue;
       throw err;
     }
+    crashPoint("recover:taken-over");
     const found = readJobFile(held, name.id, "running");
     if (found === null) {
-      await dropHeldBeat();
+      await dropHeldFiles();
       continue;
     }
     if (isProblem(found)) {
       await Deno.rename(held, path).catch(() => {});
-      await dropHeldBeat();
+      await dropHeldFiles();
       problems.push(found);
       continue;
     }
-    const live = name.token ? readLiveFile(layout.livePath(name.id, name.token)) : null;
     const who = live ? ` (worker ${live.worker.host}:${live.worker.pid})` : "";
     const detail = `heartbeat ${Math.round(ageSec)} s old${who}`;
     const decision = (await options.onStale?.({ job: found, live, ageSec })) ?? // R3
@@ -142,7 +150,7 @@ export async function recover(
       decision.detail ? `${detail}; ${decision.detail}` : detail,
     );
     recovered.push({ id: found.id, to: decision.state, detail });
-    await dropHeldBeat();
+    await dropHeldFiles();
     if (name.token) await dropLiveFiles(layout, name.id, name.token);
   }
   await dropStaleOlderCopies(layout, fsNow, options.staleAfterSec); // R4

@@ -83,6 +83,20 @@ export function wasStill(mtime: number, readAt: number, clockDir: string): boole
   }
 }
 
+/**
+ * Names of the job files of job `id` in one directory (no reads): only names starting with the id
+ * are parsed, so looking for the copies of one job in a large directory costs the listing alone.
+ */
+export function jobNamesOf(dir: string, id: string): JobFileName[] {
+  const out: JobFileName[] = [];
+  eachFileName(dir, (name) => {
+    if (!name.startsWith(id)) return;
+    const parsed = parseJobFileName(name);
+    if (parsed?.id === id) out.push(parsed);
+  });
+  return out;
+}
+
 /** Names of the job files in one directory (no reads). */
 export function listJobNames(dir: string): JobFileName[] {
   const out: JobFileName[] = [];

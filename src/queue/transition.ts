@@ -9,12 +9,12 @@ import { LostJobError } from "../errors.ts";
 import { crashPoint } from "../util/crash_point.ts";
 import { exists, publishNoClobber, syncDir, writeTempFile } from "../util/durable_fs.ts";
 import {
-  FINISHED_STATES,
   type Job,
   type JobRecord,
   type JobState,
   newJobRecord,
   serializeJob,
+  STATES,
 } from "./job.ts";
 import { newJobId, newToken } from "../util/ids.ts";
 import { nextCreatedAt } from "./claim_order.ts";
@@ -25,7 +25,7 @@ import {
   stateOfPath,
   type TransitionEvent,
 } from "./protocol.ts";
-import { isProblem, readJobFile } from "./scan.ts";
+import { isProblem, jobNamesOf, readJobFile } from "./scan.ts";
 
 /** What a transition changes in a record besides rev, updated_at and history. */
 export type RecordChanges = Partial<
@@ -155,18 +155,58 @@ export async function supersede(layout: QueueLayout, path: string): Promise<void
   }
 }
 
-/** True when a copy of `record` with a higher rev sits in one of `states`. */
-export function hasNewerCopy(
+/**
+ * Every other copy of job `id` in every state, under any name (`<id>.json`, `<id>.<token>.json`,
+ * `<id>.<anything>.json`): a crash mid-transition, a hand `cp`, or a claim of another copy.
+ */
+export function otherCopies(
+  layout: QueueLayout,
+  id: string,
+  exceptPath: string,
+  states: readonly JobState[] = STATES,
+): Job[] {
+  const copies: Job[] = [];
+  for (const state of states) {
+    const dir = layout.stateDir(state);
+    for (const name of jobNamesOf(dir, id)) {
+      const path = join(dir, name.name);
+      if (path === exceptPath) continue;
+      const other = readJobFile(path, name.id, state);
+      if (other && !isProblem(other)) copies.push(other);
+    }
+  }
+  return copies;
+}
+
+/**
+ * True when `record` (at `record.path`) is not the copy of its job to act on: another copy has a
+ * higher rev, or (with `running`) another copy of at least the same rev is already claimed.
+ * States listed in `among` are searched; all by default.
+ */
+export function isSuperseded(
+  layout: QueueLayout,
+  record: Job,
+  options: { among?: readonly JobState[]; running?: boolean } = {},
+): boolean {
+  return otherCopies(layout, record.id, record.path, options.among).some((other) =>
+    other.rev > record.rev ||
+    (options.running === true && other.state === "running" && other.rev >= record.rev)
+  );
+}
+
+/**
+ * True when a copy of `record` with a higher rev sits under its published name in one of
+ * `states`: the cheap look (no listing) for the common crash leftover.
+ */
+export function hasNewerPublishedCopy(
   layout: QueueLayout,
   record: JobRecord,
-  states: readonly JobState[] = FINISHED_STATES,
+  states: readonly JobState[],
 ): boolean {
-  for (const state of states) {
-    const path = layout.publishPath(state, record);
-    const other = readJobFile(path, record.id, state);
-    if (other && !isProblem(other) && other.rev > record.rev) return true;
-  }
-  return false;
+  return states.some((state) => {
+    const other = readJobFile(layout.publishPath(state, record), record.id, state);
+    return other !== null && !isProblem(other) && other.rev > record.rev;
+  });
 }
 
 /** Of several copies of one job (a crash mid-transition), the one with the highest rev. */
