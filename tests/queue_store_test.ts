@@ -230,11 +230,12 @@ Deno.test("clear and cleanup remove only finished jobs past their age, and owned
     await Deno.writeTextFile(backup, "original bytes");
     const stranger = join(dir, "other.mkv.original");
     await Deno.writeTextFile(stranger, "not ours");
-    for (let i = 0; i < 3; i++) await queue.enqueue({ type: "t" });
+    // A backup is vpo's when it is <file>.original[.N] of the job's file, with the recorded inode.
+    for (let i = 0; i < 3; i++) await queue.enqueue({ type: "t", file: join(dir, "movie.mkv") });
     const old = (await queue.claim())!;
     const oldDone = await old.finish("completed", {
       finished_at: new Date(Date.now() - 10 * 86_400_000).toISOString(),
-      result: { backup_path: backup, backup_size: 14 },
+      result: { backup_path: backup, backup_size: 14, backup_ino: Deno.statSync(backup).ino },
     }, "completed");
     const past = new Date(Date.now() - 10 * 86_400_000);
     await Deno.utime(oldDone.path, past, past);

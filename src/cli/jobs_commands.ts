@@ -7,12 +7,13 @@
 import { type Command, Option } from "@commander-js/extra-typings";
 import { CONFIG_LIMITS } from "../config/config.ts";
 import { FINISHED_STATES, type Job, type JobState, STATES } from "../queue/job.ts";
-import { findOrphanTemps } from "../transcode/temp_files.ts";
+import { findOrphanTemps, removeOrphanTemp } from "../transcode/temp_files.ts";
 import {
   findOrphanSegmentDirs,
   removeSegments,
   segmentDirSize,
 } from "../transcode/segmented_encode.ts";
+import { crashPoint } from "../util/crash_point.ts";
 import { recoverStale } from "../worker/recovery.ts";
 import { JOB_TYPES } from "./job_types.ts";
 import { formatBytes, plural } from "../util/format.ts";
@@ -187,7 +188,7 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
       const queue = await ctx.queue();
       const olderThanDays = opts.olderThan ?? config.jobs.retentionDays;
       const madeFiles = opts.includeBackups
-        ? (job: Job) => JOB_TYPES.of(job)?.madeFiles(job) ?? []
+        ? (job: Job) => JOB_TYPES.of(job)?.madeFiles(job) ?? { made: [], left: [] }
         : undefined;
       const plan = await queue.cleanup({ olderThanDays, madeFiles, dryRun: true });
       const temps = opts.removeTemp ? findOrphanTemps(queue, config.jobs.tempDirectory) : [];
@@ -205,6 +206,7 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
         (segDirs.length ? `, ${segmentDirs(segDirs.length)} ` : "") +
         (segDirs.length ? `(${formatBytes(segBytes)})` : "");
       reportProblems(plan.problems);
+      for (const k of plan.leftFiles) warn(`left backup ${k.path}: ${k.reason}`);
       if (opts.dryRun) {
         for (const j of plan.jobs) {
           println(`would remove job ${shortId(j.id)} (${j.state}) ${displayName(j.file ?? "")}`);
@@ -218,12 +220,14 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
         return println("Nothing to clean up");
       }
       if (!opts.force && !confirm(`Remove ${summary}?`)) return println("Nothing removed");
+      crashPoint("cleanup:confirmed");
       const done = await queue.cleanup({ olderThanDays, madeFiles });
-      for (const t of temps) await Deno.remove(t).catch(() => {});
+      let removedTemps = 0;
+      for (const t of temps) if (await removeOrphanTemp(queue, t)) removedTemps++;
       for (const d of segDirs) await removeSegments(d).catch(() => {});
       println(
         `Removed ${plural(done.jobs.length, "job")}, ${plural(done.files.length, "backup")}, ` +
-          plural(temps.length, "temp file") +
+          plural(removedTemps, "temp file") +
           (segDirs.length ? `, ${segmentDirs(segDirs.length)}` : ""),
       );
     });

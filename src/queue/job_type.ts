@@ -24,6 +24,19 @@ export type JobResult = {
   outcome_detail: string;
 };
 
+/** A file a job made, as vpo recorded it: removed only while it is still that inode and size. */
+export interface MadeFile {
+  path: string;
+  ino: number;
+  size: number;
+}
+
+/** What {@link JobType.madeFiles} found: files to remove, and ones named but left, with why. */
+export interface MadeFiles {
+  made: MadeFile[];
+  left: { path: string; reason: string }[];
+}
+
 /** What a worker run offers every job it runs. */
 export interface WorkerEnv {
   /** Effective configuration. */
@@ -86,14 +99,17 @@ export interface JobType {
   readonly name: string;
   /** One line about the job for the worker's "started" event; "" when there is nothing to say. */
   summary(job: Job): string;
-  /** Repairs what a dead worker left of `stale` and says where the job goes (null: requeue). */
-  recover(stale: StaleJob): Promise<RecoveryDecision | null>;
   /**
-   * Files this job made that outlive it (for transcode: the `.original` backup), each only while
-   * it is still as the job left it, so that `jobs cleanup` never removes a file someone else put
-   * there.
+   * Repairs what a dead worker left of `stale` and says where the job goes (null: requeue);
+   * `config` says where the job's files may be (the temp directory).
    */
-  madeFiles(job: Job): string[];
+  recover(stale: StaleJob, config: Config): Promise<RecoveryDecision | null>;
+  /**
+   * Files this job made that outlive it (for transcode: the `.original` backup), each only at a
+   * path vpo would have made for the job and while it is still the inode and size vpo recorded,
+   * so that `jobs cleanup` never removes a file someone else put there.
+   */
+  madeFiles(job: Job): MadeFiles;
   /** Prepares runs in one worker (e.g. loads this machine's measured speeds). */
   runner(env: WorkerEnv): Promise<JobRunner>;
 }

@@ -13,6 +13,8 @@ import { findJob } from "./listing.ts";
 import { isProblem, listJobNames, type Problem, readJobFile } from "./scan.ts";
 import type { TransitionEvent } from "./protocol.ts";
 import { isGone, type RecordChanges, transition } from "./transition.ts";
+import { removeIfOwned } from "../util/owned_file.ts";
+import type { MadeFiles } from "./job_type.ts";
 
 /** Options of {@link cleanup}. */
 export interface CleanupOptions {
@@ -24,7 +26,7 @@ export interface CleanupOptions {
    * Also select the files each selected job made (its job type's `madeFiles`:
    * for transcode, the `.original` backup while it still has the size vpo recorded).
    */
-  madeFiles?: (job: Job) => string[];
+  madeFiles?: (job: Job) => MadeFiles;
 }
 
 /** What {@link cleanup} removed (or would remove, on a dry run). */
@@ -33,6 +35,8 @@ export interface CleanupReport {
   jobs: Job[];
   /** Paths of the selected files the jobs made. */
   files: string[];
+  /** Files a selected job names as its own that were left in place, each with why. */
+  leftFiles: { path: string; reason: string }[];
   /** Unreadable files met in the finished-state directories (left in place). */
   problems: Problem[];
 }
@@ -184,7 +188,7 @@ export async function cleanup(
   options: CleanupOptions,
 ): Promise<CleanupReport> {
   const cutoff = Date.now() - options.olderThanDays * DAY_MS;
-  const report: CleanupReport = { jobs: [], files: [], problems: [] };
+  const report: CleanupReport = { jobs: [], files: [], leftFiles: [], problems: [] };
   for (const state of FINISHED_STATES) {
     const dir = layout.stateDir(state);
     for (const name of listJobNames(dir)) {
@@ -207,10 +211,18 @@ export async function cleanup(
       const finishedAt = Date.parse(found.finished_at ?? found.updated_at);
       if (finishedAt > cutoff) continue;
       report.jobs.push(found);
-      const made = options.madeFiles?.(found) ?? [];
-      report.files.push(...made);
-      if (options.dryRun) continue;
-      for (const file of made) await Deno.remove(file).catch(() => {});
+      const made = options.madeFiles?.(found) ?? { made: [], left: [] };
+      report.leftFiles.push(...made.left);
+      if (options.dryRun) {
+        report.files.push(...made.made.map((f) => f.path));
+        continue;
+      }
+      for (const file of made.made) {
+        // Checked again right before: the listing may be minutes old (a confirmation prompt).
+        if (await removeIfOwned(file.path, file.ino, file.size) === "not-ours") {
+          report.leftFiles.push({ path: file.path, reason: "changed since it was checked" });
+        } else report.files.push(file.path);
+      }
       await Deno.remove(path).catch(() => {});
     }
   }

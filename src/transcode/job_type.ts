@@ -19,8 +19,8 @@ export const transcodeJobType: JobType = {
     const payload = readPayload(job.payload);
     return typeof payload === "string" ? "" : payload.summary;
   },
-  recover: decideRecovery,
-  madeFiles: (job) => ownedBackups(job.result),
+  recover: (stale, config) => decideRecovery(stale, config.jobs.tempDirectory),
+  madeFiles: ownedBackups,
   async runner(env) {
     const speed = await SpeedHistory.load(env.home.statsDir);
     const segmentLength = env.config.jobs.segmentLength;

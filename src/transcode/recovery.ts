@@ -7,12 +7,20 @@
  */
 import type { RecoveryDecision, StaleJob } from "../queue/recovery.ts";
 import { readPayload } from "./payload.ts";
-import { type ReplaceSteps, resumeReplace } from "./replace_journal.ts";
+import { checkSteps } from "./journal_trust.ts";
+import { resumeReplace } from "./replace_journal.ts";
 import type { ReplacedResult } from "./result.ts";
 
-/** Decides where a stale transcode job goes after repairing its files. */
-export async function decideRecovery(stale: StaleJob): Promise<RecoveryDecision> {
-  const steps = stale.live?.steps as ReplaceSteps | undefined;
+/**
+ * Decides where a stale transcode job goes after repairing its files. The journal is acted on
+ * only when every path in it is one vpo would have made for the job (see {@link checkSteps});
+ * `tempDirectory` is the configured `jobs.temp_directory`.
+ */
+export async function decideRecovery(
+  stale: StaleJob,
+  tempDirectory: string | null,
+): Promise<RecoveryDecision> {
+  const raw = stale.live?.steps;
   // segments: a requeued segmented job shows the progress its finished segments keep (as its
   // live file last recorded it; the next run reads the segments' journal).
   const segments = stale.live?.segments;
@@ -28,9 +36,17 @@ export async function decideRecovery(stale: StaleJob): Promise<RecoveryDecision>
         : {}),
     },
   };
-  if (!steps?.phase) return requeue;
-  if (await resumeReplace(steps) === "rolled_back") {
-    return { ...requeue, detail: "partial output removed, original intact" };
+  if (raw === undefined || raw === null) return requeue;
+  const steps = checkSteps(raw, stale.job, tempDirectory);
+  if (typeof steps === "string") {
+    // Nothing it names is touched. Requeued, the job starts over and the files it left (the
+    // original included) are where they were; a run that finds its temp name taken fails.
+    return { ...requeue, detail: `journal not acted on: ${steps}` };
+  }
+  const { verdict, left: kept } = await resumeReplace(steps);
+  const left = kept.length ? `; left in place: ${kept.join(", ")}` : "";
+  if (verdict === "rolled_back") {
+    return { ...requeue, detail: `partial output removed, original intact${left}` };
   }
   // The backup is the original, which was the file fingerprinted at queue time: the replace
   // only starts once the source is checked to be unchanged since.
@@ -41,6 +57,7 @@ export async function decideRecovery(stale: StaleJob): Promise<RecoveryDecision>
     output_path: steps.final,
     backup_path: steps.backup,
     backup_size: steps.backup && typeof payload !== "string" ? payload.fingerprint.size : null,
+    backup_ino: steps.backup && typeof payload !== "string" ? payload.fingerprint.ino : null,
   };
   return {
     state: "completed",
@@ -50,6 +67,6 @@ export async function decideRecovery(stale: StaleJob): Promise<RecoveryDecision>
       progress: 100,
       result,
     },
-    detail: "the output was already in place; replace finished",
+    detail: `the output was already in place; replace finished${left}`,
   };
 }

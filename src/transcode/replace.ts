@@ -10,6 +10,7 @@ import { VpoError } from "../errors.ts";
 import { crashPoint } from "../util/crash_point.ts";
 import { exists, publishNoClobber, syncDir } from "../util/durable_fs.ts";
 import { fileIdentity, hasIdentity } from "../util/file_identity.ts";
+import { copyToNewFile, OwnedFile, type Permissions, removeIfOwned } from "../util/owned_file.ts";
 import type { ReplaceJournal, ReplaceSteps } from "./replace_journal.ts";
 
 /** A replace that cannot go ahead (the output name is taken, no space to move the output). */
@@ -37,50 +38,83 @@ export async function chooseBackupPath(source: string): Promise<string> {
   }
 }
 
-/** Copies `from` to `to` durably (fsync), removing a partial copy on failure. */
-async function copyDurably(from: string, to: string): Promise<void> {
-  try {
-    await Deno.copyFile(from, to);
-    const file = await Deno.open(to, { read: true, write: true });
-    try {
-      await file.sync();
-    } finally {
-      file.close();
-    }
-  } catch (err) {
-    await Deno.remove(to).catch(() => {});
-    throw new ReplaceError(`cannot copy the output to ${dirname(to)}: ${(err as Error).message}`);
-  }
+/** What {@link replaceOriginal} needs besides the steps and the journal. */
+export interface ReplaceGuard {
+  /** Proves the claim is still held; throws (LostJobError) when it is not. */
+  fence: () => Promise<void>;
+  /** The source's permissions, given to a copy made beside it. */
+  permissions: Permissions;
 }
 
 /**
- * Moves the verified output at `start.temp` into place, keeping the original as the backup when
- * `start.backup` is set, recording each step in `journal` first.
+ * Copies the output beside its final name (P2): into a file made exclusively, so a link planted
+ * at that name is never written through, with the source's permissions set on its descriptor.
+ */
+async function moveBeside(
+  steps: ReplaceSteps,
+  journal: ReplaceJournal,
+  guard: ReplaceGuard,
+): Promise<ReplaceSteps> {
+  const dir = dirname(steps.final);
+  const failed = (err: unknown) =>
+    new ReplaceError(`cannot copy the output to ${dir}: ${(err as Error).message}`);
+  await guard.fence();
+  using local = await OwnedFile.create(join(dir, basename(steps.temp))).catch((err) => {
+    throw failed(err);
+  });
+  const moved: ReplaceSteps = {
+    ...steps,
+    phase: "moving",
+    moved_from: steps.temp,
+    moved_from_ino: steps.temp_ino,
+    temp: local.path,
+    temp_ino: local.ino,
+  };
+  await journal.record(moved);
+  try {
+    await copyToNewFile(steps.temp, steps.temp_ino ?? null, local);
+    local.setPermissions(guard.permissions);
+  } catch (err) {
+    throw failed(err);
+  }
+  await guard.fence();
+  await removeIfOwned(steps.temp, steps.temp_ino);
+  return moved;
+}
+
+/**
+ * Moves the verified output at `start.temp` (inode `start.temp_ino`) into place, keeping the
+ * original as the backup when `start.backup` is set, recording each step in `journal` first and
+ * proving the claim (`guard.fence`) right before each step that changes a library file.
  */
 export async function replaceOriginal(
   start: ReplaceSteps,
   journal: ReplaceJournal,
+  guard: ReplaceGuard,
 ): Promise<ReplaceSteps> {
   let steps = start;
   const finalDir = dirname(steps.final);
   // A rename cannot cross file systems: bring the output next to its final name first.
   if ((await Deno.stat(dirname(steps.temp))).dev !== (await Deno.stat(finalDir)).dev) {
-    const local = join(finalDir, basename(steps.temp));
-    steps = { ...steps, phase: "moving", moved_from: steps.temp, temp: local };
-    await journal.record(steps);
-    await copyDurably(steps.moved_from!, local);
-    await Deno.remove(steps.moved_from!);
+    steps = await moveBeside(steps, journal, guard);
+  }
+  const output = await Deno.lstat(steps.temp).catch(() => null);
+  if (!output?.isFile || (steps.temp_ino != null && output.ino !== steps.temp_ino)) {
+    throw new ReplaceError(`${steps.temp} was replaced by another file; original kept`);
   }
   steps = { ...steps, phase: "replacing", output_id: await fileIdentity(steps.temp) };
   await journal.record(steps);
   crashPoint("replace:recorded");
+  await guard.fence();
   if (steps.backup) await keepBackup(steps.source, steps.backup);
   crashPoint("replace:backed-up");
+  await guard.fence();
   if (steps.final === steps.source) {
     await renameOverSource(steps);
   } else {
     await publishFinal(steps.temp, steps.final);
     crashPoint("replace:linked");
+    await guard.fence();
     await Deno.remove(steps.source).catch((err) => {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     });

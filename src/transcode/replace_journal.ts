@@ -12,10 +12,13 @@
  * 64 KiB), never by inode numbers: on sshfs and SMB those differ per mount, so recovery on
  * another host, or after a remount, would not recognise the files the dead worker left.
  *
- * - P1 Record phase `encoding` (S, its identity, T, F) before the encode. crash: remove T.
- * - P2 If T is on another file system than F, record phase `moving`, copy T beside F (fsynced),
- *   remove the first T. crash: remove both copies.
- * - P3 Record phase `replacing` with T's identity. `[replace:recorded]` crash: not swapped (F is
+ * - P1 Create T exclusively (`O_EXCL|O_NOFOLLOW`, 0600; a name that is taken fails the job) and
+ *   record phase `encoding` (S, its identity, T, T's inode, F) before the encode; ffmpeg writes to
+ *   T's inode through the open descriptor. crash: remove T if it is still that inode.
+ * - P2 If T is on another file system than F, create the copy beside F exclusively, record phase
+ *   `moving` (both names and inodes), copy T into it (fsynced), give it S's permissions through
+ *   its descriptor, remove the first T. crash: remove both copies, each if still its inode.
+ * - P3 Check T is still its inode; record phase `replacing` with T's identity. `[replace:recorded]` crash: not swapped (F is
  *   not T's identity): remove T; the original never left S.
  * - P4 Hard-link S to B (where links are refused, rename S to B), fsync B's directory.
  *   `[replace:backed-up]` crash: not swapped: remove the extra link B (B and S have the original's
@@ -30,12 +33,18 @@
  * - P6 Record phase `done`.
  *
  * At every instant the original's bytes are at S or at B, until the new file is in place at F.
+ * Right before P2, P4, P5 and the removal of S, the worker proves its claim again (a heartbeat),
+ * so a worker whose job was recovered meanwhile changes no library file. Recovery acts on a
+ * journal only when its paths pass `checkSteps` (`journal_trust.ts`). A temp name is removed only
+ * when it holds the output's identity or the inode recorded for it (inode numbers differ per
+ * mount on sshfs and SMB: there a temp may be left, and is reported, never a wrong file removed).
  *
  * @module
  */
 import { dirname } from "node:path";
 import { syncDir } from "../util/durable_fs.ts";
 import { type FileIdentity, fileIdentity } from "../util/file_identity.ts";
+import { removeIfOwned } from "../util/owned_file.ts";
 
 /** Where a replace stands; written to the job before each step. */
 export interface ReplaceSteps {
@@ -45,8 +54,12 @@ export interface ReplaceSteps {
   source_id: FileIdentity | null;
   /** Where the output is now. */
   temp: string;
+  /** Inode of the file vpo created at `temp`; null when unknown (nothing is removed then). */
+  temp_ino?: number | null;
   /** Where the output was before being moved to the source's file system. */
   moved_from?: string;
+  /** Inode of the file at `moved_from`. */
+  moved_from_ino?: number | null;
   /** Where the new file goes: the source's path, or its stem with the new extension. */
   final: string;
   /** Where the original is kept (`<source>.original[.N]`); null when backups are off. */
@@ -75,9 +88,12 @@ export interface FoundIdentities {
   backup: FileIdentity | null;
 }
 
-/** One file operation of a resume. */
+/**
+ * One file operation of a resume. A `remove` with `ino` removes the path only while it is a
+ * regular file with that inode (else it is left and reported); one without was checked already.
+ */
 export type ResumeAction =
-  | { remove: string; ifThere?: boolean }
+  | { remove: string; ino?: number | null }
   | { rename: string; to: string }
   | { syncDir: string };
 
@@ -90,12 +106,15 @@ export function planResume(
   found: FoundIdentities,
 ): { verdict: ResumeVerdict; actions: ResumeAction[] } {
   if (steps.phase === "done") return { verdict: "completed", actions: [] };
-  const removeIfThere = (path: string | undefined): ResumeAction[] =>
-    path ? [{ remove: path, ifThere: true }] : [];
+  const removeOwned = (path: string | undefined, ino: number | null | undefined): ResumeAction[] =>
+    path ? [{ remove: path, ino: ino ?? null }] : [];
   if (steps.phase === "encoding" || steps.phase === "moving") {
     return {
       verdict: "rolled_back",
-      actions: [...removeIfThere(steps.temp), ...removeIfThere(steps.moved_from)],
+      actions: [
+        ...removeOwned(steps.temp, steps.temp_ino),
+        ...removeOwned(steps.moved_from, steps.moved_from_ino),
+      ],
     };
   }
   // A record from before identities (inode numbers) has none: nothing is recognised, so nothing
@@ -119,16 +138,26 @@ export function planResume(
     if (found.source === original) actions.push({ remove: steps.backup });
     else if (found.source === null) actions.push({ rename: steps.backup, to: steps.source });
   }
-  actions.push(...removeIfThere(steps.temp), { syncDir: dirname(steps.source) });
+  const temp = output !== null && found.temp === output
+    ? [{ remove: steps.temp }]
+    : removeOwned(steps.temp, steps.temp_ino);
+  actions.push(...temp, { syncDir: dirname(steps.source) });
   return { verdict: "rolled_back", actions };
 }
 
+/** How a resume ended, and the recorded files it left because they were not vpo's any more. */
+export interface ResumeOutcome {
+  verdict: ResumeVerdict;
+  left: string[];
+}
+
 /**
- * Finishes or undoes a replace interrupted by a crash or a failed step, from its recorded steps.
- * Returns "completed" when the new file is in place (the original kept as its backup, if any), or
- * "rolled_back" when the original is back in place and the output removed.
+ * Finishes or undoes a replace interrupted by a crash or a failed step, from its recorded steps
+ * (checked by `checkSteps` when they come from a file). Returns "completed" when the new file is
+ * in place (the original kept as its backup, if any), or "rolled_back" when the original is back
+ * in place and the output removed.
  */
-export async function resumeReplace(steps: ReplaceSteps): Promise<ResumeVerdict> {
+export async function resumeReplace(steps: ReplaceSteps): Promise<ResumeOutcome> {
   const found: FoundIdentities = steps.phase === "replacing"
     ? {
       source: await fileIdentity(steps.source),
@@ -138,13 +167,16 @@ export async function resumeReplace(steps: ReplaceSteps): Promise<ResumeVerdict>
     }
     : { source: null, final: null, temp: null, backup: null };
   const { verdict, actions } = planResume(steps, found);
+  const left: string[] = [];
   for (const action of actions) {
     if ("syncDir" in action) await syncDir(action.syncDir);
     else if ("rename" in action) await Deno.rename(action.rename, action.to);
-    else if (action.ifThere) await Deno.remove(action.remove).catch(() => {});
-    else await Deno.remove(action.remove);
+    else if (action.ino === undefined) await Deno.remove(action.remove);
+    else if (await removeIfOwned(action.remove, action.ino) === "not-ours") {
+      left.push(`${action.remove} (not the file vpo recorded there)`);
+    }
   }
-  return verdict;
+  return { verdict, left };
 }
 
 /**
@@ -173,7 +205,7 @@ export class ReplaceJournal {
 
   /** Finishes or undoes the replace from the last steps recorded. */
   async resume(): Promise<ResumeVerdict | null> {
-    return this.#last ? await resumeReplace(this.#last) : null;
+    return this.#last ? (await resumeReplace(this.#last)).verdict : null;
   }
 
   /**

@@ -3,6 +3,9 @@
  *
  * @module
  */
+import type { Job } from "../queue/job.ts";
+import type { MadeFiles } from "../queue/job_type.ts";
+import { isBackupPathOf } from "./journal_trust.ts";
 
 /** Sizes and timing of an encode that ran to its end. */
 export type EncodeFigures = {
@@ -40,6 +43,8 @@ export type ReplacedFiles = {
   backup_path: string | null;
   /** Bytes of the backup when it was made: `jobs cleanup` removes it only while it still has them. */
   backup_size: number | null;
+  /** Inode of the backup (the original's): `jobs cleanup` removes it only while it still is. */
+  backup_ino: number | null;
 };
 
 /** The output replaced the original, by the worker or, after it died, by recovery. */
@@ -69,17 +74,33 @@ export function readResult(result: Record<string, unknown> | null): TranscodeRes
 }
 
 /**
- * The backup a job's result names, if the file is there with the size vpo recorded (so a file
- * someone else put at that path is never touched); else none.
+ * The backup a job's result names, when it is one vpo made for that job: `<file>.original[.N]`
+ * of the job's file, a regular file (not a link) with the inode and size vpo recorded. A backup
+ * named but not acted on (moved or replaced since, a hand edit, or a network file system whose
+ * inode numbers change per mount) is listed in `left` with the reason.
  */
-export function ownedBackups(result: Record<string, unknown> | null): string[] {
-  const backup = result?.backup_path;
-  const size = result?.backup_size;
-  if (typeof backup !== "string" || typeof size !== "number") return [];
-  try {
-    const info = Deno.statSync(backup);
-    return info.isFile && info.size === size ? [backup] : [];
-  } catch {
-    return [];
+export function ownedBackups(job: Job): MadeFiles {
+  const none: MadeFiles = { made: [], left: [] };
+  const backup = job.result?.backup_path;
+  if (backup === undefined || backup === null) return none;
+  const path = String(backup);
+  const left = (reason: string): MadeFiles => ({ made: [], left: [{ path, reason }] });
+  if (!job.file || !isBackupPathOf(job.file, backup)) {
+    return left(`not <file>.original[.N] of the job's file ${job.file}`);
   }
+  const { backup_ino: ino, backup_size: size } = job.result ?? {};
+  if (typeof ino !== "number" || typeof size !== "number") {
+    return left("no inode or size recorded for it");
+  }
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.lstatSync(backup);
+  } catch {
+    return none;
+  }
+  if (!info.isFile) return left("not a regular file");
+  if (info.ino !== ino || info.size !== size) {
+    return left("not the file vpo recorded (inode or size differ)");
+  }
+  return { made: [{ path: backup, ino, size }], left: [] };
 }

@@ -25,6 +25,7 @@ import { describeChange, fingerprintPath } from "./fingerprint.ts";
 import { readPayload, TRANSCODE, type TranscodePayload } from "./payload.ts";
 import { chooseBackupPath, chooseFinalPath, replaceOriginal } from "./replace.ts";
 import { ReplaceJournal } from "./replace_journal.ts";
+import { OwnedFile, permissionsOf, removeIfOwned } from "../util/owned_file.ts";
 import type { EncodeFigures, TranscodeResult } from "./result.ts";
 // Segmented encoding (issue 11): the hooks below are marked "segments:".
 import {
@@ -131,11 +132,17 @@ async function transcode(
     : null;
   // The segments still to encode, and the joined output, need room beside the finished ones.
   checkFreeSpace(dirname(temp), media.size * (segmented ? 1 + remainingFraction(segmented) : 1));
+  // P1. Made exclusively and held open: ffmpeg writes to this very inode through /proc, so a
+  // link planted at the temp name can neither receive the output nor be overwritten.
+  using out = await OwnedFile.create(temp).catch((err) => {
+    throw new JobFailure(`cannot create the temp output ${temp}: ${err.message}`);
+  });
   await journal.record({
     phase: "encoding",
     source,
     source_id: await fileIdentity(source),
     temp,
+    temp_ino: out.ino,
     final,
     backup: null,
   });
@@ -172,11 +179,11 @@ async function transcode(
         logPath,
         onProgress,
         muxArgs: (encodedVideo) =>
-          buildFfmpegArgs(plan, source, temp, { ...argsOptions, encodedVideo }),
+          buildFfmpegArgs(plan, source, out.pathForChild, { ...argsOptions, encodedVideo }),
       });
     }
     const run = segmented ? null : await runFfmpeg({
-      args: buildFfmpegArgs(plan, source, temp, argsOptions),
+      args: buildFfmpegArgs(plan, source, out.pathForChild, argsOptions),
       logPath,
       signal,
       onProgress,
@@ -201,18 +208,21 @@ async function transcode(
   }
   const wallSec = segmentedWallSec ?? (performance.now() - wallStart) / 1000;
 
-  const verdict = await verifyOutput(media, temp, plan as EncodePlan, { signal });
+  if (!await out.stillAtPath()) {
+    throw new JobFailure(`the temp output ${temp} was replaced by another file; original kept`);
+  }
+  const verdict = await verifyOutput(media, out.pathForChild, plan as EncodePlan, { signal });
   if (!verdict.ok) {
     throw new JobFailure(`output rejected, original kept: ${verdict.reason}`, logTail);
   }
   onVerified(verdict.info);
   if (env.fullDecodeCheck) {
-    const decoded = await decodeCheck(temp, { signal });
+    const decoded = await decodeCheck(out.pathForChild, { signal });
     if (!decoded.ok) {
       throw new JobFailure(`output rejected, original kept: ${decoded.reason}`, logTail);
     }
   }
-  const outputSize = (await Deno.stat(temp)).size;
+  const outputSize = out.stat().size;
   // segments: each segment recorded its own speed.
   if (!segmented) await speed.record(policy.targetVideoCodec, media.duration, wallSec);
   const sizes: EncodeFigures = {
@@ -224,7 +234,7 @@ async function transcode(
   if (outputSize >= media.size && !policy.keepLargerOutput) {
     const detail = `kept the original: output ${formatBytes(outputSize)} is not smaller than ` +
       `source ${formatBytes(media.size)}`;
-    await Deno.remove(temp);
+    await removeIfOwned(temp, out.ino);
     return { outcome: "kept_original", outcome_detail: detail, ...sizes, notes: plan.notes };
   }
   // Last look before the irreversible part: the source must still be the file that was encoded.
@@ -232,13 +242,20 @@ async function transcode(
   if (changedSince) {
     throw new JobFailure(`${changedSince} while it was being encoded; original kept`);
   }
-  await keepPermissions(source, temp);
+  // The source's mode (a private 0600 or 0640 file must not become world-readable 0644) and,
+  // where allowed (a worker run as root), its owner, set on the output's inode through its handle.
+  const permissions = permissionsOf(await Deno.stat(source));
+  out.setPermissions(permissions);
+  out.close();
   throwIfStopped(signal);
   await claimed.heartbeat();
   const backup = env.config.jobs.backupOriginal ? await chooseBackupPath(source) : null;
   let steps = { ...journal.last!, backup };
   try {
-    steps = await replaceOriginal(steps, journal);
+    steps = await replaceOriginal(steps, journal, {
+      fence: () => claimed.heartbeat(),
+      permissions,
+    });
   } catch (err) {
     // A failed step is undone (or completed) from the journal's last record, exactly as after a
     // crash, not from the steps the replace started with (which know nothing of the backup link
@@ -263,6 +280,8 @@ async function transcode(
     output_path: steps.final,
     backup_path: steps.backup,
     backup_size: steps.backup ? media.size : null,
+    // The backup is a link to (or the renamed) original, whose inode was checked unchanged.
+    backup_ino: steps.backup ? payload.fingerprint.ino : null,
     notes: plan.notes,
   };
 }
@@ -321,20 +340,6 @@ async function encodeInSegments(
     muxArgs: opts.muxArgs,
   });
   return wallSec;
-}
-
-/**
- * Gives the output the source's mode (a private 0600 or 0640 file must not become world-readable
- * 0644) and, where allowed (a worker run as root), its owner and group.
- */
-async function keepPermissions(source: string, output: string): Promise<void> {
-  const info = await Deno.stat(source);
-  if (info.mode !== null) await Deno.chmod(output, info.mode & 0o7777);
-  if (info.uid !== null && info.gid !== null) {
-    await Deno.chown(output, info.uid, info.gid).catch(() => {
-      // Not permitted for a non-root worker: the output keeps the worker's own user.
-    });
-  }
 }
 
 /** Fails before encoding when `<name>.original.NN` could not be created (the name is too long). */

@@ -11,6 +11,8 @@ import { basename, dirname, join } from "node:path";
 import type { Job } from "../queue/job.ts";
 import type { JobQueue } from "../queue/store.ts";
 import { NAME_MAX } from "../util/ids.ts";
+import { exists } from "../util/durable_fs.ts";
+import { removeIfOwned } from "../util/owned_file.ts";
 
 // The id and token as newJobId and newToken make them.
 const TEMP_RE = /^\.vpo-([0-9a-f]{32})\.([0-9a-f]{12})\..*\.partial$/s;
@@ -56,17 +58,34 @@ export function tempOwner(name: string): string | null {
 
 /**
  * Temp outputs that no running job owns, in `tempDirectory` and in the directories of every
- * job's source file.
+ * job's source file. The claims are read after the directories: a temp file is made only after
+ * its claim, so one found here whose claim is not running (yet) cannot be live.
  */
 export function findOrphanTemps(queue: JobQueue, tempDirectory: string | null): string[] {
-  // Jobs first, claims second: a job claimed in between has its claim seen, so its new temp
-  // output is never taken for an orphan.
-  const jobs = queue.list().jobs;
-  const running = queue.runningClaims();
-  return scanTempDirs(jobs, tempDirectory, (entry) => {
-    const owner = entry.isFile ? tempOwner(entry.name) : null;
-    return owner !== null && !running.has(owner);
+  const found = scanTempDirs(queue.list().jobs, tempDirectory, (entry) => {
+    return entry.isFile && tempOwner(entry.name) !== null;
   });
+  const running = queue.runningClaims();
+  return found.filter((path) => !running.has(tempOwner(basename(path))!));
+}
+
+/**
+ * Removes an orphan temp output found by {@link findOrphanTemps}, checking again right before
+ * that it is still a regular file and that its claim is still not running (the listing may be
+ * minutes old when a person confirmed it). Returns true when removed.
+ */
+export async function removeOrphanTemp(queue: JobQueue, path: string): Promise<boolean> {
+  const owner = tempOwner(basename(path));
+  if (!owner) return false;
+  const [id, token] = owner.split(".");
+  if (await exists(queue.layout.jobPath("running", id, token))) return false;
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.lstat(path);
+  } catch {
+    return false;
+  }
+  return await removeIfOwned(path, info.ino) === "removed";
 }
 
 /**

@@ -21,6 +21,6 @@ export async function recoverStale(
 ): Promise<{ recovered: RecoveredJob[]; problems: Problem[] }> {
   return await queue.recover({
     staleAfterSec: config.worker.staleAfter,
-    onStale: async (stale) => (await types.of(stale.job)?.recover(stale)) ?? null,
+    onStale: async (stale) => (await types.of(stale.job)?.recover(stale, config)) ?? null,
   });
 }

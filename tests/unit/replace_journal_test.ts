@@ -19,6 +19,7 @@ function steps(over: Partial<ReplaceSteps> = {}): ReplaceSteps {
     source: "/m/a.mp4",
     source_id: ORIGINAL,
     temp: "/m/.vpo-x.partial",
+    temp_ino: 77,
     final: "/m/a.mp4",
     backup: "/m/a.mp4.original",
     output_id: OUTPUT,
@@ -33,27 +34,33 @@ const found = (over: Partial<FoundIdentities>): FoundIdentities => ({
   ...over,
 });
 
-Deno.test("journal: before the replace, the output is removed and nothing else touched", () => {
+Deno.test("journal: before the replace, the output is removed (if still its inode), nothing else", () => {
   const encoding = planResume(steps({ phase: "encoding" }), found({}));
   assert.deepEqual(encoding, {
     verdict: "rolled_back",
-    actions: [{ remove: "/m/.vpo-x.partial", ifThere: true }],
+    actions: [{ remove: "/m/.vpo-x.partial", ino: 77 }],
   });
-  const moving = planResume(steps({ phase: "moving", moved_from: "/tmp/t.partial" }), found({}));
+  const moving = planResume(
+    steps({ phase: "moving", moved_from: "/tmp/t.partial", moved_from_ino: 33 }),
+    found({}),
+  );
   assert.deepEqual(moving.actions, [
-    { remove: "/m/.vpo-x.partial", ifThere: true },
-    { remove: "/tmp/t.partial", ifThere: true },
+    { remove: "/m/.vpo-x.partial", ino: 77 },
+    { remove: "/tmp/t.partial", ino: 33 },
   ]);
+  // No inode recorded: nothing can be proved vpo's, so the removal is refused when it runs.
+  const unrecorded = planResume(steps({ phase: "encoding", temp_ino: undefined }), found({}));
+  assert.deepEqual(unrecorded.actions, [{ remove: "/m/.vpo-x.partial", ino: null }]);
   assert.deepEqual(planResume(steps({ phase: "done" }), found({})).actions, []);
 });
 
 Deno.test("journal: recorded, not yet backed up: the output goes, the original stays", () => {
   const plan = planResume(steps(), found({ source: ORIGINAL, final: ORIGINAL, temp: OUTPUT }));
   assert.equal(plan.verdict, "rolled_back");
-  assert.deepEqual(plan.actions, [
-    { remove: "/m/.vpo-x.partial", ifThere: true },
-    { syncDir: "/m" },
-  ]);
+  assert.deepEqual(plan.actions, [{ remove: "/m/.vpo-x.partial" }, { syncDir: "/m" }]);
+  // Something else at T (not the output's identity): removed only if it is T's recorded inode.
+  const other = planResume(steps(), found({ source: ORIGINAL, final: ORIGINAL, temp: ORIGINAL }));
+  assert.deepEqual(other.actions[0], { remove: "/m/.vpo-x.partial", ino: 77 });
 });
 
 Deno.test("journal: backed up by a link, not swapped: the extra link goes", () => {
@@ -117,7 +124,7 @@ Deno.test("journal: a record without identities (older vpo) recognises nothing b
   const plan = planResume(legacy, found({ final: OUTPUT, temp: OUTPUT, backup: ORIGINAL }));
   assert.equal(plan.verdict, "rolled_back");
   assert.deepEqual(plan.actions, [
-    { remove: "/m/.vpo-x.partial", ifThere: true },
+    { remove: "/m/.vpo-x.partial", ino: 77 },
     { syncDir: "/m" },
   ]);
 });
