@@ -162,13 +162,8 @@ export { checkExposure, startServer } from "./src/serve/server.ts";
 export type { RunningServer, ServeOptions } from "./src/serve/server.ts";
 export { parseListenAddress } from "./src/serve/listen.ts";
 export type { ListenAddress } from "./src/serve/listen.ts";
-export {
-  findOnPath,
-  MissingToolError,
-  requireTools,
-  type ToolVersion,
-  toolVersion,
-} from "./src/ops/tools.ts";
+export { findOnPath } from "./src/util/find_on_path.ts";
+export { MissingToolError, requireTools, type ToolVersion, toolVersion } from "./src/ops/tools.ts";
 export {
   type DoctorOptions,
   type DoctorReport,

@@ -6,13 +6,13 @@
  * @module
  */
 
-import { delimiter, join } from "node:path";
 import { toolError } from "./exec.ts";
 import { shellQuote } from "./ffmpeg_args.ts";
 import { parseProgress, ProgressTracker } from "./progress.ts";
 import type { ProgressUpdate } from "./progress.ts";
 import { readLines } from "./text_lines.ts";
 import { applyHomeFileMode } from "../util/file_mode.ts";
+import { findOnPath } from "../util/find_on_path.ts";
 
 /** Options of {@link runFfmpeg}. */
 export interface RunFfmpegOptions {
@@ -185,14 +185,7 @@ const executables = new Map<string, boolean>();
 function findExecutable(name: string): boolean {
   let found = executables.get(name);
   if (found === undefined) {
-    found = (Deno.env.get("PATH") ?? "").split(delimiter).some((dir) => {
-      try {
-        const info = Deno.statSync(join(dir, name));
-        return info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0;
-      } catch {
-        return false;
-      }
-    });
+    found = findOnPath(name) !== null;
     executables.set(name, found);
   }
   return found;

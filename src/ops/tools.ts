@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { delimiter, join } from "node:path";
 import { VpoError } from "../errors.ts";
 import { firstLine, runCaptured } from "../media/exec.ts";
+import { findOnPath } from "../util/find_on_path.ts";
 
 /** The external programs every encoding command needs. */
 export const MEDIA_TOOLS = ["ffmpeg", "ffprobe"] as const;
@@ -23,25 +23,6 @@ export class MissingToolError extends VpoError {
     const names = missing.join(" and ");
     super(`${names} not found on PATH: ${INSTALL_HINT}`);
   }
-}
-
-/**
- * The absolute path `name` resolves to on PATH (an executable regular file), or null. A name
- * with a slash is checked as it is. Only stats: nothing is spawned.
- */
-export function findOnPath(name: string, path: string = Deno.env.get("PATH") ?? ""): string | null {
-  const candidates = name.includes("/")
-    ? [name]
-    : path.split(delimiter).filter(Boolean).map((dir) => join(dir, name));
-  for (const candidate of candidates) {
-    try {
-      const info = Deno.statSync(candidate);
-      if (info.isFile && (info.mode === null || (info.mode & 0o111) !== 0)) return candidate;
-    } catch {
-      // Not there, or not readable: try the next directory.
-    }
-  }
-  return null;
 }
 
 /** Throws a {@link MissingToolError} naming every tool of `names` that is not on PATH. */
