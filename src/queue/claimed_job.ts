@@ -35,7 +35,7 @@ export interface LiveInfo {
   };
   /** Free-form, type-specific state the worker records before each irreversible step. */
   steps?: Record<string, unknown>;
-  /** Segmented encode (issue 11): progress across runs, e.g. segments 7/24; free-form. */
+  /** A segmented encode's progress across runs (segments done of total, media seconds); free-form. */
   segments?: Record<string, unknown>;
 }
 
