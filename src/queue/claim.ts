@@ -12,7 +12,7 @@ import { writeBeat } from "./heartbeat.ts";
 import type { QueueLayout } from "./layout.ts";
 import { ClaimedJob, type LiveInfo, thisWorker } from "./claimed_job.ts";
 import { isProblem, type QueuedIndex, readJobFile } from "./scan.ts";
-import { hasNewerPublishedCopy, isGone, isSuperseded } from "./transition.ts";
+import { hasNewerPublishedCopy, isBusy, isGone, isSuperseded } from "./transition.ts";
 
 /** Options of {@link claim}. */
 export interface ClaimOptions {
@@ -86,7 +86,7 @@ async function tryClaim(
     await Deno.rename(job.path, dest); // C2
   } catch (err) {
     await dropBeat();
-    if (isGone(err)) return null;
+    if (isGone(err) || isBusy(err)) return null;
     throw err;
   }
   crashPoint("claim:renamed");

@@ -26,7 +26,8 @@
  *   Choose a new token and write its first heartbeat, `live/<id>.<token>.beat` (H), so that nobody
  *   ever sees the claimed file without one and judges it by the queued file's old times.
  * - C2 Rename it to `running/<id>.<token>.json`: the claim. Of any number of workers on any number
- *   of hosts, exactly one rename succeeds; the others remove their beat and pick again.
+ *   of hosts, exactly one rename succeeds; the others remove their beat and pick again (so does
+ *   one whose rename an SMB server refuses with EBUSY because another host has the file open).
  *   `[claim:renamed]` crash: a running job without a live file; R recovers it once stale.
  * - C3 Fsync `running/`, read it back. Garbage, a copy of the job with a higher `rev` in any state
  *   under any name (a crash leftover), or another claimed copy of at least the same `rev`: rename

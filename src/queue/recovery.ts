@@ -16,6 +16,7 @@ import { heartbeatAgeSec, writeBeat } from "./heartbeat.ts";
 import { runningClaims } from "./listing.ts";
 import { isProblem, listJobNames, type Problem, readJobFile } from "./scan.ts";
 import {
+  isBusy,
   isGone,
   isSuperseded,
   newestCopy,
@@ -121,7 +122,7 @@ export async function recover(
       await Deno.rename(path, held);
     } catch (err) {
       await dropHeldFiles();
-      if (isGone(err)) continue;
+      if (isGone(err) || isBusy(err)) continue;
       throw err;
     }
     crashPoint("recover:taken-over");

@@ -60,6 +60,15 @@ export function isGone(err: unknown): boolean {
   return err instanceof Deno.errors.NotFound;
 }
 
+/**
+ * True for a rename the file system refused for now: an SMB server will not rename a file
+ * another client has open (EBUSY), as when another host reads a queued job while this one claims
+ * it. Nothing moved; the job is left for a later pass.
+ */
+export function isBusy(err: unknown): boolean {
+  return err instanceof Deno.errors.Busy || (err as { code?: string }).code === "EBUSY";
+}
+
 function withChanges(
   record: JobRecord,
   changes: RecordChanges,

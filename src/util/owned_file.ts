@@ -6,6 +6,7 @@
  * @module
  */
 import fs from "node:fs";
+import { inodesAreStable } from "./file_identity.ts";
 
 /** Who may read and write a file: what the output copies from its source. */
 export interface Permissions {
@@ -147,7 +148,8 @@ export type RemoveOutcome = "removed" | "gone" | "not-ours";
 
 /**
  * Removes `path` only when it is a regular file with inode `ino` (and `size`, when given): the
- * file vpo recorded. Anything else (another file, a link, a directory) is left where it is.
+ * file vpo recorded. Anything else (another file, a link, a directory) is left where it is. On a
+ * file system whose inode numbers differ per mount, a regular file of that size at `path` counts.
  */
 export async function removeIfOwned(
   path: string,
@@ -161,8 +163,14 @@ export async function removeIfOwned(
     if (err instanceof Deno.errors.NotFound) return "gone";
     throw err;
   }
+  // Over sshfs and SMB inode numbers differ per mount, so a host recovering another host's job
+  // could never match one: there the name stands in for it (the journal checks have confined it
+  // to vpo's own pattern for that job, in a folder vpo works in), with the size when given.
+  // Removing a name never touches another file's data: a link is removed, not followed.
+  const sameInode = ino != null && info.ino === ino;
   if (
-    !info.isFile || ino == null || info.ino !== ino || (size !== undefined && info.size !== size)
+    !info.isFile || (!sameInode && inodesAreStable(path)) ||
+    (size !== undefined && info.size !== size)
   ) {
     return "not-ours";
   }
