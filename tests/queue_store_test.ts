@@ -4,6 +4,7 @@ import { census, runActor, sleep, withTempQueue } from "./helpers/queue.ts";
 import { exists } from "../src/util/durable_fs.ts";
 import { LostJobError } from "../src/errors.ts";
 import { parseJob } from "../src/queue/job.ts";
+import { QueueLayout } from "../src/queue/layout.ts";
 import { transcodeJobType } from "../src/transcode/job_type.ts";
 
 Deno.test("enqueue writes one private, valid job file named by its id and claim order", async () => {
@@ -416,5 +417,25 @@ Deno.test("setPriority moves a queued job to the name of its new order; pages sk
     assert.deepEqual([...finished(0), ...finished(2)], ["/f0", "/f7", "/f3"]);
     // 9 queued (one damaged, reported), then 3 finished: offset 9 is the first finished job.
     assert.deepEqual(queue.list({ limit: 2, offset: 9 }).jobs.map((j) => j.file), ["/f0", "/f7"]);
+  });
+});
+
+Deno.test("a job is never claimed while another copy of it runs, even an older copy", async () => {
+  await withTempQueue(async ({ root, queue }) => {
+    await queue.enqueue({ type: "t" });
+    const older = (await queue.claim())!;
+    // A newer copy in queued/ beside the running one: a retry that raced the claim of a crash
+    // leftover and published after that claim looked (C3), made here by hand.
+    const newer = { ...older.record, rev: older.record.rev + 2 };
+    const { state: _s, path: _p, ...record } = newer;
+    const copy = new QueueLayout(root).publishPath("queued", record);
+    Deno.writeTextFileSync(copy, JSON.stringify(record));
+    assert.equal(await queue.claim(), null, "not run twice at once");
+    assert.ok(await exists(copy), "the newer copy waits, untouched");
+    assert.equal(parseJob(Deno.readTextFileSync(copy), copy).rev, newer.rev);
+    // Once the older run has moved on, the newest copy is the job and is claimed.
+    await older.finish("completed", {}, "completed");
+    const next = (await queue.claim())!;
+    assert.equal(next.record.rev, newer.rev);
   });
 });

@@ -224,3 +224,68 @@ Deno.test("a segment directory that is a symbolic link fails the job; nothing is
     assert.deepEqual(findPartials(home.dir), []);
   });
 });
+
+Deno.test("links planted at a segment's output and at journal.json are never written through", async () => {
+  await withMediaHome(SEGMENTS_CONFIG, async (home, media) => {
+    const source = await makeClip(join(media, "film.mkv"), { duration: 30 });
+    const before = await Deno.readFile(source);
+    await queue(home, media, source);
+    const victim = join(home.dir, "victim");
+    await Deno.writeTextFile(victim, "not vpo's\n");
+    // Between vpo's making a segment's file and ffmpeg's writing it, someone who can write the
+    // folder swaps the segment's name (and the journal's) for links to a file of theirs.
+    const ffmpeg = await countingFfmpeg(home.dir);
+    const wrapper = join(home.dir, "bin", "ffmpeg");
+    const real = Deno.readTextFileSync(wrapper);
+    Deno.writeTextFileSync(
+      wrapper,
+      real.replace(
+        /\nexec /,
+        `
+case "$*" in *" -copyts "*)
+  for out in "$@"; do :; done
+  out=\${out#file:}
+  for dir in '${media}'/.vpo-*.segments; do
+    for f in "$dir"/seg-*.partial "$dir"/journal.json; do
+      [ -e "$f" ] && rm -f "$f" && ln -s '${victim}' "$f"
+    done
+  done
+  case "$out" in /proc/*) ;; *) rm -f "$out"; ln -s '${victim}' "$out";; esac
+esac
+exec `,
+      ),
+    );
+    const run = await home.run(["jobs", "start"], { env: { PATH: ffmpeg.path } });
+    assert.ok(ffmpeg.calls().some((c) => c.includes(" -copyts ")), "a segment was encoded");
+    assert.equal(await Deno.readTextFile(victim), "not vpo's\n", "the link's target is untouched");
+    assert.equal(run.code, 3, run.stdout + run.stderr);
+    const job = await onlyJob(home);
+    assert.equal(job.status, "failed");
+    assert.match(job.error ?? "", /segment 1\/3: .*was replaced/);
+    assert.deepEqual(await Deno.readFile(source), before);
+    assert.deepEqual(findPartials(home.dir), []);
+  });
+});
+
+Deno.test({
+  name: "a segment directory another user made fails the job; nothing is written into it",
+  ignore: Deno.uid() !== 0,
+  fn: async () => {
+    await withMediaHome(SEGMENTS_CONFIG, async (home, media) => {
+      const source = await makeClip(join(media, "film.mkv"), { duration: 30 });
+      const before = await Deno.readFile(source);
+      await queue(home, media, source);
+      const dir = join(media, `.vpo-${(await onlyJob(home)).id}.segments`);
+      await Deno.mkdir(dir, { mode: 0o777 });
+      await Deno.chmod(dir, 0o777);
+      await Deno.chown(dir, 65534, 65534);
+
+      const run = await home.run(["jobs", "start"]);
+      assert.equal(run.code, 3, run.stdout + run.stderr);
+      const job = await onlyJob(home);
+      assert.match(job.error ?? "", /is not a directory vpo made \(owner uid 65534/);
+      assert.deepEqual(namesIn(dir), []);
+      assert.deepEqual(await Deno.readFile(source), before);
+    });
+  },
+});

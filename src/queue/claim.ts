@@ -6,13 +6,13 @@
  */
 import { crashPoint } from "../util/crash_point.ts";
 import { syncDir, writeFileAtomic } from "../util/durable_fs.ts";
-import { FINISHED_STATES, type Job, type WorkerInfo } from "./job.ts";
+import type { Job, WorkerInfo } from "./job.ts";
 import { newToken } from "../util/ids.ts";
 import { writeBeat } from "./heartbeat.ts";
 import type { QueueLayout } from "./layout.ts";
 import { ClaimedJob, type LiveInfo, thisWorker } from "./claimed_job.ts";
 import { isProblem, type QueuedIndex, readJobFile } from "./scan.ts";
-import { hasNewerPublishedCopy, isBusy, isGone, isSuperseded } from "./transition.ts";
+import { claimConflict, isBusy, isGone } from "./transition.ts";
 
 /** Options of {@link claim}. */
 export interface ClaimOptions {
@@ -45,16 +45,12 @@ export async function claim(
       ? jobs[0]
       : jobs[Math.floor(Math.random() * Math.min(16, jobs.length))];
     // Act on the newest copy only, and never on a job whose other copy is claimed already: a
-    // cancel or retry that crashed mid-move can leave two copies, both in queued/. A cheap look
-    // first (queued/ was just scanned; running/ is small; finished copies by their published
-    // name), so that a leftover is passed over untouched; the full search follows the rename.
+    // cancel or retry that crashed mid-move can leave two copies, both in queued/. Looked at before
+    // the rename too, so that a leftover is passed over untouched (queued/ was just scanned).
     const queuedCopy = jobs.some((j) =>
       j.id === pick.id && j.path !== pick.path && j.rev > pick.rev
     );
-    if (
-      queuedCopy || hasNewerPublishedCopy(layout, pick, FINISHED_STATES) ||
-      isSuperseded(layout, pick, { among: ["running"], running: true })
-    ) {
+    if (queuedCopy || claimConflict(layout, pick)) {
       leftovers.add(pick.path);
       continue;
     }
@@ -103,8 +99,8 @@ async function tryClaim(
     await dropBeat();
     return null;
   }
-  if (isSuperseded(layout, found, { running: true })) {
-    // The finished copy wins, but this one goes back untouched: a live cancel between its
+  if (claimConflict(layout, found)) { // C3
+    // The other copy wins, but this one goes back untouched: a live cancel between its
     // publish and remove must find it there, or it would undo its publish and the job would
     // vanish. A crash leftover is dropped by recover() once stale.
     await Deno.rename(dest, job.path).catch(() => {});

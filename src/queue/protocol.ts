@@ -29,10 +29,27 @@
  *   of hosts, exactly one rename succeeds; the others remove their beat and pick again (so does
  *   one whose rename an SMB server refuses with EBUSY because another host has the file open).
  *   `[claim:renamed]` crash: a running job without a live file; R recovers it once stale.
- * - C3 Fsync `running/`, read it back. Garbage, a copy of the job with a higher `rev` in any state
- *   under any name (a crash leftover), or another claimed copy of at least the same `rev`: rename
- *   it back untouched, remove the beat and pick again. (C1 passes over such a job already, by a
- *   cheaper look: queued/ just scanned, running/, finished copies by their published name.)
+ * - C3 Fsync `running/`, read it back. Garbage, another copy of the job in `running/` under any
+ *   name and of any `rev`, or a copy with a higher `rev` under its published name `<id>.json` in a
+ *   finished state: rename it back untouched, remove the beat and pick again. C1 passes over such
+ *   a job already, and over one with a newer copy in the `queued/` listing it just made. No state
+ *   directory but `running/` (small) is listed, so a claim costs the same beside 100,000 finished
+ *   jobs (one listing of a large directory is many round trips on sshfs or SMB). Why that is
+ *   enough, by the names a copy can have:
+ *   - Two claims of two copies at once both see each other in `running/`: at most one runs, and a
+ *     job never runs while any other copy of it runs, not even an older one (so a newer copy that
+ *     appeared after this check, a retry racing the claim of a crash leftover, waits).
+ *   - A finished copy the protocol published (T3) is `<id>.json`, checked by that name.
+ *   - `<state>/<id>.<token>.json` in a finished state is held by a command (T1) or was published
+ *     by T3 beside a leftover `<id>.json`. A held copy is on its way to `queued/` (the only move
+ *     out of a finished state: retry), where C1 sees it, or was left by a command that died, and
+ *     a queued copy older than it needs a second crash (a cancel killed between T3 and T4) before
+ *     any recovery ran: R4 sets that older copy aside at the next worker start or `stale_after`.
+ *   - Any other name (`completed/<id>.<anything>.json`) is made by a person's `mv` or `cp`;
+ *     `vpo jobs list` shows the highest `rev` and R1/R4 set the older copies aside. A claim does
+ *     not look for such names.
+ *   A stale older running copy (a requeue killed between T3 and T4) holds the job back until R1
+ *   sets it aside; a delay of at most `stale_after`, never a second run.
  * - C4 Write `live/<id>.<token>.json` (worker, claim time). `[claim:live-written]` crash: R.
  *
  * ## Run

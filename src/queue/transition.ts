@@ -9,6 +9,7 @@ import { LostJobError } from "../errors.ts";
 import { crashPoint } from "../util/crash_point.ts";
 import { exists, publishNoClobber, syncDir, writeTempFile } from "../util/durable_fs.ts";
 import {
+  FINISHED_STATES,
   type Job,
   type JobRecord,
   type JobState,
@@ -207,7 +208,7 @@ export function isSuperseded(
  * True when a copy of `record` with a higher rev sits under its published name in one of
  * `states`: the cheap look (no listing) for the common crash leftover.
  */
-export function hasNewerPublishedCopy(
+function hasNewerPublishedCopy(
   layout: QueueLayout,
   record: JobRecord,
   states: readonly JobState[],
@@ -216,6 +217,20 @@ export function hasNewerPublishedCopy(
     const other = readJobFile(layout.publishPath(state, record), record.id, state);
     return other !== null && !isProblem(other) && other.rev > record.rev;
   });
+}
+
+/**
+ * C1 and C3: true when the claim of `record` (picked in queued/, or just renamed into running/)
+ * must not go ahead. Another copy in running/ under any name, whatever its rev, or a copy with a
+ * higher rev under its published name in a finished state. Not a listing of every state: running/
+ * is small, queued/ copies are compared by the caller's own listing, and the finished states are
+ * looked up by the one name the protocol publishes there, so a claim costs the same at 100,000
+ * finished jobs as at none, also on sshfs or SMB. What it does not see, and why that is enough,
+ * is stated under C3 in `protocol.ts`.
+ */
+export function claimConflict(layout: QueueLayout, record: Job): boolean {
+  return otherCopies(layout, record.id, record.path, ["running"]).length > 0 ||
+    hasNewerPublishedCopy(layout, record, FINISHED_STATES);
 }
 
 /** Of several copies of one job (a crash mid-transition), the one with the highest rev. */

@@ -5,10 +5,17 @@
  * are joined without re-encoding and muxed with every other stream of the source into the job's
  * usual temp output. A deadline, signal or crash loses at most the segment being encoded.
  *
- * The directory `.vpo-<id>.segments/` lives in the temp directory (or beside the source). vpo
- * acts only on names it gives the files in it (`journal.json`, `list.ffconcat`,
- * `seg-NNNN.mkv`, `seg-NNNN.<token>.partial`, its own `.vpo.*.tmp` writes), never follows a
- * symbolic link there, and never removes anything else: a directory holding other files is left.
+ * The directory `.vpo-<id>.segments/` lives in the temp directory (or beside the source), a
+ * folder others may write: vpo uses it only when it is a real directory (not a link) owned by
+ * this user, which it makes 0700. vpo acts only on names it gives the files in it
+ * (`journal.json`, `list.ffconcat`, `seg-NNNN.mkv`, `seg-NNNN.<token>.partial`, its own
+ * `.vpo.*.tmp` writes), never follows a symbolic link there, and never removes anything else: a
+ * directory holding other files is left. A segment is written as the rest of the transcode temps
+ * are: created exclusively without following a link (0600), and handed to ffmpeg as
+ * `/proc/<pid>/fd/<n>`, so a link planted at its name receives nothing; it is published under its
+ * final name only while that name still holds the inode vpo made. The journal and the concat list
+ * are written to an exclusive temp in the directory and renamed over their name, which replaces
+ * a link there instead of writing through it, and read without following one.
  *
  * @module
  */
@@ -36,6 +43,10 @@ import { crashPoint } from "../util/crash_point.ts";
 import { syncDir, writeFileAtomic } from "../util/durable_fs.ts";
 import type { Fingerprint } from "./fingerprint.ts";
 import { scanTempDirs } from "./temp_files.ts";
+import { OwnedFile, removeIfOwned } from "../util/owned_file.ts";
+import { readRegularFileSync } from "../util/safe_read.ts";
+import { inodesAreStable } from "../util/file_identity.ts";
+import { sharesWithGroup } from "../util/file_mode.ts";
 
 /** A segmented encode could not go on; the job fails (and its segments are removed). */
 export class SegmentError extends JobFailure {}
@@ -148,7 +159,7 @@ export async function openSegments(
   if (video === null) return null;
   await ensureOwnDir(opts.dir);
   const settings = await settingsHash(opts.plan, opts.segmentSec);
-  const old = await readJournal(opts.dir, opts.claimed.id);
+  const old = readJournal(opts.dir, opts.claimed.id);
   if (old && old.settings === settings && sameSource(old.fingerprint, opts.fingerprint)) {
     await dropDamagedSegments(opts.dir, old);
     return old;
@@ -203,12 +214,12 @@ export function progressOf(journal: SegmentJournal, windowSec: number | null): S
 }
 
 /** Reads a job's segment progress from its directory; null when there is none. */
-export async function readSegmentProgress(
+export function readSegmentProgress(
   dir: string,
   id: string,
   windowSec: number | null,
-): Promise<SegmentProgress | null> {
-  const journal = await readJournal(dir, id);
+): SegmentProgress | null {
+  const journal = readJournal(dir, id);
   return journal ? progressOf(journal, windowSec) : null;
 }
 
@@ -228,7 +239,7 @@ export async function segmentRecordChanges(
   const dir = segmentDirPath(job.id, job.file, tempDirectory);
   if (requeued) {
     const window = claimed.live.segments?.window_sec;
-    const progress = await readSegmentProgress(
+    const progress = readSegmentProgress(
       dir,
       job.id,
       typeof window === "number" ? window : null,
@@ -267,9 +278,12 @@ export async function encodeSegmented(
       .reduce((sum, s) => sum + s.mediaSec, 0);
     const startSec = toSeconds(times, seg.start);
     const started = performance.now();
+    using out = await OwnedFile.create(partial).catch((err) => {
+      throw new SegmentError(`cannot create segment ${seg.index + 1}/${total}: ${err.message}`);
+    });
     try {
       const run = await runFfmpeg({
-        args: segmentEncodeArgs(opts.plan, times, seg, opts.source, partial, {
+        args: segmentEncodeArgs(opts.plan, times, seg, opts.source, out.pathForChild, {
           cpuCores: opts.cpuCores,
         }),
         logPath: opts.logPath,
@@ -301,16 +315,22 @@ export async function encodeSegmented(
         );
       }
       const wallSec = (performance.now() - started) / 1000;
-      const probed = await probeSegment(partial, { signal: opts.signal });
+      const probed = await probeSegment(out.pathForChild, { signal: opts.signal });
       if (probed.frames !== seg.frames) {
         throw new SegmentError(
           `segment ${seg.index + 1}/${total} has ${probed.frames} frames, the source ` +
             `${seg.frames} there; original kept`,
         );
       }
-      const { size, sha256 } = await hashFile(partial);
+      const { size, sha256 } = hashOwned(out);
       // Fencing: a worker that lost the job must not publish into the new owner's journal.
       await opts.claimed.heartbeat();
+      if (!await out.stillAtPath()) {
+        throw new SegmentError(
+          `segment ${seg.index + 1}/${total}: ${partial} was replaced while it was written ` +
+            `(a link or another file); nothing was written through it; original kept`,
+        );
+      }
       await Deno.rename(partial, file);
       await syncDir(opts.dir);
       journal.done[String(seg.index)] = {
@@ -325,7 +345,8 @@ export async function encodeSegmented(
       crashPoint("segments:recorded");
       await opts.afterSegment(seg.mediaSec, wallSec);
     } finally {
-      await Deno.remove(partial).catch(() => {});
+      // Only the file vpo made: a link or file put at its name is not vpo's to remove.
+      await removeIfOwned(partial, out.ino).catch(() => {});
     }
   }
   return { wallSec: await join_(journal, opts) };
@@ -382,16 +403,31 @@ const segmentName = (index: number) => `seg-${pad(index)}.mkv`;
 const pad = (index: number) => String(index + 1).padStart(4, "0");
 const round = (n: number) => Math.round(n * 10) / 10;
 
-/** True when `dir` is a real directory (not a symbolic link); false when it does not exist. */
+/**
+ * True when `dir` is a real directory (not a symbolic link) owned by this user (where owners can be
+ * told apart: see below); false when it does not exist.
+ */
 async function isOwnDir(dir: string): Promise<boolean> {
+  let info: Deno.FileInfo;
   try {
-    const info = await Deno.lstat(dir);
-    if (info.isDirectory) return true;
+    info = await Deno.lstat(dir);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return false;
     throw err;
   }
-  throw new SegmentError(`${dir} is not a directory vpo made (a link or a file); left alone`);
+  if (!info.isDirectory) {
+    throw new SegmentError(`${dir} is not a directory vpo made (a link or a file); left alone`);
+  }
+  // Another user's directory is refused where owners mean something: not in a group-shared queue
+  // (another member's worker made it) nor on sshfs or SMB (the client shows mapped or remote uids).
+  const uid = Deno.uid();
+  const ownersCount = !sharesWithGroup() && inodesAreStable(dir);
+  if (ownersCount && info.uid !== null && uid !== null && info.uid !== uid) {
+    throw new SegmentError(
+      `${dir} is not a directory vpo made (owner uid ${info.uid}, not ${uid}); left alone`,
+    );
+  }
+  return true;
 }
 
 async function ensureOwnDir(dir: string): Promise<void> {
@@ -450,6 +486,18 @@ async function hashFile(path: string): Promise<{ size: number; sha256: string }>
   return { size, sha256: hash.digest("hex") };
 }
 
+/** Size and SHA-256 of the file vpo made, read through its descriptor whatever its name holds. */
+function hashOwned(file: OwnedFile): { size: number; sha256: string } {
+  const hash = createHash("sha256");
+  const buffer = new Uint8Array(1 << 20);
+  let size = 0;
+  for (let n = file.readAt(buffer, 0); n > 0; n = file.readAt(buffer, size)) {
+    hash.update(buffer.subarray(0, n));
+    size += n;
+  }
+  return { size, sha256: hash.digest("hex") };
+}
+
 async function settingsHash(plan: EncodePlan, segmentSec: number): Promise<string> {
   const video = segmentableVideo(plan)!;
   // What decides the bitstream of a segment: encoder settings and the cut length, not paths or
@@ -471,12 +519,10 @@ async function writeJournal(dir: string, journal: SegmentJournal): Promise<void>
  * The journal of job `id` in `dir`, or null when there is none, it is not a regular file, or it
  * is not a journal of that job in this format (then it is ignored and rewritten).
  */
-async function readJournal(dir: string, id: string): Promise<SegmentJournal | null> {
+function readJournal(dir: string, id: string): SegmentJournal | null {
   const path = join(dir, JOURNAL);
   try {
-    const info = await Deno.lstat(path);
-    if (!info.isFile || info.size > 64 * 1024 * 1024) return null;
-    const data = JSON.parse(await Deno.readTextFile(path));
+    const data = JSON.parse(readRegularFileSync(path, 64 * 1024 * 1024));
     return isJournal(data, id) ? data : null;
   } catch {
     return null;

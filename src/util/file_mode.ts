@@ -14,6 +14,11 @@ export function shareNewFilesWithGroup(): void {
   shared = true;
 }
 
+/** Whether this process works a group-shared queue, where members' files mix. */
+export function sharesWithGroup(): boolean {
+  return shared;
+}
+
 /**
  * Gives a file this process just created the home's file mode. A file another member created
  * (an existing log appended to) is left as it is: only its owner may change its mode.

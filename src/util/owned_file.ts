@@ -83,6 +83,11 @@ export class OwnedFile {
     while (done < data.length) done += fs.writeSync(this.fd, data, done, data.length - done);
   }
 
+  /** Reads into `buffer` from byte `position` (not the current offset); 0 at the end. */
+  readAt(buffer: Uint8Array, position: number): number {
+    return fs.readSync(this.fd, buffer, 0, buffer.length, position);
+  }
+
   /** fsync. */
   sync(): void {
     fs.fsyncSync(this.fd);
