@@ -107,7 +107,6 @@ export function formatJobDetail(job: Job, live: LiveInfo | null): string {
   } else if (job.worker) {
     field("Worker", workerLabel(job.worker));
   }
-  // segments: progress of a segmented encode across runs.
   field("Segments", segmentSummary(job, live));
   field("Job file", job.path);
   if (job.result) {

@@ -192,7 +192,7 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
         : undefined;
       const plan = await queue.cleanup({ olderThanDays, madeFiles, dryRun: true });
       const temps = opts.removeTemp ? findOrphanTemps(queue, config.jobs.tempDirectory) : [];
-      // segments: segment directories of jobs that will not resume.
+      // Segment directories of jobs that will not resume.
       const segDirs = opts.removeTemp
         ? findOrphanSegmentDirs(queue, config.jobs.tempDirectory)
         : [];

@@ -27,7 +27,6 @@ import { chooseBackupPath, chooseFinalPath, replaceOriginal } from "./replace.ts
 import { ReplaceJournal } from "./replace_journal.ts";
 import { OwnedFile, permissionsOf, removeIfOwned } from "../util/owned_file.ts";
 import type { EncodeFigures, TranscodeResult } from "./result.ts";
-// Segmented encoding (issue 11): the hooks below are marked "segments:".
 import {
   encodeSegmented,
   openSegments,
@@ -116,7 +115,7 @@ async function transcode(
   });
   if (env.config.jobs.backupOriginal) checkBackupName(source);
   const temp = tempOutputPath(claimed, source, env.config.jobs.tempDirectory);
-  // segments: resumable segment by segment when the source is long enough (null: one pass).
+  // Resumable segment by segment when the source is long enough (null: one pass).
   const segmentLength = env.config.jobs.segmentLength;
   const segmentDir = segmentDirPath(claimed.id, source, env.config.jobs.tempDirectory);
   const segmented = wantsSegments(media.duration, segmentLength)
@@ -223,7 +222,7 @@ async function transcode(
     }
   }
   const outputSize = out.stat().size;
-  // segments: each segment recorded its own speed.
+  // Each segment recorded its own speed.
   if (!segmented) await speed.record(policy.targetVideoCodec, media.duration, wallSec);
   const sizes: EncodeFigures = {
     source_size: media.size,
@@ -289,7 +288,7 @@ async function transcode(
 const round = (n: number) => Math.round(n * 10) / 10;
 
 /**
- * segments: encodes the segments not yet done and joins them into `temp`, starting each segment
+ * Encodes the segments not yet done and joins them into `temp`, starting each segment
  * only when the measured speed says it ends before the deadline, and keeping the live file's
  * segment count current. Returns the wall seconds all runs spent on the job's segments.
  */
