@@ -119,3 +119,62 @@ Deno.test("the per-job log keeps the first 8 MiB of a run; the tail still has th
     assert.match(text.slice(-200), new RegExp(`# log cut at ${LOG_MAX_BYTES} bytes\\n$`));
   });
 });
+
+Deno.test("jobs log refuses a FIFO or a link at the log's name in one line, never waits or follows", async () => {
+  await withMediaHome(undefined, async (home, media) => {
+    const clip = await makeClip(join(media, "a.mkv"));
+    assert.equal((await home.run(["transcode", clip])).code, 0);
+    const { id } = await onlyJob(home);
+    const logPath = new VpoHome(home.vpoHome).logPath(id);
+    await Deno.mkdir(join(logPath, ".."), { recursive: true });
+    const secret = join(media, "secret.txt");
+    await Deno.writeTextFile(secret, "not for the log\n");
+    const cases: [string, () => Promise<void>, RegExp][] = [
+      ["FIFO", async () => {
+        const mk = await new Deno.Command("mkfifo", { args: [logPath] }).output();
+        assert.ok(mk.success);
+      }, /a FIFO, not a regular file/],
+      ["link", () => Deno.symlink(secret, logPath), /a symbolic link, not a regular file/],
+    ];
+    for (const [what, plant, message] of cases) {
+      await Deno.remove(logPath).catch(() => {});
+      await plant();
+      // A reader that opened the FIFO blocking would hang here; the spawned CLI is killed after 20 s.
+      const run = spawnVpo(home, ["jobs", "log", id]);
+      const timer = setTimeout(run.kill, 20_000);
+      const out = await run.output;
+      clearTimeout(timer);
+      assert.equal(out.code, 1, `${what}: ${out.stderr}`);
+      assert.equal(out.stdout, "", what);
+      assert.match(out.stderr, message, what);
+      assert.equal(out.stderr.trim().split("\n").length, 1, what);
+    }
+  });
+});
+
+Deno.test("a link planted at a job's log name is never written through; the job fails, the original stays", async () => {
+  await withMediaHome(undefined, async (home, media) => {
+    const clip = await makeClip(join(media, "a.mkv"));
+    const before = await Deno.readFile(clip);
+    assert.equal((await home.run(["transcode", clip])).code, 0);
+    const { id } = await onlyJob(home);
+    const logPath = new VpoHome(home.vpoHome).logPath(id);
+    await Deno.mkdir(join(logPath, ".."), { recursive: true });
+    const secret = join(media, "secret.txt");
+    await Deno.writeTextFile(secret, "the worker must not append here\n");
+    await Deno.symlink(secret, logPath);
+    const worker = WorkerProcess.start(home);
+    try {
+      const done = await worker.exit();
+      assert.equal(done.code, 3, done.stdout + done.stderr); // ran, and a job failed
+    } finally {
+      await worker.dispose();
+    }
+    assert.equal(await Deno.readTextFile(secret), "the worker must not append here\n");
+    assert.ok((await Deno.lstat(logPath)).isSymlink, "the planted link is left alone");
+    const job = await onlyJob(home);
+    assert.equal(job.status, "failed");
+    assert.match(job.error ?? "", /cannot write ffmpeg's log: .*a symbolic link/);
+    assert.deepEqual(await Deno.readFile(clip), before);
+  });
+});

@@ -5,12 +5,14 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
-import { JobStateError } from "../errors.ts";
+import { closeSync, readSync } from "node:fs";
+import { JobStateError, VpoError } from "../errors.ts";
 import type { QueueLayout } from "../queue/layout.ts";
 import { listJobNames } from "../queue/scan.ts";
 import type { CliContext } from "./context.ts";
 import { examples } from "./help.ts";
 import { shortId } from "../util/ids.ts";
+import { openRegularFileSync, UnreadableFileError } from "../util/safe_read.ts";
 
 /** How often --follow looks for new log bytes and for the job's end. */
 const FOLLOW_POLL_MS = 250;
@@ -21,27 +23,31 @@ function isActive(layout: QueueLayout, id: string): boolean {
     listJobNames(layout.stateDir("queued")).some((n) => n.id === id);
 }
 
-/** Copies `path` from byte `offset` to stdout; returns the new offset (unchanged if missing). */
+/**
+ * Copies `path` from byte `offset` to stdout; returns the new offset (unchanged if missing). The
+ * log sits in the home, which others may write: a link or FIFO there is refused, never followed
+ * or waited on.
+ */
 async function copyFrom(path: string, offset: number): Promise<number> {
-  let file: Deno.FsFile;
+  let fd: number;
   try {
-    file = await Deno.open(path, { read: true });
+    fd = openRegularFileSync(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return offset;
+    if (err instanceof UnreadableFileError) throw new VpoError(err.message);
     throw err;
   }
   try {
-    await file.seek(offset, Deno.SeekMode.Start);
     const buf = new Uint8Array(64 * 1024);
     while (true) {
-      const n = await file.read(buf);
-      if (n === null || n === 0) return offset;
+      const n = readSync(fd, buf, 0, buf.length, offset);
+      if (n === 0) return offset;
       let written = 0;
       while (written < n) written += await Deno.stdout.write(buf.subarray(written, n));
       offset += n;
     }
   } finally {
-    file.close();
+    closeSync(fd);
   }
 }
 

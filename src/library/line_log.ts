@@ -12,7 +12,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { fileSystemNow } from "../util/durable_fs.ts";
 import { applyHomeFileMode } from "../util/file_mode.ts";
-import { readRegularFileSync } from "../util/safe_read.ts";
+import { readRegularFileSync, refuseIfNotRegular } from "../util/safe_read.ts";
 
 /** An entry of a log: any JSON object with the time it was written (ms since the epoch). */
 export interface LogEntry {
@@ -117,12 +117,14 @@ export class LineLog<T extends LogEntry> {
       } catch (err) {
         if (!(err instanceof Deno.errors.NotFound)) throw err;
       }
+      refuseIfNotRegular(path);
       const fd = openSync(
         path,
         constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW,
         0o600,
       );
       try {
+        refuseIfNotRegular(path, true);
         applyHomeFileMode(path);
         let written = 0;
         while (written < bytes.length) {

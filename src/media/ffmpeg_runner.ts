@@ -6,6 +6,7 @@
  * @module
  */
 
+import { FfmpegError } from "../errors.ts";
 import { toolError } from "./exec.ts";
 import { shellQuote } from "./ffmpeg_args.ts";
 import { parseProgress, ProgressTracker } from "./progress.ts";
@@ -13,6 +14,7 @@ import type { ProgressUpdate } from "./progress.ts";
 import { readLines } from "./text_lines.ts";
 import { applyHomeFileMode } from "../util/file_mode.ts";
 import { findOnPath } from "../util/find_on_path.ts";
+import { refuseIfNotRegular, UnreadableFileError } from "../util/safe_read.ts";
 
 /** Options of {@link runFfmpeg}. */
 export interface RunFfmpegOptions {
@@ -65,7 +67,7 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult
   // stalls on both (they ask the size of a write-only handle), then fails every request on the
   // mount with EIO. One worker at a time runs a job, so nobody else writes to its log.
   const logSize = await Deno.stat(opts.logPath).then((info) => info.size, () => 0);
-  const log = await Deno.open(opts.logPath, { write: true, create: true });
+  const log = await openLog(opts.logPath);
   await log.seek(logSize, Deno.SeekMode.Start);
   applyHomeFileMode(opts.logPath);
   const logWriter = log.writable.getWriter();
@@ -176,6 +178,26 @@ function trySignal(child: Deno.ChildProcess, signal: Deno.Signal): void {
     child.kill(signal);
   } catch {
     // Already exited: nothing to stop.
+  }
+}
+
+/** Opens the job's log for writing, never through a link planted at its name. */
+async function openLog(path: string): Promise<Deno.FsFile> {
+  try {
+    refuseIfNotRegular(path);
+    const log = await Deno.open(path, { write: true, create: true });
+    try {
+      refuseIfNotRegular(path, true);
+    } catch (err) {
+      log.close();
+      throw err;
+    }
+    return log;
+  } catch (err) {
+    if (err instanceof UnreadableFileError) {
+      throw new FfmpegError(`cannot write ffmpeg's log: ${err.message}`);
+    }
+    throw err;
   }
 }
 

@@ -26,6 +26,8 @@ export function sharesWithGroup(): boolean {
 export function applyHomeFileMode(path: string): void {
   if (!shared) return;
   try {
+    // chmod follows links: one planted at the name must not open another file to the group.
+    if (!Deno.lstatSync(path).isFile) return;
     Deno.chmodSync(path, 0o660);
   } catch (err) {
     if (!(err instanceof Deno.errors.PermissionDenied)) throw err;
