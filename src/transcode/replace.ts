@@ -44,6 +44,11 @@ export interface ReplaceGuard {
   fence: () => Promise<void>;
   /** The source's permissions, given to a copy made beside it. */
   permissions: Permissions;
+  /**
+   * How the source differs from the file that was encoded, or null: asked again after the output
+   * was copied beside it, which can take minutes in which another program may replace the source.
+   */
+  sourceChange?: () => Promise<string | null>;
 }
 
 /**
@@ -102,6 +107,8 @@ export async function replaceOriginal(
   if (!output?.isFile || (steps.temp_ino != null && output.ino !== steps.temp_ino)) {
     throw new ReplaceError(`${steps.temp} was replaced by another file; original kept`);
   }
+  const changed = await guard.sourceChange?.();
+  if (changed) throw new ReplaceError(`${changed} while the output was moved; original kept`);
   steps = { ...steps, phase: "replacing", output_id: await fileIdentity(steps.temp) };
   await journal.record(steps);
   crashPoint("replace:recorded");
@@ -115,9 +122,12 @@ export async function replaceOriginal(
     await publishFinal(steps.temp, steps.final);
     crashPoint("replace:linked");
     await guard.fence();
-    await Deno.remove(steps.source).catch((err) => {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-    });
+    // Only the file that was encoded goes; one another program put there meanwhile stays.
+    if (await hasIdentity(steps.source, steps.source_id)) {
+      await Deno.remove(steps.source).catch((err) => {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      });
+    }
   }
   await syncDir(finalDir);
   crashPoint("replace:swapped");

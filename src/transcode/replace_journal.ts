@@ -18,8 +18,10 @@
  * - P2 If T is on another file system than F, create the copy beside F exclusively, record phase
  *   `moving` (both names and inodes), copy T into it (fsynced), give it S's permissions through
  *   its descriptor, remove the first T. crash: remove both copies, each if still its inode.
- * - P3 Check T is still its inode; record phase `replacing` with T's identity. `[replace:recorded]` crash: not swapped (F is
- *   not T's identity): remove T; the original never left S.
+ * - P3 Check T is still its inode and S still the file that was encoded (the copy of P2 can take
+ *   minutes, in which another program may replace S: then nothing is swapped and the job fails);
+ *   record phase `replacing` with T's identity. `[replace:recorded]` crash: not swapped (F is not
+ *   T's identity): remove T; the original never left S.
  * - P4 Hard-link S to B (where links are refused, rename S to B), fsync B's directory.
  *   `[replace:backed-up]` crash: not swapped: remove the extra link B (B and S have the original's
  *   identity), or rename B back to S (S is gone).
@@ -28,7 +30,7 @@
  *   (no backup: the replace fails, the original stays); `[replace:source-removed]` crash: not
  *   swapped, S gone: rename B back to S. If F is not S: link T to F (no clobber; where links are
  *   refused, rename after checking F is free), remove T `[replace:linked]`, remove S (its data
- *   lives on at B). Fsync F's directory. `[replace:swapped]` crash: swapped (F has T's identity):
+ *   lives on at B) if it is still the original (a file put there meanwhile stays). Fsync F's directory. `[replace:swapped]` crash: swapped (F has T's identity):
  *   finish by removing S (if F is not S and B holds the original) and T.
  * - P6 Record phase `done`.
  *

@@ -254,6 +254,7 @@ async function transcode(
     steps = await replaceOriginal(steps, journal, {
       fence: () => claimed.heartbeat(),
       permissions,
+      sourceChange: async () => describeChange(payload.fingerprint, await fingerprintPath(source)),
     });
   } catch (err) {
     // A failed step is undone (or completed) from the journal's last record, exactly as after a
@@ -323,6 +324,7 @@ async function encodeInSegments(
     output: opts.temp,
     dir: opts.dir,
     cpuCores: opts.env.cpuCores,
+    cpuSet: opts.env.cpuSet,
     logPath: opts.logPath,
     signal: ctx.signal,
     onProgress: opts.onProgress,

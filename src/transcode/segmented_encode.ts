@@ -131,6 +131,8 @@ export interface SegmentedEncodeOptions {
   /** The job's segment directory ({@link segmentDirPath}). */
   dir: string;
   cpuCores: number | null;
+  /** The cores this worker claimed, which ffmpeg is pinned to (null: the first `cpuCores`). */
+  cpuSet: readonly number[] | null;
   logPath: string;
   signal: AbortSignal;
   /** Progress of the whole job (percent of all segments), for the live file and terminal. */
@@ -290,6 +292,7 @@ export async function encodeSegmented(
         signal: opts.signal,
         durationSec: seg.mediaSec,
         cpuCores: opts.cpuCores,
+        cpuSet: opts.cpuSet,
         killGraceMs: 1000,
         onProgress: (u) => {
           // For tests: a kill in the middle of a segment after an earlier one was recorded.
@@ -374,6 +377,7 @@ async function join_(journal: SegmentJournal, opts: SegmentedEncodeOptions): Pro
     logPath: opts.logPath,
     signal: opts.signal,
     cpuCores: opts.cpuCores,
+    cpuSet: opts.cpuSet,
     killGraceMs: 1000,
   });
   opts.signal.throwIfAborted();
