@@ -119,3 +119,14 @@ Deno.test("a FIFO as config.yaml is a one-line error, not a hang", async () => {
   );
   assert.equal(status.code, 1);
 });
+
+Deno.test("a FIFO as the policy file is a one-line error, not a hang", async () => {
+  await using home = await TempHome.create();
+  await Deno.mkdir(home.vpoHome, { recursive: true });
+  const policy = join(home.dir, "hevc.yaml");
+  await mkfifo(policy);
+  const run = await runBounded(home, ["transcode", "--policy", policy, home.dir]);
+  assert.ok(!run.hung, "transcode hung on a FIFO policy");
+  assert.equal(run.stderr, `vpo: cannot read policy file ${policy}: a FIFO, not a regular file\n`);
+  assert.equal(run.code, 1);
+});

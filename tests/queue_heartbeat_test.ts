@@ -69,3 +69,56 @@ Deno.test("the queue's file system is measured: a local disk is mode local", asy
     assert.deepEqual([...Deno.readDirSync(join(queue.root, ".tmp"))], [], "probe files left");
   });
 });
+
+const mkfifo = async (path: string) =>
+  assert.ok((await new Deno.Command("mkfifo", { args: [path] }).output()).success);
+
+Deno.test("hostile beat and live files: never written through, waited on or trusted", async () => {
+  await withTempDir(async (dir) => {
+    const queue = await JobQueue.open(join(dir, "jobs"));
+    await queue.enqueue({ type: "t" });
+    const job = (await queue.claim())!;
+    const beat = queue.layout.beatPath(job.id, job.token);
+    // A link planted at the beat: the heartbeat refuses it and the link's target keeps its bytes.
+    const victim = join(dir, "victim.txt");
+    await Deno.writeTextFile(victim, "keep me");
+    await Deno.remove(beat);
+    await Deno.symlink(victim, beat);
+    await assert.rejects(job.heartbeat());
+    assert.equal(await Deno.readTextFile(victim), "keep me");
+    // A FIFO as the beat and a live file of `{}`: recovery neither hangs nor crashes; the job
+    // file's own times stand in for the beat (its ctime, which is recent: hence stale after 0 s).
+    await Deno.remove(beat);
+    await mkfifo(beat);
+    await Deno.writeTextFile(queue.layout.livePath(job.id, job.token), "{}");
+    await new Promise((r) => setTimeout(r, 20));
+    const { recovered } = await queue.recover({ staleAfterSec: 0 });
+    assert.deepEqual(recovered.map((r) => r.id), [job.id]);
+  });
+});
+
+Deno.test("vpo serve's workers are judged by their beat files: a heartbeating worker is alive", async () => {
+  await withTempDir(async (dir) => {
+    const { listWorkers } = await import("../src/serve/workers.ts");
+    const queue = await JobQueue.open(join(dir, "jobs"));
+    await queue.enqueue({ type: "t" });
+    const job = (await queue.claim())!;
+    await job.updateLive({});
+    // Claimed 1.5 s ago (the job file's times stay), beating now: alive with stale_after 1 s.
+    await new Promise((r) => setTimeout(r, 1500));
+    await job.heartbeat();
+    const [worker] = listWorkers(queue, 1);
+    assert.equal(worker.alive, true, JSON.stringify(worker));
+    await job.finish("completed", {}, "completed");
+  });
+});
+
+Deno.test("a FIFO as the status cache is not waited on", async () => {
+  await withTempDir(async (dir) => {
+    const queue = await JobQueue.open(join(dir, "jobs"));
+    await queue.enqueue({ type: "t" });
+    await Deno.mkdir(join(queue.layout.countsCachePath, ".."), { recursive: true });
+    await mkfifo(queue.layout.countsCachePath);
+    assert.equal(queue.counts().queued, 1);
+  });
+});

@@ -17,8 +17,6 @@ import {
   section,
 } from "./yaml_schema.ts";
 import { lookUpGroup } from "../util/groups.ts";
-import { ConfigError } from "../errors.ts";
-import { describeFileType } from "../util/safe_read.ts";
 import type { Config } from "./types.ts";
 import { DEFAULT_LISTEN, parseListenAddress } from "../serve/listen.ts";
 import { defaultNotify, NOTIFY_SPEC, readNotify } from "./notify.ts";
@@ -207,14 +205,6 @@ export function parseConfig(text: string, path: string): Config {
  * cannot be read, or is invalid, is a {@link ConfigError} naming the path.
  */
 export async function loadConfig(path: string): Promise<Config> {
-  // Every command reads it first: a FIFO or device there would hang them all. (A link to a
-  // regular file is fine: dotfile managers keep config files that way.)
-  const info = await Deno.stat(path).catch(() => null);
-  if (info && !info.isFile && !info.isDirectory) {
-    throw new ConfigError(
-      `cannot read config file ${path}: ${describeFileType(info)}, not a regular file`,
-    );
-  }
   const text = await readYamlFile(path, "config file");
   return text === null ? defaultConfig() : parseConfig(text, path);
 }

@@ -26,6 +26,7 @@ import {
 } from "yaml";
 import { ConfigError } from "../errors.ts";
 import { closest } from "../util/suggest.ts";
+import { describeFileType } from "../util/safe_read.ts";
 
 interface Origin {
   file: string;
@@ -289,10 +290,18 @@ export function parseYaml<S extends Spec>(text: string, file: string, spec: S): 
 
 /**
  * Reads a YAML file's text, or null when it does not exist (each caller decides what that
- * means). Any other failure (a directory, no permission) is a {@link ConfigError}
+ * means). Any other failure (a directory, a FIFO, no permission) is a {@link ConfigError}
  * `cannot read <what> <path>: <reason>`.
  */
 export async function readYamlFile(path: string, what: string): Promise<string | null> {
+  // A FIFO or device there would hang the command. (A link to a regular file is fine: dotfile
+  // managers keep config and policy files that way.)
+  const info = await Deno.stat(path).catch(() => null);
+  if (info && !info.isFile && !info.isDirectory) {
+    throw new ConfigError(
+      `cannot read ${what} ${path}: ${describeFileType(info)}, not a regular file`,
+    );
+  }
   try {
     return await Deno.readTextFile(path);
   } catch (e) {

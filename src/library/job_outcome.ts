@@ -48,7 +48,7 @@ export function recordJobEnd(home: VpoHome, job: Job, end: JobEnd, warn: Warn): 
 /** Removes the queue mark of `job`'s source: the job ended (completed, failed or cancelled). */
 export function dropJobMark(home: VpoHome, job: Job): void {
   const queued = queuedSource(job);
-  if (queued) dropMark(home.library, queued.source);
+  if (queued) dropMark(home.library, queued.source, job.id);
 }
 
 function remember(

@@ -78,12 +78,17 @@ export async function fillMark(
   await writeFileAtomic(markPath(library, stamp), JSON.stringify(content), { durable: false });
 }
 
-/** Removes a mark (the job ended, or queueing failed); a missing mark is fine. */
-export function dropMark(library: LibraryLayout, stamp: FileStamp): void {
+/**
+ * Removes a mark (the job ended, or queueing failed); a missing mark is fine. With `job`, only
+ * while that job holds it: a retried or copied job must not drop the mark another job took over.
+ */
+export function dropMark(library: LibraryLayout, stamp: FileStamp, job?: string): void {
+  const path = markPath(library, stamp);
   try {
-    Deno.removeSync(markPath(library, stamp));
+    if (job !== undefined && readMark(path).job !== job) return;
+    Deno.removeSync(path);
   } catch {
-    // Never made, or already taken over.
+    // Never made, already taken over, or not a mark vpo can read: left alone.
   }
 }
 

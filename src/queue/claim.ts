@@ -76,7 +76,7 @@ async function tryClaim(
   // The first heartbeat comes before the claim: nobody may ever see the claimed file without
   // one and judge its age by the queued file's old times.
   const beat = layout.beatPath(job.id, token);
-  await writeBeat(beat); // C1
+  await writeBeat(beat, true); // C1
   const dropBeat = () => Deno.remove(beat).catch(() => {});
   try {
     await Deno.rename(job.path, dest); // C2

@@ -48,10 +48,15 @@ export const thisWorker = (): WorkerInfo => ({
   instance: INSTANCE,
 });
 
-/** The live file at `path`, or null when missing or unreadable. */
+/**
+ * The live file at `path`, or null when missing, unreadable, or not shaped like one (it may be
+ * hand-edited: recovery and `jobs show` read its worker).
+ */
 export function readLiveFile(path: string): LiveInfo | null {
   try {
-    return JSON.parse(readRegularFileSync(path));
+    const live = JSON.parse(readRegularFileSync(path));
+    const worker = live?.worker;
+    return typeof worker?.host === "string" && typeof worker.pid === "number" ? live : null;
   } catch {
     return null;
   }

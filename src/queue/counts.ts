@@ -13,6 +13,7 @@
  */
 import { dirname, join } from "node:path";
 import { uniqueTempName } from "../util/durable_fs.ts";
+import { readRegularFileSync } from "../util/safe_read.ts";
 import { type JobState, STATES } from "./job.ts";
 import type { QueueLayout } from "./layout.ts";
 import { countJobsIn, dirMtime, wasStill } from "./scan.ts";
@@ -27,7 +28,8 @@ type CountsCache = Partial<Record<JobState, { mtime_ms: number; count: number }>
 
 function readCache(path: string): CountsCache {
   try {
-    const data = JSON.parse(Deno.readTextFileSync(path));
+    // A cache others may write: never waited on (a FIFO) or followed (a link).
+    const data = JSON.parse(readRegularFileSync(path, 64 * 1024));
     return data && typeof data === "object" ? data : {};
   } catch {
     return {};
@@ -69,7 +71,7 @@ function writeCache(path: string, cache: CountsCache): void {
   try {
     Deno.mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const tmp = join(dirname(path), uniqueTempName("counts"));
-    Deno.writeTextFileSync(tmp, JSON.stringify(cache) + "\n", { mode: 0o600 });
+    Deno.writeTextFileSync(tmp, JSON.stringify(cache) + "\n", { createNew: true, mode: 0o600 });
     Deno.renameSync(tmp, path);
   } catch {
     // Read-only: the next status counts again.

@@ -19,14 +19,25 @@
  * @module
  */
 
-import { withOpenFile } from "../util/durable_fs.ts";
+import { closeSync, fstatSync } from "node:fs";
 import { applyHomeFileMode } from "../util/file_mode.ts";
+import { openRegularFileSync, refuseIfNotRegular, UnreadableFileError } from "../util/safe_read.ts";
 
 const encoder = new TextEncoder();
 
-/** Writes (creating or rewriting) the beat file; its new mtime is the heartbeat. */
-export async function writeBeat(path: string): Promise<void> {
-  const file = await Deno.open(path, { write: true, create: true, truncate: true, mode: 0o600 });
+/**
+ * Writes the beat file; its new mtime is the heartbeat. The first beat of a claim is made with
+ * `first`, exclusively, so nothing planted at the name is written through; later ones rewrite
+ * only a regular file (others may write live/ in a shared queue).
+ */
+export async function writeBeat(path: string, first = false): Promise<void> {
+  if (!first) refuseIfNotRegular(path);
+  const file = await Deno.open(
+    path,
+    first
+      ? { write: true, createNew: true, mode: 0o600 }
+      : { write: true, create: true, truncate: true, mode: 0o600 },
+  );
   try {
     // The content is for people reading the directory; only the mtime counts.
     await file.write(encoder.encode(`${new Date().toISOString()}\n`));
@@ -34,12 +45,27 @@ export async function writeBeat(path: string): Promise<void> {
     file.close();
   }
   // Other members' workers judge its age (they open it) in a group-shared queue.
-  applyHomeFileMode(path);
+  if (first) applyHomeFileMode(path);
 }
 
-/** The file server's mtime of the beat at `path` (fresh from the server), or null if missing. */
-export async function beatTime(path: string): Promise<number | null> {
-  return await withOpenFile(path, async (file) => (await file.stat()).mtime?.getTime() ?? null);
+/**
+ * The file server's mtime of the beat at `path` (fresh from the server: read from an open
+ * handle), or null when missing or not a regular file (a FIFO is never waited on, a link never
+ * followed: the job file's own times stand in).
+ */
+export function beatTime(path: string): number | null {
+  let fd: number;
+  try {
+    fd = openRegularFileSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound || err instanceof UnreadableFileError) return null;
+    throw err;
+  }
+  try {
+    return fstatSync(fd).mtimeMs;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -52,7 +78,7 @@ export async function heartbeatAgeSec(
   beatPath: string | null,
   fsNow: number,
 ): Promise<number | null> {
-  let last = beatPath === null ? null : await beatTime(beatPath);
+  let last = beatPath === null ? null : beatTime(beatPath);
   if (last === null) {
     try {
       const info = await Deno.stat(jobPath);

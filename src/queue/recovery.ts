@@ -115,7 +115,7 @@ export async function recover(
     if (live) {
       await writeFileAtomic(layout.livePath(name.id, heldToken), JSON.stringify(live));
     }
-    await writeBeat(layout.beatPath(name.id, heldToken));
+    await writeBeat(layout.beatPath(name.id, heldToken), true);
     crashPoint("recover:journal-copied");
     const dropHeldFiles = () => dropLiveFiles(layout, name.id, heldToken);
     try {

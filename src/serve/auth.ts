@@ -22,6 +22,9 @@ export async function readTokenFile(
 ): Promise<string> {
   let text: string;
   try {
+    // A FIFO there would hang the server's start (a link to a file is fine: /run/secrets).
+    const info = await Deno.stat(path);
+    if (!info.isFile) throw new Error("not a regular file");
     text = await Deno.readTextFile(path);
   } catch (err) {
     throw new VpoError(`cannot read token file ${path}: ${(err as Error).message}`);

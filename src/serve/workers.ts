@@ -1,13 +1,14 @@
 /**
- * Which workers are alive: a worker shows itself only through the jobs it holds (its running
- * job file, touched at every heartbeat, and the live file naming its host and pid), so that is
+ * Which workers are alive: a worker shows itself only through the jobs it holds (the beat file
+ * it rewrites at every heartbeat, and the live file naming its host and pid), so that is
  * what is read. A worker between two jobs is absent for that moment; with an empty queue it
  * exits anyway.
  *
  * @module
  */
 import { join } from "node:path";
-import type { LiveInfo } from "../queue/claimed_job.ts";
+import { readLiveFile } from "../queue/claimed_job.ts";
+import { beatTime } from "../queue/heartbeat.ts";
 import type { JobQueue } from "../queue/store.ts";
 import { listJobNames } from "../queue/scan.ts";
 
@@ -21,21 +22,12 @@ export interface WorkerStatus {
   jobs: string[];
   /** When it claimed its current job (ISO 8601). */
   claimed_at: string;
-  /** Its latest heartbeat (the job file's change time, ISO 8601). */
+  /** Its latest heartbeat (the beat file's mtime, ISO 8601). */
   heartbeat_at: string;
   /** Seconds since then, by this host's clock. */
   heartbeat_age_sec: number;
   /** False once the heartbeat is older than `worker.stale_after`: `vpo jobs recover` may take over. */
   alive: boolean;
-}
-
-function readLive(path: string): LiveInfo | null {
-  try {
-    const live = JSON.parse(Deno.readTextFileSync(path));
-    return typeof live?.worker?.host === "string" ? live : null;
-  } catch {
-    return null;
-  }
 }
 
 /** The workers holding running jobs, by host and pid; reads only running/ and their live files. */
@@ -48,13 +40,16 @@ export function listWorkers(
   const running = queue.layout.stateDir("running");
   for (const name of listJobNames(running)) {
     if (!name.token) continue;
-    const live = readLive(queue.layout.livePath(name.id, name.token));
-    let beat: number;
-    try {
-      const info = Deno.statSync(join(running, name.name));
-      beat = info.ctime?.getTime() ?? info.mtime?.getTime() ?? 0;
-    } catch {
-      continue;
+    const live = readLiveFile(queue.layout.livePath(name.id, name.token));
+    // The beat file's mtime; a job without one (moved in by hand) is judged by its own times.
+    let beat = beatTime(queue.layout.beatPath(name.id, name.token));
+    if (beat === null) {
+      try {
+        const info = Deno.statSync(join(running, name.name));
+        beat = info.ctime?.getTime() ?? info.mtime?.getTime() ?? 0;
+      } catch {
+        continue;
+      }
     }
     const host = live?.worker.host ?? "?";
     const pid = live?.worker.pid ?? 0;
