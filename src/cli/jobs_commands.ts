@@ -8,11 +8,8 @@ import { type Command, Option } from "@commander-js/extra-typings";
 import { CONFIG_LIMITS } from "../config/config.ts";
 import { FINISHED_STATES, type Job, type JobState, STATES } from "../queue/job.ts";
 import { findOrphanTemps, removeOrphanTemp } from "../transcode/temp_files.ts";
-import {
-  findOrphanSegmentDirs,
-  removeSegments,
-  segmentDirSize,
-} from "../transcode/segmented_encode.ts";
+import { findOrphanSegmentDirs } from "../transcode/segments/orphan_dirs.ts";
+import { removeSegments, segmentDirSize } from "../transcode/segments/segment_dir.ts";
 import { crashPoint } from "../util/crash_point.ts";
 import { recoverStale } from "../worker/recovery.ts";
 import { JOB_TYPES } from "./job_types.ts";

@@ -9,7 +9,8 @@ import { readPayload, TRANSCODE } from "./payload.ts";
 import { decideRecovery } from "./recovery.ts";
 import { ownedBackups } from "./result.ts";
 import { runTranscode } from "./run.ts";
-import { segmentRecordChanges, wantsSegments } from "./segmented_encode.ts";
+import { wantsSegments } from "./segments/open.ts";
+import { segmentRecordChanges } from "./segments/run_end.ts";
 import { SpeedHistory } from "./speed_history.ts";
 
 /** Transcode jobs, as `vpo transcode` queues them. */

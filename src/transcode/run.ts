@@ -27,15 +27,11 @@ import { chooseBackupPath, chooseFinalPath, replaceOriginal } from "./replace.ts
 import { ReplaceJournal } from "./replace_journal.ts";
 import { OwnedFile, permissionsOf, removeIfOwned } from "../util/owned_file.ts";
 import type { EncodeFigures, TranscodeResult } from "./result.ts";
-import {
-  encodeSegmented,
-  openSegments,
-  progressOf,
-  remainingFraction,
-  segmentDirPath,
-  type SegmentJournal,
-  wantsSegments,
-} from "./segmented_encode.ts";
+import { encodeSegmented } from "./segments/encode_loop.ts";
+import type { SegmentJournal } from "./segments/journal.ts";
+import { openSegments, wantsSegments } from "./segments/open.ts";
+import { progressOf, remainingFraction } from "./segments/progress.ts";
+import { segmentDirPath } from "./segments/segment_dir.ts";
 import type { SpeedHistory } from "./speed_history.ts";
 import { tempOutputPath } from "./temp_files.ts";
 
@@ -169,7 +165,6 @@ async function transcode(
         claimed,
         plan,
         source,
-        temp,
         dir: segmentDir,
         env,
         speed,
@@ -289,7 +284,7 @@ async function transcode(
 const round = (n: number) => Math.round(n * 10) / 10;
 
 /**
- * Encodes the segments not yet done and joins them into `temp`, starting each segment
+ * Encodes the segments not yet done and joins them into the temp output, starting each segment
  * only when the measured speed says it ends before the deadline, and keeping the live file's
  * segment count current. Returns the wall seconds all runs spent on the job's segments.
  */
@@ -299,7 +294,6 @@ async function encodeInSegments(
     claimed: ClaimedJob;
     plan: EncodePlan;
     source: string;
-    temp: string;
     dir: string;
     env: WorkerEnv;
     speed: SpeedHistory;
@@ -321,7 +315,6 @@ async function encodeInSegments(
     claimed,
     plan: opts.plan,
     source: opts.source,
-    output: opts.temp,
     dir: opts.dir,
     cpuCores: opts.env.cpuCores,
     cpuSet: opts.env.cpuSet,
