@@ -28,9 +28,10 @@ const encoder = new TextEncoder();
 /**
  * Writes the beat file; its new mtime is the heartbeat. The first beat of a claim is made with
  * `first`, exclusively, so nothing planted at the name is written through; later ones rewrite
- * only a regular file (others may write live/ in a shared queue).
+ * only a regular file (others may write live/ in a shared queue). `content` is what the beat
+ * says besides its mtime (default: the time, for people reading the directory).
  */
-export async function writeBeat(path: string, first = false): Promise<void> {
+export async function writeBeat(path: string, first = false, content?: string): Promise<void> {
   if (!first) refuseIfNotRegular(path);
   const file = await Deno.open(
     path,
@@ -39,8 +40,10 @@ export async function writeBeat(path: string, first = false): Promise<void> {
       : { write: true, create: true, truncate: true, mode: 0o600 },
   );
   try {
-    // The content is for people reading the directory; only the mtime counts.
-    await file.write(encoder.encode(`${new Date().toISOString()}\n`));
+    // Only the mtime counts for the heartbeat.
+    const bytes = encoder.encode(content ?? `${new Date().toISOString()}\n`);
+    let written = 0;
+    while (written < bytes.length) written += await file.write(bytes.subarray(written));
   } finally {
     file.close();
   }
