@@ -31,6 +31,7 @@ export {
   JobNotFoundError,
   JobStateError,
   LostJobError,
+  LostPieceError,
   ProbeError,
   UsageError,
   VpoError,
@@ -70,7 +71,15 @@ export type {
 } from "./src/queue/recovery.ts";
 export type { QueueLayout } from "./src/queue/layout.ts";
 export {
+  type ClaimInfo,
+  type PieceBeat,
+  PieceBoard,
+  PieceClaim,
+  type PieceState,
+} from "./src/queue/pieces.ts";
+export {
   IllegalTransitionError,
+  PIECE_CRASH_POINTS,
   QUEUE_CRASH_POINTS,
   type TransitionEvent,
   TRANSITIONS,
@@ -120,7 +129,7 @@ export {
 } from "./src/media/segments.ts";
 export type { FfmpegArgsOptions } from "./src/media/ffmpeg_args.ts";
 export { runFfmpeg } from "./src/media/ffmpeg_runner.ts";
-export type { RunFfmpegOptions, RunFfmpegResult } from "./src/media/ffmpeg_runner.ts";
+export type { FfmpegUsage, RunFfmpegOptions, RunFfmpegResult } from "./src/media/ffmpeg_runner.ts";
 export type { ProgressUpdate } from "./src/media/progress.ts";
 export { verifyOutput } from "./src/media/verify.ts";
 export type { VerifyOptions, VerifyResult } from "./src/media/verify.ts";
@@ -136,15 +145,29 @@ export {
 } from "./src/library/decisions.ts";
 export { ProbeCache } from "./src/library/probe_cache.ts";
 export { recoverStale } from "./src/worker/recovery.ts";
-export { runWorker, type WorkerOptions, type WorkerSummary } from "./src/worker/worker.ts";
+export {
+  coresPerLoop,
+  runWorker,
+  type WorkerOptions,
+  type WorkerSummary,
+} from "./src/worker/worker.ts";
+export {
+  type AutoChoice,
+  type AutoInput,
+  autoWorkers,
+  chooseWorkers,
+} from "./src/worker/auto_workers.ts";
 export type { ProgressSample, WorkerEventKind, WorkerReporter } from "./src/worker/reporter.ts";
 export type { JobOutcome } from "./src/worker/run_job.ts";
 export {
+  type HelpContext,
+  type HelpOutcome,
   type JobResult,
   type JobRunner,
   type JobType,
   JobTypes,
   type LiveProgress,
+  type MachineUse,
   type RunContext,
   type WorkerEnv,
 } from "./src/queue/job_type.ts";

@@ -44,6 +44,11 @@ export function formatJobTable(rows: { job: Job; live: LiveInfo | null }[]): str
       progressCell(job, live),
       localMinute(job.created_at),
     ]));
+    // A running segmented job: its segments, who encodes them, one ETA, on a line of its own.
+    const segments = live?.segments ? segmentSummary(job, live) : null;
+    if (segments) {
+      lines.push(`${" ".repeat(LIST_COLUMNS[0].width + 1)}segments ${displayName(segments)}`);
+    }
   }
   return lines.join("\n");
 }
@@ -128,8 +133,11 @@ export function formatJobDetail(job: Job, live: LiveInfo | null): string {
 }
 
 /**
- * "7/24 done, 31.0 % of the media, ETA 2 nights at 0.85x (8h00m window)" for a segmented job,
- * from its live file while it runs and from its record between runs; null for other jobs.
+ * "7/24 done, 31.0 % of the media, ETA 2 nights at 0.85x (8h00m window)" for a segmented job
+ * between runs, from its record; while it runs, from its live file, with the segments being
+ * encoded and where, and one ETA for the film at the speed of all its workers together
+ * ("7/24 done, 2 running (8 on vpo-a 51%, 9 on vpo-b 12%), 31.0 % of the media, ETA 2h10m at
+ * 1.90x"); null for other jobs.
  */
 export function segmentSummary(job: Job, live: LiveInfo | null): string | null {
   const raw = (live?.segments ?? job.payload.segment_progress) as
@@ -138,13 +146,25 @@ export function segmentSummary(job: Job, live: LiveInfo | null): string | null {
   const n = (key: string) => typeof raw?.[key] === "number" ? raw[key] as number : null;
   const [done, total, percent] = [n("done"), n("total"), n("percent")];
   if (done === null || total === null || percent === null) return null;
-  const text = `${done}/${total} done, ${percent.toFixed(1)} % of the media`;
+  const running = live?.segments ? runningSegments(raw) : [];
+  const where = running.length
+    ? `, ${running.length} running (${
+      running.map((r) => `${r.segment} on ${r.host}${r.percent === null ? "" : ` ${r.percent}%`}`)
+        .join(", ")
+    })`
+    : "";
+  const text = `${done}/${total} done${where}, ${percent.toFixed(1)} % of the media`;
+  const film = live?.segments ? live.progress : undefined;
+  if (film?.eta_sec != null && film.speed) {
+    return `${text}, ETA ${formatDuration(film.eta_sec)} at ${film.speed.toFixed(2)}x`;
+  }
   const [mediaDone, mediaTotal, encodeSec] = [
     n("media_done_sec"),
     n("media_total_sec"),
     n("encode_sec"),
   ];
   if (!mediaDone || !encodeSec || mediaTotal === null) return text;
+  // Between runs: at the speed of one worker, as the finished segments measured it.
   const speed = mediaDone / encodeSec;
   const needSec = Math.max(0, mediaTotal - mediaDone) / speed;
   const window = n("window_sec");
@@ -152,6 +172,19 @@ export function segmentSummary(job: Job, live: LiveInfo | null): string | null {
   const eta = nights === null ? formatDuration(needSec) : plural(nights, "night");
   const windowText = window && window > 0 ? ` (${formatDuration(window)} window)` : "";
   return `${text}, ETA ${eta} at ${speed.toFixed(2)}x${windowText}`;
+}
+
+/** The segments a live file says are being encoded: number, host, percent (hand-edits dropped). */
+function runningSegments(
+  raw: Record<string, unknown> | undefined,
+): { segment: number; host: string; percent: number | null }[] {
+  const list = Array.isArray(raw?.running) ? raw.running as unknown[] : [];
+  return list.flatMap((r) => {
+    const item = r as Record<string, unknown> | null;
+    if (typeof item?.segment !== "number" || typeof item.host !== "string") return [];
+    const percent = typeof item.percent === "number" ? Math.floor(item.percent) : null;
+    return [{ segment: item.segment, host: item.host, percent }];
+  });
 }
 
 /** "nas:4242 (instance 1ae87e73)": host names and pids repeat across hosts, instances do not. */

@@ -37,6 +37,8 @@ export function defaultConfig(): Config {
       maxDuration: null,
       endBy: null,
       cpuCores: null,
+      workers: 1,
+      preferSegments: false,
       heartbeatInterval: 10,
       staleAfter: 120,
     },
@@ -60,6 +62,23 @@ export function parseTimeOfDay(value: string | number): string {
     throw new Error(`"${value}" is not a time of day (expected "HH:MM" from 00:00 to 23:59)`);
   }
   return `${m[1].padStart(2, "0")}:${m[2]}`;
+}
+
+/**
+ * A number of worker loops (`worker.workers`, `--workers`): a whole number from 1 to
+ * `CONFIG_LIMITS.workers`, or "auto" (chosen from the cores, memory and measured encodes: see
+ * `src/worker/auto_workers.ts`). Throws an Error with the reason otherwise.
+ */
+export function parseWorkers(value: string | number): number | "auto" {
+  const text = String(value).trim();
+  if (text === "auto") return "auto";
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1 || n > CONFIG_LIMITS.workers) {
+    throw new Error(
+      `expected a whole number from 1 to ${CONFIG_LIMITS.workers} or "auto", got "${text}"`,
+    );
+  }
+  return n;
 }
 
 // A relative path would depend on the current directory of the worker (cron, systemd) or server,
@@ -91,6 +110,8 @@ export const CONFIG_LIMITS = {
   /** 366 days. */
   maxDurationSec: 31_622_400,
   cpuCores: 4096,
+  /** Worker loops of one `vpo jobs start`: each runs ffmpeg, and more than cores is no use. */
+  workers: 4096,
   /** One hour: a heartbeat is a cheap utime, and stale_after must be twice as long. */
   heartbeatIntervalSec: 3600,
   /** One week. */
@@ -116,6 +137,8 @@ const SPEC = {
     max_duration: nullable(integer({ min: 1, max: L.maxDurationSec })),
     end_by: nullable(parsed(`a time "HH:MM"`, parseTimeOfDay)),
     cpu_cores: nullable(integer({ min: 1, max: L.cpuCores })),
+    workers: parsed(`a number of workers or "auto"`, parseWorkers),
+    prefer_segments: boolean(),
     heartbeat_interval: number(0, L.heartbeatIntervalSec),
     stale_after: number(0, L.staleAfterSec),
   }),
@@ -170,6 +193,8 @@ export function parseConfig(text: string, path: string): Config {
       maxDuration: w.max_duration ?? d.worker.maxDuration,
       endBy: w.end_by ?? d.worker.endBy,
       cpuCores: w.cpu_cores ?? d.worker.cpuCores,
+      workers: w.workers ?? d.worker.workers,
+      preferSegments: w.prefer_segments ?? d.worker.preferSegments,
       heartbeatInterval: w.heartbeat_interval ?? d.worker.heartbeatInterval,
       staleAfter: w.stale_after ?? d.worker.staleAfter,
     },

@@ -38,6 +38,16 @@ export interface RunFfmpegOptions {
   ffmpeg?: string;
   /** Milliseconds between SIGTERM and SIGKILL; default 5000. */
   killGraceMs?: number;
+  /** Have ffmpeg measure what it used of the machine (`-benchmark`): see RunFfmpegResult.usage. */
+  measure?: boolean;
+}
+
+/** What one ffmpeg run used of the machine, as it measured itself (`-benchmark`). */
+export interface FfmpegUsage {
+  /** CPU seconds (user + system, all threads) per wall second. */
+  cores: number;
+  /** Peak resident memory in bytes. */
+  rssBytes: number;
 }
 
 /** How an ffmpeg run ended. */
@@ -50,8 +60,10 @@ export interface RunFfmpegResult {
   signal: Deno.Signal | null;
   /** True when the run was stopped through the AbortSignal. */
   aborted: boolean;
-  /** The last (up to 20) non-blank lines ffmpeg wrote to stderr. */
+  /** The last (up to 20) non-blank lines ffmpeg wrote to stderr (not `-benchmark`'s). */
   tail: string[];
+  /** With `measure`: what it used, when it said (it does when it ends normally); else null. */
+  usage: FfmpegUsage | null;
 }
 
 const TAIL_LINES = 20;
@@ -62,7 +74,8 @@ const TAIL_LINES = 20;
  * @throws FfmpegError when ffmpeg (or taskset/nice chosen from PATH) cannot be started.
  */
 export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult> {
-  const [command, ...args] = launchCommand(opts.ffmpeg ?? "ffmpeg", opts.args, opts);
+  const ffmpegArgs = opts.measure ? ["-benchmark", ...opts.args] : opts.args;
+  const [command, ...args] = launchCommand(opts.ffmpeg ?? "ffmpeg", ffmpegArgs, opts);
   // Appended at the size a path stat gives, not with O_APPEND or a seek to the end: smbnetfs
   // stalls on both (they ask the size of a write-only handle), then fails every request on the
   // mount with EIO. One worker at a time runs a job, so nobody else writes to its log.
@@ -82,6 +95,7 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult
       signal: null,
       aborted: true,
       tail: ["aborted before start"],
+      usage: null,
     };
   }
 
@@ -109,6 +123,9 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult
     for await (const block of parseProgress(child.stdout)) opts.onProgress?.(tracker.update(block));
   })();
   const tail: string[] = [];
+  // `-benchmark`'s lines are figures, not messages: kept apart, so that the error's last lines
+  // stay ffmpeg's own.
+  const bench: string[] = [];
   const [logStream, lineStream] = child.stderr.tee();
   let logged = 0;
   const logDone = logStream.pipeTo(
@@ -127,6 +144,10 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult
   const tailDone = (async () => {
     for await (const line of readLines(lineStream)) {
       if (line.trim() === "") continue;
+      if (opts.measure && line.startsWith("bench: ")) {
+        bench.push(line);
+        continue;
+      }
       tail.push(line);
       if (tail.length > TAIL_LINES) tail.shift();
     }
@@ -141,6 +162,7 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult
       signal: status.signal,
       aborted,
       tail,
+      usage: opts.measure ? usageOf(bench) : null,
     };
   } finally {
     clearTimeout(killTimer);
@@ -234,4 +256,16 @@ export function coreListText(cores: readonly number[]): string {
     i = j + 1;
   }
   return parts.join(",");
+}
+
+/** CPU per wall second and peak memory from ffmpeg's `-benchmark` lines, when it printed them. */
+export function usageOf(lines: readonly string[]): FfmpegUsage | null {
+  const text = lines.join("\n");
+  const times = /bench: utime=([\d.]+)s stime=([\d.]+)s rtime=([\d.]+)s/.exec(text);
+  const rss = /bench: maxrss=(\d+)kB/.exec(text);
+  if (!times || !rss || Number(times[3]) <= 0) return null;
+  return {
+    cores: (Number(times[1]) + Number(times[2])) / Number(times[3]),
+    rssBytes: Number(rss[1]) * 1024,
+  };
 }

@@ -11,6 +11,8 @@ import { ownedBackups } from "./result.ts";
 import { runTranscode } from "./run.ts";
 import { wantsSegments } from "./segments/open.ts";
 import { segmentRecordChanges } from "./segments/run_end.ts";
+import { helpWithSegments } from "./segments/help.ts";
+import { shortId } from "../util/ids.ts";
 import { SpeedHistory } from "./speed_history.ts";
 
 /** Transcode jobs, as `vpo transcode` queues them. */
@@ -22,9 +24,12 @@ export const transcodeJobType: JobType = {
   },
   recover: (stale, config) => decideRecovery(stale, config.jobs.tempDirectory),
   madeFiles: ownedBackups,
+  machineUse: async (home) => (await SpeedHistory.load(home.statsDir)).machineUse(),
   async runner(env) {
     const speed = await SpeedHistory.load(env.home.statsDir);
     const segmentLength = env.config.jobs.segmentLength;
+    // Jobs whose segments this worker could not encode: their holder meets the fault itself.
+    const gaveUp = new Set<string>();
     return {
       estimateSec(job) {
         const payload = readPayload(job.payload);
@@ -33,7 +38,24 @@ export const transcodeJobType: JobType = {
         const mediaSec = wantsSegments(payload.duration_sec, segmentLength)
           ? segmentLength!
           : payload.duration_sec;
-        return speed.estimateSec(payload.policy.targetVideoCodec, mediaSec);
+        return speed.estimateSec(payload.policy.targetVideoCodec, mediaSec, env.cpuCores);
+      },
+      size(job) {
+        const payload = readPayload(job.payload);
+        return typeof payload === "string" ? null : payload.duration_sec;
+      },
+      async help(job, ctx) {
+        if (gaveUp.has(job.id)) return "none";
+        try {
+          return await helpWithSegments(job, env, speed, ctx);
+        } catch (err) {
+          gaveUp.add(job.id);
+          ctx.warn(
+            `cannot help with ${shortId(job.id)}: ${(err as Error).message}; ` +
+              "left to the worker holding it",
+          );
+          return "none";
+        }
       },
       run: (claimed, ctx) => runTranscode(claimed, env, speed, ctx),
       ending(claimed, requeued) {

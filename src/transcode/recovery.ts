@@ -23,12 +23,13 @@ export async function decideRecovery(
   const raw = stale.live?.steps;
   // segments: a requeued segmented job shows the progress its finished segments keep (as its
   // live file last recorded it; the next run reads the segments' journal).
-  const segments = stale.live?.segments;
+  // What was running then is not running any more.
+  const { running: _, plan_id: __, ...segments } = stale.live?.segments ?? {};
   const requeue: RecoveryDecision = {
     state: "queued",
     changes: {
       attempts: stale.job.attempts + 1,
-      ...(segments
+      ...(stale.live?.segments
         ? {
           progress: typeof segments.percent === "number" ? segments.percent : null,
           payload: { ...stale.job.payload, segment_progress: segments },

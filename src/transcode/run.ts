@@ -8,12 +8,11 @@ import { statfsSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { JobFailure, LostJobError } from "../errors.ts";
 import { extractCoverArt } from "../media/cover_art.ts";
-import { detectEncoder } from "../media/encoders.ts";
 import { buildFfmpegArgs } from "../media/ffmpeg_args.ts";
-import { runFfmpeg } from "../media/ffmpeg_runner.ts";
-import { type EncodePlan, planTranscode } from "../media/plan.ts";
+import { type FfmpegUsage, runFfmpeg } from "../media/ffmpeg_runner.ts";
+import type { EncodePlan } from "../media/plan.ts";
 import type { ProgressUpdate } from "../media/progress.ts";
-import { type MediaInfo, probe } from "../media/probe.ts";
+import type { MediaInfo } from "../media/probe.ts";
 import { type JobEnd, recordJobEnd } from "../library/job_outcome.ts";
 import { decodeCheck, verifyOutput } from "../media/verify.ts";
 import type { ClaimedJob } from "../queue/claimed_job.ts";
@@ -21,16 +20,17 @@ import type { RunContext, WorkerEnv } from "../queue/job_type.ts";
 import { fileIdentity } from "../util/file_identity.ts";
 import { formatBytes } from "../util/format.ts";
 import { NAME_MAX } from "../util/ids.ts";
+import { planEncode } from "./encode_plan.ts";
 import { describeChange, fingerprintPath } from "./fingerprint.ts";
 import { readPayload, TRANSCODE, type TranscodePayload } from "./payload.ts";
 import { chooseBackupPath, chooseFinalPath, replaceOriginal } from "./replace.ts";
 import { ReplaceJournal } from "./replace_journal.ts";
 import { OwnedFile, permissionsOf, removeIfOwned } from "../util/owned_file.ts";
 import type { EncodeFigures, TranscodeResult } from "./result.ts";
-import { encodeSegmented } from "./segments/encode_loop.ts";
+import { encodeSegmented, type SegmentedEncodeOptions } from "./segments/encode_loop.ts";
 import type { SegmentJournal } from "./segments/journal.ts";
 import { openSegments, wantsSegments } from "./segments/open.ts";
-import { progressOf, remainingFraction } from "./segments/progress.ts";
+import { remainingFraction } from "./segments/progress.ts";
 import { segmentDirPath } from "./segments/segment_dir.ts";
 import type { SpeedHistory } from "./speed_history.ts";
 import { tempOutputPath } from "./temp_files.ts";
@@ -93,16 +93,8 @@ async function transcode(
   const signal = ctx.signal;
   const changed = describeChange(payload.fingerprint, await fingerprintPath(source));
   if (changed) throw new JobFailure(`${changed} since it was queued; nothing was touched`);
-  // The fingerprint is unchanged since the queue-time probe (checked with the rest of the
-  // payload): probing again would only cost time.
-  const queuedProbe = payload.source_probe;
-  const media = queuedProbe ? { ...queuedProbe, path: source } : await probe(source, { signal });
+  const { media, choice, plan } = await planEncode(source, payload, signal);
   const policy = payload.policy;
-  const tenBit = media.streams.some((s) =>
-    s.type === "video" && !s.isCoverArt && (s.bitDepth ?? 8) > 8
-  );
-  const choice = await detectEncoder(policy.targetVideoCodec, policy.hwAccel, { tenBit, signal });
-  const plan = planTranscode(policy, media, { force: payload.force, encoder: choice.encoder });
   if (plan.action === "skip") {
     return { outcome: "skipped", outcome_detail: `skipped: ${plan.reason}`, reason: plan.reason };
   }
@@ -126,7 +118,8 @@ async function transcode(
     })
     : null;
   // The segments still to encode, and the joined output, need room beside the finished ones.
-  checkFreeSpace(dirname(temp), media.size * (segmented ? 1 + remainingFraction(segmented) : 1));
+  const toEncode = segmented ? 1 + await remainingFraction(segmented, segmentDir) : 1;
+  checkFreeSpace(dirname(temp), media.size * toEncode);
   // P1. Made exclusively and held open: ffmpeg writes to this very inode through /proc, so a
   // link planted at the temp name can neither receive the output nor be overwritten.
   using out = await OwnedFile.create(temp).catch((err) => {
@@ -149,6 +142,7 @@ async function transcode(
   let logTail: string[] = [];
   const wallStart = performance.now();
   let segmentedWallSec: number | null = null;
+  let usage: FfmpegUsage | null = null;
   const onProgress = (u: ProgressUpdate) =>
     ctx.progress({
       percent: u.percent,
@@ -171,13 +165,13 @@ async function transcode(
         codec: policy.targetVideoCodec,
         ctx,
         logPath,
-        onProgress,
         muxArgs: (encodedVideo) =>
           buildFfmpegArgs(plan, source, out.pathForChild, { ...argsOptions, encodedVideo }),
       });
     }
     const run = segmented ? null : await runFfmpeg({
       args: buildFfmpegArgs(plan, source, out.pathForChild, argsOptions),
+      measure: true,
       logPath,
       signal,
       onProgress,
@@ -190,6 +184,7 @@ async function transcode(
     });
     throwIfStopped(signal);
     if (run) logTail = [`log: ${logPath}`, ...run.tail.slice(-ERROR_TAIL_LINES)];
+    usage = run?.usage ?? null;
     if (run && !run.success) {
       const why = run.signal
         ? `ffmpeg was killed by ${run.signal}`
@@ -218,7 +213,10 @@ async function transcode(
   }
   const outputSize = out.stat().size;
   // Each segment recorded its own speed.
-  if (!segmented) await speed.record(policy.targetVideoCodec, media.duration, wallSec);
+  // Each segment recorded its own speed.
+  if (!segmented) {
+    await speed.record(policy.targetVideoCodec, media.duration, wallSec, env.cpuCores, usage);
+  }
   const sizes: EncodeFigures = {
     source_size: media.size,
     output_size: outputSize,
@@ -284,54 +282,38 @@ async function transcode(
 const round = (n: number) => Math.round(n * 10) / 10;
 
 /**
- * Encodes the segments not yet done and joins them into the temp output, starting each segment
- * only when the measured speed says it ends before the deadline, and keeping the live file's
- * segment count current. Returns the wall seconds all runs spent on the job's segments.
+ * Encodes the segments not yet done, with whoever helps, and joins them into the temp output,
+ * starting each segment only when the measured speed says it ends before the deadline. Returns
+ * the wall seconds all workers and runs spent on the job's segments.
  */
 async function encodeInSegments(
   journal: SegmentJournal,
-  opts: {
-    claimed: ClaimedJob;
-    plan: EncodePlan;
-    source: string;
-    dir: string;
-    env: WorkerEnv;
-    speed: SpeedHistory;
-    /** The policy's target codec, under which speeds are measured. */
-    codec: string;
-    ctx: RunContext;
-    logPath: string;
-    onProgress: (u: ProgressUpdate) => void;
-    muxArgs: (encodedVideo: { concatList: string; offsetSec: number }) => string[];
-  },
+  opts:
+    & Pick<SegmentedEncodeOptions, "claimed" | "plan" | "source" | "dir" | "logPath" | "muxArgs">
+    & {
+      env: WorkerEnv;
+      speed: SpeedHistory;
+      /** The policy's target codec, under which speeds are measured. */
+      codec: string;
+      ctx: RunContext;
+    },
 ): Promise<number> {
-  const { claimed, ctx, speed, codec } = opts;
-  const showSegments = () =>
-    claimed.updateLive({ segments: { ...progressOf(journal, ctx.windowSec) } }).catch(() => {
-      // A lost job is noticed by the heartbeat timer, which stops the encode.
-    });
-  await showSegments();
+  const { ctx, speed, codec, env } = opts;
+  const cores = env.cpuCores;
   const { wallSec } = await encodeSegmented(journal, {
-    claimed,
-    plan: opts.plan,
-    source: opts.source,
-    dir: opts.dir,
-    cpuCores: opts.env.cpuCores,
-    cpuSet: opts.env.cpuSet,
-    logPath: opts.logPath,
+    ...opts,
+    cpuCores: cores,
+    cpuSet: env.cpuSet,
     signal: ctx.signal,
-    onProgress: opts.onProgress,
-    beforeSegment: (mediaSec) => {
-      const need = speed.estimateSec(codec, mediaSec);
-      if (ctx.deadline && need !== null && Date.now() + need * 1000 > +ctx.deadline) {
-        ctx.outOfTime("deadline: the next segment cannot finish before it");
-      }
-    },
-    afterSegment: async (mediaSec, wallSec) => {
-      await speed.record(codec, mediaSec, wallSec);
-      await showSegments();
-    },
-    muxArgs: opts.muxArgs,
+    heartbeatIntervalSec: env.config.worker.heartbeatInterval,
+    staleAfterSec: env.config.worker.staleAfter,
+    windowSec: ctx.windowSec,
+    progress: (p) => ctx.progress(p, false),
+    fits: (mediaSec) => speed.fits(codec, mediaSec, ctx.deadline, cores),
+    outOfTime: ctx.outOfTime,
+    warn: ctx.warn,
+    afterSegment: (mediaSec, wallSec, usage) =>
+      speed.record(codec, mediaSec, wallSec, cores, usage),
   });
   return wallSec;
 }

@@ -7,7 +7,7 @@ import {
   REPLACE_CRASH_POINTS,
   type ReplaceSteps,
 } from "../../src/transcode/replace_journal.ts";
-import { SEGMENT_CRASH_POINTS } from "../../src/transcode/segments/encode_loop.ts";
+import { SEGMENT_CRASH_POINTS } from "../../src/transcode/segments/encode_segment.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const ORIGINAL = "1000:aaaaaaaaaaaaaaaaaaaaaaaa";

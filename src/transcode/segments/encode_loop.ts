@@ -1,53 +1,55 @@
 /**
- * Segmented encoding of one job, resumable across runs: the video is encoded segment by segment
- * (see media/segments.ts) into the job's segment directory, each finished segment is recorded in
- * the journal with its size, SHA-256 and frame count, and once all are done they are joined. A
- * deadline, signal or crash loses at most the segment being encoded.
- *
- * A segment is written as the rest of the transcode temps are: created exclusively without
- * following a link (0600), and handed to ffmpeg as `/proc/<pid>/fd/<n>`, so a link planted at its
- * name receives nothing; it is published under its final name only while that name still holds
- * the inode vpo made.
+ * The segmented encode of one job by the worker holding it: it offers the segments to every
+ * worker (`src/queue/pieces.ts`), encodes those nobody else took, the longest first, waits for
+ * the ones others are encoding (taking over any whose worker died), and once every segment is
+ * recorded joins them. A deadline, signal or crash loses at most the segments being encoded.
  *
  * @module
  */
 import { join } from "node:path";
-import { runFfmpeg } from "../../media/ffmpeg_runner.ts";
+import { hostname } from "node:os";
+import { LostPieceError } from "../../errors.ts";
 import type { EncodePlan } from "../../media/plan.ts";
-import type { ProgressUpdate } from "../../media/progress.ts";
-import { probeSegment, segmentEncodeArgs, toSeconds } from "../../media/segments.ts";
 import type { ClaimedJob } from "../../queue/claimed_job.ts";
-import { crashPoint } from "../../util/crash_point.ts";
-import { syncDir } from "../../util/durable_fs.ts";
-import { OwnedFile, removeIfOwned } from "../../util/owned_file.ts";
-import { hashOwned } from "./hashing.ts";
-import { type SegmentJournal, writeJournal } from "./journal.ts";
+import { thisWorker } from "../../queue/claimed_job.ts";
+import type { LiveProgress } from "../../queue/job_type.ts";
+import type { PieceClaim } from "../../queue/pieces.ts";
+import { sleep } from "../../util/sleep.ts";
+import { encodeSegment } from "./encode_segment.ts";
+import type { FfmpegUsage } from "../../media/ffmpeg_runner.ts";
+import { FilmProgress } from "./film_progress.ts";
+import type { SegmentJournal } from "./journal.ts";
 import { type JoinOptions, joinSegments } from "./join.ts";
-import { round } from "./progress.ts";
-import { partialName, removeStalePartials, SegmentError, segmentName } from "./segment_dir.ts";
+import type { SegmentRecord } from "./records.ts";
+import { type BoardView, SegmentBoard } from "./segment_board.ts";
 
-/**
- * Crash points of a segmented encode (`VPO_CRASH_AT`): in the middle of a segment after an
- * earlier one was recorded, and right after a segment was recorded.
- */
-export const SEGMENT_CRASH_POINTS = ["segments:encoding", "segments:recorded"] as const;
+/** How often the holder looks at the segment directory while others encode. */
+const LOOK_MS = 2000;
 
 /** What {@link encodeSegmented} needs from the job. */
 export interface SegmentedEncodeOptions extends JoinOptions {
   claimed: ClaimedJob;
   plan: EncodePlan;
   source: string;
-  /** Progress of the whole job (percent of all segments), for the live file and terminal. */
-  onProgress: (update: ProgressUpdate) => void;
-  /** Called before each segment is started; throws to stop (e.g. it cannot finish in time). */
-  beforeSegment: (mediaSec: number) => void;
-  /** Called after each finished segment, e.g. to record the measured speed. */
-  afterSegment: (mediaSec: number, wallSec: number) => Promise<void>;
+  heartbeatIntervalSec: number;
+  staleAfterSec: number;
+  /** Length of this run's window (start to deadline), for the progress; null without one. */
+  windowSec: number | null;
+  /** The film's progress (percent of all its media), for the live file and terminal. */
+  progress: (p: LiveProgress) => void;
+  /** Whether a segment of this many media seconds can finish before the deadline. */
+  fits: (mediaSec: number) => boolean;
+  /** Stops the run because no segment left fits before the deadline (RunContext.outOfTime). */
+  outOfTime: (why: string) => never;
+  /** Reports a segment taken over from a worker that died (RunContext.warn). */
+  warn: (text: string) => void;
+  /** Called after each segment this worker encoded, e.g. to record the measured speed. */
+  afterSegment: (mediaSec: number, wallSec: number, usage: FfmpegUsage | null) => Promise<void>;
 }
 
 /**
- * Encodes the segments not yet done, then joins them. Returns the wall seconds all runs spent on
- * the job's segments and the join.
+ * Encodes the segments not yet done, with whoever helps, then joins them. Returns the wall
+ * seconds all workers and runs spent on the job's segments, and the join.
  *
  * @throws SegmentError when a segment or the join fails; the signal's reason when stopped.
  */
@@ -55,92 +57,96 @@ export async function encodeSegmented(
   journal: SegmentJournal,
   opts: SegmentedEncodeOptions,
 ): Promise<{ wallSec: number }> {
-  const times = { timeBase: journal.time_base };
-  const total = journal.segments.length;
-  const mediaTotal = journal.segments.reduce((sum, s) => sum + s.mediaSec, 0);
-  await removeStalePartials(opts.dir);
-  for (const seg of journal.segments) {
-    if (journal.done[String(seg.index)]) continue;
+  const board = new SegmentBoard(journal, opts.dir);
+  const host = hostname();
+  const film = new FilmProgress(journal, {
+    windowSec: opts.windowSec,
+    staleAfterSec: opts.staleAfterSec,
+    report: opts.progress,
+    write: (segments) =>
+      opts.claimed.updateLive({ segments: { ...segments } }).catch(() => {
+        // A lost job is noticed by the heartbeat timer, which stops the encode.
+      }),
+  });
+  const worker = thisWorker();
+  let unseenBefore = new Set<number>();
+  while (true) {
     opts.signal.throwIfAborted();
-    opts.beforeSegment(seg.mediaSec);
-    const file = join(opts.dir, segmentName(seg.index));
-    const partial = join(opts.dir, partialName(seg.index, opts.claimed.token));
-    const mediaBefore = journal.segments
-      .filter((s) => journal.done[String(s.index)])
-      .reduce((sum, s) => sum + s.mediaSec, 0);
-    const startSec = toSeconds(times, seg.start);
-    const started = performance.now();
-    using out = await OwnedFile.create(partial).catch((err) => {
-      throw new SegmentError(`cannot create segment ${seg.index + 1}/${total}: ${err.message}`);
-    });
+    const view = await board.look();
+    await film.saw(view);
+    for (const index of view.badRecords) await board.reopen(index);
+    // S7: a segment in no state in two looks in a row is offered again.
+    for (const index of view.unseen) if (unseenBefore.has(index)) await board.offer(index);
+    unseenBefore = new Set(view.unseen);
+    if (view.records.size === journal.segments.length && await allInPlace(board, view)) {
+      return { wallSec: await joinSegments(journal, view.records, opts) };
+    }
+    const pick = board.pick(view, opts.staleAfterSec, opts.fits);
+    if (pick) {
+      const claim = await board.take(pick, worker);
+      if (claim && pick.stale) opts.warn(board.describe(pick));
+      if (claim) await encodeOwn(claim, pick.index, view);
+      continue;
+    }
+    if (board.candidates(view, opts.staleAfterSec).length > 0) {
+      opts.outOfTime("deadline: the next segment cannot finish before it");
+    }
+    // Every segment left is being encoded by another worker: wait for them.
+    await sleep(LOOK_MS, opts.signal);
+  }
+
+  async function encodeOwn(claim: PieceClaim, index: number, view: BoardView): Promise<void> {
     try {
-      const run = await runFfmpeg({
-        args: segmentEncodeArgs(opts.plan, times, seg, opts.source, out.pathForChild, {
-          cpuCores: opts.cpuCores,
-        }),
-        logPath: opts.logPath,
-        signal: opts.signal,
-        durationSec: seg.mediaSec,
+      const done = await encodeSegment(claim, index, {
+        journal,
+        dir: opts.dir,
+        plan: opts.plan,
+        source: opts.source,
         cpuCores: opts.cpuCores,
         cpuSet: opts.cpuSet,
-        killGraceMs: 1000,
-        onProgress: (u) => {
-          // For tests: a kill in the middle of a segment after an earlier one was recorded.
-          if (mediaBefore > 0) crashPoint("segments:encoding");
-          // With -copyts ffmpeg reports the output time on the source's timeline.
-          const inSegment = Math.min(seg.mediaSec, Math.max(0, u.outTimeSec - startSec));
-          const encoded = mediaBefore + inSegment;
-          opts.onProgress({
-            ...u,
-            percent: mediaTotal > 0 ? Math.min(100, encoded / mediaTotal * 100) : 0,
-            outTimeSec: encoded,
-            etaSec: u.speed ? (mediaTotal - encoded) / u.speed : null,
-            done: false,
-          });
-        },
+        logPath: opts.logPath,
+        signal: opts.signal,
+        heartbeatIntervalSec: opts.heartbeatIntervalSec,
+        reference: () => firstRecord(view.records),
+        earlierDone: view.records.size > 0,
+        onProgress: (sample) => film.own(index, host, sample),
       });
-      opts.signal.throwIfAborted();
-      if (!run.success) {
-        const why = run.signal ? `killed by ${run.signal}` : `exited with code ${run.code}`;
-        throw new SegmentError(
-          `ffmpeg ${why} encoding segment ${seg.index + 1}/${total}: ${run.tail.at(-1) ?? ""}`,
-          [`log: ${opts.logPath}`, ...run.tail.slice(-8)],
-        );
+      if (done.won) {
+        await opts.afterSegment(board.mediaSec(index), done.record.wall_sec, done.usage);
       }
-      const wallSec = (performance.now() - started) / 1000;
-      const probed = await probeSegment(out.pathForChild, { signal: opts.signal });
-      if (probed.frames !== seg.frames) {
-        throw new SegmentError(
-          `segment ${seg.index + 1}/${total} has ${probed.frames} frames, the source ` +
-            `${seg.frames} there; original kept`,
-        );
-      }
-      const { size, sha256 } = hashOwned(out);
-      // Fencing: a worker that lost the job must not publish into the new owner's journal.
-      await opts.claimed.heartbeat();
-      if (!await out.stillAtPath()) {
-        throw new SegmentError(
-          `segment ${seg.index + 1}/${total}: ${partial} was replaced while it was written ` +
-            `(a link or another file); nothing was written through it; original kept`,
-        );
-      }
-      await Deno.rename(partial, file);
-      await syncDir(opts.dir);
-      journal.done[String(seg.index)] = {
-        size,
-        sha256,
-        frames: probed.frames,
-        codec: probed.codec,
-        extradata: probed.extradata,
-        wall_sec: round(wallSec),
-      };
-      await writeJournal(opts.dir, journal);
-      crashPoint("segments:recorded");
-      await opts.afterSegment(seg.mediaSec, wallSec);
+    } catch (err) {
+      // Taken over (this worker stalled past stale_after): the segment is another's now.
+      if (err instanceof LostPieceError) return;
+      await claim.release().catch(() => {});
+      throw err;
     } finally {
-      // Only the file vpo made: a link or file put at its name is not vpo's to remove.
-      await removeIfOwned(partial, out.ino).catch(() => {});
+      film.own(index, host, null);
     }
   }
-  return { wallSec: await joinSegments(journal, opts) };
+}
+
+/** The record of the first finished segment, which every other one must match. */
+export function firstRecord(records: ReadonlyMap<number, SegmentRecord>): SegmentRecord | null {
+  const first = Math.min(...records.keys());
+  return records.get(first) ?? null;
+}
+
+/**
+ * Whether every record's file is there with its recorded size; the others are offered again
+ * (S7). The files were hashed through their descriptor as they were made, and again when a run
+ * resumes; only a person could change one in between.
+ */
+async function allInPlace(board: SegmentBoard, view: BoardView): Promise<boolean> {
+  let ok = true;
+  for (const [index, record] of view.records) {
+    const size = await Deno.lstat(join(board.dir, record.file)).then(
+      (info) => info.isFile ? info.size : -1,
+      () => -1,
+    );
+    if (size !== record.size) {
+      await board.reopen(index);
+      ok = false;
+    }
+  }
+  return ok;
 }

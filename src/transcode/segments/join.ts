@@ -9,7 +9,8 @@ import { runFfmpeg } from "../../media/ffmpeg_runner.ts";
 import { concatList, toSeconds } from "../../media/segments.ts";
 import { writeFileAtomic } from "../../util/durable_fs.ts";
 import type { SegmentJournal } from "./journal.ts";
-import { SegmentError, segmentName } from "./segment_dir.ts";
+import type { SegmentRecord } from "./records.ts";
+import { SegmentError } from "./segment_dir.ts";
 
 const LIST = "list.ffconcat";
 
@@ -26,11 +27,15 @@ export interface JoinOptions {
 }
 
 /**
- * Joins the finished segments and muxes them with the source's other streams. Returns the wall
- * seconds all runs spent on the segments and the join.
+ * Joins the finished segments (`records` holds every one) and muxes them with the source's other
+ * streams. Returns the wall seconds all workers and runs spent on the segments and the join.
  */
-export async function joinSegments(journal: SegmentJournal, opts: JoinOptions): Promise<number> {
-  const done = journal.segments.map((s) => journal.done[String(s.index)]);
+export async function joinSegments(
+  journal: SegmentJournal,
+  records: ReadonlyMap<number, SegmentRecord>,
+  opts: JoinOptions,
+): Promise<number> {
+  const done = journal.segments.map((s) => records.get(s.index)!);
   const first = done[0];
   const odd = done.findIndex((d) => d.codec !== first.codec || d.extradata !== first.extradata);
   if (odd >= 0) {
@@ -41,7 +46,7 @@ export async function joinSegments(journal: SegmentJournal, opts: JoinOptions): 
   }
   const times = { timeBase: journal.time_base };
   const list = join(opts.dir, LIST);
-  const names = journal.segments.map((s) => segmentName(s.index));
+  const names = done.map((d) => d.file);
   await writeFileAtomic(list, concatList(times, journal.segments, names), { durable: false });
   const offsetSec = toSeconds(times, journal.segments[0].start) - journal.file_start_sec;
   const started = performance.now();

@@ -1,8 +1,8 @@
 /**
  * The journal of one job's segmented encode, `journal.json` in its segment directory: the cuts it
- * was planned with, the source and settings they are valid for, and the finished segments. It is
- * written to an exclusive temp in the directory and renamed over its name, which replaces a link
- * planted there instead of writing through it, and read without following one.
+ * was planned with, and the source, settings and ffmpeg build they are valid for. It is written
+ * to an exclusive temp in the directory and renamed over its name, which replaces a link planted
+ * there instead of writing through it, and read without following one.
  *
  * @module
  */
@@ -13,34 +13,33 @@ import { writeFileAtomic } from "../../util/durable_fs.ts";
 import { readRegularFileSync } from "../../util/safe_read.ts";
 import type { Fingerprint } from "../fingerprint.ts";
 
-/** Journal format marker and version. */
-export const JOURNAL_FORMAT = 1;
+/**
+ * Journal format marker and version. Version 1 also listed the finished segments; now each has a
+ * record of its own (records.ts), which any worker may add. A version 1 journal is discarded.
+ */
+export const JOURNAL_FORMAT = 2;
 const JOURNAL = "journal.json";
 
-/** A finished segment as the journal records it. */
-export interface DoneSegment {
-  size: number;
-  sha256: string;
-  frames: number;
-  codec: string;
-  extradata: string;
-  /** Wall seconds its encode took. */
-  wall_sec: number;
-}
-
-/** The journal of one job's segmented encode (`journal.json` in its segment directory). */
+/**
+ * The plan of one job's segmented encode (`journal.json` in its segment directory), written
+ * once by the worker holding the job and only read after that, by it and by helpers.
+ */
 export interface SegmentJournal {
   vpo_segments: number;
   job_id: string;
+  /** Made anew with each plan: a helper finds it in the holder's live file too (reachability). */
+  plan_id: string;
   /** The source as it was when the segments were planned. */
   fingerprint: Fingerprint;
   /** Hash of the encode settings; different settings make the finished segments useless. */
   settings: string;
+  /** The segment length the plan was cut with (`jobs.segment_length` then). */
+  segment_sec: number;
+  /** The ffmpeg build that planned it (media/ffmpeg_build.ts); helpers must run the same. */
+  ffmpeg_build: string;
   time_base: [number, number];
   file_start_sec: number;
   segments: Segment[];
-  /** Finished segments by index. */
-  done: Record<string, DoneSegment>;
 }
 
 /** Hash of what decides the bitstream of a segment: encoder settings and the cut length. */
@@ -81,6 +80,8 @@ function isJournal(data: unknown, id: string): data is SegmentJournal {
   const j = data as Partial<SegmentJournal>;
   const int = (v: unknown) => Number.isSafeInteger(v);
   return j.vpo_segments === JOURNAL_FORMAT && j.job_id === id &&
+    typeof j.plan_id === "string" && /^[0-9a-f]{12}$/.test(j.plan_id) &&
+    typeof j.segment_sec === "number" && typeof j.ffmpeg_build === "string" &&
     typeof j.settings === "string" && typeof j.fingerprint === "object" &&
     Array.isArray(j.time_base) && j.time_base.length === 2 && j.time_base.every(int) &&
     typeof j.file_start_sec === "number" && Array.isArray(j.segments) &&
@@ -88,11 +89,5 @@ function isJournal(data: unknown, id: string): data is SegmentJournal {
     j.segments.every((s, i) =>
       s?.index === i && int(s.start) && (s.end === null || int(s.end)) && int(s.frames) &&
       typeof s.mediaSec === "number"
-    ) &&
-    typeof j.done === "object" && j.done !== null &&
-    Object.entries(j.done).every(([k, d]) =>
-      /^\d+$/.test(k) && Number(k) < j.segments!.length && typeof d?.sha256 === "string" &&
-      int(d.size) && typeof d.extradata === "string" && typeof d.codec === "string" &&
-      typeof d.wall_sec === "number"
     );
 }

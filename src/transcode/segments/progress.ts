@@ -1,10 +1,13 @@
 /**
- * How far a segmented job is, across runs, as its journal says: what `jobs show` prints between
- * runs and what the free-space check and the requeued record use.
+ * How far a segmented job is, across runs and workers, as its journal and the segments' records
+ * say: what `jobs show` prints between runs, and what the free-space check and the requeued record
+ * use.
  *
  * @module
  */
 import { readJournal, type SegmentJournal } from "./journal.ts";
+import type { SegmentRecord } from "./records.ts";
+import { SegmentBoard } from "./segment_board.ts";
 
 /** Progress of a segmented job across runs, kept in the job record between runs. */
 export interface SegmentProgress {
@@ -14,35 +17,38 @@ export interface SegmentProgress {
   percent: number;
   media_done_sec: number;
   media_total_sec: number;
-  /** Wall seconds spent encoding the finished segments. */
+  /** Wall seconds spent encoding the finished segments (all workers together). */
   encode_sec: number;
   /** Length of the last run's window (worker start to deadline); null without a deadline. */
   window_sec: number | null;
 }
 
-/** Fraction (0-1) of the media still to encode. */
-export function remainingFraction(journal: SegmentJournal): number {
-  const p = progressOf(journal, null);
+/** Fraction (0-1) of the media of `journal` still to encode, as its directory `dir` says. */
+export async function remainingFraction(journal: SegmentJournal, dir: string): Promise<number> {
+  const view = await new SegmentBoard(journal, dir).look();
+  const p = progressOf(journal, view.records, null);
   return p.media_total_sec > 0 ? 1 - p.media_done_sec / p.media_total_sec : 1;
 }
 
-/** Progress across runs as the journal says, with the window the current run has. */
-export function progressOf(journal: SegmentJournal, windowSec: number | null): SegmentProgress {
+/** Progress as the finished segments' records say, with the window the current run has. */
+export function progressOf(
+  journal: SegmentJournal,
+  records: ReadonlyMap<number, SegmentRecord>,
+  windowSec: number | null,
+): SegmentProgress {
   let mediaDone = 0;
   let mediaTotal = 0;
   let encodeSec = 0;
-  let done = 0;
   for (const seg of journal.segments) {
     mediaTotal += seg.mediaSec;
-    const d = journal.done[String(seg.index)];
-    if (d) {
-      done++;
+    const record = records.get(seg.index);
+    if (record) {
       mediaDone += seg.mediaSec;
-      encodeSec += d.wall_sec;
+      encodeSec += record.wall_sec;
     }
   }
   return {
-    done,
+    done: records.size,
     total: journal.segments.length,
     percent: mediaTotal > 0 ? Math.round(mediaDone / mediaTotal * 1000) / 10 : 0,
     media_done_sec: round(mediaDone),
@@ -53,13 +59,15 @@ export function progressOf(journal: SegmentJournal, windowSec: number | null): S
 }
 
 /** Reads a job's segment progress from its directory; null when there is none. */
-export function readSegmentProgress(
+export async function readSegmentProgress(
   dir: string,
   id: string,
   windowSec: number | null,
-): SegmentProgress | null {
+): Promise<SegmentProgress | null> {
   const journal = readJournal(dir, id);
-  return journal ? progressOf(journal, windowSec) : null;
+  if (!journal) return null;
+  const view = await new SegmentBoard(journal, dir).look();
+  return progressOf(journal, view.records, windowSec);
 }
 
 /** Rounded to a tenth (seconds in records and progress). */

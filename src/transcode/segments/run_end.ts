@@ -24,7 +24,7 @@ export async function segmentRecordChanges(
   const dir = segmentDirPath(job.id, job.file, tempDirectory);
   if (requeued) {
     const window = claimed.live.segments?.window_sec;
-    const progress = readSegmentProgress(
+    const progress = await readSegmentProgress(
       dir,
       job.id,
       typeof window === "number" ? window : null,

@@ -16,10 +16,13 @@ import { sharesWithGroup } from "../../util/file_mode.ts";
 export class SegmentError extends JobFailure {}
 
 const DIR_RE = /^\.vpo-([0-9a-f]{32})\.segments$/;
-/** Every name vpo gives a file in a segment directory. */
+/**
+ * Every name vpo gives a file in a segment directory: the journal, the concat list, each segment's
+ * claim names (`src/queue/pieces.ts`), record and files (`seg-NNNN.<token>.partial` while written,
+ * `seg-NNNN.<token>.mkv` once done; `seg-NNNN.mkv` of journal format 1), and temp files.
+ */
 const OWN_FILE_RE =
-  /^(journal\.json|list\.ffconcat|seg-\d{4}\.mkv|seg-\d{4}\.[0-9a-f]{12}\.partial|\.vpo\.\d+\.\d+\.[0-9a-z]+\.tmp)$/;
-const PARTIAL_RE = /^seg-\d{4}\.[0-9a-f]{12}\.partial$/;
+  /^(journal\.json|list\.ffconcat|seg-\d{4}(\.[0-9a-f]{12})?\.mkv|seg-\d{4}\.[0-9a-f]{12}\.(partial|claim|beat)|seg-\d{4}\.(free|json)|\.(vpo|clock)\.\d+\.\d+\.[0-9a-z]+\.tmp)$/;
 
 /** The directory holding job `id`'s segments. */
 export function segmentDirPath(id: string, source: string, tempDirectory: string | null): string {
@@ -31,19 +34,20 @@ export function segmentDirOwner(name: string): string | null {
   return DIR_RE.exec(name)?.[1] ?? null;
 }
 
-/** The name of segment `index`'s finished file. */
-export const segmentName = (index: number) => `seg-${pad(index)}.mkv`;
+/** The piece name of segment `index` (0-based) in the segment directory: `seg-NNNN`. */
+export const pieceName = (index: number) => `seg-${String(index + 1).padStart(4, "0")}`;
+
+/** The name of segment `index`'s file once claim `token` finished it. */
+export const segmentFileName = (index: number, token: string) => `${pieceName(index)}.${token}.mkv`;
 
 /** The name of segment `index`'s file while claim `token` writes it. */
-export const partialName = (index: number, token: string) => `seg-${pad(index)}.${token}.partial`;
-
-const pad = (index: number) => String(index + 1).padStart(4, "0");
+export const partialName = (index: number, token: string) => `${pieceName(index)}.${token}.partial`;
 
 /**
  * True when `dir` is a real directory (not a symbolic link) owned by this user (where owners can be
- * told apart: see below); false when it does not exist.
+ * told apart: see below); false when it does not exist. Throws {@link SegmentError} otherwise.
  */
-async function isOwnDir(dir: string): Promise<boolean> {
+export async function isOwnDir(dir: string): Promise<boolean> {
   let info: Deno.FileInfo;
   try {
     info = await Deno.lstat(dir);
@@ -77,15 +81,6 @@ export async function ensureOwnDir(dir: string): Promise<void> {
 export async function clearOwnFiles(dir: string): Promise<void> {
   for await (const entry of Deno.readDir(dir)) {
     if (entry.isFile && OWN_FILE_RE.test(entry.name)) {
-      await Deno.remove(join(dir, entry.name)).catch(() => {});
-    }
-  }
-}
-
-/** Partial segments of earlier runs (their worker was stopped or died mid-segment). */
-export async function removeStalePartials(dir: string): Promise<void> {
-  for await (const entry of Deno.readDir(dir)) {
-    if (entry.isFile && PARTIAL_RE.test(entry.name)) {
       await Deno.remove(join(dir, entry.name)).catch(() => {});
     }
   }
