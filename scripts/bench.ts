@@ -3,7 +3,7 @@
  * the wall time of `deno run` of an empty script, so that figures from different machines (or a
  * busy CI runner) can be compared by their ratio to it.
  *
- *   deno run -A scripts/bench.ts [--quick] [--only queue,cli,scan,transcode,serve,library]
+ *   deno task bench [--quick] [--only queue,cli,scan,transcode,serve,library]
  *
  * Sections, each a function in SECTIONS:
  *   queue      enqueue rate in-process; claim+finish rate with 1 and 4 draining processes, and
@@ -43,9 +43,6 @@ import { Cluster, whyNotRunnable } from "../tests/multihost/cluster.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
-/** What `deno task vpo` grants the CLI, so the CLI figures are a user's figures. */
-/** What this script runs with (`deno task bench`), for the drain processes it spawns. */
-const BENCH_PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-run", "--allow-sys"];
 
 /** One line of the final table: a measured number, or a row a section formatted itself. */
 type Figure =
@@ -182,7 +179,7 @@ interface DrainRun {
 
 /** Runs the drain child to its end; `prefix` runs it elsewhere (on a harness host). */
 async function spawnDrain(root: string, prefix: string[] = []): Promise<DrainRun> {
-  const args = [Deno.execPath(), "run", "--quiet", ...BENCH_PERMS, SELF, "--drain-child", root];
+  const args = [Deno.execPath(), "run", "--quiet", ...CLI_PERMISSIONS, SELF, "--drain-child", root];
   const [cmd, ...rest] = [...prefix, ...args];
   const out = await new Deno.Command(cmd, {
     args: rest,

@@ -11,8 +11,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { LibraryLayout } from "../queue/layout.ts";
 import { writeFileAtomic } from "../util/durable_fs.ts";
-import { applyHomeFileMode } from "../util/file_mode.ts";
-import { readRegularFileSync } from "../util/safe_read.ts";
+import { createFileSync, readRegularFileSync } from "../util/safe_open.ts";
 import { type FileStamp, stampKey } from "./decisions.ts";
 
 /** A run that died between marking and queueing holds its mark this long at most. */
@@ -108,13 +107,8 @@ function readMark(path: string): MarkContent {
 
 function createMark(path: string, content: MarkContent): boolean {
   try {
-    const file = Deno.openSync(path, { createNew: true, write: true, mode: 0o600 });
-    try {
-      applyHomeFileMode(path);
-      file.writeSync(new TextEncoder().encode(JSON.stringify(content)));
-    } finally {
-      file.close();
-    }
+    using file = createFileSync(path);
+    file.writeSync(new TextEncoder().encode(JSON.stringify(content)));
     return true;
   } catch (err) {
     if (err instanceof Deno.errors.AlreadyExists) return false;

@@ -12,9 +12,14 @@ import { shellQuote } from "./ffmpeg_args.ts";
 import { parseProgress, ProgressTracker } from "./progress.ts";
 import type { ProgressUpdate } from "./progress.ts";
 import { readLines } from "./text_lines.ts";
-import { applyHomeFileMode } from "../util/file_mode.ts";
+import { displayName } from "../util/display_name.ts";
 import { findOnPath } from "../util/find_on_path.ts";
-import { refuseIfNotRegular, UnreadableFileError } from "../util/safe_read.ts";
+import {
+  openAppendSync,
+  type OpenFile,
+  UnreadableFileError,
+  UntrustedDirectoryError,
+} from "../util/safe_open.ts";
 
 /** Options of {@link runFfmpeg}. */
 export interface RunFfmpegOptions {
@@ -63,19 +68,15 @@ const TAIL_LINES = 20;
  */
 export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult> {
   const [command, ...args] = launchCommand(opts.ffmpeg ?? "ffmpeg", opts.args, opts);
-  // Appended at the size a path stat gives, not with O_APPEND or a seek to the end: smbnetfs
-  // stalls on both (they ask the size of a write-only handle), then fails every request on the
-  // mount with EIO. One worker at a time runs a job, so nobody else writes to its log.
-  const logSize = await Deno.stat(opts.logPath).then((info) => info.size, () => 0);
-  const log = await openLog(opts.logPath);
-  await log.seek(logSize, Deno.SeekMode.Start);
-  applyHomeFileMode(opts.logPath);
-  const logWriter = log.writable.getWriter();
-  await logWriter.write(
-    new TextEncoder().encode(`# ${new Date().toISOString()} ${shellQuote([command, ...args])}\n`),
+  const log = openLog(opts.logPath);
+  // One line, whatever the file name holds: `vpo jobs log` prints it to a terminal.
+  await log.write(
+    new TextEncoder().encode(
+      `# ${new Date().toISOString()} ${displayName(shellQuote([command, ...args]))}\n`,
+    ),
   );
   if (opts.signal?.aborted) {
-    await logWriter.close();
+    log.close();
     return {
       success: false,
       code: -1,
@@ -90,7 +91,7 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult
     child = new Deno.Command(command, { args, stdin: "null", stdout: "piped", stderr: "piped" })
       .spawn();
   } catch (error) {
-    await logWriter.close();
+    log.close();
     throw toolError(command, error);
   }
 
@@ -119,9 +120,9 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult
         if (logged >= LOG_MAX_BYTES) return;
         logged += chunk.length;
         const cut = logged >= LOG_MAX_BYTES ? `\n# log cut at ${LOG_MAX_BYTES} bytes\n` : "";
-        return logWriter.write(cut ? concatBytes(chunk, cut) : chunk);
+        return log.write(cut ? concatBytes(chunk, cut) : chunk);
       },
-      close: () => logWriter.close(),
+      close: () => log.close(),
     }),
   );
   const tailDone = (async () => {
@@ -145,6 +146,7 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult
   } finally {
     clearTimeout(killTimer);
     opts.signal?.removeEventListener("abort", onAbort);
+    log.close();
   }
 }
 
@@ -181,20 +183,15 @@ function trySignal(child: Deno.ChildProcess, signal: Deno.Signal): void {
   }
 }
 
-/** Opens the job's log for writing, never through a link planted at its name. */
-async function openLog(path: string): Promise<Deno.FsFile> {
+/**
+ * Opens the job's log to add to it (one worker at a time runs a job, so nobody else writes it):
+ * never through a link, FIFO or hard link planted at its name, and only in the home's own logs/.
+ */
+function openLog(path: string): OpenFile {
   try {
-    refuseIfNotRegular(path);
-    const log = await Deno.open(path, { write: true, create: true });
-    try {
-      refuseIfNotRegular(path, true);
-    } catch (err) {
-      log.close();
-      throw err;
-    }
-    return log;
+    return openAppendSync(path);
   } catch (err) {
-    if (err instanceof UnreadableFileError) {
+    if (err instanceof UnreadableFileError || err instanceof UntrustedDirectoryError) {
       throw new FfmpegError(`cannot write ffmpeg's log: ${err.message}`);
     }
     throw err;

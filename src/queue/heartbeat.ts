@@ -20,32 +20,31 @@
  */
 
 import { closeSync, fstatSync } from "node:fs";
-import { applyHomeFileMode } from "../util/file_mode.ts";
-import { openRegularFileSync, refuseIfNotRegular, UnreadableFileError } from "../util/safe_read.ts";
-
-const encoder = new TextEncoder();
+import {
+  createFileSync,
+  openRegularFileSync,
+  replaceFileSync,
+  UnreadableFileError,
+} from "../util/safe_open.ts";
 
 /**
  * Writes the beat file; its new mtime is the heartbeat. The first beat of a claim is made with
- * `first`, exclusively, so nothing planted at the name is written through; later ones rewrite
- * only a regular file (others may write live/ in a shared queue).
+ * `first`, exclusively, so nothing planted at the name is written through; later ones replace
+ * it by rename (others may write live/ in a shared queue: whatever they put at the name, a link
+ * to a file of this worker's user included, is replaced, never written through).
  */
-export async function writeBeat(path: string, first = false): Promise<void> {
-  if (!first) refuseIfNotRegular(path);
-  const file = await Deno.open(
-    path,
-    first
-      ? { write: true, createNew: true, mode: 0o600 }
-      : { write: true, create: true, truncate: true, mode: 0o600 },
-  );
-  try {
+export function writeBeat(path: string, first = false): Promise<void> {
+  return new Promise((resolve) => {
     // The content is for people reading the directory; only the mtime counts.
-    await file.write(encoder.encode(`${new Date().toISOString()}\n`));
-  } finally {
-    file.close();
-  }
-  // Other members' workers judge its age (they open it) in a group-shared queue.
-  if (first) applyHomeFileMode(path);
+    const content = `${new Date().toISOString()}\n`;
+    if (first) {
+      using file = createFileSync(path);
+      file.writeSync(new TextEncoder().encode(content));
+    } else {
+      replaceFileSync(path, content, { durable: false });
+    }
+    resolve();
+  });
 }
 
 /**

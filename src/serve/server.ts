@@ -204,7 +204,7 @@ export function makeHandler(
     }
     const m = JOB_ROUTE.exec(path);
     if (m && m[2] === undefined) return json(200, getJob(ctx, m[1]));
-    if (m?.[2] === "log") return json(200, await getJobLog(ctx, m[1]));
+    if (m?.[2] === "log") return json(200, getJobLog(ctx, m[1]));
     return fail(404, "not found");
   };
 

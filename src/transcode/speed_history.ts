@@ -6,7 +6,7 @@
  */
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { readRegularFileSync } from "../util/safe_read.ts";
+import { readRegularFileSync } from "../util/safe_open.ts";
 import { writeFileAtomic } from "../util/durable_fs.ts";
 
 interface Entry {
