@@ -5,8 +5,6 @@
  * @module
  */
 import { ConfigError } from "../errors.ts";
-import type { MediaInfo } from "../media/probe.ts";
-import { checkMediaInfo } from "../media/probe_check.ts";
 import { checkPolicySnapshot } from "../policy/snapshot.ts";
 import type { TranscodePolicy } from "../policy/types.ts";
 import { boolean, Field, integer, nullable, number } from "../config/yaml_schema.ts";
@@ -27,11 +25,6 @@ export interface TranscodePayload {
   duration_sec: number;
   /** "h264 1920x1080 -> hevc 1920x1080", for people. */
   summary: string;
-  /**
-   * The probe the plan was made from: the worker plans from it instead of probing again while
-   * the source's fingerprint still matches (absent in jobs queued by older versions).
-   */
-  source_probe?: MediaInfo;
 }
 
 /**
@@ -77,12 +70,8 @@ function checkPayload(payload: Record<string, unknown>, where: string): Transcod
   };
   text("policy_file");
   text("summary");
-  const probe = payload.source_probe;
   return {
     ...payload,
     policy: checkPolicySnapshot(payload.policy, `${where}.policy`),
-    ...(probe === undefined
-      ? {}
-      : { source_probe: checkMediaInfo(probe, `${where}.source_probe`) }),
   } as TranscodePayload;
 }

@@ -97,10 +97,9 @@ async function transcode(
   const signal = ctx.signal;
   const changed = describeChange(payload.fingerprint, await fingerprintPath(source));
   if (changed) throw new JobFailure(`${changed} since it was queued; nothing was touched`);
-  // The fingerprint is unchanged since the queue-time probe (checked with the rest of the
-  // payload): probing again would only cost time.
-  const queuedProbe = payload.source_probe;
-  const media = queuedProbe ? { ...queuedProbe, path: source } : await probe(source, { signal });
+  // What is mapped and verified comes from the source itself, probed now: a probe from the
+  // library's cache or the job file is only what the queue decided from (either may be edited).
+  const media = await probe(source, { signal });
   const policy = payload.policy;
   const tenBit = media.streams.some((s) =>
     s.type === "video" && !s.isCoverArt && (s.bitDepth ?? 8) > 8
