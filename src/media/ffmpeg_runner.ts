@@ -6,6 +6,7 @@
  * @module
  */
 
+import { statfsSync } from "node:fs";
 import { FfmpegError } from "../errors.ts";
 import { toolError } from "./exec.ts";
 import { shellQuote } from "./ffmpeg_args.ts";
@@ -14,6 +15,7 @@ import type { ProgressUpdate } from "./progress.ts";
 import { readLines } from "./text_lines.ts";
 import { displayName } from "../util/display_name.ts";
 import { findOnPath } from "../util/find_on_path.ts";
+import { formatBytes } from "../util/format.ts";
 import {
   openAppendSync,
   type OpenFile,
@@ -57,6 +59,11 @@ export interface RunFfmpegResult {
   aborted: boolean;
   /** The last (up to 20) non-blank lines ffmpeg wrote to stderr. */
   tail: string[];
+  /**
+   * ffmpeg said a write failed for want of space. ffmpeg 5.1 may still exit 0 then (an error
+   * writing the trailer is only logged), leaving a truncated output.
+   */
+  noSpace: boolean;
 }
 
 const TAIL_LINES = 20;
@@ -83,6 +90,7 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult
       signal: null,
       aborted: true,
       tail: ["aborted before start"],
+      noSpace: false,
     };
   }
 
@@ -110,6 +118,7 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult
     for await (const block of parseProgress(child.stdout)) opts.onProgress?.(tracker.update(block));
   })();
   const tail: string[] = [];
+  let noSpace = false;
   const [logStream, lineStream] = child.stderr.tee();
   let logged = 0;
   const logDone = logStream.pipeTo(
@@ -128,6 +137,8 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult
   const tailDone = (async () => {
     for await (const line of readLines(lineStream)) {
       if (line.trim() === "") continue;
+      // strerror(ENOSPC): ffmpeg does not set a locale, so its messages are in English.
+      if (line.includes("No space left on device")) noSpace = true;
       tail.push(line);
       if (tail.length > TAIL_LINES) tail.shift();
     }
@@ -142,6 +153,7 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult
       signal: status.signal,
       aborted,
       tail,
+      noSpace,
     };
   } finally {
     clearTimeout(killTimer);
@@ -219,6 +231,23 @@ function concatBytes(chunk: Uint8Array, text: string): Uint8Array {
   out.set(chunk);
   out.set(tail, chunk.length);
   return out;
+}
+
+/**
+ * Why a run that reported {@link RunFfmpegResult.noSpace} failed, naming the directory it wrote
+ * to and what is free there now (not the input, which ffmpeg's own last line may blame).
+ */
+export function noSpaceReason(dir: string): string {
+  let free = "";
+  try {
+    const fs = statfsSync(dir);
+    free = ` (${formatBytes(Number(fs.bavail) * Number(fs.bsize))} free of ${
+      formatBytes(Number(fs.blocks) * Number(fs.bsize))
+    })`;
+  } catch {
+    // Gone or unreadable: the directory's name is the news.
+  }
+  return `no space left on ${dir}${free}: ffmpeg could not write its output`;
 }
 
 /** "0-1,4" for taskset -c. */

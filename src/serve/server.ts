@@ -209,9 +209,16 @@ export function makeHandler(
   };
 
   return async (req: Request) => {
+    // The request's URL is made from its Host header, which the client chooses.
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch {
+      return fail(400, "malformed Host header");
+    }
     if (token === null && !hostAllowed(req)) return fail(403, "unexpected Host header");
     try {
-      return await route(req, new URL(req.url));
+      return await route(req, url);
     } catch (err) {
       const status = statusOf(err);
       const message = status === 500

@@ -10,7 +10,7 @@ import { JobFailure, LostJobError } from "../errors.ts";
 import { extractCoverArt } from "../media/cover_art.ts";
 import { detectEncoder } from "../media/encoders.ts";
 import { buildFfmpegArgs } from "../media/ffmpeg_args.ts";
-import { runFfmpeg } from "../media/ffmpeg_runner.ts";
+import { noSpaceReason, runFfmpeg } from "../media/ffmpeg_runner.ts";
 import { type EncodePlan, planTranscode } from "../media/plan.ts";
 import type { ProgressUpdate } from "../media/progress.ts";
 import { type MediaInfo, probe } from "../media/probe.ts";
@@ -194,6 +194,9 @@ async function transcode(
     });
     throwIfStopped(signal);
     if (run) logTail = [`log: ${logPath}`, ...run.tail.slice(-ERROR_TAIL_LINES)];
+    if (run?.noSpace) {
+      throw new JobFailure(`${noSpaceReason(dirname(temp))}; original kept`, logTail);
+    }
     if (run && !run.success) {
       const why = run.signal
         ? `ffmpeg was killed by ${run.signal}`
@@ -201,6 +204,12 @@ async function transcode(
       const last = run.tail.at(-1) ?? "";
       throw new JobFailure(`${why}: ${last}`, logTail);
     }
+  } catch (err) {
+    // vpo's own writes beside the output (a segment's journal) may be the ones that hit it.
+    if ((err as { code?: string }).code === "ENOSPC") {
+      throw new JobFailure(`${noSpaceReason(dirname(temp))}; original kept`, logTail);
+    }
+    throw err;
   } finally {
     await Deno.remove(coverDir, { recursive: true }).catch(() => {});
   }

@@ -23,7 +23,7 @@ import { createHash } from "node:crypto";
 import { closeSync, readSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { JobFailure } from "../errors.ts";
-import { runFfmpeg } from "../media/ffmpeg_runner.ts";
+import { noSpaceReason, runFfmpeg } from "../media/ffmpeg_runner.ts";
 import type { EncodePlan } from "../media/plan.ts";
 import type { ProgressUpdate } from "../media/progress.ts";
 import {
@@ -315,6 +315,7 @@ export async function encodeSegmented(
         },
       });
       opts.signal.throwIfAborted();
+      if (run.noSpace) throw new SegmentError(`${noSpaceReason(dirname(opts.dir))}; original kept`);
       if (!run.success) {
         const why = run.signal ? `killed by ${run.signal}` : `exited with code ${run.code}`;
         throw new SegmentError(
@@ -389,6 +390,9 @@ async function join_(journal: SegmentJournal, opts: SegmentedEncodeOptions): Pro
     killGraceMs: 1000,
   });
   opts.signal.throwIfAborted();
+  if (run.noSpace) {
+    throw new SegmentError(`${noSpaceReason(dirname(opts.output))}; original kept`);
+  }
   if (!run.success) {
     throw new SegmentError(
       `ffmpeg exited with code ${run.code} joining the segments: ${run.tail.at(-1) ?? ""}`,
