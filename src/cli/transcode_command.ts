@@ -5,6 +5,7 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { resolve } from "node:path";
+import { CONFIG_LIMITS } from "../config/config.ts";
 import { ConfigError, UsageError } from "../errors.ts";
 import {
   applyOverrides,
@@ -48,6 +49,12 @@ export function addTranscodeCommand(program: Command, ctx: CliContext): void {
     .option("--priority <n>", "job priority, lower runs first (default 100)", intAtLeast(0))
     .option("--recheck", "probe and decide every file afresh, ignoring remembered decisions")
     .option("-v, --verbose", "also list each file decided on an earlier run")
+    .option(
+      "--settle <seconds>",
+      "wait for files modified less than this long ago, named ones too (default: " +
+        "library.settle_seconds for files found in directories, 0 for files named; 0 = off)",
+      intAtLeast(0, CONFIG_LIMITS.settleSeconds),
+    )
     .addHelpText(
       "after",
       examples([
@@ -55,7 +62,11 @@ export function addTranscodeCommand(program: Command, ctx: CliContext): void {
         "vpo transcode --dry-run --policy hevc.yaml /videos/",
         "vpo transcode --recursive --policy examples/av1.yaml --crf 30 /videos",
         "vpo transcode -r /videos && vpo jobs start --end-by 06:00   # nightly, from cron",
+        "vpo transcode --settle 0 -r /videos/incoming   # the copies are known to be complete",
       ]) +
+        "\nFiles named on the command line are queued at once; files found in a directory wait\n" +
+        "until unmodified for library.settle_seconds (or --settle), so copies still arriving\n" +
+        "are taken by the next run.\n" +
         "\nExit codes: 0 every file decided (unreadable media is reported and remembered),\n" +
         "1 some path could not be read (missing, no permission).\n",
     )
@@ -84,7 +95,8 @@ export function addTranscodeCommand(program: Command, ctx: CliContext): void {
             cpuCores: config.worker.cpuCores,
             library,
             recheck: opts.recheck ?? false,
-            settleSeconds: config.library.settleSeconds,
+            settleSeconds: opts.settle ?? config.library.settleSeconds,
+            namedSettleSeconds: opts.settle ?? 0,
           })
         ) {
           summary.add(d);
