@@ -133,7 +133,7 @@ Deno.test({
         }
         const again = await vpo(alice, ["transcode", clip]);
         assert.equal(again.code, 0, again.stdout + again.stderr);
-        assert.match(again.stdout, /^0 queued, 1 remembered, /m);
+        assert.match(again.stdout, /^0 queued, 1 remembered \(1 converted\), /m);
         assert.equal(again.stderr, "");
       });
     });
