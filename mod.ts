@@ -163,7 +163,13 @@ export type { RunningServer, ServeOptions } from "./src/serve/server.ts";
 export { parseListenAddress } from "./src/serve/listen.ts";
 export type { ListenAddress } from "./src/serve/listen.ts";
 export { findOnPath } from "./src/util/find_on_path.ts";
-export { MissingToolError, requireTools, type ToolVersion, toolVersion } from "./src/ops/tools.ts";
+export {
+  checkTool,
+  MissingToolError,
+  requireTools,
+  type ToolCheck,
+  UnusableToolError,
+} from "./src/ops/tools.ts";
 export {
   type DoctorOptions,
   type DoctorReport,

@@ -8,11 +8,7 @@ import { join } from "node:path";
 import { withTempDir } from "./helpers/temp.ts";
 import { CLI, ROOT } from "./helpers/vpo.ts";
 import { CLI_PERMISSIONS } from "../scripts/permissions.ts";
-import { pathWithout } from "./helpers/hidden_path.ts";
-
-const MISSING_LINE =
-  "vpo: ffmpeg and ffprobe not found on PATH: install it with `apt-get install ffmpeg` " +
-  "(as root; `sudo apt-get install ffmpeg` otherwise) or run scripts/setup.sh from the vpo checkout";
+import { MISSING_FFMPEG_LINE as MISSING_LINE, pathWithout } from "./helpers/hidden_path.ts";
 
 async function run(cmd: string, args: string[], env: Record<string, string>) {
   const out = await new Deno.Command(cmd, {
@@ -106,13 +102,56 @@ Deno.test("without ffmpeg on PATH: demo, transcode and jobs start say so in one 
   });
 });
 
-Deno.test("vpo --version names vpo's version and the ffmpeg it found", async () => {
-  const r = await run(Deno.execPath(), ["run", "--quiet", ...CLI_PERMISSIONS, CLI, "--version"], {
-    PATH: Deno.env.get("PATH") ?? "",
+Deno.test('a tool on PATH that cannot be run is said so, never "not found"', async () => {
+  await withTempDir(async (dir) => {
+    const bin = await pathWithout(dir, ["ffmpeg", "ffprobe"]);
+    const mine = join(dir, "mine");
+    await Deno.mkdir(mine);
+    await Deno.symlink(await which("ffmpeg"), join(mine, "ffmpeg"));
+    await Deno.writeTextFile(join(mine, "ffprobe"), "#!/bin/sh\n"); // mode 0644
+    const env = { PATH: `${mine}:${bin}`, VPO_HOME: join(dir, "home") };
+    const vpo = (args: string[]) =>
+      run(Deno.execPath(), ["run", "--quiet", ...CLI_PERMISSIONS, CLI, ...args], env);
+    const transcode = await vpo(["transcode", dir]);
+    assert.deepEqual(
+      [transcode.code, transcode.stderr],
+      [1, `vpo: cannot run ${mine}/ffprobe: not executable\n`],
+    );
+    const version = await vpo(["--version"]);
+    assert.match(
+      version.stdout,
+      new RegExp(`^ffprobe cannot be run: ${mine}/ffprobe: not executable$`, "m"),
+    );
+    const doctor = await vpo(["doctor"]);
+    assert.match(doctor.stdout, new RegExp(`^FAIL +ffprobe: ${mine}/ffprobe: not executable`, "m"));
+    assert.doesNotMatch(doctor.stdout, /ffprobe.*not found/);
   });
-  assert.deepEqual(r.code, 0);
-  const [vpo, ffmpeg] = r.stdout.split("\n");
-  assert.match(vpo, /^vpo \d+\.\d+\.\d+$/);
-  assert.match(ffmpeg, /^ffmpeg \S+ \(\/.*\/ffmpeg\)$/);
-  assert(!r.stderr.includes("at "), r.stderr);
+});
+
+async function which(tool: string): Promise<string> {
+  const out = await new Deno.Command("sh", { args: ["-c", `command -v ${tool}`] }).output();
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+Deno.test("vpo --version names vpo's version and where ffmpeg is, without running it", async () => {
+  await withTempDir(async (dir) => {
+    // Stand-ins that leave a mark when run: --version must answer without starting either.
+    const marks = join(dir, "started");
+    for (const tool of ["ffmpeg", "ffprobe"]) {
+      await Deno.writeTextFile(join(dir, tool), `#!/bin/sh\necho ${tool} >> '${marks}'\n`);
+      await Deno.chmod(join(dir, tool), 0o755);
+    }
+    const r = await run(Deno.execPath(), ["run", "--quiet", ...CLI_PERMISSIONS, CLI, "--version"], {
+      PATH: `${dir}:${Deno.env.get("PATH") ?? ""}`,
+    });
+    assert.deepEqual([r.code, r.stderr], [0, ""]);
+    const [vpo, ...tools] = r.stdout.trimEnd().split("\n");
+    assert.match(vpo, /^vpo \d+\.\d+\.\d+$/);
+    assert.deepEqual(tools, [
+      `ffmpeg at ${dir}/ffmpeg`,
+      `ffprobe at ${dir}/ffprobe`,
+      "(their versions and encoders: vpo doctor)",
+    ]);
+    assert.equal(await Deno.stat(marks).then(() => "started", () => "not started"), "not started");
+  });
 });

@@ -73,7 +73,7 @@ function printError(text: string): void {
 export async function main(args: string[]): Promise<number> {
   let commanderMessage = "";
   if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
-    console.log(await versionReport(VERSION));
+    console.log(versionReport(VERSION));
     return 0;
   }
   try {

@@ -62,6 +62,14 @@ export function readNotify(section: Section<typeof NOTIFY_SPEC> | undefined): No
   if (v.command && v.command.length === 0) {
     section!.at("command").fail("an empty list: give the program and its arguments, or null");
   }
+  // Hooks run in / (src/util/spawn.ts), like every child: a relative path would name another
+  // program than the one beside the directory cron or systemd happened to start vpo in.
+  const program = v.command?.[0];
+  if (program?.includes("/") && !program.startsWith("/")) {
+    section!.at("command").fail(
+      `"${program}" is a relative path: write the program's absolute path, or a name on PATH`,
+    );
+  }
   return {
     command: v.command ?? d.command,
     webhook: v.webhook ?? d.webhook,
