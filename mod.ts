@@ -60,7 +60,7 @@ export { ClaimedJob, type LiveInfo } from "./src/queue/claimed_job.ts";
 export type { ClaimOptions } from "./src/queue/claim.ts";
 export type { EnqueueInput, RecordChanges } from "./src/queue/transition.ts";
 export type { ListOptions, ListResult } from "./src/queue/listing.ts";
-export type { JobCounts } from "./src/queue/counts.ts";
+export { type JobCounts, type QueueSurvey, surveyQueue } from "./src/queue/counts.ts";
 export type { CleanupOptions, CleanupReport } from "./src/queue/user_actions.ts";
 export type {
   RecoveredJob,

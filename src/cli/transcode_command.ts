@@ -5,18 +5,10 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { resolve } from "node:path";
-import { CONFIG_LIMITS } from "../config/config.ts";
+import { CONFIG_LIMITS } from "../config/defaults.ts";
 import { ConfigError, UsageError } from "../errors.ts";
-import {
-  applyOverrides,
-  defaultPolicy,
-  loadPolicy,
-  type PolicyOverrides,
-} from "../policy/policy.ts";
+import type { PolicyOverrides } from "../policy/policy.ts";
 import type { TranscodePolicy } from "../policy/types.ts";
-import { Library } from "../library/library.ts";
-import { ScanSummary } from "../library/scan_summary.ts";
-import { queueFiles } from "../transcode/queue_files.ts";
 import type { CliContext } from "./context.ts";
 import { println, warn } from "./context.ts";
 import { examples } from "./help.ts";
@@ -25,7 +17,11 @@ import { shortId } from "../util/ids.ts";
 import { displayName } from "../util/display_name.ts";
 
 /** The policy with the command line's overrides; a bad override is a usage error (exit 2). */
-function overridden(base: TranscodePolicy, overrides: PolicyOverrides): TranscodePolicy {
+async function overridden(
+  base: TranscodePolicy,
+  overrides: PolicyOverrides,
+): Promise<TranscodePolicy> {
+  const { applyOverrides } = await import("../policy/policy.ts");
   try {
     return applyOverrides(base, overrides);
   } catch (err) {
@@ -71,10 +67,14 @@ export function addTranscodeCommand(program: Command, ctx: CliContext): void {
         "1 some path could not be read (missing, no permission).\n",
     )
     .action(async (paths, opts) => {
+      const { defaultPolicy, loadPolicy } = await import("../policy/policy.ts");
+      const { Library } = await import("../library/library.ts");
+      const { ScanSummary } = await import("../library/scan_summary.ts");
+      const { queueFiles } = await import("../transcode/queue_files.ts");
       const config = await ctx.config();
       const policyFile = opts.policy ? resolve(opts.policy) : null;
       const base = policyFile ? await loadPolicy(policyFile, { warn }) : defaultPolicy();
-      const policy = overridden(base, {
+      const policy = await overridden(base, {
         codec: opts.codec,
         crf: opts.crf,
         maxResolution: opts.maxResolution,

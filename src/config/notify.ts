@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { defaultNotify } from "./defaults.ts";
 import { choice, list, nullable, number, parsed, type Section } from "./yaml_schema.ts";
 
 /** Body shapes a webhook can be sent in. */
@@ -20,11 +21,6 @@ export interface NotifyConfig {
   webhookFormat: WebhookFormat;
   /** Seconds one delivery attempt may take before it is abandoned. */
   timeoutSec: number;
-}
-
-/** No notifications. */
-export function defaultNotify(): NotifyConfig {
-  return { command: null, webhook: null, webhookFormat: "json", timeoutSec: 10 };
 }
 
 function argvItem(value: string | number): string {
