@@ -6,6 +6,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import { CONFIG_LIMITS, parseTimeOfDay } from "../config/defaults.ts";
 import { UsageError, VpoError } from "../errors.ts";
+import { localMinute } from "../util/format.ts";
 import { foldersWritableByOthers } from "../queue/access.ts";
 import type { JobQueue } from "../queue/store.ts";
 import { type CliContext, warn } from "./context.ts";
@@ -123,7 +124,7 @@ export function addStartCommand(jobs: Command, ctx: CliContext): void {
             "worker",
             null,
             null,
-            `stops by ${limits.deadline.toLocaleString()} (${limits.deadlineSource})`,
+            `stops by ${localMinute(limits.deadline)} (${limits.deadlineSource})`,
           );
         }
         const summary = await runWorker({
