@@ -6,27 +6,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { withTempDir } from "./helpers/temp.ts";
-import { CLI, ROOT } from "./helpers/vpo.ts";
+import { CLI, runProcess } from "./helpers/vpo.ts";
 import { CLI_PERMISSIONS } from "../scripts/permissions.ts";
 import { MISSING_FFMPEG_LINE as MISSING_LINE, pathWithout } from "./helpers/hidden_path.ts";
-
-async function run(cmd: string, args: string[], env: Record<string, string>) {
-  const out = await new Deno.Command(cmd, {
-    args,
-    cwd: ROOT,
-    env: { NO_COLOR: "1", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
 
 Deno.test("setup.sh --dry-run installs ffmpeg after apt-get update when it is missing", async () => {
   await withTempDir(async (dir) => {
     const bin = await pathWithout(dir, ["ffmpeg", "ffprobe"]);
-    const r = await run("bash", ["scripts/setup.sh", "--dry-run"], { PATH: bin });
+    const r = await runProcess("bash", ["scripts/setup.sh", "--dry-run"], { PATH: bin });
     assert.deepEqual(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split("\n");
     assert.deepEqual(lines[0], "setup.sh: installing ffmpeg");
@@ -34,7 +21,9 @@ Deno.test("setup.sh --dry-run installs ffmpeg after apt-get update when it is mi
     assert.match(lines[2], /apt-get install -y -q --no-install-recommends ffmpeg$/);
     assert.deepEqual(lines.length, 3, r.stdout);
     // With everything present, it has nothing to install.
-    const full = await run("bash", ["scripts/setup.sh", "--dry-run"], { PATH: "/usr/bin:/bin" });
+    const full = await runProcess("bash", ["scripts/setup.sh", "--dry-run"], {
+      PATH: "/usr/bin:/bin",
+    });
     assert.deepEqual(full.stdout, "");
   });
 });
@@ -51,7 +40,7 @@ Deno.test({
     await Deno.writeTextFile(join(sudoDir, "sudo"), '#!/bin/sh\nexec "$@"\n');
     await Deno.chmod(join(sudoDir, "sudo"), 0o755);
     const asNobody = (path: string) =>
-      run("setpriv", [
+      runProcess("setpriv", [
         ...["--reuid=65534", "--regid=65534", "--clear-groups"],
         ...["env", `PATH=${path}`, "bash", "scripts/setup.sh", "--dry-run"],
       ], {});
@@ -73,21 +62,21 @@ Deno.test("without ffmpeg on PATH: demo, transcode and jobs start say so in one 
   await withTempDir(async (dir) => {
     const bin = await pathWithout(dir, ["ffmpeg", "ffprobe"]);
     const env = { PATH: bin, VPO_HOME: join(dir, "home") };
-    const demo = await run(Deno.execPath(), ["task", "demo"], env);
+    const demo = await runProcess(Deno.execPath(), ["task", "demo"], env);
     assert.deepEqual(demo.code, 1);
     // `deno task` echoes the task's command line first; vpo's own output is the one line.
     const demoLines = demo.stderr.trim().split("\n").filter((l) => !l.startsWith("Task "));
     assert.deepEqual(demoLines, [MISSING_LINE]);
     assert.deepEqual(demo.stdout, "");
     for (const args of [["transcode", dir], ["jobs", "start"]]) {
-      const r = await run(
+      const r = await runProcess(
         Deno.execPath(),
         ["run", "--quiet", ...CLI_PERMISSIONS, CLI, ...args],
         env,
       );
       assert.deepEqual([r.code, r.stderr, r.stdout], [1, MISSING_LINE + "\n", ""], args.join(" "));
     }
-    const version = await run(Deno.execPath(), [
+    const version = await runProcess(Deno.execPath(), [
       "run",
       "--quiet",
       ...CLI_PERMISSIONS,
@@ -111,7 +100,7 @@ Deno.test('a tool on PATH that cannot be run is said so, never "not found"', asy
     await Deno.writeTextFile(join(mine, "ffprobe"), "#!/bin/sh\n"); // mode 0644
     const env = { PATH: `${mine}:${bin}`, VPO_HOME: join(dir, "home") };
     const vpo = (args: string[]) =>
-      run(Deno.execPath(), ["run", "--quiet", ...CLI_PERMISSIONS, CLI, ...args], env);
+      runProcess(Deno.execPath(), ["run", "--quiet", ...CLI_PERMISSIONS, CLI, ...args], env);
     const transcode = await vpo(["transcode", dir]);
     assert.deepEqual(
       [transcode.code, transcode.stderr],
@@ -141,7 +130,13 @@ Deno.test("vpo --version names vpo's version and where ffmpeg is, without runnin
       await Deno.writeTextFile(join(dir, tool), `#!/bin/sh\necho ${tool} >> '${marks}'\n`);
       await Deno.chmod(join(dir, tool), 0o755);
     }
-    const r = await run(Deno.execPath(), ["run", "--quiet", ...CLI_PERMISSIONS, CLI, "--version"], {
+    const r = await runProcess(Deno.execPath(), [
+      "run",
+      "--quiet",
+      ...CLI_PERMISSIONS,
+      CLI,
+      "--version",
+    ], {
       PATH: `${dir}:${Deno.env.get("PATH") ?? ""}`,
     });
     assert.deepEqual([r.code, r.stderr], [0, ""]);

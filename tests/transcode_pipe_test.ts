@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { basename, join } from "node:path";
 import { makeClip } from "./helpers/clips.ts";
 import type { RunResult, TempHome } from "./helpers/vpo.ts";
-import { CLI } from "./helpers/vpo.ts";
+import { CLI, runProcess } from "./helpers/vpo.ts";
 import { listJobs, withMediaHome } from "./helpers/worker.ts";
 import { CLI_PERMISSIONS } from "../scripts/permissions.ts";
 
@@ -16,15 +16,11 @@ const CLIPS = ["a.mkv", "b.mkv", "c.mkv", "d.mkv", "e.mkv"];
 /** Runs `vpo transcode media` with its stdout into `| reader` (bash, pipefail: vpo's status). */
 async function transcodeInto(home: TempHome, media: string, reader: string): Promise<RunResult> {
   const vpo = [Deno.execPath(), "run", "--quiet", ...CLI_PERMISSIONS, CLI, "transcode", media];
-  const out = await new Deno.Command("bash", {
-    args: ["-c", `set -o pipefail; "$@" | ${reader}`, "bash", ...vpo],
-    env: { VPO_HOME: home.vpoHome, NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  return await runProcess(
+    "bash",
+    ["-c", `set -o pipefail; "$@" | ${reader}`, "bash", ...vpo],
+    { VPO_HOME: home.vpoHome },
+  );
 }
 
 /**
