@@ -15,7 +15,8 @@ import type { ProgressUpdate } from "./progress.ts";
 import { readLines } from "./text_lines.ts";
 import { displayName } from "../util/display_name.ts";
 import { findOnPath } from "../util/find_on_path.ts";
-import { formatBytes } from "../util/format.ts";
+import { spawnChild } from "../util/spawn.ts";
+import { formatBytes, localSecond } from "../util/format.ts";
 import {
   openAppendSync,
   type OpenFile,
@@ -79,7 +80,7 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult
   // One line, whatever the file name holds: `vpo jobs log` prints it to a terminal.
   await log.write(
     new TextEncoder().encode(
-      `# ${new Date().toISOString()} ${displayName(shellQuote([command, ...args]))}\n`,
+      `# ${localSecond(new Date())} ${displayName(shellQuote([command, ...args]))}\n`,
     ),
   );
   if (opts.signal?.aborted) {
@@ -96,8 +97,7 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult
 
   let child: Deno.ChildProcess;
   try {
-    child = new Deno.Command(command, { args, stdin: "null", stdout: "piped", stderr: "piped" })
-      .spawn();
+    child = spawnChild(command, { args, stdin: "null", stdout: "piped", stderr: "piped" });
   } catch (error) {
     log.close();
     throw toolError(command, error);
