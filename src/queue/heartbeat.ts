@@ -23,15 +23,16 @@ import { closeSync, fstatSync } from "node:fs";
 import {
   createFileSync,
   openRegularFileSync,
-  replaceFileSync,
+  rewriteFileSync,
   UnreadableFileError,
 } from "../util/safe_open.ts";
 
 /**
  * Writes the beat file; its new mtime is the heartbeat. The first beat of a claim is made with
- * `first`, exclusively, so nothing planted at the name is written through; later ones replace
- * it by rename (others may write live/ in a shared queue: whatever they put at the name, a link
- * to a file of this worker's user included, is replaced, never written through).
+ * `first`, exclusively, so nothing planted at the name is written through; later ones rewrite it
+ * in place once its handle proved it a regular file (other hosts may have it open to judge it),
+ * and replace by rename whatever else is there (others may write live/ in a shared queue: a link
+ * to a file of this worker's user is replaced, never written through).
  */
 export function writeBeat(path: string, first = false): Promise<void> {
   return new Promise((resolve) => {
@@ -41,7 +42,7 @@ export function writeBeat(path: string, first = false): Promise<void> {
       using file = createFileSync(path);
       file.writeSync(new TextEncoder().encode(content));
     } else {
-      replaceFileSync(path, content, { durable: false });
+      rewriteFileSync(path, content);
     }
     resolve();
   });

@@ -503,22 +503,66 @@ export function replaceFileSync(
 ): void {
   const rule = opts.rule ?? "home";
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-  inDir(path, rule, (dir, name) => {
-    const temp = dir.at(uniqueTempName("vpo"));
+  inDir(path, rule, (dir, name) => replaceIn(dir, name, path, bytes, rule, opts.durable ?? true));
+}
+
+function replaceIn(
+  dir: ProvenDir,
+  name: string,
+  path: string,
+  bytes: Uint8Array,
+  rule: DirRule,
+  durable: boolean,
+): void {
+  const temp = dir.at(uniqueTempName("vpo"));
+  try {
+    const file = createAt(temp, path, rule);
     try {
-      using file = createAt(temp, path, rule);
       file.writeSync(bytes);
-      if (opts.durable ?? true) file.sync();
-      renameOver(temp, dir.at(name));
-    } catch (err) {
-      try {
-        fs.unlinkSync(temp);
-      } catch {
-        // Never made, or renamed already.
-      }
-      throw fsError(err, path);
+      if (durable) file.sync();
+    } finally {
+      // Closed before the rename: an SMB server refuses to rename a file still open (EBUSY).
+      file.close();
     }
-    if (opts.durable ?? true) dir.sync();
+    renameOver(temp, dir.at(name));
+  } catch (err) {
+    try {
+      fs.unlinkSync(temp);
+    } catch {
+      // Never made, or renamed already.
+    }
+    throw fsError(err, path);
+  }
+  if (durable) dir.sync();
+}
+
+/**
+ * Rewrites the file at `path` (in the home) in place, for a file whose new mtime is the point (a
+ * heartbeat): through a handle proven to be a regular file with one name, truncated and written
+ * only once proven, so other hosts reading it meanwhile keep it open (an SMB server refuses to
+ * rename over a file another host has open). Anything else at the name (a link, a FIFO) is
+ * replaced by rename instead, never written through; a missing file is created exclusively.
+ */
+export function rewriteFileSync(path: string, data: string): void {
+  const bytes = new TextEncoder().encode(data);
+  inDir(path, "home", (dir, name) => {
+    let file: OpenFile;
+    try {
+      const { fd, stat } = openExisting(dir.at(name), path, O_RDWR, { oneName: true });
+      file = new OpenFile(path, fd, stat.ino, stat.dev, 0);
+    } catch (err) {
+      if (err instanceof UnreadableFileError) {
+        return replaceIn(dir, name, path, bytes, "home", false);
+      }
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      file = createAt(dir.at(name), path, "home");
+    }
+    try {
+      fs.ftruncateSync(file.fd, 0);
+      file.writeSync(bytes);
+    } finally {
+      file.close();
+    }
   });
 }
 
