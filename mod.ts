@@ -154,7 +154,7 @@ export {
   ReplaceJournal,
   type ReplaceSteps,
   resumeReplace,
-} from "./src/transcode/replace_journal.ts";
+} from "./src/replace/replace_journal.ts";
 export { resolveLimits, type WorkerLimits } from "./src/worker/limits.ts";
 export { StatsCollector } from "./src/stats/stats.ts";
 export type { StatsBucket, StatsOptions, StatsReport } from "./src/stats/stats.ts";

@@ -11,7 +11,7 @@ import { census, jobRecord, pool, sleep, writeJobFile } from "./helpers/queue.ts
 import { JobQueue } from "../src/queue/store.ts";
 import type { JobState } from "../src/queue/job.ts";
 import { newJobId } from "../src/util/ids.ts";
-import { tempOutputPath } from "../src/transcode/temp_files.ts";
+import { tempOutputPath } from "../src/replace/temp_files.ts";
 
 /** Runs vpo in UTC, so that CREATED (local time) is the same on every machine. */
 const vpo = (home: TempHome, ...args: string[]): Promise<RunResult> =>

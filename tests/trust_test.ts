@@ -22,7 +22,7 @@ import {
 } from "./helpers/worker.ts";
 import { CLI, type TempHome } from "./helpers/vpo.ts";
 import { CLI_PERMISSIONS as PERMS } from "../scripts/permissions.ts";
-import { tempOutputPath } from "../src/transcode/temp_files.ts";
+import { tempOutputPath } from "../src/replace/temp_files.ts";
 import { probe } from "../src/media/probe.ts";
 import { fileIdentity } from "../src/util/file_identity.ts";
 import { withTempDir } from "./helpers/temp.ts";

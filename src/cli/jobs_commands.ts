@@ -7,7 +7,7 @@
 import { type Command, Option } from "@commander-js/extra-typings";
 import { CONFIG_LIMITS } from "../config/config.ts";
 import { FINISHED_STATES, type Job, type JobState, STATES } from "../queue/job.ts";
-import { findOrphanTemps, removeOrphanTemp } from "../transcode/temp_files.ts";
+import { findOrphanTemps, removeOrphanTemp } from "../replace/temp_files.ts";
 import {
   findOrphanSegmentDirs,
   removeSegments,

@@ -10,7 +10,7 @@ import { checkMediaInfo } from "../media/probe_check.ts";
 import { checkPolicySnapshot } from "../policy/snapshot.ts";
 import type { TranscodePolicy } from "../policy/types.ts";
 import { boolean, Field, integer, nullable, number } from "../config/yaml_schema.ts";
-import type { Fingerprint } from "./fingerprint.ts";
+import type { Fingerprint } from "../replace/fingerprint.ts";
 
 /** The job type of transcode jobs. */
 export const TRANSCODE = "transcode";

@@ -7,8 +7,8 @@
  */
 import type { RecoveryDecision, StaleJob } from "../queue/recovery.ts";
 import { readPayload } from "./payload.ts";
-import { checkSteps } from "./journal_trust.ts";
-import { resumeReplace } from "./replace_journal.ts";
+import { checkSteps } from "../replace/journal_trust.ts";
+import { resumeReplace } from "../replace/replace_journal.ts";
 import type { ReplacedResult } from "./result.ts";
 
 /**

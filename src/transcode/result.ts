@@ -5,7 +5,7 @@
  */
 import type { Job } from "../queue/job.ts";
 import type { MadeFiles } from "../queue/job_type.ts";
-import { isBackupPathOf } from "./journal_trust.ts";
+import { isBackupPathOf } from "../replace/journal_trust.ts";
 
 /** Sizes and timing of an encode that ran to its end. */
 export type EncodeFigures = {

@@ -21,10 +21,10 @@ import type { RunContext, WorkerEnv } from "../queue/job_type.ts";
 import { fileIdentity } from "../util/file_identity.ts";
 import { formatBytes } from "../util/format.ts";
 import { NAME_MAX } from "../util/ids.ts";
-import { describeChange, fingerprintPath } from "./fingerprint.ts";
+import { describeChange, fingerprintPath } from "../replace/fingerprint.ts";
 import { readPayload, TRANSCODE, type TranscodePayload } from "./payload.ts";
-import { chooseBackupPath, chooseFinalPath, replaceOriginal } from "./replace.ts";
-import { ReplaceJournal } from "./replace_journal.ts";
+import { chooseBackupPath, chooseFinalPath, replaceOriginal } from "../replace/replace.ts";
+import { ReplaceJournal } from "../replace/replace_journal.ts";
 import { OwnedFile, permissionsOf, removeIfOwned } from "../util/owned_file.ts";
 import type { EncodeFigures, TranscodeResult } from "./result.ts";
 import {
@@ -37,7 +37,7 @@ import {
   wantsSegments,
 } from "./segmented_encode.ts";
 import type { SpeedHistory } from "./speed_history.ts";
-import { tempOutputPath } from "./temp_files.ts";
+import { tempOutputPath } from "../replace/temp_files.ts";
 
 /** Lines of ffmpeg's log kept in a failed job's error. */
 const ERROR_TAIL_LINES = 8;

@@ -15,7 +15,7 @@ import {
   findOrphanTemps,
   removeOrphanTemp,
   tempOutputPath,
-} from "../../src/transcode/temp_files.ts";
+} from "../../src/replace/temp_files.ts";
 import { VpoError } from "../../src/errors.ts";
 import { fileIdentity } from "../../src/util/file_identity.ts";
 import { jobRecord } from "./queue.ts";

@@ -6,7 +6,7 @@ import {
   planResume,
   REPLACE_CRASH_POINTS,
   type ReplaceSteps,
-} from "../../src/transcode/replace_journal.ts";
+} from "../../src/replace/replace_journal.ts";
 import { SEGMENT_CRASH_POINTS } from "../../src/transcode/segmented_encode.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
