@@ -124,7 +124,8 @@ export type { RunFfmpegOptions, RunFfmpegResult } from "./src/media/ffmpeg_runne
 export type { ProgressUpdate } from "./src/media/progress.ts";
 export { verifyOutput } from "./src/media/verify.ts";
 export type { VerifyOptions, VerifyResult } from "./src/media/verify.ts";
-export { type FileDecision, queueFiles } from "./src/transcode/queue_files.ts";
+export { queueFiles } from "./src/transcode/queue_files.ts";
+export type { DecisionStatus, FileDecision } from "./src/library/file_decision.ts";
 export type { QueueFilesOptions } from "./src/transcode/queue_files.ts";
 export { Library } from "./src/library/library.ts";
 export {
@@ -150,18 +151,14 @@ export {
 } from "./src/queue/job_type.ts";
 export { transcodeJobType } from "./src/transcode/job_type.ts";
 export type { TranscodeResult } from "./src/transcode/result.ts";
-export {
-  ReplaceJournal,
-  type ReplaceSteps,
-  resumeReplace,
-} from "./src/replace/replace_journal.ts";
+export { ReplaceJournal, type ReplaceSteps, resumeReplace } from "./src/replace/replace_journal.ts";
 export { resolveLimits, type WorkerLimits } from "./src/worker/limits.ts";
 export { StatsCollector } from "./src/stats/stats.ts";
 export type { StatsBucket, StatsOptions, StatsReport } from "./src/stats/stats.ts";
 export { checkExposure, startServer } from "./src/serve/server.ts";
 export type { RunningServer, ServeOptions } from "./src/serve/server.ts";
-export { parseListenAddress } from "./src/serve/listen.ts";
-export type { ListenAddress } from "./src/serve/listen.ts";
+export { parseListenAddress } from "./src/config/listen.ts";
+export type { ListenAddress } from "./src/config/listen.ts";
 export { findOnPath } from "./src/util/find_on_path.ts";
 export { MissingToolError, requireTools, type ToolVersion, toolVersion } from "./src/ops/tools.ts";
 export {

@@ -387,7 +387,14 @@ Deno.test("jobs cleanup removes old jobs, owned backups and orphaned temp files,
     const old = (await queue.claim())!;
     const oldDone = await old.finish("completed", {
       finished_at: tenDaysAgo.toISOString(),
-      result: { backup_path: backup, backup_size: 14, backup_ino: Deno.statSync(backup).ino },
+      result: {
+        outcome: "replaced",
+        outcome_detail: "replaced",
+        output_path: join(media, "movie.mkv"),
+        backup_path: backup,
+        backup_size: 14,
+        backup_ino: Deno.statSync(backup).ino,
+      },
     }, "completed");
     await Deno.utime(oldDone.path, tenDaysAgo, tenDaysAgo);
     const running = (await queue.claim())!;

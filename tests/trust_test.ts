@@ -148,7 +148,12 @@ Deno.test("2: cleanup --include-backups removes only a backup vpo made, by path,
     const finished = (result: Record<string, unknown>) =>
       jobRecord(crypto.randomUUID().replaceAll("-", ""), { file: source }, {
         finished_at: old.toISOString(),
-        result: { outcome: "replaced", ...result },
+        result: {
+          outcome: "replaced",
+          outcome_detail: "replaced",
+          output_path: source,
+          ...result,
+        },
       });
     const forged = finished({ backup_path: v.path, backup_size: v.size, backup_ino: v.ino });
     const real = finished({

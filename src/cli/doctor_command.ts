@@ -7,6 +7,7 @@ import type { Command } from "@commander-js/extra-typings";
 import { formatDoctor, healthy, runDoctor } from "../ops/doctor.ts";
 import { type CliContext, println } from "./context.ts";
 import { examples } from "./help.ts";
+import { JOB_TYPES } from "./job_types.ts";
 
 /** Adds `doctor` to `program`. */
 export function addDoctorCommand(program: Command, ctx: CliContext): void {
@@ -20,7 +21,7 @@ export function addDoctorCommand(program: Command, ctx: CliContext): void {
         "\nEach line is ok, warn or FAIL with what to do. Exit code 0 when nothing FAILs, else 1.\n",
     )
     .action(async (opts) => {
-      const report = await runDoctor({ home: ctx.home, policies: opts.policy });
+      const report = await runDoctor({ home: ctx.home, types: JOB_TYPES, policies: opts.policy });
       if (opts.json) {
         println(
           JSON.stringify(

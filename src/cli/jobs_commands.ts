@@ -19,7 +19,8 @@ import { JOB_TYPES } from "./job_types.ts";
 import { formatBytes, plural } from "../util/format.ts";
 import { displayName } from "../util/display_name.ts";
 import { type CliContext, confirm, println, warn } from "./context.ts";
-import { formatJobDetail, formatJobTable, formatStatus, jobToJson } from "./job_format.ts";
+import { formatJobDetail, formatJobTable, formatStatus } from "./job_format.ts";
+import { jobToJson } from "../queue/job_json.ts";
 import { intAtLeast, nonNegative } from "./options.ts";
 import { examples } from "./help.ts";
 import { addStartCommand } from "./start_command.ts";
@@ -86,7 +87,9 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
       const job = queue.find(id);
       const live = queue.readLive(job);
       println(
-        opts.json ? JSON.stringify(jobToJson(job, live), null, 2) : formatJobDetail(job, live),
+        opts.json
+          ? JSON.stringify(jobToJson(job, live), null, 2)
+          : formatJobDetail(job, live, JOB_TYPES),
       );
     });
 

@@ -5,10 +5,12 @@
  */
 import { type Command, InvalidArgumentError } from "@commander-js/extra-typings";
 import { readTokenFile } from "../serve/auth.ts";
-import { parseListenAddress } from "../serve/listen.ts";
+import { parseListenAddress } from "../config/listen.ts";
 import { startServer } from "../serve/server.ts";
 import { type CliContext, println, warn } from "./context.ts";
 import { examples } from "./help.ts";
+import { JOB_TYPES } from "./job_types.ts";
+import { queueFolder } from "../transcode/queue_folder.ts";
 
 function listenOption(value: string) {
   try {
@@ -53,6 +55,9 @@ export function addServeCommand(program: Command, ctx: CliContext): void {
           home: ctx.home,
           config,
           queue,
+          types: JOB_TYPES,
+          queueFolder: (folder, policyFile) =>
+            queueFolder(queue, ctx.home, config, folder, policyFile),
           listen,
           token,
           signal: stop.signal,

@@ -99,6 +99,7 @@ export function addStartCommand(jobs: Command, ctx: CliContext): void {
         Deno.stdout.isTerminal() ? new TerminalReporter() : new PlainReporter(),
         config.notify,
         (id) => queue.find(id),
+        JOB_TYPES,
       );
       const reporter = notify.reporter;
       const stop = new AbortController();

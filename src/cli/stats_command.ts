@@ -8,6 +8,7 @@ import { type StatsBucket, StatsCollector, type StatsReport } from "../stats/sta
 import { formatBytes, formatDuration, plural } from "../util/format.ts";
 import { type CliContext, println, warn } from "./context.ts";
 import { examples } from "./help.ts";
+import { JOB_TYPES } from "./job_types.ts";
 import { intAtLeast } from "./options.ts";
 import { type Column, formatRow } from "./text_table.ts";
 
@@ -71,7 +72,7 @@ export function addStatsCommand(program: Command, ctx: CliContext): void {
     .addHelpText("after", examples(["vpo stats", "vpo stats --days 7", "vpo stats --json"]))
     .action(async (opts) => {
       const queue = await ctx.queue();
-      const report = new StatsCollector(queue.layout).collect({ days: opts.days });
+      const report = new StatsCollector(queue.layout, JOB_TYPES).collect({ days: opts.days });
       println(opts.json ? JSON.stringify(report, null, 2) : formatStats(report));
       if (report.unreadable) {
         warn(`${plural(report.unreadable, "unreadable job file")} not counted (see vpo jobs list)`);

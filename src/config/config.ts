@@ -18,7 +18,7 @@ import {
 } from "./yaml_schema.ts";
 import { lookUpGroup } from "../util/groups.ts";
 import type { Config } from "./types.ts";
-import { DEFAULT_LISTEN, parseListenAddress } from "../serve/listen.ts";
+import { DEFAULT_LISTEN, parseListenAddress } from "./listen.ts";
 import { defaultNotify, NOTIFY_SPEC, readNotify } from "./notify.ts";
 
 /** The configuration used when config.yaml is missing or silent about a key. */

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { FileDecision } from "../transcode/queue_files.ts";
+import type { FileDecision } from "./file_decision.ts";
 
 /** How skip reasons read in the summary. */
 const REASON_NAMES: Readonly<Record<string, string>> = {

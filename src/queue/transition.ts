@@ -50,8 +50,8 @@ export interface EnqueueInput {
   type: string;
   /** Absolute path of the file the job works on; omitted or null for none. */
   file?: string | null;
-  /** Type-specific input; defaults to `{}`. */
-  payload?: Record<string, unknown>;
+  /** Type-specific input (its job type's payload shape); defaults to `{}`. */
+  payload?: object;
   /** Lower runs first; defaults to 100. */
   priority?: number;
 }

@@ -18,6 +18,7 @@ import {
   sameStamp,
   stampOf,
 } from "../library/decisions.ts";
+import type { FileDecision } from "../library/file_decision.ts";
 import type { Library } from "../library/library.ts";
 import { dropMark, fillMark, takeMark } from "../library/queue_marks.ts";
 import type { TranscodePolicy } from "../policy/types.ts";
@@ -27,37 +28,6 @@ import { tempOutputPath } from "../replace/temp_files.ts";
 import { shortId } from "../util/ids.ts";
 import { findFiles } from "./find_files.ts";
 import { TRANSCODE, type TranscodePayload } from "./payload.ts";
-
-/** How a file was decided. */
-export type DecisionStatus =
-  | "queued"
-  | "skipped"
-  | "remembered"
-  | "waiting"
-  | "unreadable"
-  | "error";
-
-/** The decision for one input path. */
-export interface FileDecision {
-  /** The file the decision is about (absolute once probed). */
-  path: string;
-  /**
-   * Queued (or, on a dry run, would be); skipped; remembered from an earlier run; waiting (still
-   * being written); unreadable (not media ffprobe can read); or an error (no such path, no
-   * permission).
-   */
-  status: DecisionStatus;
-  /** For skipped and remembered files: the kind of reason ("compliant", "failed", ...). */
-  reason?: string;
-  /** Job id when queued. */
-  jobId?: string;
-  /** One line: what will happen, or why not. */
-  detail: string;
-  /** The exact ffmpeg command (dry runs). */
-  command?: string;
-  /** Dropped or converted streams and other warnings of the plan. */
-  notes?: string[];
-}
 
 /** Options of {@link queueFiles}. */
 export interface QueueFilesOptions {

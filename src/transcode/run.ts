@@ -26,6 +26,7 @@ import { readPayload, TRANSCODE, type TranscodePayload } from "./payload.ts";
 import { chooseBackupPath, chooseFinalPath, replaceOriginal } from "../replace/replace.ts";
 import { ReplaceJournal } from "../replace/replace_journal.ts";
 import { OwnedFile, permissionsOf, removeIfOwned } from "../util/owned_file.ts";
+import { completedEnd, queuedSource } from "./memory.ts";
 import type { EncodeFigures, TranscodeResult } from "./result.ts";
 import {
   encodeSegmented,
@@ -57,7 +58,10 @@ export async function runTranscode(
   const journal = new ReplaceJournal((steps) =>
     claimed.updateLive({ steps: { ...steps } }, { durable: true })
   );
-  const remember = (end: JobEnd) => recordJobEnd(env.home, job, end, ctx.warn);
+  const remember = (end: JobEnd) => {
+    const queued = queuedSource(job);
+    if (queued) recordJobEnd(env.home, queued, end, ctx.warn);
+  };
   let outputProbe: MediaInfo | null = null;
   try {
     if (job.type !== TRANSCODE) throw new JobFailure(`unknown job type "${job.type}"`);
@@ -67,7 +71,7 @@ export async function runTranscode(
     const result = await transcode(claimed, job.file, payload, env, speed, ctx, journal, (info) => {
       outputProbe = info;
     });
-    remember({ state: "completed", result, outputProbe });
+    remember(completedEnd(result, outputProbe));
     return result;
   } catch (err) {
     await journal.discardOutput().catch(() => {});
