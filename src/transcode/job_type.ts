@@ -25,7 +25,7 @@ export const transcodeJobType: JobType = {
   recover: (stale, config) => decideRecovery(stale, config.jobs.tempDirectory),
   madeFiles: ownedBackups,
   async runner(env) {
-    const speed = await SpeedHistory.load(env.home.statsDir);
+    const speed = await SpeedHistory.load(env.home.speedPath());
     const segmentLength = env.config.jobs.segmentLength;
     return {
       estimateSec(job) {
