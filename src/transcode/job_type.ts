@@ -8,6 +8,7 @@ import { dropJobMark } from "../library/job_outcome.ts";
 import type { JobType } from "../queue/job_type.ts";
 import { queuedSource } from "./memory.ts";
 import { readPayload, TRANSCODE } from "./payload.ts";
+import { readTranscodeJob } from "./record.ts";
 import { decideRecovery } from "./recovery.ts";
 import { ownedBackups, transcodeFigures } from "./result.ts";
 import { runTranscode } from "./run.ts";
@@ -40,7 +41,8 @@ export const transcodeJobType: JobType = {
       run: (claimed, ctx) => runTranscode(claimed, env, speed, ctx),
       ending(claimed, requeued) {
         // An ended job's file may be queued again (failed, cancelled): its mark goes.
-        const queued = requeued ? null : queuedSource(claimed.record);
+        const job = requeued ? null : readTranscodeJob(claimed.record);
+        const queued = job === null || typeof job === "string" ? null : queuedSource(job);
         if (queued) dropJobMark(env.home, queued);
         return segmentRecordChanges(claimed, env.config.jobs.tempDirectory, requeued);
       },

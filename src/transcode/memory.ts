@@ -7,19 +7,17 @@
 import type { MediaInfo } from "../media/probe.ts";
 import { policyHash } from "../library/decisions.ts";
 import type { JobEnd, QueuedSource } from "../library/job_outcome.ts";
-import type { Job } from "../queue/job.ts";
-import { readPayload } from "./payload.ts";
+import type { TranscodeJob } from "./record.ts";
 import type { TranscodeResult } from "./result.ts";
 
-/** The source's stamp when it was queued and its policy, or null for a job vpo did not write. */
-export function queuedSource(job: Job): QueuedSource | null {
-  const payload = readPayload(job.payload);
-  if (typeof payload === "string" || !job.file) return null;
-  const { size, mtime_ms } = payload.fingerprint;
+/** The source's stamp when it was queued, and its policy; null for a job without a file. */
+export function queuedSource(job: TranscodeJob): QueuedSource | null {
+  if (!job.file) return null;
+  const { fingerprint: { size, mtime_ms }, policy, force } = job.payload;
   return {
     job: job.id,
     source: { path: job.file, size, mtime_ms },
-    policy: policyHash(payload.policy, payload.force),
+    policy: policyHash(policy, force),
   };
 }
 

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Job, JobRecord, JsonObject } from "../queue/job.ts";
+import type { Job, JsonObject } from "../queue/job.ts";
 import type { FileOutcome, JobFigures, MadeFiles } from "../queue/job_type.ts";
 import { isBackupPathOf } from "../replace/journal_trust.ts";
 import {
@@ -72,9 +72,6 @@ export type ReplacedResult = ReplacedFiles & Partial<EncodeFigures> & {
 
 /** The result of a transcode job. */
 export type TranscodeResult = SkippedResult | KeptOriginalResult | ReplacedResult;
-
-/** A transcode job's record, its payload and result read by their readers. */
-export type TranscodeRecord = JobRecord<TranscodePayload, TranscodeResult>;
 
 const FIGURES = {
   source_size: count,

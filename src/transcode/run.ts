@@ -25,7 +25,8 @@ import { OwnedFile } from "../util/owned_file.ts";
 import { encode } from "./encode.ts";
 import { completedEnd, queuedSource } from "./memory.ts";
 import { replaceOrKeep, verify } from "./output.ts";
-import { readPayload, TRANSCODE } from "./payload.ts";
+import { TRANSCODE } from "./payload.ts";
+import { readTranscodeJob, type TranscodeJob } from "./record.ts";
 import type { EncodeFigures, TranscodeResult } from "./result.ts";
 import { type Target, throwIfStopped, type TranscodeRun } from "./run_context.ts";
 import {
@@ -51,16 +52,19 @@ export async function runTranscode(
   const journal = new ReplaceJournal((steps) =>
     claimed.updateLive({ steps: { ...steps } }, { durable: true })
   );
+  // Known once the job file is read: a job vpo cannot read has no outcome to remember.
+  let typed: TranscodeJob | null = null;
   const remember = (end: JobEnd) => {
-    const queued = queuedSource(job);
+    const queued = typed && queuedSource(typed);
     if (queued) recordJobEnd(env.home, queued, end, ctx.warn);
   };
   try {
     if (job.type !== TRANSCODE) throw new JobFailure(`unknown job type "${job.type}"`);
-    const payload = readPayload(job.payload, `${job.path}: payload`);
-    if (typeof payload === "string") throw new JobFailure(`bad job file ${payload}`);
+    const read = readTranscodeJob(job, `${job.path}: payload`);
+    if (typeof read === "string") throw new JobFailure(`bad job file ${read}`);
+    typed = read;
     if (!job.file) throw new JobFailure(`bad job file: no "file"`);
-    const run = { claimed, source: job.file, payload, env, speed, ctx, journal };
+    const run = { claimed, source: job.file, payload: read.payload, env, speed, ctx, journal };
     const { result, outputProbe } = await transcode(run);
     remember(completedEnd(result, outputProbe));
     return result;
