@@ -24,7 +24,7 @@ const LIST_COLUMNS: readonly Column[] = [
 ];
 
 /** The PROG column: live percent for running jobs, 100% for completed, last known otherwise. */
-export function progressCell(job: Job, live: LiveInfo | null): string {
+function progressCell(job: Job, live: LiveInfo | null): string {
   if (job.state === "completed") return "100%";
   const percent = job.state === "running" ? live?.progress?.percent ?? 0 : job.progress;
   return percent === null || percent === undefined ? "-" : `${Math.floor(percent)}%`;

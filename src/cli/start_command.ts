@@ -18,7 +18,7 @@ import { JOB_TYPES } from "./job_types.ts";
 import { intAtLeast } from "./options.ts";
 
 /** Exit code of a worker run in which at least one job failed. */
-export const EXIT_JOBS_FAILED = 3;
+const EXIT_JOBS_FAILED = 3;
 
 function timeOfDay(value: string): string {
   try {

@@ -42,7 +42,7 @@ function table(title: string, width: number, buckets: StatsBucket[]): string[] {
 }
 
 /** The human output of `vpo stats`. */
-export function formatStats(report: StatsReport): string {
+function formatStats(report: StatsReport): string {
   const t = report.totals;
   if (t.jobs === 0) return "No finished jobs yet";
   const lines = [

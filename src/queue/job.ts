@@ -16,7 +16,7 @@ export type JobState = typeof STATES[number];
 export const FINISHED_STATES: readonly JobState[] = ["completed", "failed", "cancelled"];
 
 /** Marker and version of the job file format; a JSON file without it is "not a job". */
-export const JOB_FORMAT = 1;
+const JOB_FORMAT = 1;
 
 /** One entry of a job's history: every transition, with why. */
 export interface JobEvent {

@@ -13,7 +13,7 @@ import { formatOrderKey, orderOf, parseOrderKey, type QueuedOrder } from "./clai
 import { type JobRecord, type JobState, STATES } from "./job.ts";
 
 /** Helper directories beside the five state directories. */
-export const HELPER_DIRS = ["live", "requests", ".tmp"] as const;
+const HELPER_DIRS = ["live", "requests", ".tmp"] as const;
 
 /** A file name in a state directory, split into the job id and the claim token or order key. */
 export interface JobFileName {

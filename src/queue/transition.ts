@@ -165,7 +165,7 @@ export async function supersede(layout: QueueLayout, path: string): Promise<void
  * Every other copy of job `id` in every state, under any name (`<id>.json`, `<id>.<token>.json`,
  * `<id>.<anything>.json`): a crash mid-transition, a hand `cp`, or a claim of another copy.
  */
-export function otherCopies(
+function otherCopies(
   layout: QueueLayout,
   id: string,
   exceptPath: string,

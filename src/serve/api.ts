@@ -79,9 +79,9 @@ function intParam(url: URL, name: string, fallback: number, min: number, max: nu
 }
 
 /** Most jobs one `/api/jobs` page returns; the default is {@link DEFAULT_PAGE}. */
-export const MAX_PAGE = 1000;
+const MAX_PAGE = 1000;
 /** Jobs per page when `limit` is not given. */
-export const DEFAULT_PAGE = 100;
+const DEFAULT_PAGE = 100;
 
 /** `GET /api/status`: as `vpo jobs status --json`. */
 export function getStatus(ctx: ApiContext): Record<string, number> {

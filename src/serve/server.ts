@@ -148,7 +148,7 @@ export function checkExposure(listen: ListenAddress, token: string | null): void
 }
 
 /** The request handler of {@link startServer}, for a given context and feed. */
-export function makeHandler(
+function makeHandler(
   ctx: ApiContext,
   feed: LiveFeed,
   token: string | null,

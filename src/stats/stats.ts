@@ -89,7 +89,7 @@ const EMPTY: Omit<StatsBucket, "key"> = {
  * The figures a finished job contributes, as its job type reads them ({@link JobType.figures}); a
  * job of a type this process does not know counts under codec "other".
  */
-export function contributionOf(job: Job, state: JobState, types: JobTypes): Contribution {
+function contributionOf(job: Job, state: JobState, types: JobTypes): Contribution {
   const finished = new Date(job.finished_at ?? job.updated_at);
   const figures = types.figures(job);
   const add = { ...EMPTY, jobs: 1 };

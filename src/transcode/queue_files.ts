@@ -59,7 +59,7 @@ export interface QueueFilesOptions {
 }
 
 /** "h264 1920x1080", the first real video stream of a probe. */
-export function describeVideo(media: MediaInfo): string {
+function describeVideo(media: MediaInfo): string {
   const v = media.streams.find((s) => s.type === "video" && !s.isCoverArt);
   return v
     ? `${v.codec} ${v.width}x${v.height}${(v.bitDepth ?? 8) > 8 ? ` ${v.bitDepth}-bit` : ""}`

@@ -8,7 +8,7 @@
  */
 
 /** A value that does not have the shape asked for: `<path>: <problem>`. */
-export class ShapeError extends Error {}
+class ShapeError extends Error {}
 
 /** Checks `value` (found at `path`) and returns it typed, or throws a {@link ShapeError}. */
 export type Check<T> = (value: unknown, path: string) => T;
