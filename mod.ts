@@ -52,6 +52,7 @@ export {
   type Job,
   type JobRecord,
   type JobState,
+  type JsonObject,
   STATES,
 } from "./src/queue/job.ts";
 export type { JobEvent, WorkerInfo } from "./src/queue/job.ts";
@@ -141,6 +142,9 @@ export { runWorker, type WorkerOptions, type WorkerSummary } from "./src/worker/
 export type { ProgressSample, WorkerEventKind, WorkerReporter } from "./src/worker/reporter.ts";
 export type { JobOutcome } from "./src/worker/run_job.ts";
 export {
+  type DetailLine,
+  type FileOutcome,
+  type JobFigures,
   type JobResult,
   type JobRunner,
   type JobType,
@@ -157,6 +161,7 @@ export { StatsCollector } from "./src/stats/stats.ts";
 export type { StatsBucket, StatsOptions, StatsReport } from "./src/stats/stats.ts";
 export { checkExposure, startServer } from "./src/serve/server.ts";
 export type { RunningServer, ServeOptions } from "./src/serve/server.ts";
+export type { QueueFolder } from "./src/serve/api.ts";
 export { parseListenAddress } from "./src/config/listen.ts";
 export type { ListenAddress } from "./src/config/listen.ts";
 export { findOnPath } from "./src/util/find_on_path.ts";
