@@ -6,19 +6,11 @@
 import type { Job, JsonObject } from "../queue/job.ts";
 import type { FileOutcome, JobFigures, MadeFiles } from "../queue/job_type.ts";
 import { isBackupPathOf } from "../replace/journal_trust.ts";
-import {
-  arrayOf,
-  type Check,
-  count,
-  exactly,
-  finite,
-  nullable,
-  object,
-  optional,
-  readShape,
-  text,
-} from "../util/json_shape.ts";
+import { amount, jsonList, jsonObject, readJson, text } from "../config/json_fields.ts";
+import { integer, nullable, number, type Reader } from "../config/yaml_schema.ts";
 import type { TranscodePayload } from "./payload.ts";
+
+const count = integer({ min: 0 });
 
 /** Sizes and timing of an encode that ran to its end. */
 export type EncodeFigures = {
@@ -73,37 +65,26 @@ export type ReplacedResult = ReplacedFiles & Partial<EncodeFigures> & {
 /** The result of a transcode job. */
 export type TranscodeResult = SkippedResult | KeptOriginalResult | ReplacedResult;
 
-const FIGURES = {
-  source_size: count,
-  output_size: count,
-  encoder: text,
-  wall_sec: finite,
-};
+const FIGURES = { source_size: count, output_size: count, encoder: text, wall_sec: amount };
 
-/** One shape per outcome: everything a reader of that outcome may rely on. */
-const SHAPES: Record<TranscodeResult["outcome"], Check<TranscodeResult>> = {
-  skipped: object({ outcome: exactly("skipped"), outcome_detail: text, reason: text }),
-  kept_original: object({
-    outcome: exactly("kept_original"),
-    outcome_detail: text,
-    ...FIGURES,
-    notes: arrayOf(text),
-  }),
-  replaced: object({
-    outcome: exactly("replaced"),
-    outcome_detail: text,
-    output_path: text,
-    backup_path: nullable(text),
-    backup_size: nullable(count),
-    backup_ino: nullable(count),
-    // Absent when recovery finished the replace.
-    source_size: optional(count),
-    output_size: optional(count),
-    encoder: optional(text),
-    wall_sec: optional(finite),
-    saved_bytes: optional(finite),
-    notes: optional(arrayOf(text)),
-  }),
+/** One reader per outcome: everything a reader of that outcome may rely on. */
+const SHAPES: Record<TranscodeResult["outcome"], Reader<Record<string, unknown>>> = {
+  skipped: (f) => jsonObject(f, { outcome_detail: text, reason: text }),
+  kept_original: (f) => jsonObject(f, { outcome_detail: text, ...FIGURES, notes: jsonList(text) }),
+  replaced: (f) =>
+    jsonObject(f, {
+      outcome_detail: text,
+      output_path: text,
+      backup_path: nullable(text),
+      backup_size: nullable(count),
+      backup_ino: nullable(count),
+    }, {
+      // Absent when recovery finished the replace.
+      ...FIGURES,
+      // Negative when the policy keeps a larger output.
+      saved_bytes: number(-Infinity),
+      notes: jsonList(text),
+    }),
 };
 
 /**
@@ -116,10 +97,11 @@ export function readResult(result: JsonObject | null): TranscodeResult | string 
   const outcome = result.outcome;
   if (typeof outcome !== "string" || !Object.hasOwn(SHAPES, outcome)) {
     return `result.outcome: expected one of ${Object.keys(SHAPES).join(", ")}, got ${
-      JSON.stringify(outcome)
+      JSON.stringify(outcome) ?? "nothing"
     }`;
   }
-  return readShape(SHAPES[outcome as TranscodeResult["outcome"]], result, "result");
+  const read = readJson(SHAPES[outcome as TranscodeResult["outcome"]], result, "result");
+  return typeof read === "string" ? read : read as TranscodeResult;
 }
 
 const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);

@@ -8,23 +8,25 @@
 import type { LiveInfo } from "../queue/claimed_job.ts";
 import type { Job } from "../queue/job.ts";
 import { formatDuration, plural } from "../util/format.ts";
-import { finite, nullable, object, readShape } from "../util/json_shape.ts";
+import { amount, jsonObject, readJson } from "../config/json_fields.ts";
+import { nullable, type Reader } from "../config/yaml_schema.ts";
 import type { SegmentProgress } from "./segmented_encode.ts";
 
-const PROGRESS = object({
-  done: finite,
-  total: finite,
-  percent: finite,
-  media_done_sec: finite,
-  media_total_sec: finite,
-  encode_sec: finite,
-  window_sec: nullable(finite),
-});
+const PROGRESS: Reader<SegmentProgress> = (field) =>
+  jsonObject(field, {
+    done: amount,
+    total: amount,
+    percent: amount,
+    media_done_sec: amount,
+    media_total_sec: amount,
+    encode_sec: amount,
+    window_sec: nullable(amount),
+  }) as unknown as SegmentProgress;
 
 /** `raw` as a segment progress, or null when it is absent or not shaped like one. */
 export function segmentProgressOf(raw: unknown): SegmentProgress | null {
   if (raw === undefined || raw === null) return null;
-  const progress = readShape(PROGRESS, raw, "segment_progress");
+  const progress = readJson(PROGRESS, raw, "segment_progress");
   return typeof progress === "string" ? null : progress;
 }
 
