@@ -4,10 +4,8 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
-import { formatDoctor, healthy, runDoctor } from "../ops/doctor.ts";
 import { type CliContext, println } from "./context.ts";
 import { examples } from "./help.ts";
-import { JOB_TYPES } from "./job_types.ts";
 
 /** Adds `doctor` to `program`. */
 export function addDoctorCommand(program: Command, ctx: CliContext): void {
@@ -21,6 +19,8 @@ export function addDoctorCommand(program: Command, ctx: CliContext): void {
         "\nEach line is ok, warn or FAIL with what to do. Exit code 0 when nothing FAILs, else 1.\n",
     )
     .action(async (opts) => {
+      const { formatDoctor, healthy, runDoctor } = await import("../ops/doctor.ts");
+      const { JOB_TYPES } = await import("./job_types.ts");
       const report = await runDoctor({ home: ctx.home, types: JOB_TYPES, policies: opts.policy });
       if (opts.json) {
         println(

@@ -1,14 +1,14 @@
 /**
- * The human output of `vpo jobs list`, `status` and `show`, in the exact formats the README documents, and the
- * JSON shape of their `--json` variants.
+ * The human output of `vpo jobs list` and `show`, in the exact formats the README documents
+ * (`status` has its own module, status_format.ts, so that it starts without the display-width
+ * tables; the `--json` shape is `src/queue/job_json.ts`).
  *
  * @module
  */
 import { basename } from "node:path";
 import { displayName } from "../util/display_name.ts";
-import type { Job, JobState, WorkerInfo } from "../queue/job.ts";
+import type { Job, WorkerInfo } from "../queue/job.ts";
 import type { LiveInfo } from "../queue/claimed_job.ts";
-import type { JobCounts } from "../queue/counts.ts";
 import type { JobTypes } from "../queue/job_type.ts";
 import { formatDuration, localMinute } from "../util/format.ts";
 import { type Column, formatRow } from "./text_table.ts";
@@ -47,27 +47,6 @@ export function formatJobTable(rows: { job: Job; live: LiveInfo | null }[]): str
     ]));
   }
   return lines.join("\n");
-}
-
-const STATUS_LABELS: [JobState, string][] = [
-  ["queued", "Queued:"],
-  ["running", "Running:"],
-  ["completed", "Completed:"],
-  ["failed", "Failed:"],
-  ["cancelled", "Cancelled:"],
-];
-
-/** The summary of `vpo jobs status`. */
-export function formatStatus(counts: JobCounts): string {
-  const line = (label: string, n: number) => `  ${label.padEnd(12)}${String(n).padStart(4)}`;
-  const total = Object.values(counts).reduce((a, b) => a + b, 0);
-  return [
-    "Job Queue Status",
-    "-".repeat(30),
-    ...STATUS_LABELS.map(([state, label]) => line(label, counts[state])),
-    "-".repeat(30),
-    line("Total:", total),
-  ].join("\n");
 }
 
 /** The detail view of `vpo jobs show`; `types` add their own lines (a transcode's segments). */

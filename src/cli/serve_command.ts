@@ -4,13 +4,9 @@
  * @module
  */
 import { type Command, InvalidArgumentError } from "@commander-js/extra-typings";
-import { readTokenFile } from "../serve/auth.ts";
 import { parseListenAddress } from "../config/listen.ts";
-import { startServer } from "../serve/server.ts";
 import { type CliContext, println, warn } from "./context.ts";
 import { examples } from "./help.ts";
-import { JOB_TYPES } from "./job_types.ts";
-import { queueFolder } from "../transcode/queue_folder.ts";
 
 function listenOption(value: string) {
   try {
@@ -41,6 +37,10 @@ export function addServeCommand(program: Command, ctx: CliContext): void {
       ]) + "\nThe API is described in docs/api.md. Stop with Ctrl-C.\n",
     )
     .action(async (opts) => {
+      const { readTokenFile } = await import("../serve/auth.ts");
+      const { startServer } = await import("../serve/server.ts");
+      const { JOB_TYPES } = await import("./job_types.ts");
+      const { queueFolder } = await import("../transcode/queue_folder.ts");
       const config = await ctx.config();
       const listen = opts.listen ?? parseListenAddress(config.serve.listen);
       const tokenFile = opts.tokenFile ?? config.serve.tokenFile;
