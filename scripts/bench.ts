@@ -196,6 +196,7 @@ interface DrainRun {
 
 /** Runs the drain child to its end; `prefix` runs it elsewhere (on a harness host). */
 async function spawnDrain(root: string, prefix: string[] = []): Promise<DrainRun> {
+  // A drain child is a worker as `vpo jobs start` runs: the CLI's permissions, the one list.
   const args = [Deno.execPath(), "run", "--quiet", ...CLI_PERMISSIONS, SELF, "--drain-child", root];
   const [cmd, ...rest] = [...prefix, ...args];
   const out = await new Deno.Command(cmd, {

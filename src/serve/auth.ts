@@ -7,7 +7,7 @@
  */
 import { VpoError } from "../errors.ts";
 import { readNamedFileSync } from "../util/safe_open.ts";
-import { isLoopback } from "./listen.ts";
+import { isLoopback } from "../config/listen.ts";
 
 /** Name of the cookie the sign-in sets. */
 export const TOKEN_COOKIE = "vpo_token";

@@ -4,8 +4,8 @@
  * @module
  */
 import { closeSync, fstatSync, readSync } from "node:fs";
-import { join } from "node:path";
 import type { Job } from "../queue/job.ts";
+import type { VpoHome } from "../queue/layout.ts";
 import { openRegularFileSync } from "../util/safe_open.ts";
 
 /** What the page shows under a failed job. */
@@ -21,8 +21,8 @@ export interface LogTail {
  * validated id, never from a request). Only a regular file in the home's own logs/ is read: a
  * link, FIFO or device swapped in at any moment is refused without blocking, never followed.
  */
-export function readLogTail(logsDir: string, job: Job, maxBytes = 16_384): LogTail {
-  const path = join(logsDir, `${job.id}.log`);
+export function readLogTail(home: VpoHome, job: Job, maxBytes = 16_384): LogTail {
+  const path = home.logPath(job.id);
   let fd: number;
   try {
     fd = openRegularFileSync(path, { rule: "home" });

@@ -42,8 +42,8 @@ import type { JobQueue } from "../queue/store.ts";
 import type { RecordChanges } from "../queue/transition.ts";
 import { crashPoint } from "../util/crash_point.ts";
 import { syncDir, writeFileAtomic } from "../util/durable_fs.ts";
-import type { Fingerprint } from "./fingerprint.ts";
-import { scanTempDirs } from "./temp_files.ts";
+import type { Fingerprint } from "../replace/fingerprint.ts";
+import { scanTempDirs } from "../replace/temp_files.ts";
 import { OwnedFile, removeIfOwned } from "../util/owned_file.ts";
 import {
   openRegularFileSync,

@@ -12,7 +12,6 @@
  *
  * @module
  */
-import { join } from "node:path";
 import type { VpoHome } from "../queue/layout.ts";
 import {
   openLockFileSync,
@@ -46,7 +45,7 @@ export async function claimCores(
   for (let core = 0; core < total && cores.length < want; core++) {
     let file: Deno.FsFile;
     try {
-      file = openLockFileSync(join(dir, `core-${core}.lock`));
+      file = openLockFileSync(home.cpuLockPath(core));
     } catch (err) {
       // A link or anything else planted at the name (others may write the home) is never
       // followed: that core counts as another worker's.

@@ -13,11 +13,7 @@ import { basename, join } from "node:path";
 import { JobQueue } from "../../src/queue/store.ts";
 import { type JobRecord, serializeJob } from "../../src/queue/job.ts";
 import { decideRecovery } from "../../src/transcode/recovery.ts";
-import {
-  findOrphanTemps,
-  removeOrphanTemp,
-  tempOutputPath,
-} from "../../src/transcode/temp_files.ts";
+import { findOrphanTemps, removeOrphanTemp, tempOutputPath } from "../../src/replace/temp_files.ts";
 import { VpoError } from "../../src/errors.ts";
 import { UnreadableFileError, UntrustedDirectoryError } from "../../src/util/safe_open.ts";
 import { Racer } from "./racer.ts";
@@ -179,6 +175,7 @@ async function addJob(
         finished_at: new Date(Date.now() - 40 * 86_400_000).toISOString(),
         result: {
           outcome: "replaced",
+          outcome_detail: "replaced",
           output_path: source,
           backup_path: backup,
           backup_size: size,
