@@ -16,7 +16,12 @@
 import { createHash } from "node:crypto";
 import type { LibraryLayout } from "../queue/layout.ts";
 import { writeFileAtomic } from "../util/durable_fs.ts";
-import { createFileSync, readRegularFileInfoSync, UnreadableFileError } from "../util/safe_open.ts";
+import {
+  createFileSync,
+  pathExists,
+  readRegularFileInfoSync,
+  UnreadableFileError,
+} from "../util/safe_open.ts";
 import { type FileStamp, stampKey } from "./decisions.ts";
 
 /** A run that died between marking and queueing holds its mark this long at most. */
@@ -152,21 +157,12 @@ function giveBack(aside: string, path: string): void {
     Deno.linkSync(aside, path);
   } catch (err) {
     // Without hard links (SMB): a rename, only while the name is free.
-    if (!(err instanceof Deno.errors.AlreadyExists) && !exists(path)) {
+    if (!(err instanceof Deno.errors.AlreadyExists) && !pathExists(path)) {
       Deno.renameSync(aside, path);
       return;
     }
   }
   Deno.removeSync(aside);
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A mark still being written reads as pending (no job yet). */

@@ -20,12 +20,7 @@
  */
 
 import { closeSync, fstatSync } from "node:fs";
-import {
-  createFileSync,
-  openRegularFileSync,
-  rewriteFileSync,
-  UnreadableFileError,
-} from "../util/safe_open.ts";
+import { createFileSync, openRegularFileOrNull, rewriteFileSync } from "../util/safe_open.ts";
 
 /**
  * Writes the beat file; its new mtime is the heartbeat. The first beat of a claim is made with
@@ -54,13 +49,8 @@ export function writeBeat(path: string, first = false): Promise<void> {
  * followed: the job file's own times stand in).
  */
 export function beatTime(path: string): number | null {
-  let fd: number;
-  try {
-    fd = openRegularFileSync(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound || err instanceof UnreadableFileError) return null;
-    throw err;
-  }
+  const fd = openRegularFileOrNull(path);
+  if (fd === null) return null;
   try {
     return fstatSync(fd).mtimeMs;
   } finally {

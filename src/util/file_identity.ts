@@ -9,7 +9,7 @@
  * @module
  */
 import { closeSync, fstatSync, readSync } from "node:fs";
-import { openRegularFileSync, UnreadableFileError } from "./safe_open.ts";
+import { openRegularFileOrNull } from "./safe_open.ts";
 import { mountOf } from "./mounts.ts";
 
 /**
@@ -53,13 +53,8 @@ export async function fileIdentity(path: string): Promise<FileIdentity | null> {
   // Anything but a regular file is not one vpo made, and opening a FIFO would hang. A path stat
   // may answer "missing" from a network mount's cache, so only the open, which asks the file
   // server, decides that a file is gone.
-  let fd: number;
-  try {
-    fd = openRegularFileSync(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound || err instanceof UnreadableFileError) return null;
-    throw err;
-  }
+  const fd = openRegularFileOrNull(path);
+  if (fd === null) return null;
   try {
     // sshfs answers an fstat by path, so a file another host removes meanwhile reads as gone.
     const size = fstatSync(fd).size;

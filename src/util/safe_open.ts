@@ -297,6 +297,19 @@ export function openRegularFileSync(path: string, opts: { rule?: DirRule } = {})
 }
 
 /**
+ * {@link openRegularFileSync}, or null when there is nothing at `path` or it is not a regular
+ * file: for a caller to whom such a file is simply not there (a beat, a file vpo recorded).
+ */
+export function openRegularFileOrNull(path: string): number | null {
+  try {
+    return openRegularFileSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound || err instanceof UnreadableFileError) return null;
+    throw err;
+  }
+}
+
+/**
  * A file a person named (config.yaml, a policy, a token file): a link to it is fine (dotfile
  * managers, /run/secrets), but it must be a regular file, and a FIFO is refused, not waited on.
  */
@@ -571,13 +584,14 @@ function renameOver(from: string, to: string): void {
     fs.renameSync(from, to);
   } catch (err) {
     const code = codeOf(err);
-    if ((code !== "EPERM" && code !== "EEXIST") || !existsSync(to)) throw err;
+    if ((code !== "EPERM" && code !== "EEXIST") || !pathExists(to)) throw err;
     fs.unlinkSync(to);
     fs.renameSync(from, to);
   }
 }
 
-function existsSync(path: string): boolean {
+/** True when something (a link included, not followed) is at `path`. */
+export function pathExists(path: string): boolean {
   try {
     fs.lstatSync(path);
     return true;
