@@ -2,11 +2,17 @@
  * Who may write the queue, with real users and groups (created here, removed after; root only):
  * the supported group-shared queue works across users, and every command that writes refuses a
  * queue that others than its allowed writers can write. A root worker warns about library
- * folders other users can write.
+ * folders other users can write. A user who runs vpo from a directory they cannot enter
+ * (`sudo -u media vpo ...` from /root) gets their job done all the same.
+ *
+ * Every vpo here runs in a working directory the test chose, never the one the test was started
+ * in: a checkout under a 0700 directory must not change what these tests see.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeClip } from "./helpers/clips.ts";
+import { Racer } from "./helpers/racer.ts";
+import { MISSING_FFMPEG_LINE, pathWithout } from "./helpers/hidden_path.ts";
 import { ROOT } from "./helpers/vpo.ts";
 import { withTempDir } from "./helpers/temp.ts";
 import { CLI_PERMISSIONS } from "../scripts/permissions.ts";
@@ -50,6 +56,14 @@ async function withUsers(
   }
 }
 
+/** Where and with what PATH a bundled vpo runs. */
+interface RunOptions {
+  /** Its working directory; default `base`, which every user can enter. */
+  cwd?: string;
+  /** Its PATH; default the test's. */
+  path?: string;
+}
+
 interface Setup {
   base: string;
   home: string;
@@ -58,6 +72,7 @@ interface Setup {
   vpo(
     user: string | null,
     args: string[],
+    options?: RunOptions,
   ): Promise<{ code: number; stdout: string; stderr: string }>;
 }
 
@@ -70,7 +85,7 @@ async function withSetup(fn: (s: Setup) => Promise<void>): Promise<void> {
     await Deno.chmod(bundle, 0o644);
     const home = join(base, "home");
     const media = join(base, "media");
-    const vpo: Setup["vpo"] = async (user, args) => {
+    const vpo: Setup["vpo"] = async (user, args, options = {}) => {
       const deno = [Deno.execPath(), "run", "--quiet", ...CLI_PERMISSIONS, bundle, ...args];
       const denoDir = join(base, `deno-${user ?? "root"}`);
       await Deno.mkdir(denoDir, { recursive: true });
@@ -78,8 +93,14 @@ async function withSetup(fn: (s: Setup) => Promise<void>): Promise<void> {
       const argv = user ? ["--reuid", user, "--regid", "nogroup", "--init-groups", ...deno] : deno;
       const out = await new Deno.Command(user ? "setpriv" : argv.shift()!, {
         args: argv,
+        cwd: options.cwd ?? base,
         clearEnv: true,
-        env: { PATH: Deno.env.get("PATH")!, VPO_HOME: home, DENO_DIR: denoDir, NO_COLOR: "1" },
+        env: {
+          PATH: options.path ?? Deno.env.get("PATH")!,
+          VPO_HOME: home,
+          DENO_DIR: denoDir,
+          NO_COLOR: "1",
+        },
         stdin: "null",
       }).output();
       return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
@@ -133,8 +154,65 @@ Deno.test({
         }
         const again = await vpo(alice, ["transcode", clip]);
         assert.equal(again.code, 0, again.stdout + again.stderr);
-        assert.match(again.stdout, /^0 queued, 1 remembered, /m);
+        assert.match(again.stdout, /^0 queued, 1 remembered \(1 converted\), /m);
         assert.equal(again.stderr, "");
+      });
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "row 1: a member swapping another member's beat for a link never gets a private file written",
+  ignore: !isRoot,
+  fn: async () => {
+    await withUsers(async (group, [alice, bob]) => {
+      await withSetup(async ({ base, home, media, vpo }) => {
+        for (const dir of [home, media]) {
+          await Deno.mkdir(dir);
+          await run("chgrp", [group, dir]);
+          await Deno.chmod(dir, 0o2770);
+        }
+        await Deno.writeTextFile(
+          join(home, "config.yaml"),
+          `jobs:\n  shared_group: ${group}\nworker:\n  heartbeat_interval: 0.1\n`,
+        );
+        // Alice's own private file, which Bob can neither read nor write.
+        const privateDir = join(base, "alice-private");
+        await Deno.mkdir(privateDir, { mode: 0o700 });
+        const secret = join(privateDir, "secret");
+        await Deno.writeTextFile(secret, "alice's secret\n", { mode: 0o600 });
+        await run("chown", ["-R", alice, privateDir]);
+        const clip = await makeClip(join(media, "clip.mkv"), { size: "640x360", duration: 14 });
+        await run("chgrp", [group, clip]);
+        await Deno.chmod(clip, 0o660);
+        const policy = join(base, "slow.yaml");
+        await Deno.writeTextFile(
+          policy,
+          "schema_version: 1\ntranscode:\n  target_video_codec: hevc\n  preset: slower\n",
+        );
+        await Deno.chmod(policy, 0o644);
+        assert.equal((await vpo(alice, ["transcode", "--policy", policy, clip])).code, 0);
+
+        // Alice's worker heartbeats for 4 s; Bob swaps her beat file and his link to her secret.
+        const worker = vpo(alice, ["jobs", "start", "--max-duration", "4"]);
+        const live = join(home, "jobs", "live");
+        let beat: string | undefined;
+        for (let i = 0; i < 200 && !beat; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+          beat = [...Deno.readDirSync(live)].find((e) => e.name.endsWith(".beat"))?.name;
+        }
+        assert.ok(beat, "alice's worker made its beat file");
+        const link = join(live, "bob.link");
+        await run("setpriv", [
+          ...["--reuid", bob, "--regid", "nogroup", "--init-groups"],
+          ...["ln", "-s", secret, link],
+        ]);
+        const racer = await Racer.start(join(live, beat), link, 10, bob);
+        const end = await worker;
+        assert.ok(await racer.stop() > 0, "bob's racer swapped");
+        assert.equal(await Deno.readTextFile(secret), "alice's secret\n");
+        assert.equal(end.code, 0, end.stdout + end.stderr);
       });
     });
   },
@@ -190,6 +268,43 @@ Deno.test({
           );
           assert.equal(out.code, 1);
         });
+      });
+    });
+  },
+});
+
+Deno.test({
+  name: "run from a directory its user cannot enter, vpo queues and converts all the same",
+  ignore: !isRoot,
+  fn: async () => {
+    await withUsers(async (_group, [alice]) => {
+      await withSetup(async ({ base, home, media, vpo }) => {
+        // As `sudo -u alice vpo ...` typed in root's 0700 home.
+        const rootOnly = join(base, "root-only");
+        await Deno.mkdir(rootOnly, { mode: 0o700 });
+        for (const dir of [home, media]) {
+          await Deno.mkdir(dir, { mode: 0o700 });
+          await run("chown", [alice, dir]);
+        }
+        const clip = await makeClip(join(media, "clip.mkv"));
+        await run("chown", [alice, clip]);
+        const here = { cwd: rootOnly };
+
+        const queued = await vpo(alice, ["transcode", clip], here);
+        assert.equal(queued.code, 0, queued.stdout + queued.stderr);
+        assert.match(queued.stdout, /^queued\s+\S+ \S*clip\.mkv: h264/m);
+        const started = await vpo(alice, ["jobs", "start"], here);
+        assert.equal(started.code, 0, started.stdout + started.stderr);
+        assert.match(started.stdout, /completed \S+ clip\.mkv: /);
+        assert.deepEqual(
+          [...Deno.readDirSync(media)].map((e) => e.name).sort(),
+          ["clip.mkv", "clip.mkv.original"],
+        );
+
+        // A tool that truly is missing is still the one line that says so.
+        const bin = await pathWithout(base, ["ffmpeg", "ffprobe"]);
+        const missing = await vpo(alice, ["transcode", clip], { ...here, path: bin });
+        assert.deepEqual([missing.code, missing.stderr], [1, MISSING_FFMPEG_LINE + "\n"]);
       });
     });
   },

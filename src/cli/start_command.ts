@@ -4,24 +4,19 @@
  * @module
  */
 import { type Command, InvalidArgumentError } from "@commander-js/extra-typings";
-import { CONFIG_LIMITS, parseTimeOfDay, parseWorkers } from "../config/config.ts";
-import { autoWorkers } from "../worker/auto_workers.ts";
+import { CONFIG_LIMITS, parseTimeOfDay, parseWorkers } from "../config/defaults.ts";
 import type { WorkerReporter } from "../worker/reporter.ts";
-import { plural } from "../util/format.ts";
+import type { JobTypes } from "../queue/job_type.ts";
 import { UsageError, VpoError } from "../errors.ts";
-import { resolveLimits } from "../worker/limits.ts";
-import { PlainReporter, TerminalReporter } from "../worker/reporter.ts";
-import { runWorker } from "../worker/worker.ts";
-import { withNotifications } from "../notify/notifier.ts";
+import { localMinute, plural } from "../util/format.ts";
 import { foldersWritableByOthers } from "../queue/access.ts";
 import type { JobQueue } from "../queue/store.ts";
 import { type CliContext, warn } from "./context.ts";
 import { examples } from "./help.ts";
-import { JOB_TYPES } from "./job_types.ts";
 import { intAtLeast } from "./options.ts";
 
 /** Exit code of a worker run in which at least one job failed. */
-export const EXIT_JOBS_FAILED = 3;
+const EXIT_JOBS_FAILED = 3;
 
 function timeOfDay(value: string): string {
   try {
@@ -61,11 +56,13 @@ function workersFlag(value: string): number | "auto" {
 async function workerCount(
   asked: number | "auto",
   cpuCores: number | null,
+  types: JobTypes,
   ctx: CliContext,
   reporter: WorkerReporter,
 ): Promise<number> {
   if (asked !== "auto") return asked;
-  const choice = await autoWorkers(JOB_TYPES, ctx.home, cpuCores ?? navigator.hardwareConcurrency);
+  const { autoWorkers } = await import("../worker/auto_workers.ts");
+  const choice = await autoWorkers(types, ctx.home, cpuCores ?? navigator.hardwareConcurrency);
   reporter.event("worker", null, null, `${plural(choice.workers, "worker")} (auto: ${choice.why})`);
   return choice.workers;
 }
@@ -118,6 +115,11 @@ export function addStartCommand(jobs: Command, ctx: CliContext): void {
     )
     .action(async (opts) => {
       const endBy = opts.endBy === undefined ? undefined : timeOfDay(opts.endBy);
+      const { resolveLimits } = await import("../worker/limits.ts");
+      const { PlainReporter, TerminalReporter } = await import("../worker/reporter.ts");
+      const { runWorker } = await import("../worker/worker.ts");
+      const { withNotifications } = await import("../notify/notifier.ts");
+      const { JOB_TYPES } = await import("./job_types.ts");
       const config = await ctx.config();
       const tempDir = config.jobs.tempDirectory;
       if (tempDir && !(await Deno.stat(tempDir).then((i) => i.isDirectory, () => false))) {
@@ -135,6 +137,7 @@ export function addStartCommand(jobs: Command, ctx: CliContext): void {
         Deno.stdout.isTerminal() ? new TerminalReporter() : new PlainReporter(),
         config.notify,
         (id) => queue.find(id),
+        JOB_TYPES,
       );
       const reporter = notify.reporter;
       const stop = new AbortController();
@@ -159,11 +162,17 @@ export function addStartCommand(jobs: Command, ctx: CliContext): void {
             "worker",
             null,
             null,
-            `stops by ${limits.deadline.toLocaleString()} (${limits.deadlineSource})`,
+            `stops by ${localMinute(limits.deadline)} (${limits.deadlineSource})`,
           );
         }
         const cpuCores = opts.cpuCores ?? w.cpuCores;
-        const workers = await workerCount(opts.workers ?? w.workers, cpuCores, ctx, reporter);
+        const workers = await workerCount(
+          opts.workers ?? w.workers,
+          cpuCores,
+          JOB_TYPES,
+          ctx,
+          reporter,
+        );
         const summary = await runWorker({
           queue,
           types: JOB_TYPES,

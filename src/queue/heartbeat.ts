@@ -20,35 +20,39 @@
  */
 
 import { closeSync, fstatSync } from "node:fs";
-import { applyHomeFileMode } from "../util/file_mode.ts";
-import { openRegularFileSync, refuseIfNotRegular, UnreadableFileError } from "../util/safe_read.ts";
-
-const encoder = new TextEncoder();
+import {
+  createFileSync,
+  type DirRule,
+  openRegularFileOrNull,
+  rewriteFileSync,
+} from "../util/safe_open.ts";
 
 /**
  * Writes the beat file; its new mtime is the heartbeat. The first beat of a claim is made with
- * `first`, exclusively, so nothing planted at the name is written through; later ones rewrite
- * only a regular file (others may write live/ in a shared queue). `content` is what the beat
- * says besides its mtime (default: the time, for people reading the directory).
+ * `first`, exclusively, so nothing planted at the name is written through; later ones rewrite it
+ * in place once its handle proved it a regular file (other hosts may have it open to judge it),
+ * and replace by rename whatever else is there (others may write live/ in a shared queue: a link
+ * to a file of this worker's user is replaced, never written through). `text` is what the beat
+ * says besides its mtime (default: the time, for people reading the directory); `rule` which
+ * directory may hold it (the home's live/, or a job's piece directory).
  */
-export async function writeBeat(path: string, first = false, content?: string): Promise<void> {
-  if (!first) refuseIfNotRegular(path);
-  const file = await Deno.open(
-    path,
-    first
-      ? { write: true, createNew: true, mode: 0o600 }
-      : { write: true, create: true, truncate: true, mode: 0o600 },
-  );
-  try {
+export function writeBeat(
+  path: string,
+  first = false,
+  text?: string,
+  rule: DirRule = "home",
+): Promise<void> {
+  return new Promise((resolve) => {
     // Only the mtime counts for the heartbeat.
-    const bytes = encoder.encode(content ?? `${new Date().toISOString()}\n`);
-    let written = 0;
-    while (written < bytes.length) written += await file.write(bytes.subarray(written));
-  } finally {
-    file.close();
-  }
-  // Other members' workers judge its age (they open it) in a group-shared queue.
-  if (first) applyHomeFileMode(path);
+    const content = text ?? `${new Date().toISOString()}\n`;
+    if (first) {
+      using file = createFileSync(path, { rule });
+      file.writeSync(new TextEncoder().encode(content));
+    } else {
+      rewriteFileSync(path, content, { rule });
+    }
+    resolve();
+  });
 }
 
 /**
@@ -57,13 +61,8 @@ export async function writeBeat(path: string, first = false, content?: string): 
  * followed: the job file's own times stand in).
  */
 export function beatTime(path: string): number | null {
-  let fd: number;
-  try {
-    fd = openRegularFileSync(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound || err instanceof UnreadableFileError) return null;
-    throw err;
-  }
+  const fd = openRegularFileOrNull(path);
+  if (fd === null) return null;
   try {
     return fstatSync(fd).mtimeMs;
   } finally {

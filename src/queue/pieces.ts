@@ -24,7 +24,7 @@ import {
   writeTempFile,
 } from "../util/durable_fs.ts";
 import { newToken } from "../util/ids.ts";
-import { readRegularFileSync } from "../util/safe_read.ts";
+import { createFileSync, readRegularFileSync } from "../util/safe_open.ts";
 import { beatTime, heartbeatAgeSec, writeBeat } from "./heartbeat.ts";
 import type { WorkerInfo } from "./job.ts";
 import { isBusy, isGone } from "./transition.ts";
@@ -87,12 +87,15 @@ export class PieceBoard {
    * S1: offers `piece` to every worker. A marker already there stays (exclusive create), so an
    * offer never makes a second marker of one piece.
    */
-  async offer(piece: string): Promise<void> {
-    try {
-      await Deno.writeFile(this.freePath(piece), new Uint8Array(), { createNew: true });
-    } catch (err) {
-      if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
-    }
+  offer(piece: string): Promise<void> {
+    return new Promise((resolve) => {
+      try {
+        createFileSync(this.freePath(piece), { rule: "folder" }).close();
+      } catch (err) {
+        if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+      }
+      resolve();
+    });
   }
 
   /**
@@ -117,7 +120,7 @@ export class PieceBoard {
 
   /** The file server's clock, by a file written in the directory (see heartbeat.ts). */
   now(): number {
-    return fileSystemNow(this.dir);
+    return fileSystemNow(this.dir, "folder");
   }
 
   /** How old the claim `token` of `piece` is at `fsNow`, and what its beat says. */
@@ -135,7 +138,7 @@ export class PieceBoard {
     const token = newToken();
     const claim = new PieceClaim(this, piece, token, worker);
     // The beat comes first, as in C1: nobody may see the claim without one.
-    await writeBeat(claim.beatPath, true, beatText(worker, null, null));
+    await writeBeat(claim.beatPath, true, beatText(worker, null, null), "folder");
     try {
       await Deno.rename(this.freePath(piece), claim.path);
     } catch (err) {
@@ -156,7 +159,7 @@ export class PieceBoard {
   async takeOver(piece: string, oldToken: string, worker: WorkerInfo): Promise<PieceClaim | null> {
     const token = newToken();
     const claim = new PieceClaim(this, piece, token, worker);
-    await writeBeat(claim.beatPath, true, beatText(worker, null, null));
+    await writeBeat(claim.beatPath, true, beatText(worker, null, null), "folder");
     try {
       await Deno.rename(this.claimPath(piece, oldToken), claim.path);
     } catch (err) {
@@ -211,7 +214,7 @@ export class PieceClaim {
   async heartbeat(percent: number | null = null, speed: number | null = null): Promise<void> {
     await this.#prove();
     const text = beatText(this.worker, percent, speed);
-    await retryTransient(() => writeBeat(this.beatPath, false, text));
+    await retryTransient(() => writeBeat(this.beatPath, false, text, "folder"));
   }
 
   /**
@@ -221,7 +224,7 @@ export class PieceClaim {
    */
   async publish(record: string): Promise<boolean> {
     // Written whole and fsynced first, then linked in: a reader never sees half a record.
-    const tmp = await writeTempFile(this.board.dir, record);
+    const tmp = await writeTempFile(this.board.dir, record, { rule: "folder" });
     await this.#prove();
     const won = await publishNoClobber(tmp, this.board.recordPath(this.piece));
     if (!won) await Deno.remove(tmp).catch(() => {});

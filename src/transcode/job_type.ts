@@ -1,17 +1,21 @@
 /**
- * The transcode job type: what the worker, recovery and cleanup ask of a transcode job.
+ * The transcode job type: what the worker, recovery, cleanup, `vpo stats`, notifications, `vpo
+ * doctor` and `vpo jobs show` ask of a transcode job.
  *
  * @module
  */
 import { dropJobMark } from "../library/job_outcome.ts";
 import type { JobType } from "../queue/job_type.ts";
+import { queuedSource } from "./memory.ts";
 import { readPayload, TRANSCODE } from "./payload.ts";
+import { readTranscodeJob } from "./record.ts";
 import { decideRecovery } from "./recovery.ts";
-import { ownedBackups } from "./result.ts";
+import { ownedBackups, transcodeFigures } from "./result.ts";
 import { runTranscode } from "./run.ts";
 import { wantsSegments } from "./segments/open.ts";
 import { segmentRecordChanges } from "./segments/run_end.ts";
 import { helpWithSegments } from "./segments/help.ts";
+import { segmentLine } from "./segment_progress.ts";
 import { shortId } from "../util/ids.ts";
 import { SpeedHistory } from "./speed_history.ts";
 
@@ -24,9 +28,9 @@ export const transcodeJobType: JobType = {
   },
   recover: (stale, config) => decideRecovery(stale, config.jobs.tempDirectory),
   madeFiles: ownedBackups,
-  machineUse: async (home) => (await SpeedHistory.load(home.statsDir)).machineUse(),
+  machineUse: async (home) => (await SpeedHistory.load(home.speedPath())).machineUse(),
   async runner(env) {
-    const speed = await SpeedHistory.load(env.home.statsDir);
+    const speed = await SpeedHistory.load(env.home.speedPath());
     const segmentLength = env.config.jobs.segmentLength;
     // Jobs whose segments this worker could not encode: their holder meets the fault itself.
     const gaveUp = new Set<string>();
@@ -60,9 +64,21 @@ export const transcodeJobType: JobType = {
       run: (claimed, ctx) => runTranscode(claimed, env, speed, ctx),
       ending(claimed, requeued) {
         // An ended job's file may be queued again (failed, cancelled): its mark goes.
-        if (!requeued) dropJobMark(env.home, claimed.record);
+        const job = requeued ? null : readTranscodeJob(claimed.record);
+        const queued = job === null || typeof job === "string" ? null : queuedSource(job);
+        if (queued) dropJobMark(env.home, queued);
         return segmentRecordChanges(claimed, env.config.jobs.tempDirectory, requeued);
       },
     };
+  },
+  figures: transcodeFigures,
+  spaceNeeded(job) {
+    // The output is written whole beside the source (or in the temp directory) before the swap.
+    const payload = readPayload(job.payload);
+    return typeof payload === "string" || !job.file ? null : payload.fingerprint.size;
+  },
+  details(job, live) {
+    const segments = segmentLine(job, live);
+    return segments === null ? [] : [{ label: "Segments", text: segments }];
   },
 };

@@ -9,11 +9,10 @@
  *
  * @module
  */
-import { hostname } from "node:os";
+import { dirname } from "node:path";
 import type { FfmpegUsage } from "../media/ffmpeg_runner.ts";
 import type { MachineUse } from "../queue/job_type.ts";
-import { join } from "node:path";
-import { readRegularFileSync } from "../util/safe_read.ts";
+import { readRegularFileSync } from "../util/safe_open.ts";
 import { writeFileAtomic } from "../util/durable_fs.ts";
 
 interface Entry {
@@ -31,20 +30,17 @@ const ALPHA = 0.3;
 /** Estimates are padded: finishing a little early beats being stopped at the deadline. */
 const MARGIN = 1.15;
 
-/** Speed history stored at `<dir>/speed-<host>.json` (per host: a NAS and a desktop differ). */
+/** Speed history stored at {@link VpoHome.speedPath} (per host: a NAS and a desktop differ). */
 export class SpeedHistory {
-  readonly path: string;
   #entries: Record<string, Entry> = {};
 
-  private constructor(dir: string) {
-    this.path = join(dir, `speed-${hostname()}.json`);
-  }
+  private constructor(readonly path: string) {}
 
-  /** Loads the history in `dir`; a missing or unreadable file is an empty history. */
-  static async load(dir: string): Promise<SpeedHistory> {
-    const history = new SpeedHistory(dir);
+  /** Loads the history at `path`; a missing or unreadable file is an empty history. */
+  static async load(path: string): Promise<SpeedHistory> {
+    const history = new SpeedHistory(path);
     history.#entries = history.#read();
-    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
     return history;
   }
 

@@ -157,7 +157,10 @@ export async function countingFfmpeg(
  * done at 1.9x with 7,800 s left. Returns the job's id.
  */
 export async function plantRunningFilm(home: TempHome, media: string): Promise<string> {
-  const record = jobRecord("f11f11f11f11f11f", { file: join(media, "Film.mkv") });
+  const record = jobRecord("f11f11f11f11f11f", {
+    type: "transcode",
+    file: join(media, "Film.mkv"),
+  });
   await writeJobFile(home.jobsDir, "running", record);
   const layout = new QueueLayout(home.jobsDir);
   await Deno.mkdir(layout.liveDir, { recursive: true });
@@ -171,6 +174,10 @@ export async function plantRunningFilm(home: TempHome, media: string): Promise<s
         done: 3,
         total: 8,
         percent: 37.5,
+        media_done_sec: 2250,
+        media_total_sec: 6000,
+        encode_sec: 4500,
+        window_sec: null,
         plan_id: "0123456789ab",
         running: [
           { segment: 4, host: "nas", percent: 51 },

@@ -4,7 +4,8 @@
  * the film's one progress and ETA while several workers encode its segments.
  */
 import assert from "node:assert/strict";
-import { segmentSummary } from "../../src/cli/job_format.ts";
+import { join } from "node:path";
+import { segmentLine } from "../../src/transcode/segment_progress.ts";
 import { usageOf } from "../../src/media/ffmpeg_runner.ts";
 import type { LiveInfo } from "../../src/queue/claimed_job.ts";
 import type { Job } from "../../src/queue/job.ts";
@@ -63,7 +64,8 @@ Deno.test("ffmpeg's -benchmark lines give its cores and peak memory", () => {
 Deno.test("the speed history keeps speeds per CPU cap, and what an uncapped encode used", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const history = await SpeedHistory.load(dir);
+    const path = join(dir, "stats", "speed-test.json");
+    const history = await SpeedHistory.load(path);
     assert.equal(history.machineUse(), null);
     await history.record("hevc", 100, 50, null, { cores: 1.5, rssBytes: 100 });
     await history.record("hevc", 100, 100, 1, { cores: 1, rssBytes: 80 });
@@ -74,10 +76,10 @@ Deno.test("the speed history keeps speeds per CPU cap, and what an uncapped enco
     assert.equal(history.estimateSec("av1", 10), null);
     assert.deepEqual(history.machineUse(), { cores: 1.5, memoryBytes: 100 });
     // Another worker's record in between is kept: each write reads the file first.
-    const other = await SpeedHistory.load(dir);
+    const other = await SpeedHistory.load(path);
     await other.record("av1", 10, 100);
     await history.record("hevc", 100, 50);
-    const again = await SpeedHistory.load(dir);
+    const again = await SpeedHistory.load(path);
     assert.notEqual(again.estimateSec("av1", 10), null);
     assert.deepEqual(again.machineUse(), { cores: 1.5, memoryBytes: 100 }, "kept when unmeasured");
     const fits = (deadline: Date | null) => history.fits("hevc", 100, deadline, null);
@@ -149,10 +151,10 @@ Deno.test("one progress for the film: finished, own and helpers' segments, one E
   const job = { payload: {} } as unknown as Job;
   const live = { segments: { ...film.segments() }, progress: last } as unknown as LiveInfo;
   assert.equal(
-    segmentSummary(job, live),
+    segmentLine(job, live),
     "1/4 done, 2 running (2 on nas 25%, 3 on desktop 50%), 25.0 % of the media, ETA 23s at 1.00x",
   );
   // Recovered into the record (no live file): what ran then is not shown as running.
   const queued = { payload: { segment_progress: film.segments() } } as unknown as Job;
-  assert.equal(segmentSummary(queued, null), "1/4 done, 25.0 % of the media, ETA 1m00s at 0.50x");
+  assert.equal(segmentLine(queued, null), "1/4 done, 25.0 % of the media, ETA 1m00s at 0.50x");
 });

@@ -6,7 +6,7 @@ import {
   planResume,
   REPLACE_CRASH_POINTS,
   type ReplaceSteps,
-} from "../../src/transcode/replace_journal.ts";
+} from "../../src/replace/replace_journal.ts";
 import { SEGMENT_CRASH_POINTS } from "../../src/transcode/segments/encode_segment.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -136,11 +136,11 @@ function sourcesIn(dir: string): string[] {
   );
 }
 
-Deno.test("journal: the replace and segment lists hold every crash point of src/transcode", () => {
+Deno.test("journal: the replace and segment lists hold every crash point of the job types and the replace", () => {
   const points = new Set(
-    sourcesIn(join(ROOT, "src/transcode")).flatMap((source) =>
-      [...source.matchAll(/crashPoint\("([^"]+)"\)/g)].map((m) => m[1])
-    ),
+    ["src/transcode", "src/replace"].flatMap((folder) => sourcesIn(join(ROOT, folder))).flatMap((
+      source,
+    ) => [...source.matchAll(/crashPoint\("([^"]+)"\)/g)].map((m) => m[1])),
   );
   const listed = [...REPLACE_CRASH_POINTS, ...SEGMENT_CRASH_POINTS];
   assert.deepEqual([...points].sort(), listed.sort());

@@ -11,7 +11,7 @@
 import { dirname, join } from "node:path";
 import { hostname } from "node:os";
 import { LostPieceError } from "../../errors.ts";
-import { type FfmpegUsage, runFfmpeg } from "../../media/ffmpeg_runner.ts";
+import { type FfmpegUsage, noSpaceReason, runFfmpeg } from "../../media/ffmpeg_runner.ts";
 import type { EncodePlan } from "../../media/plan.ts";
 import { probeSegment, segmentEncodeArgs, toSeconds } from "../../media/segments.ts";
 import type { PieceClaim } from "../../queue/pieces.ts";
@@ -130,6 +130,7 @@ export async function encodeSegment(
       },
     });
     signal.throwIfAborted();
+    if (run.noSpace) throw new SegmentError(`${noSpaceReason(work.dir)}; original kept`);
     if (!run.success) {
       const why = run.signal ? `killed by ${run.signal}` : `exited with code ${run.code}`;
       throw new SegmentError(

@@ -5,7 +5,9 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import { closeSync, readSync } from "node:fs";
 import type { OwnedFile } from "../../util/owned_file.ts";
+import { openRegularFileSync, UnreadableFileError } from "../../util/safe_open.ts";
 import { SegmentError } from "./segment_dir.ts";
 
 /** A file's size and SHA-256 (hex). */
@@ -15,28 +17,36 @@ export interface FileHash {
 }
 
 /** Size and SHA-256 of a regular file (not through a symbolic link), read in chunks. */
-export async function hashFile(path: string): Promise<FileHash> {
-  const info = await Deno.lstat(path);
-  if (!info.isFile) throw new SegmentError(`${path} is not a regular file`);
-  const hash = createHash("sha256");
-  // The readable stream closes the file when it ends or fails.
-  const file = await Deno.open(path, { read: true });
-  let size = 0;
-  for await (const chunk of file.readable) {
-    hash.update(chunk);
-    size += chunk.length;
-  }
-  return { size, sha256: hash.digest("hex") };
+export function hashFile(path: string): Promise<FileHash> {
+  return new Promise((resolve) => {
+    let fd: number;
+    try {
+      fd = openRegularFileSync(path);
+    } catch (err) {
+      if (err instanceof UnreadableFileError) throw new SegmentError(`${path}: ${err.reason}`);
+      throw err;
+    }
+    try {
+      resolve(hashFd(fd));
+    } finally {
+      closeSync(fd);
+    }
+  });
 }
 
 /** Size and SHA-256 of the file vpo made, read through its descriptor whatever its name holds. */
 export function hashOwned(file: OwnedFile): FileHash {
+  return hashFd(file.fd);
+}
+
+function hashFd(fd: number): FileHash {
   const hash = createHash("sha256");
   const buffer = new Uint8Array(1 << 20);
   let size = 0;
-  for (let n = file.readAt(buffer, 0); n > 0; n = file.readAt(buffer, size)) {
+  for (let n = readSync(fd, buffer, 0, buffer.length, 0); n > 0;) {
     hash.update(buffer.subarray(0, n));
     size += n;
+    n = readSync(fd, buffer, 0, buffer.length, size);
   }
   return { size, sha256: hash.digest("hex") };
 }

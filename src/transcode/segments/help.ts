@@ -9,12 +9,13 @@
  */
 import { LostPieceError } from "../../errors.ts";
 import { ffmpegBuild } from "../../media/ffmpeg_build.ts";
+import { probe } from "../../media/probe.ts";
 import { segmentableVideo } from "../../media/segments.ts";
 import { thisWorker } from "../../queue/claimed_job.ts";
 import type { Job } from "../../queue/job.ts";
 import type { HelpContext, HelpOutcome, WorkerEnv } from "../../queue/job_type.ts";
 import { planEncode } from "../encode_plan.ts";
-import { describeChange, fingerprintPath } from "../fingerprint.ts";
+import { describeChange, fingerprintPath } from "../../replace/fingerprint.ts";
 import { readPayload } from "../payload.ts";
 import type { SpeedHistory } from "../speed_history.ts";
 import { encodeSegment } from "./encode_segment.ts";
@@ -68,7 +69,10 @@ export async function helpWithSegments(
   // Nothing to take: either none fits the deadline, or every segment left is another's (or all
   // are done and the holder is joining them, or died before: a recovery brings the job back).
   if (!pick) return board.candidates(view, staleAfterSec).length > 0 ? "none" : "busy";
-  const { plan } = await planEncode(source, payload, ctx.signal);
+  // Planned from the source itself, as the holder planned it: a probe in the job file is only
+  // what the queue decided from.
+  const media = await probe(source, { signal: ctx.signal });
+  const { plan } = await planEncode(payload, media, ctx.signal);
   // Other settings on this host (another encoder found, another policy reading) would make
   // segments that cannot be joined with the others.
   if (plan.action === "skip" || segmentableVideo(plan) === null) return "none";

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { join } from "node:path";
-import { runFfmpeg } from "../../media/ffmpeg_runner.ts";
+import { dirname, join } from "node:path";
+import { noSpaceReason, runFfmpeg } from "../../media/ffmpeg_runner.ts";
 import { concatList, toSeconds } from "../../media/segments.ts";
 import { writeFileAtomic } from "../../util/durable_fs.ts";
 import type { SegmentJournal } from "./journal.ts";
@@ -18,6 +18,8 @@ const LIST = "list.ffconcat";
 export interface JoinOptions {
   /** The job's segment directory. */
   dir: string;
+  /** The job's temp output, where the joined file is written. */
+  output: string;
   logPath: string;
   signal: AbortSignal;
   cpuCores: number | null;
@@ -47,7 +49,10 @@ export async function joinSegments(
   const times = { timeBase: journal.time_base };
   const list = join(opts.dir, LIST);
   const names = done.map((d) => d.file);
-  await writeFileAtomic(list, concatList(times, journal.segments, names), { durable: false });
+  await writeFileAtomic(list, concatList(times, journal.segments, names), {
+    durable: false,
+    rule: "folder",
+  });
   const offsetSec = toSeconds(times, journal.segments[0].start) - journal.file_start_sec;
   const started = performance.now();
   const run = await runFfmpeg({
@@ -59,6 +64,9 @@ export async function joinSegments(
     killGraceMs: 1000,
   });
   opts.signal.throwIfAborted();
+  if (run.noSpace) {
+    throw new SegmentError(`${noSpaceReason(dirname(opts.output))}; original kept`);
+  }
   if (!run.success) {
     throw new SegmentError(
       `ffmpeg exited with code ${run.code} joining the segments: ${run.tail.at(-1) ?? ""}`,

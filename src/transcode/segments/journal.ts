@@ -10,8 +10,8 @@ import { join } from "node:path";
 import type { EncodePlan } from "../../media/plan.ts";
 import { type Segment, segmentableVideo } from "../../media/segments.ts";
 import { writeFileAtomic } from "../../util/durable_fs.ts";
-import { readRegularFileSync } from "../../util/safe_read.ts";
-import type { Fingerprint } from "../fingerprint.ts";
+import { readRegularFileSync } from "../../util/safe_open.ts";
+import type { Fingerprint } from "../../replace/fingerprint.ts";
 
 /**
  * Journal format marker and version. Version 1 also listed the finished segments; now each has a
@@ -58,7 +58,9 @@ export function sameSource(a: Fingerprint, b: Fingerprint): boolean {
 
 /** Writes the journal durably (atomic rename over its name). */
 export async function writeJournal(dir: string, journal: SegmentJournal): Promise<void> {
-  await writeFileAtomic(join(dir, JOURNAL), JSON.stringify(journal, null, 1) + "\n");
+  await writeFileAtomic(join(dir, JOURNAL), JSON.stringify(journal, null, 1) + "\n", {
+    rule: "folder",
+  });
 }
 
 /**

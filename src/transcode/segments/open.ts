@@ -10,7 +10,7 @@ import type { EncodePlan } from "../../media/plan.ts";
 import { planSegments, readPacketTimes, segmentableVideo } from "../../media/segments.ts";
 import type { ClaimedJob } from "../../queue/claimed_job.ts";
 import { randomHex } from "../../util/ids.ts";
-import type { Fingerprint } from "../fingerprint.ts";
+import type { Fingerprint } from "../../replace/fingerprint.ts";
 import { hashFile } from "./hashing.ts";
 import {
   JOURNAL_FORMAT,

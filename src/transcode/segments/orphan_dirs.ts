@@ -6,7 +6,7 @@
 import { basename } from "node:path";
 import type { Job } from "../../queue/job.ts";
 import type { JobQueue } from "../../queue/store.ts";
-import { scanTempDirs } from "../temp_files.ts";
+import { scanTempDirs } from "../../replace/temp_files.ts";
 import { segmentDirOwner } from "./segment_dir.ts";
 
 /**
