@@ -215,6 +215,12 @@ export class PieceClaim {
     await this.#prove();
     const text = beatText(this.worker, percent, speed);
     await retryTransient(() => writeBeat(this.beatPath, false, text, "folder"));
+    // Taken over while the beat was written (this worker froze in between): the taker removed
+    // the old beat already, and the one just written is this worker's to remove.
+    await this.#prove().catch(async (err) => {
+      if (err instanceof LostPieceError) await this.dropBeat();
+      throw err;
+    });
   }
 
   /**

@@ -130,7 +130,10 @@ export async function encodeSegment(
       },
     });
     signal.throwIfAborted();
-    if (run.noSpace) throw new SegmentError(`${noSpaceReason(work.dir)}; original kept`);
+    // Named by the directory the segments are in, the one a person can free space on.
+    if (run.noSpace) {
+      throw new SegmentError(`${noSpaceReason(dirname(work.dir))}; original kept`);
+    }
     if (!run.success) {
       const why = run.signal ? `killed by ${run.signal}` : `exited with code ${run.code}`;
       throw new SegmentError(
