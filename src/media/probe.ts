@@ -73,6 +73,18 @@ export interface StreamInfo {
   channels?: number;
   /** The stream's language tag as written (usually ISO 639-2, e.g. "eng"). */
   language?: string;
+  /**
+   * The track's name: its title tag, or in MP4 its handler name unless that is a muxer's
+   * generic one ("SoundHandler"); absent when it has none.
+   */
+  title?: string;
+  /**
+   * The default flag (disposition default; in MP4 the track's enabled flag). Always set by
+   * {@link probe}; absent only in probes recorded before vpo read dispositions.
+   */
+  isDefault?: boolean;
+  /** The forced flag (disposition forced); set and absent like {@link isDefault}. */
+  isForced?: boolean;
   /** File name of an attachment or Matroska cover picture. */
   fileName?: string;
   /** MIME type of an attachment or Matroska cover picture. */
@@ -312,6 +324,8 @@ function toStreamInfo(raw: RawStream): StreamInfo {
     type,
     codec: raw.codec_name ?? "unknown",
     isCoverArt: raw.disposition?.attached_pic === 1,
+    isDefault: raw.disposition?.default === 1,
+    isForced: raw.disposition?.forced === 1,
     dolbyVision: sideData.some((side) => side.side_data_type === "DOVI configuration record") ||
       DOLBY_VISION_TAGS.has(raw.codec_tag_string ?? ""),
   };
@@ -334,6 +348,8 @@ function toStreamInfo(raw: RawStream): StreamInfo {
   Object.assign(info, sideDataInfo(sideData));
   if (raw.channels) info.channels = raw.channels;
   if (tags.language) info.language = tags.language;
+  const title = tags.title ?? trackName(tags.handler_name);
+  if (title) info.title = title;
   if (tags.filename) info.fileName = tags.filename;
   if (tags.mimetype) info.mimeType = tags.mimetype;
   return info;
@@ -364,6 +380,15 @@ function sideDataInfo(
     }
   }
   return found;
+}
+
+/**
+ * An MP4 handler name that names the track ("Director's Commentary"), not the muxer's generic
+ * one ("SoundHandler", "Core Media Audio", "GPAC ISO Video Handler"); MP4 keeps track names there.
+ */
+function trackName(handler: string | undefined): string | undefined {
+  if (!handler || /handler\b|^core media |^iso media|^mainconcept/i.test(handler)) return undefined;
+  return handler;
 }
 
 /** Bit depth encoded in a pixel format name (yuv420p10le, p010le, gray12le); null for 8-bit. */
