@@ -48,6 +48,23 @@ export type {
 export { applyOverrides, defaultPolicy, loadPolicy, parsePolicy } from "./src/policy/policy.ts";
 export type { PolicyOverrides } from "./src/policy/policy.ts";
 export {
+  loadPolicyFile,
+  parsePolicyFile,
+  type PolicyFile,
+  type PolicyReadOptions,
+} from "./src/policy/policy.ts";
+export { defaultTrackPolicy } from "./src/policy/track_policy.ts";
+export type {
+  AudioFallback,
+  AudioFilter,
+  ContainerTarget,
+  DefaultFlags,
+  IncompatibleCodecMode,
+  SubtitleFilter,
+  TrackClass,
+  TrackPolicy,
+} from "./src/policy/track_types.ts";
+export {
   FINISHED_STATES,
   type Job,
   type JobRecord,
@@ -124,6 +141,18 @@ export type { RunFfmpegOptions, RunFfmpegResult } from "./src/media/ffmpeg_runne
 export type { ProgressUpdate } from "./src/media/progress.ts";
 export { verifyOutput } from "./src/media/verify.ts";
 export type { VerifyOptions, VerifyResult } from "./src/media/verify.ts";
+export {
+  type DroppedTrack,
+  hasDispositions,
+  type PlannedTrack,
+  type PlannedTrackType,
+  planTracks,
+  type TrackDecision,
+  type TrackPlan,
+} from "./src/tracks/plan.ts";
+export { type ApplyArgsOptions, buildApplyArgs } from "./src/tracks/apply_args.ts";
+export { type RemuxOptions, remuxTracks } from "./src/tracks/remux.ts";
+export { type TrackVerdict, type TrackVerifyOptions, verifyTracks } from "./src/tracks/verify.ts";
 export { type FileDecision, queueFiles } from "./src/transcode/queue_files.ts";
 export type { QueueFilesOptions } from "./src/transcode/queue_files.ts";
 export { Library } from "./src/library/library.ts";
