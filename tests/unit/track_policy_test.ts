@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { loadPolicyFile, parsePolicy, parsePolicyFile } from "../../src/policy/policy.ts";
+import { checkTrackPolicySnapshot } from "../../src/policy/snapshot.ts";
 import { defaultTrackPolicy } from "../../src/policy/track_policy.ts";
 import { languageKey, sameLanguage } from "../../src/util/languages.ts";
 import { yamlFileLoader } from "../helpers/yaml_file.ts";
@@ -226,4 +227,28 @@ Deno.test("languages: ISO 639-1, 639-2/B and /T and BCP 47 tags compare as one",
   assert.ok(sameLanguage(undefined, "und"));
   assert.ok(sameLanguage("", "UND"));
   assert.equal(languageKey("qaa"), "qaa");
+});
+
+Deno.test("track policy snapshot: a job's copy is read back whole, an edited key named", () => {
+  const { tracks } = parsePolicyFile(
+    "audio_filter: {languages: [jpn], fallback: {mode: keep_first}}\ncontainer: {target: mp4}\n",
+    "p.yaml",
+  );
+  const json = JSON.parse(JSON.stringify(tracks));
+  assert.deepEqual(checkTrackPolicySnapshot(json, "job.json: payload.tracks"), tracks);
+  const where = "job.json: payload.tracks";
+  const edited = (change: (t: Record<string, unknown>) => void) => {
+    const copy = structuredClone(json);
+    change(copy);
+    return () => checkTrackPolicySnapshot(copy, where);
+  };
+  assert.throws(edited((t) => (t.audioFilter as { minimum: number }).minimum = 0), {
+    message: `${where}.audioFilter.minimum: expected an integer from 1 to 64, got 0`,
+  });
+  assert.throws(edited((t) => t.trackOrder = ["video", "audio_mian"]), {
+    message: `${where}.trackOrder[1]: "audio_mian" is not a track class (did you mean ` +
+      `"audio_main"?)`,
+  });
+  assert.throws(edited((t) => delete t.container), { message: `${where}.container: missing` });
+  assert.throws(edited((t) => t.extra = 1), { message: `${where}.extra: unknown key` });
 });
