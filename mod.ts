@@ -119,13 +119,14 @@ export type {
   OutputFormat,
   PlanOptions,
   SkipPlan,
+  StreamLabel,
   StreamPlan,
   SubtitleStreamPlan,
   TargetPixFmt,
   VideoSettings,
   VideoStreamPlan,
 } from "./src/media/plan.ts";
-export { buildFfmpegArgs } from "./src/media/ffmpeg_args.ts";
+export { buildFfmpegArgs, labelArgs } from "./src/media/ffmpeg_args.ts";
 export {
   concatList,
   type PacketTimes,
@@ -150,7 +151,8 @@ export {
   type TrackDecision,
   type TrackPlan,
 } from "./src/tracks/plan.ts";
-export { type ApplyArgsOptions, buildApplyArgs } from "./src/tracks/apply_args.ts";
+export { type ApplyArgsOptions, buildApplyArgs, labelOf } from "./src/tracks/apply_args.ts";
+export { planTracksInEncode, type TracksInEncode } from "./src/tracks/in_encode.ts";
 export { type RemuxOptions, remuxTracks } from "./src/tracks/remux.ts";
 export { type TrackVerdict, type TrackVerifyOptions, verifyTracks } from "./src/tracks/verify.ts";
 export { type FileDecision, queueFiles } from "./src/transcode/queue_files.ts";

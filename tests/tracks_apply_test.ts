@@ -7,12 +7,19 @@
 import assert from "node:assert/strict";
 import { copyFile } from "node:fs/promises";
 import { join } from "node:path";
+import { extractCoverArt } from "../src/media/cover_art.ts";
+import { buildFfmpegArgs } from "../src/media/ffmpeg_args.ts";
+import { runFfmpeg } from "../src/media/ffmpeg_runner.ts";
+import { type EncodePlan, planTranscode } from "../src/media/plan.ts";
 import { type MediaInfo, probe } from "../src/media/probe.ts";
+import { verifyOutput } from "../src/media/verify.ts";
 import { parsePolicyFile } from "../src/policy/policy.ts";
 import type { TrackPolicy } from "../src/policy/track_types.ts";
+import { planTracksInEncode } from "../src/tracks/in_encode.ts";
 import { planTracks, type TrackPlan } from "../src/tracks/plan.ts";
 import { remuxTracks } from "../src/tracks/remux.ts";
 import { verifyTracks } from "../src/tracks/verify.ts";
+import { TEST_POLICY } from "./helpers/media_info.ts";
 import { withTempDir } from "./helpers/temp.ts";
 import { makeTrackClip, type TrackClipOptions } from "./helpers/track_clips.ts";
 
@@ -272,5 +279,42 @@ Deno.test("tracks: the verifier refuses an output that is not the plan", async (
     const short = await verifyTracks(applied.source, cut, applied.plan);
     assert.equal(short.ok, false);
     assert.match((short as { reason: string }).reason, /^content .* differs from the source's/);
+  }, TEMP_PREFIX);
+});
+
+Deno.test("tracks: a transcode carries out the track plan in the same pass", async () => {
+  await withTempDir(async (dir) => {
+    const source = await makeTrackClip(join(dir, "film.mkv"), FILM);
+    const info = await probe(source);
+    const encode = planTranscode({ ...TEST_POLICY, container: "mp4" }, info);
+    assert.equal(encode.action, "transcode");
+    const merged = planTracksInEncode(tracksOf(ORIGINAL_POLICY), info, encode as EncodePlan);
+    assert.equal(merged.action, "labelled");
+    const { plan, tracks } = merged as { plan: EncodePlan; tracks: TrackPlan };
+    const output = join(dir, "out.mp4");
+    const coverArtDir = join(dir, "covers");
+    await extractCoverArt(plan, source, coverArtDir);
+    const run = await runFfmpeg({
+      args: buildFfmpegArgs(plan, source, output, { coverArtDir }),
+      logPath: join(dir, "ffmpeg.log"),
+    });
+    assert.ok(run.success, run.tail.join("\n"));
+    const encoded = await verifyOutput(info, output, plan);
+    assert.ok(encoded.ok, encoded.ok ? "" : encoded.reason);
+    const labelled = await verifyTracks(info, output, tracks);
+    assert.ok(labelled.ok, labelled.ok ? "" : labelled.reason);
+    const streams = (await probe(output)).streams;
+    assert.deepEqual(
+      streams.map((s) => [s.isCoverArt ? "cover" : s.type, s.codec, s.language, s.isDefault]),
+      [
+        ["video", "hevc", "und", true],
+        ["audio", "aac", "eng", true],
+        ["audio", "aac", "jpn", false],
+        ["subtitle", "mov_text", "eng", true],
+        ["subtitle", "mov_text", "eng", false],
+        ["audio", "aac", "eng", false],
+        ["cover", "png", undefined, false],
+      ],
+    );
   }, TEMP_PREFIX);
 });

@@ -29,6 +29,21 @@ export type { OutputFormat } from "./containers.ts";
 /** Pixel formats outputs are encoded in: 4:2:0 for playability, 10-bit kept where it can be. */
 export type TargetPixFmt = "yuv420p" | "yuv420p10le";
 
+/**
+ * How a kept stream is marked in the output when a track policy decided it (see src/tracks/):
+ * the plan's streams are then in output order, and each stream is mapped and marked explicitly.
+ */
+export interface StreamLabel {
+  /** Default flag. */
+  default: boolean;
+  /** Forced flag. */
+  forced: boolean;
+  /** Language tag ("und" for none). */
+  language: string;
+  /** Track name; absent for none. */
+  title?: string;
+}
+
 /** A video track, always encoded. */
 export interface VideoStreamPlan {
   /** Discriminant of {@link StreamPlan}. */
@@ -55,6 +70,8 @@ export interface VideoStreamPlan {
   masteringDisplay?: MasteringDisplay;
   /** Source HDR10 content light level, carried to the output. */
   contentLight?: ContentLight;
+  /** Flags, language and name set by a track policy. */
+  label?: StreamLabel;
 }
 
 /**
@@ -77,18 +94,23 @@ export interface CoverArtPlan {
   mimeType: string;
 }
 
-/** An audio track: copied, or transcoded to `codec` at `bitrate` bits/s (null: lossless). */
+/**
+ * An audio track: copied, or transcoded to `codec` at `bitrate` bits/s (null: lossless), or
+ * dropped (by a track policy's filter).
+ */
 export interface AudioStreamPlan {
   /** Discriminant of {@link StreamPlan}. */
   type: "audio";
   /** Index of the source stream (ffmpeg's `0:N`). */
   inputIndex: number;
-  /** Copy the track as it is, or transcode it to `codec`. */
-  action: "copy" | "transcode";
+  /** Copy the track as it is, transcode it to `codec`, or drop it. */
+  action: "copy" | "transcode" | "drop";
   /** Output codec (ffprobe name). */
   codec: string;
   /** Bits/s of the transcoded track; null when copied or transcoded to lossless FLAC. */
   bitrate: number | null;
+  /** Flags, language and name set by a track policy. */
+  label?: StreamLabel;
 }
 
 /** A subtitle track: copied, converted to another text format (`codec`), or dropped. */
@@ -101,6 +123,8 @@ export interface SubtitleStreamPlan {
   action: "copy" | "convert" | "drop";
   /** Output codec (ffprobe name); the source codec when copied or dropped. */
   codec: string;
+  /** Flags, language and name set by a track policy. */
+  label?: StreamLabel;
 }
 
 /** An attached file (fonts for ASS subtitles and the like). */
@@ -170,7 +194,10 @@ export interface EncodePlan {
   extension: string;
   /** Encoder settings of the video tracks. */
   video: VideoSettings;
-  /** One entry per source stream, in source order. */
+  /**
+   * One entry per source stream, in source order; in output order when a track policy labelled
+   * them (see {@link StreamLabel}).
+   */
   streams: StreamPlan[];
   /** Stream counts the output must have to pass verification. */
   expectedStreams: ExpectedStreams;

@@ -7,7 +7,8 @@
  */
 import { coverArtFile } from "../media/cover_art.ts";
 import { fileArg } from "../media/exec.ts";
-import type { CoverArtPlan } from "../media/plan.ts";
+import { labelArgs } from "../media/ffmpeg_args.ts";
+import type { CoverArtPlan, StreamLabel } from "../media/plan.ts";
 import type { PlannedTrack, TrackPlan } from "./plan.ts";
 
 /** Options of {@link buildApplyArgs}. */
@@ -65,17 +66,21 @@ function trackArgs(plan: TrackPlan, track: PlannedTrack, out: number): string[] 
   if (track.convert) args.push(`-c:${out}`, track.codec === "subrip" ? "srt" : track.codec);
   if (track.type === "attachment") return args;
   if (track.type === "cover") return [...args, `-disposition:${out}`, "attached_pic"];
-  const flags = [track.default && "default", track.forced && "forced"].filter(Boolean);
-  args.push(`-disposition:${out}`, flags.length > 0 ? flags.join("+") : "0");
-  args.push(`-metadata:s:${out}`, `language=${track.language}`);
-  // MP4 keeps a track's name as its handler name; ffmpeg's mp4 muxer drops a title tag.
-  if (track.title !== undefined) {
-    const key = plan.format === "mp4" ? "handler_name" : "title";
-    args.push(`-metadata:s:${out}`, `${key}=${track.title}`);
-  }
+  args.push(...labelArgs(plan.format, out, labelOf(track)));
   // HEVC in MP4 is tagged hvc1, which Apple's players require (ffmpeg's default is hev1).
   if (plan.format === "mp4" && track.type === "video" && track.codec === "hevc") {
     args.push(`-tag:${out}`, "hvc1");
   }
   return args;
+}
+
+/** How a planned track is marked in the output. */
+export function labelOf(track: PlannedTrack): StreamLabel {
+  const label: StreamLabel = {
+    default: track.default,
+    forced: track.forced,
+    language: track.language,
+  };
+  if (track.title !== undefined) label.title = track.title;
+  return label;
 }

@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
+import { buildFfmpegArgs } from "../../src/media/ffmpeg_args.ts";
+import { type EncodePlan, planTranscode } from "../../src/media/plan.ts";
 import type { StreamInfo } from "../../src/media/probe.ts";
 import { defaultTrackPolicy } from "../../src/policy/track_policy.ts";
 import { buildApplyArgs, coversToExtract } from "../../src/tracks/apply_args.ts";
+import { planTracksInEncode } from "../../src/tracks/in_encode.ts";
 import { planTracks, type TrackPlan } from "../../src/tracks/plan.ts";
-import { media, stream, video } from "../helpers/media_info.ts";
+import { media, stream, TEST_POLICY, video } from "../helpers/media_info.ts";
 
 const flags = { isDefault: false, isForced: false };
 const STREAMS: StreamInfo[] = [
@@ -61,5 +64,51 @@ Deno.test("apply args: MP4, names as handler names, subtitles converted, hvc1, s
     ...["-disposition:4", "attached_pic"],
     ...["-max_muxing_queue_size", "9999", "-strict", "-2", "-movflags", "+faststart"],
     ...["-progress", "pipe:1", "-nostats", "-f", "mp4", "file:/out/.a.mp4"],
+  ]);
+});
+
+Deno.test("transcode args take the track plan: its order, drops and labels, in one pass", () => {
+  const film = media([
+    video({ ...flags, isDefault: true }),
+    stream(1, "audio", "ac3", { ...flags, language: "fre", isDefault: true }),
+    stream(2, "audio", "aac", { ...flags, language: "eng", title: "Main" }),
+    stream(3, "audio", "aac", { ...flags, language: "spa" }),
+  ]);
+  const encode = planTranscode(TEST_POLICY, film) as EncodePlan;
+  const tracks = {
+    ...defaultTrackPolicy(),
+    audioFilter: { languages: ["eng", "fre"], minimum: 1, fallback: "error" as const },
+  };
+  const merged = planTracksInEncode(tracks, film, encode);
+  assert.equal(merged.action, "labelled");
+  const plan = (merged as { plan: EncodePlan }).plan;
+  assert.deepEqual(plan.expectedStreams, {
+    video: 1,
+    audio: 2,
+    subtitle: 0,
+    attachment: 0,
+    coverArt: 0,
+  });
+  const args = buildFfmpegArgs(plan, "/in/a.mkv", "/out/.a.mkv");
+  const after = (option: string) => args[args.indexOf(option) + 1];
+  assert.deepEqual(args.slice(args.indexOf("-i") + 2, args.indexOf("-c")), [
+    ...["-map", "0:0", "-map", "0:2", "-map", "0:1"],
+  ]);
+  assert.equal(after("-c:v:0"), "libx265");
+  // The fre track is not aac: transcoded, as the second audio track of the output.
+  assert.equal(after("-c:a:1"), "aac");
+  assert.equal(after("-disposition:1"), "default");
+  assert.equal(after("-disposition:2"), "0");
+  assert.deepEqual(args.filter((a) => a.startsWith("title=") || a.startsWith("language=")), [
+    "language=und",
+    "language=eng",
+    "title=Main",
+    "language=fre",
+  ]);
+  assert.equal(after("-default_mode"), "passthrough");
+  // Without a track policy the transcode maps the whole source, as before.
+  assert.deepEqual(buildFfmpegArgs(encode, "/in/a.mkv", "/out/.a.mkv").slice(5, 7), [
+    "-map",
+    "0",
   ]);
 });
