@@ -18,8 +18,10 @@ import type { MediaInfo, StreamInfo } from "../media/probe.ts";
 import type { TrackClass, TrackPolicy } from "../policy/track_types.ts";
 import { UNDETERMINED } from "../util/languages.ts";
 import { classify, CommentaryMatcher, preferenceRank, preferredTrack } from "./classify.ts";
-import { fitContainer } from "./container_fit.ts";
+import { type ContainerFit, fitContainer } from "./container_fit.ts";
 import { selectTracks } from "./filters.ts";
+
+type Fits = Extract<ContainerFit, { action: "fits" }>;
 
 /** Kind of a planned track: "cover" is a cover picture (an attachment in Matroska). */
 export type PlannedTrackType = "video" | "audio" | "subtitle" | "attachment" | "cover";
@@ -134,21 +136,9 @@ export function planTracks(policy: TrackPolicy, media: MediaInfo): TrackDecision
   if (!selection.ok) return { action: "refuse", reason: selection.reason };
   const dropped = new Map(selection.dropped);
   const notes: string[] = [];
-  const own = chooseContainer("keep", media, notes);
-  const target = policy.container;
-  let container = own;
-  if (target && (target.target === "mp4") !== (own.format === "mp4")) {
-    container = chooseContainer(target.target, media, []);
-  }
-  let fit = fitContainer(media, container.format, target?.onIncompatibleCodec ?? "error", dropped);
-  if (fit.action === "keep_container") {
-    notes.push(fit.reason);
-    container = own;
-    fit = fitContainer(media, own.format, "error", dropped);
-  }
-  if (fit.action !== "fits") return { action: "refuse", reason: fit.reason };
-  for (const [index, reason] of fit.dropped) dropped.set(index, reason);
-  notes.push(...fit.notes);
+  const output = outputContainer(policy, media, dropped, notes);
+  if ("refuse" in output) return { action: "refuse", reason: output.refuse };
+  const { container, fit } = output;
 
   const commentary = new CommentaryMatcher(policy.commentaryPatterns);
   const covers = media.streams.filter((stream) => stream.isCoverArt);
@@ -197,7 +187,9 @@ export function planTracks(policy: TrackPolicy, media: MediaInfo): TrackDecision
     summary: "",
     notes,
   };
-  describeChanges(plan, media);
+  // Without container.target, a file in another container (AVI, TS) is rewritten as Matroska
+  // only when its tracks change: that alone is no change a track policy asked for.
+  describeChanges(plan, media, policy.container !== null);
   if (plan.changes.length === 0) {
     const count = (type: PlannedTrackType) => ordered.filter((t) => t.type === type).length;
     return {
@@ -207,6 +199,34 @@ export function planTracks(policy: TrackPolicy, media: MediaInfo): TrackDecision
     };
   }
   return { action: "apply", plan };
+}
+
+/**
+ * The container of the output (the source's unless `container.target` names another) and how
+ * the kept streams go into it; the kept streams it cannot hold are added to `dropped`.
+ */
+function outputContainer(
+  policy: TrackPolicy,
+  media: MediaInfo,
+  dropped: Map<number, string>,
+  notes: string[],
+): { container: { format: OutputFormat; extension: string }; fit: Fits } | { refuse: string } {
+  const own = chooseContainer("keep", media, notes);
+  const target = policy.container;
+  let container = own;
+  if (target && (target.target === "mp4") !== (own.format === "mp4")) {
+    container = chooseContainer(target.target, media, []);
+  }
+  let fit = fitContainer(media, container.format, target?.onIncompatibleCodec ?? "error", dropped);
+  if (fit.action === "keep_container") {
+    notes.push(fit.reason);
+    container = own;
+    fit = fitContainer(media, own.format, "error", dropped);
+  }
+  if (fit.action !== "fits") return { refuse: fit.reason };
+  for (const [index, reason] of fit.dropped) dropped.set(index, reason);
+  notes.push(...fit.notes);
+  return { container, fit };
 }
 
 /**
@@ -294,8 +314,11 @@ function markMp4Defaults(tracks: PlannedTrack[], notes: string[]): void {
   }
 }
 
-/** Fills in `changes` and `summary`: empty when the output would be the source again. */
-function describeChanges(plan: TrackPlan, media: MediaInfo): void {
+/**
+ * Fills in `changes` and `summary`: empty when the output would be the source again. A change of
+ * container counts only when `containerAsked` (else it is a note).
+ */
+function describeChanges(plan: TrackPlan, media: MediaInfo, containerAsked: boolean): void {
   const { changes } = plan;
   const parts: string[] = [];
   const label = (stream: StreamInfo) =>
@@ -341,7 +364,8 @@ function describeChanges(plan: TrackPlan, media: MediaInfo): void {
   }
   if (converted.length > 0) parts.push(`${converted.length} subtitle(s) to ${converted[0].codec}`);
   const sourceFormat = isMp4Family(media.formatName) ? "mp4" : "matroska";
-  if (plan.extension !== extname(media.path) || plan.format !== sourceFormat) {
+  const moved = plan.extension !== extname(media.path) || plan.format !== sourceFormat;
+  if (containerAsked && moved) {
     const from = media.formatName.split(",")[0];
     changes.push(`container ${from} -> ${plan.format} (${plan.extension})`);
     parts.push(`${from} -> ${plan.format}`);

@@ -396,3 +396,25 @@ Deno.test("track plan: unknown duration is refused; probes without flags are tol
   assert.ok(hasDispositions(film(streams)));
   assert.ok(!hasDispositions(media([video(), stream(1, "audio", "aac")])));
 });
+
+Deno.test("track plan: another container (AVI) is rewritten as MKV only when tracks change", () => {
+  const avi = { path: "/library/film.avi", formatName: "avi" };
+  const streams = [
+    track(1, "audio", "mp3", { language: "eng", isDefault: true }),
+    track(2, "audio", "mp3", { language: "fre" }),
+  ];
+  assert.equal(planTracks(policy(), film(streams, avi)).action, "compliant");
+  const plan = applied(
+    planTracks(policy({ audioLanguagePreference: ["fre"] }), film(streams, avi)),
+  );
+  assert.deepEqual([plan.format, plan.extension], ["matroska", ".mkv"]);
+  assert.deepEqual(plan.notes, ["container avi (.avi) is written as mkv"]);
+  assert.ok(!plan.changes.some((c) => c.startsWith("container")), plan.changes.join("\n"));
+  // Asked for, the conversion is a change of its own.
+  const asked = policy({ container: { target: "mkv", onIncompatibleCodec: "error" } });
+  assert.ok(
+    applied(planTracks(asked, film(streams, avi))).changes.includes(
+      "container avi -> matroska (.mkv)",
+    ),
+  );
+});
