@@ -77,7 +77,7 @@ export { ClaimedJob, type LiveInfo } from "./src/queue/claimed_job.ts";
 export type { ClaimOptions } from "./src/queue/claim.ts";
 export type { EnqueueInput, RecordChanges } from "./src/queue/transition.ts";
 export type { ListOptions, ListResult } from "./src/queue/listing.ts";
-export type { JobCounts } from "./src/queue/counts.ts";
+export { type JobCounts, type QueueSurvey, surveyQueue } from "./src/queue/counts.ts";
 export type { CleanupOptions, CleanupReport } from "./src/queue/user_actions.ts";
 export type {
   RecoveredJob,
@@ -194,7 +194,13 @@ export type { RunningServer, ServeOptions } from "./src/serve/server.ts";
 export { parseListenAddress } from "./src/serve/listen.ts";
 export type { ListenAddress } from "./src/serve/listen.ts";
 export { findOnPath } from "./src/util/find_on_path.ts";
-export { MissingToolError, requireTools, type ToolVersion, toolVersion } from "./src/ops/tools.ts";
+export {
+  checkTool,
+  MissingToolError,
+  requireTools,
+  type ToolCheck,
+  UnusableToolError,
+} from "./src/ops/tools.ts";
 export {
   type DoctorOptions,
   type DoctorReport,

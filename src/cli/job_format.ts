@@ -1,14 +1,14 @@
 /**
- * The human output of `vpo jobs list`, `status` and `show`, in the exact formats the README documents, and the
- * JSON shape of their `--json` variants.
+ * The human output of `vpo jobs list` and `show`, in the exact formats the README documents, and
+ * the JSON shape of their `--json` variants (`status` has its own module, status_format.ts, so
+ * that it starts without the display-width tables).
  *
  * @module
  */
 import { basename } from "node:path";
 import { displayName } from "../util/display_name.ts";
-import type { Job, JobState, WorkerInfo } from "../queue/job.ts";
+import type { Job, WorkerInfo } from "../queue/job.ts";
 import type { LiveInfo } from "../queue/claimed_job.ts";
-import type { JobCounts } from "../queue/counts.ts";
 import { formatDuration, localMinute, plural } from "../util/format.ts";
 import { type Column, formatRow } from "./text_table.ts";
 import { shortId } from "../util/ids.ts";
@@ -46,27 +46,6 @@ export function formatJobTable(rows: { job: Job; live: LiveInfo | null }[]): str
     ]));
   }
   return lines.join("\n");
-}
-
-const STATUS_LABELS: [JobState, string][] = [
-  ["queued", "Queued:"],
-  ["running", "Running:"],
-  ["completed", "Completed:"],
-  ["failed", "Failed:"],
-  ["cancelled", "Cancelled:"],
-];
-
-/** The summary of `vpo jobs status`. */
-export function formatStatus(counts: JobCounts): string {
-  const line = (label: string, n: number) => `  ${label.padEnd(12)}${String(n).padStart(4)}`;
-  const total = Object.values(counts).reduce((a, b) => a + b, 0);
-  return [
-    "Job Queue Status",
-    "-".repeat(30),
-    ...STATUS_LABELS.map(([state, label]) => line(label, counts[state])),
-    "-".repeat(30),
-    line("Total:", total),
-  ].join("\n");
 }
 
 /** A job as `--json` prints it: the record with `status`, its path, and live progress if any. */

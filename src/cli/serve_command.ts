@@ -4,9 +4,7 @@
  * @module
  */
 import { type Command, InvalidArgumentError } from "@commander-js/extra-typings";
-import { readTokenFile } from "../serve/auth.ts";
 import { parseListenAddress } from "../serve/listen.ts";
-import { startServer } from "../serve/server.ts";
 import { type CliContext, println, warn } from "./context.ts";
 import { examples } from "./help.ts";
 
@@ -39,6 +37,8 @@ export function addServeCommand(program: Command, ctx: CliContext): void {
       ]) + "\nThe API is described in docs/api.md. Stop with Ctrl-C.\n",
     )
     .action(async (opts) => {
+      const { readTokenFile } = await import("../serve/auth.ts");
+      const { startServer } = await import("../serve/server.ts");
       const config = await ctx.config();
       const listen = opts.listen ?? parseListenAddress(config.serve.listen);
       const tokenFile = opts.tokenFile ?? config.serve.tokenFile;

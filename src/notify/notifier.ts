@@ -15,6 +15,7 @@ import {
   workerDoneEvent,
 } from "./events.ts";
 import { webhookRequest } from "./webhook_body.ts";
+import { spawnChild, spawnFailure } from "../util/spawn.ts";
 
 /** Pause before the one retry: long enough for a restarting service, short for a worker's exit. */
 const RETRY_DELAY_MS = 1000;
@@ -106,13 +107,18 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * exit is awaited: a child it left in the background may hold its stderr open for ever.
  */
 async function runHook(argv: string[], event: NotifyEvent, signal: AbortSignal): Promise<void> {
-  const child = new Deno.Command(argv[0], {
-    args: argv.slice(1),
-    env: eventEnv(event),
-    stdin: "piped",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
+  let child: Deno.ChildProcess;
+  try {
+    child = spawnChild(argv[0], {
+      args: argv.slice(1),
+      env: eventEnv(event),
+      stdin: "piped",
+      stdout: "null",
+      stderr: "piped",
+    });
+  } catch (error) {
+    throw new Error(spawnFailure(argv[0], error));
+  }
   const kill = () => {
     try {
       child.kill("SIGKILL");

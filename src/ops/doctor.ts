@@ -27,7 +27,7 @@ import {
   checkStaleJobs,
   checkWorkers,
 } from "./queue_checks.ts";
-import { INSTALL_HINT, MEDIA_TOOLS, toolVersion } from "./tools.ts";
+import { checkTool, INSTALL_HINT, MEDIA_TOOLS } from "./tools.ts";
 
 /** What `vpo doctor` found. */
 export interface DoctorReport {
@@ -51,11 +51,18 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   const checks: Check[] = [];
   let ffmpegFound = true;
   for (const name of MEDIA_TOOLS) {
-    const found = await toolVersion(name);
-    if (!found) ffmpegFound = false;
+    const found = await checkTool(name);
+    if (found.kind !== "ok") ffmpegFound = false;
     checks.push(
-      found
+      found.kind === "ok"
         ? check("ok", name, `${found.version} (${found.path})`)
+        : found.kind === "unusable"
+        ? check(
+          "FAIL",
+          name,
+          found.problem,
+          "fix its permissions, or put a working one first on PATH",
+        )
         : check("FAIL", name, "not found on PATH", INSTALL_HINT),
     );
   }

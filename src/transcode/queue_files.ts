@@ -84,8 +84,17 @@ export interface QueueFilesOptions {
   /** Probe and decide every file afresh, ignoring the memory and the probe cache (both are
    * still written). */
   recheck?: boolean;
-  /** Files modified less than this many seconds ago are still arriving (default 0). */
+  /**
+   * Files found in a directory and modified less than this many seconds ago are still arriving
+   * (default 0): a scan from cron meets copies nobody announced.
+   */
   settleSeconds?: number;
+  /**
+   * The same for files named one by one (default 0): whoever names a file (a person, an
+   * import script run once the copy is complete) says it is there. A size or mtime that changes
+   * while the file is probed still leaves it waiting.
+   */
+  namedSettleSeconds?: number;
 }
 
 /** "h264 1920x1080", the first real video stream of a probe. */
@@ -129,7 +138,8 @@ export async function* queueFiles(
   const library = opts.library;
   const remember = opts.dryRun ? null : library;
   const policyId = policyHash(opts.policy, opts.force);
-  const settleMs = (opts.settleSeconds ?? 0) * 1000;
+  const settleMs = (named: boolean) =>
+    ((named ? opts.namedSettleSeconds : opts.settleSeconds) ?? 0) * 1000;
   const toProbe: FileStamp[] = [];
   const planned: Candidate[] = [];
   for (const found of findFiles(paths, opts.recursive)) {
@@ -179,7 +189,7 @@ export async function* queueFiles(
     // Against this host's clock: a share whose clock runs ahead makes files look newer, so
     // the distance counts both ways.
     const age = Date.now() - stamp.mtime_ms;
-    if (Math.abs(age) < settleMs) {
+    if (Math.abs(age) < settleMs(found.named)) {
       yield {
         path: found.path,
         status: "waiting",
@@ -206,8 +216,11 @@ export async function* queueFiles(
       yield {
         path: stamp.path,
         status: "waiting",
-        detail: now === null ? "vanished while it was looked at" : "still being written " +
-          `(changed while it was looked at: ${stamp.size} -> ${now.size} bytes)`,
+        detail: now === null
+          ? "vanished while it was looked at"
+          : now.size === stamp.size
+          ? "still being written (modified while it was looked at)"
+          : `still being written (changed while it was looked at: ${stamp.size} -> ${now.size} bytes)`,
       };
       continue;
     }
