@@ -373,7 +373,7 @@ Deno.test("docs/configuration.md: the example is valid, and each of its keys has
   assert.deepEqual(parseConfig(example, "configuration.md"), defaultConfig());
   const keys = (text: string, section: string) => {
     const body = new RegExp(`^${section}:\\n((?:  .*\\n)*)`, "m").exec(text)![1];
-    return [...body.matchAll(/^  (\w+):/gm)].map((m) => m[1]);
+    return [...body.matchAll(/^ {2}(\w+):/gm)].map((m) => m[1]);
   };
   for (const section of ["jobs", "worker", "serve", "notify", "library"]) {
     const table = new RegExp(`^### \`${section}\`\\n([^]*?)(?=^##)`, "m").exec(doc)![1];
