@@ -69,6 +69,7 @@ export {
   type Job,
   type JobRecord,
   type JobState,
+  type JsonObject,
   STATES,
 } from "./src/queue/job.ts";
 export type { JobEvent, WorkerInfo } from "./src/queue/job.ts";
@@ -155,7 +156,8 @@ export { type ApplyArgsOptions, buildApplyArgs, labelOf } from "./src/tracks/app
 export { planTracksInEncode, type TracksInEncode } from "./src/tracks/in_encode.ts";
 export { type RemuxOptions, remuxTracks } from "./src/tracks/remux.ts";
 export { type TrackVerdict, type TrackVerifyOptions, verifyTracks } from "./src/tracks/verify.ts";
-export { type FileDecision, queueFiles } from "./src/transcode/queue_files.ts";
+export { queueFiles } from "./src/transcode/queue_files.ts";
+export type { DecisionStatus, FileDecision } from "./src/library/file_decision.ts";
 export type { QueueFilesOptions } from "./src/transcode/queue_files.ts";
 export { Library } from "./src/library/library.ts";
 export {
@@ -171,6 +173,9 @@ export { runWorker, type WorkerOptions, type WorkerSummary } from "./src/worker/
 export type { ProgressSample, WorkerEventKind, WorkerReporter } from "./src/worker/reporter.ts";
 export type { JobOutcome } from "./src/worker/run_job.ts";
 export {
+  type DetailLine,
+  type FileOutcome,
+  type JobFigures,
   type JobResult,
   type JobRunner,
   type JobType,
@@ -181,18 +186,15 @@ export {
 } from "./src/queue/job_type.ts";
 export { transcodeJobType } from "./src/transcode/job_type.ts";
 export type { TranscodeResult } from "./src/transcode/result.ts";
-export {
-  ReplaceJournal,
-  type ReplaceSteps,
-  resumeReplace,
-} from "./src/transcode/replace_journal.ts";
+export { ReplaceJournal, type ReplaceSteps, resumeReplace } from "./src/replace/replace_journal.ts";
 export { resolveLimits, type WorkerLimits } from "./src/worker/limits.ts";
 export { StatsCollector } from "./src/stats/stats.ts";
 export type { StatsBucket, StatsOptions, StatsReport } from "./src/stats/stats.ts";
 export { checkExposure, startServer } from "./src/serve/server.ts";
 export type { RunningServer, ServeOptions } from "./src/serve/server.ts";
-export { parseListenAddress } from "./src/serve/listen.ts";
-export type { ListenAddress } from "./src/serve/listen.ts";
+export type { QueueFolder } from "./src/serve/api.ts";
+export { parseListenAddress } from "./src/config/listen.ts";
+export type { ListenAddress } from "./src/config/listen.ts";
 export { findOnPath } from "./src/util/find_on_path.ts";
 export {
   checkTool,

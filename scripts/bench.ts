@@ -49,9 +49,6 @@ import { Cluster, whyNotRunnable } from "../tests/multihost/cluster.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
-/** What `deno task vpo` grants the CLI, so the CLI figures are a user's figures. */
-/** What this script runs with (`deno task bench`), for the drain processes it spawns. */
-const BENCH_PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-run", "--allow-sys"];
 
 /** One line of the final table: a measured number, or a row a section formatted itself. */
 type Figure =
@@ -199,7 +196,8 @@ interface DrainRun {
 
 /** Runs the drain child to its end; `prefix` runs it elsewhere (on a harness host). */
 async function spawnDrain(root: string, prefix: string[] = []): Promise<DrainRun> {
-  const args = [Deno.execPath(), "run", "--quiet", ...BENCH_PERMS, SELF, "--drain-child", root];
+  // A drain child is a worker as `vpo jobs start` runs: the CLI's permissions, the one list.
+  const args = [Deno.execPath(), "run", "--quiet", ...CLI_PERMISSIONS, SELF, "--drain-child", root];
   const [cmd, ...rest] = [...prefix, ...args];
   const out = await new Deno.Command(cmd, {
     args: rest,

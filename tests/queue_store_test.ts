@@ -237,7 +237,14 @@ Deno.test("clear and cleanup remove only finished jobs past their age, and owned
     const old = (await queue.claim())!;
     const oldDone = await old.finish("completed", {
       finished_at: new Date(Date.now() - 10 * 86_400_000).toISOString(),
-      result: { backup_path: backup, backup_size: 14, backup_ino: Deno.statSync(backup).ino },
+      result: {
+        outcome: "replaced",
+        outcome_detail: "replaced",
+        output_path: join(dir, "movie.mkv"),
+        backup_path: backup,
+        backup_size: 14,
+        backup_ino: Deno.statSync(backup).ino,
+      },
     }, "completed");
     const past = new Date(Date.now() - 10 * 86_400_000);
     await Deno.utime(oldDone.path, past, past);

@@ -20,7 +20,8 @@ export function addDoctorCommand(program: Command, ctx: CliContext): void {
     )
     .action(async (opts) => {
       const { formatDoctor, healthy, runDoctor } = await import("../ops/doctor.ts");
-      const report = await runDoctor({ home: ctx.home, policies: opts.policy });
+      const { JOB_TYPES } = await import("./job_types.ts");
+      const report = await runDoctor({ home: ctx.home, types: JOB_TYPES, policies: opts.policy });
       if (opts.json) {
         println(
           JSON.stringify(

@@ -45,7 +45,8 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
       examples(["vpo jobs list", "vpo jobs list --status failed", "vpo jobs list --limit 20"]),
     )
     .action(async (opts) => {
-      const { formatJobTable, jobToJson } = await import("./job_format.ts");
+      const { formatJobTable } = await import("./job_format.ts");
+      const { jobToJson } = await import("../queue/job_json.ts");
       const { irregularFiles } = await import("../queue/scan.ts");
       const queue = await ctx.readQueue();
       const { jobs: found, problems } = queue.list({ status: opts.status, limit: opts.limit });
@@ -78,13 +79,18 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
     .option("--json", "print JSON for scripts")
     .addHelpText("after", examples(["vpo jobs show a1b2c3d4", "vpo jobs show a1b2 --json"]))
     .action(async (id, opts) => {
-      const { formatJobDetail, jobToJson } = await import("./job_format.ts");
       const queue = await ctx.readQueue();
       const job = queue.find(id);
       const live = queue.readLive(job);
-      println(
-        opts.json ? JSON.stringify(jobToJson(job, live), null, 2) : formatJobDetail(job, live),
-      );
+      if (opts.json) {
+        const { jobToJson } = await import("../queue/job_json.ts");
+        println(JSON.stringify(jobToJson(job, live), null, 2));
+        return;
+      }
+      // The job's type adds its own lines (a transcode's segments).
+      const { formatJobDetail } = await import("./job_format.ts");
+      const { JOB_TYPES } = await import("./job_types.ts");
+      println(formatJobDetail(job, live, JOB_TYPES));
     });
 
   jobs.command("cancel")
@@ -183,7 +189,7 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
       ]),
     )
     .action(async (opts) => {
-      const { findOrphanTemps, removeOrphanTemp } = await import("../transcode/temp_files.ts");
+      const { findOrphanTemps, removeOrphanTemp } = await import("../replace/temp_files.ts");
       const { findOrphanSegmentDirs, removeSegments, segmentDirSize } = await import(
         "../transcode/segmented_encode.ts"
       );

@@ -23,7 +23,7 @@ import { addCompletionsCommand } from "./completions.ts";
 import { addDoctorCommand } from "./doctor_command.ts";
 
 /** vpo's version, shown by `vpo --version`: the one in deno.json (embedded by `deno compile`). */
-export const VERSION: string = denoJson.version;
+const VERSION: string = denoJson.version;
 
 /** Commands that run ffmpeg or ffprobe. */
 const NEEDS_FFMPEG = new Set(["transcode", "jobs start"]);

@@ -14,7 +14,7 @@ import { examples } from "./help.ts";
 import { intAtLeast } from "./options.ts";
 
 /** Exit code of a worker run in which at least one job failed. */
-export const EXIT_JOBS_FAILED = 3;
+const EXIT_JOBS_FAILED = 3;
 
 function timeOfDay(value: string): string {
   try {
@@ -100,6 +100,7 @@ export function addStartCommand(jobs: Command, ctx: CliContext): void {
         Deno.stdout.isTerminal() ? new TerminalReporter() : new PlainReporter(),
         config.notify,
         (id) => queue.find(id),
+        JOB_TYPES,
       );
       const reporter = notify.reporter;
       const stop = new AbortController();

@@ -19,8 +19,9 @@ export function addStatsCommand(program: Command, ctx: CliContext): void {
     .action(async (opts) => {
       const { StatsCollector } = await import("../stats/stats.ts");
       const { formatStats } = await import("./stats_format.ts");
+      const { JOB_TYPES } = await import("./job_types.ts");
       const queue = await ctx.queue();
-      const report = new StatsCollector(queue.layout).collect({ days: opts.days });
+      const report = new StatsCollector(queue.layout, JOB_TYPES).collect({ days: opts.days });
       println(opts.json ? JSON.stringify(report, null, 2) : formatStats(report));
       if (report.unreadable) {
         warn(`${plural(report.unreadable, "unreadable job file")} not counted (see vpo jobs list)`);

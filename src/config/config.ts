@@ -19,7 +19,7 @@ import {
 import { lookUpGroup } from "../util/groups.ts";
 import type { Config } from "./types.ts";
 import { CONFIG_LIMITS, defaultConfig, parseTimeOfDay } from "./defaults.ts";
-import { parseListenAddress } from "../serve/listen.ts";
+import { parseListenAddress } from "./listen.ts";
 import { NOTIFY_SPEC, readNotify } from "./notify.ts";
 
 export { CONFIG_LIMITS, defaultConfig, parseTimeOfDay };

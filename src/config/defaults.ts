@@ -7,7 +7,7 @@
  */
 import type { Config } from "./types.ts";
 import type { NotifyConfig } from "./notify.ts";
-import { DEFAULT_LISTEN } from "../serve/listen.ts";
+import { DEFAULT_LISTEN } from "./listen.ts";
 
 /** The configuration used when config.yaml is missing or silent about a key. */
 export function defaultConfig(): Config {

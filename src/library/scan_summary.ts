@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { FileDecision } from "../transcode/queue_files.ts";
+import type { FileDecision } from "./file_decision.ts";
 
 /** How skip reasons and remembered decisions read in the summary, in the order it lists them. */
 const REASON_NAMES: Readonly<Record<string, string>> = {

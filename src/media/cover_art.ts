@@ -32,7 +32,7 @@ export function coverArtFile(dir: string, cover: CoverArtPlan): string {
  * The ffmpeg arguments that copy each cover to be reattached into its file in `dir` (packets of
  * an attached picture are the image file itself); null when the plan has none.
  */
-export function coverArtExtractArgs(
+function coverArtExtractArgs(
   plan: WithStreams,
   input: string,
   dir: string,

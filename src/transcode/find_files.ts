@@ -8,7 +8,7 @@ import { extname, join, resolve } from "node:path";
 import { isMangledName, NOT_UTF8 } from "../util/display_name.ts";
 
 /** Extensions of the video files vpo considers, lower-case with the dot. */
-export const VIDEO_EXTENSIONS: ReadonlySet<string> = new Set([
+const VIDEO_EXTENSIONS: ReadonlySet<string> = new Set([
   ".mkv",
   ".mp4",
   ".m4v",
@@ -29,8 +29,7 @@ export const VIDEO_EXTENSIONS: ReadonlySet<string> = new Set([
 ]);
 
 /** True when `path` has a video extension. */
-export const isVideoName = (path: string): boolean =>
-  VIDEO_EXTENSIONS.has(extname(path).toLowerCase());
+const isVideoName = (path: string): boolean => VIDEO_EXTENSIONS.has(extname(path).toLowerCase());
 
 /**
  * One input found: a video to probe (`named` when the command line named the file itself, not a

@@ -18,46 +18,16 @@ import {
   sameStamp,
   stampOf,
 } from "../library/decisions.ts";
+import type { FileDecision } from "../library/file_decision.ts";
 import type { Library } from "../library/library.ts";
 import { dropMark, fillMark, takeMark } from "../library/queue_marks.ts";
 import type { TranscodePolicy } from "../policy/types.ts";
 import type { JobQueue } from "../queue/store.ts";
-import { fingerprintOf } from "./fingerprint.ts";
-import { tempOutputPath } from "./temp_files.ts";
+import { fingerprintOf } from "../replace/fingerprint.ts";
+import { tempOutputPath } from "../replace/temp_files.ts";
 import { shortId } from "../util/ids.ts";
 import { findFiles } from "./find_files.ts";
 import { TRANSCODE, type TranscodePayload } from "./payload.ts";
-
-/** How a file was decided. */
-export type DecisionStatus =
-  | "queued"
-  | "skipped"
-  | "remembered"
-  | "waiting"
-  | "unreadable"
-  | "error";
-
-/** The decision for one input path. */
-export interface FileDecision {
-  /** The file the decision is about (absolute once probed). */
-  path: string;
-  /**
-   * Queued (or, on a dry run, would be); skipped; remembered from an earlier run; waiting (still
-   * being written); unreadable (not media ffprobe can read); or an error (no such path, no
-   * permission).
-   */
-  status: DecisionStatus;
-  /** For skipped and remembered files: the kind of reason ("compliant", "failed", ...). */
-  reason?: string;
-  /** Job id when queued. */
-  jobId?: string;
-  /** One line: what will happen, or why not. */
-  detail: string;
-  /** The exact ffmpeg command (dry runs). */
-  command?: string;
-  /** Dropped or converted streams and other warnings of the plan. */
-  notes?: string[];
-}
 
 /** Options of {@link queueFiles}. */
 export interface QueueFilesOptions {
@@ -98,7 +68,7 @@ export interface QueueFilesOptions {
 }
 
 /** "h264 1920x1080", the first real video stream of a probe. */
-export function describeVideo(media: MediaInfo): string {
+function describeVideo(media: MediaInfo): string {
   const v = media.streams.find((s) => s.type === "video" && !s.isCoverArt);
   return v
     ? `${v.codec} ${v.width}x${v.height}${(v.bitDepth ?? 8) > 8 ? ` ${v.bitDepth}-bit` : ""}`

@@ -240,7 +240,9 @@ export const APP_JS = String.raw`"use strict";
 
   function outcomeText(job) {
     var r = job.result || {};
-    if (job.status === "completed" && r.outcome === "replaced") return "saved " + formatBytes(r.saved_bytes);
+    if (job.status === "completed" && r.outcome === "replaced" && typeof r.saved_bytes === "number") {
+      return "saved " + formatBytes(r.saved_bytes);
+    }
     if (job.status === "completed" && r.outcome === "kept_original") return "kept the original";
     if (job.status === "completed") return String(r.outcome || "completed");
     if (job.status === "failed") return (job.error || "failed").split("\n")[0];
