@@ -202,7 +202,7 @@ Deno.test("library: the nightly line over one library, night after night", async
     });
 
     await t.step(
-      "night 4: a policy of the original vpo; decided again without ffprobe",
+      "night 4: a policy of the original vpo; its track keys carried out; decided again without ffprobe",
       async () => {
         await ageFile(join(media, "copying.mkv"));
         const policy = join(home.dir, "old.yaml");
@@ -213,19 +213,23 @@ Deno.test("library: the nightly line over one library, night after night", async
             "  target_crf: 30\n",
         );
         const n = await night(home, tools, media, ["--policy", policy]);
-        assert.equal(
-          n.scanErr.trim(),
-          `vpo: warning: ${policy}: track_order, audio_language_preference: settings of the ` +
-            "original vpo that this tool does not use (ignored; only the transcode settings apply)",
-        );
+        // Its track keys are read, not warned about: lavfi clips mark no track default, which
+        // default_flags does. Files the transcode leaves alone get apply jobs (a stream copy);
+        // the two it encodes get the flags in the same pass.
+        assert.equal(n.scanErr, "");
+        assert.match(n.scan, /queued +\S+ \S*good\.mkv: tracks: default flags \(stream copy/);
+        assert.match(n.scan, /queued +\S+ \S*copying\.mkv: h264 .* -> hevc .*; tracks: default/);
         // Only copying.mkv, never looked at before, is probed; bad.mkv stays unreadable.
         assert.deepEqual(n.probes, { ffprobe: 1, ffmpeg: 0 });
         assert.equal(
           summaryOf(n.scan),
-          "2 queued, 1 remembered (1 unreadable), 4 skipped (4 compliant), 0 still being written, " +
+          "6 queued, 1 remembered (1 unreadable), 0 skipped, 0 still being written, " +
             "0 unreadable, 0 errors",
         );
-        assert.deepEqual([n.work.code, n.work.ffmpeg, n.work.ffprobe], [0, 2, 2], n.work.out);
+        // Two encodes and four copies; big.mkv's encode is not smaller, so its original's
+        // tracks are copied instead (a seventh ffmpeg run).
+        assert.deepEqual([n.work.code, n.work.ffmpeg, n.work.ffprobe], [0, 7, 7], n.work.out);
+        assert.match(n.work.out, /big\.mkv: kept the original: .*; its tracks copied instead/);
         const again = await night(home, tools, media, ["--policy", policy]);
         assert.deepEqual(again.probes, { ffprobe: 0, ffmpeg: 0 });
         assert.match(summaryOf(again.scan)!, /^0 queued, 7 remembered/);

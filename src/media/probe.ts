@@ -242,6 +242,19 @@ export function parseFfprobeJson(path: string, json: string): MediaInfo {
   return info;
 }
 
+/**
+ * Whether every stream of `media` carries its default and forced flags: probes recorded before
+ * vpo read them (a library's probe cache, an older job) do not.
+ */
+export function hasDispositions(media: MediaInfo): boolean {
+  return media.streams.every((s) => s.isDefault !== undefined && s.isForced !== undefined);
+}
+
+/** `media` when its streams carry their flags, else a new probe of its file. */
+export function withDispositions(media: MediaInfo, opts: ProbeOptions = {}): Promise<MediaInfo> {
+  return hasDispositions(media) ? Promise.resolve(media) : probe(media.path, opts);
+}
+
 /** Result of probing one file of {@link probeMany}: the info or the error, never both. */
 export type ProbeOutcome =
   | { path: string; info: MediaInfo; error: null }

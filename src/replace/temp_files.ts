@@ -36,6 +36,14 @@ export function tempOutputPath(
 
 const SUFFIX = ".partial";
 
+/**
+ * The temp output path a dry run shows: the real one carries the job id and claim token, unknown
+ * until the job is queued and claimed, so zeros stand in for them.
+ */
+export function dryRunTempPath(source: string, tempDirectory: string | null): string {
+  return tempOutputPath({ id: "0".repeat(32), token: "0".repeat(12) }, source, tempDirectory);
+}
+
 /** The longest prefix of `text` whose UTF-8 encoding fits `maxBytes`, whole characters only. */
 function truncateUtf8(text: string, maxBytes: number): string {
   const encoder = new TextEncoder();

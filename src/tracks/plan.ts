@@ -87,16 +87,8 @@ export type TrackDecision =
   | { action: "refuse"; reason: string };
 
 /**
- * Whether every stream of `media` carries its default and forced flags; probes recorded before
- * vpo read them do not, and must be made again before a track plan is made from them.
- */
-export function hasDispositions(media: MediaInfo): boolean {
-  return media.streams.every((s) => s.isDefault !== undefined && s.isForced !== undefined);
-}
-
-/**
  * Decides what `policy` asks of the tracks of `media` (a probe with dispositions, see
- * {@link hasDispositions}).
+ * `withDispositions` in media/probe.ts).
  *
  * @example Japanese audio first and default, the French dropped
  * ```ts

@@ -41,9 +41,24 @@ export async function verifyTracks(
   if (!probed.ok) return probed;
   const info = probed.info;
   const reason = durationProblem("duration", source.duration, info.duration) ??
-    trackProblem(plan, info) ??
     durationProblem("content", source.duration, info.contentEnd ?? 0);
   if (reason !== null) return { ok: false, reason };
+  return await checkTracks(plan, outputPath, info, opts);
+}
+
+/**
+ * Checks the tracks of an output whose probe is `info` against `plan`: ffprobe's reading and,
+ * for Matroska, mkvmerge's. Exposed for the transcode that carries out a track plan in the same
+ * pass (its length and video are checked by its own verification).
+ */
+export async function checkTracks(
+  plan: TrackPlan,
+  outputPath: string,
+  info: MediaInfo,
+  opts: TrackVerifyOptions = {},
+): Promise<TrackVerdict> {
+  const problem = trackProblem(plan, info);
+  if (problem !== null) return { ok: false, reason: problem };
   const checkedWith = ["ffprobe"];
   if (plan.format === "matroska") {
     const mkvmerge = findOnPath(opts.mkvmerge ?? "mkvmerge");
@@ -66,10 +81,9 @@ const flagged = (type: PlannedTrackType) =>
 
 /**
  * Why the streams ffprobe read from an output are not the planned tracks, or null. Data streams
- * are not counted (a muxer may add a chapter or timecode track). Exposed for the transcode that
- * carries out a track plan in the same pass.
+ * are not counted (a muxer may add a chapter or timecode track).
  */
-export function trackProblem(plan: TrackPlan, info: MediaInfo): string | null {
+function trackProblem(plan: TrackPlan, info: MediaInfo): string | null {
   const got = info.streams.filter((stream) => stream.type !== "data");
   const kinds = (list: string[]) => list.join(" ");
   if (got.length !== plan.tracks.length) {

@@ -13,11 +13,11 @@ import type { TranscodeResult } from "./result.ts";
 /** The source's stamp when it was queued, and its policy; null for a job without a file. */
 export function queuedSource(job: TranscodeJob): QueuedSource | null {
   if (!job.file) return null;
-  const { fingerprint: { size, mtime_ms }, policy, force } = job.payload;
+  const { fingerprint: { size, mtime_ms }, policy, force, tracks } = job.payload;
   return {
     job: job.id,
     source: { path: job.file, size, mtime_ms },
-    policy: policyHash(policy, force),
+    policy: policyHash(policy, force, tracks ?? null),
   };
 }
 

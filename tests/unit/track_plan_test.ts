@@ -2,12 +2,8 @@ import assert from "node:assert/strict";
 import type { MediaInfo, StreamInfo } from "../../src/media/probe.ts";
 import { defaultTrackPolicy } from "../../src/policy/track_policy.ts";
 import type { TrackPolicy } from "../../src/policy/track_types.ts";
-import {
-  hasDispositions,
-  planTracks,
-  type TrackDecision,
-  type TrackPlan,
-} from "../../src/tracks/plan.ts";
+import { hasDispositions } from "../../src/media/probe.ts";
+import { planTracks, type TrackDecision, type TrackPlan } from "../../src/tracks/plan.ts";
 import { media, stream, video } from "../helpers/media_info.ts";
 
 /** A stream with its flags (not default, not forced unless `extra` says). */
