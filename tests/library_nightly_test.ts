@@ -7,53 +7,8 @@ import assert from "node:assert/strict";
 import { basename, join } from "node:path";
 import { ageFile, corruptFile, makeClip } from "./helpers/clips.ts";
 import type { TempHome } from "./helpers/vpo.ts";
+import { ToolCounter } from "./helpers/tool_counter.ts";
 import { listJobs, withMediaHome } from "./helpers/worker.ts";
-
-/** Wrappers named ffprobe and ffmpeg that log each start to a file, then run the real tool. */
-class ToolCounter {
-  private constructor(readonly bin: string, readonly log: string) {}
-
-  static async create(dir: string): Promise<ToolCounter> {
-    const bin = join(dir, "counting-bin");
-    await Deno.mkdir(bin);
-    const counter = new ToolCounter(bin, join(dir, "tool-starts.log"));
-    for (const tool of ["ffprobe", "ffmpeg"]) {
-      const real = await which(tool);
-      const script = join(bin, tool);
-      await Deno.writeTextFile(
-        script,
-        `#!/bin/sh\necho ${tool} >> '${counter.log}'\nexec '${real}' "$@"\n`,
-      );
-      await Deno.chmod(script, 0o755);
-    }
-    return counter;
-  }
-
-  get env(): Record<string, string> {
-    return { PATH: `${this.bin}:${Deno.env.get("PATH")}` };
-  }
-
-  /** Starts of each tool since the last call. */
-  async take(): Promise<{ ffprobe: number; ffmpeg: number }> {
-    let text = "";
-    try {
-      text = await Deno.readTextFile(this.log);
-      await Deno.remove(this.log);
-    } catch {
-      // Nothing started.
-    }
-    const lines = text.split("\n");
-    return {
-      ffprobe: lines.filter((l) => l === "ffprobe").length,
-      ffmpeg: lines.filter((l) => l === "ffmpeg").length,
-    };
-  }
-}
-
-async function which(tool: string): Promise<string> {
-  const out = await new Deno.Command("sh", { args: ["-c", `command -v ${tool}`] }).output();
-  return new TextDecoder().decode(out.stdout).trim();
-}
 
 /** An h264 clip so starved of bits that its hevc re-encode comes out larger. */
 async function starvedClip(path: string): Promise<string> {
