@@ -2,7 +2,7 @@
  * Wrappers named ffprobe and ffmpeg, first on PATH, that log each start to a file and then run
  * the real tool, so that "nothing was probed" or "one ffmpeg run" is a number, not a guess.
  *
- * ```ts
+ * ```text
  * const tools = await ToolCounter.create(dir);
  * await home.run(["jobs", "start"], { env: tools.env });
  * assert.deepEqual(await tools.take(), { ffprobe: 1, ffmpeg: 1 });

@@ -3,7 +3,7 @@
  * several languages, with names, default and forced flags, fonts and a cover. Matroska clips are
  * made by mkvmerge (as most MKVs in the wild are), MP4 clips by ffmpeg. Tiny (160x90, 1 s).
  *
- * ```ts
+ * ```text
  * const clip = await makeTrackClip(`${dir}/film.mkv`, {
  *   audio: [{ language: "jpn", default: true }, { language: "eng", title: "Commentary" }],
  *   subtitles: [{ language: "eng", forced: true }],
