@@ -8,7 +8,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { probe } from "../src/media/probe.ts";
 import { ToolCounter } from "./helpers/tool_counter.ts";
-import { makeTrackClip, type TrackClipOptions } from "./helpers/track_clips.ts";
+import {
+  FILM,
+  FILM_APPLIED,
+  makeTrackClip,
+  mkvmergeTracks,
+  ORIGINAL_POLICY,
+} from "./helpers/track_clips.ts";
 import type { TempHome } from "./helpers/vpo.ts";
 import {
   digest,
@@ -30,65 +36,6 @@ import {
 const FAST_RECOVERY = "worker:\n  heartbeat_interval: 0.2\n  stale_after: 1\n";
 /** More than stale_after: job files' ctime, which staleness is judged by, has 1 s resolution. */
 const STALE_WAIT_MS = 2200;
-
-/** A film as disc rips have it: four audio tracks, three subtitles, names and flags. */
-const FILM: TrackClipOptions = {
-  audio: [
-    { language: "jpn", title: "Japanese", default: true },
-    { language: "eng", title: "English" },
-    { language: "eng", title: "Director's Commentary" },
-    { language: "fre" },
-  ],
-  subtitles: [
-    { language: "eng", title: "Signs", forced: true, default: true },
-    { language: "fre", default: true },
-    { language: "eng", title: "Full" },
-  ],
-  font: true,
-};
-
-/** A policy of the original vpo: schema 2 and its track keys (the filters of its schema 3). */
-const ORIGINAL_POLICY = `schema_version: 2
-track_order: [video, audio_main, audio_alternate, subtitle_main, subtitle_forced,
-  audio_commentary, subtitle_commentary, attachment]
-audio_language_preference: [eng, und]
-subtitle_language_preference: [eng, und]
-commentary_patterns: ['commentary', 'director']
-default_flags:
-  set_first_video_default: true
-  set_preferred_audio_default: true
-  set_preferred_subtitle_default: true
-  clear_other_defaults: true
-audio_filter:
-  languages: [eng, jpn]
-  fallback: { mode: content_language }
-subtitle_filter:
-  languages: [eng]
-  preserve_forced: true
-`;
-
-/** The tracks `mkvmerge -J` reads: [type, language, name, default, forced]. */
-async function mkvmergeTracks(path: string): Promise<unknown[][]> {
-  const out = await new Deno.Command("mkvmerge", { args: ["-J", path], stdout: "piped" }).output();
-  const identity = JSON.parse(new TextDecoder().decode(out.stdout));
-  return identity.tracks.map((t: { type: string; properties: Record<string, unknown> }) => [
-    t.type,
-    t.properties.language,
-    t.properties.track_name ?? null,
-    t.properties.default_track,
-    t.properties.forced_track,
-  ]);
-}
-
-/** What ORIGINAL_POLICY makes of FILM. */
-const FILM_APPLIED = [
-  ["video", "und", null, true, false],
-  ["audio", "eng", "English", true, false],
-  ["audio", "jpn", "Japanese", false, false],
-  ["subtitles", "eng", "Full", true, false],
-  ["subtitles", "eng", "Signs", false, true],
-  ["audio", "eng", "Director's Commentary", false, false],
-];
 
 async function writePolicyText(home: TempHome, name: string, text: string): Promise<string> {
   const path = join(home.dir, name);

@@ -21,48 +21,20 @@ import { remuxTracks } from "../src/tracks/remux.ts";
 import { verifyTracks } from "../src/tracks/verify.ts";
 import { TEST_POLICY } from "./helpers/media_info.ts";
 import { withTempDir } from "./helpers/temp.ts";
-import { makeTrackClip, type TrackClipOptions } from "./helpers/track_clips.ts";
+import {
+  FILM,
+  FILM_APPLIED,
+  makeTrackClip,
+  mkvmergeTracks,
+  ORIGINAL_POLICY,
+  type TrackClipOptions,
+} from "./helpers/track_clips.ts";
 
 /** Every temp directory this file makes starts with this. */
 const TEMP_PREFIX = "vpo-tracks-";
 
-/** A film as a fansub or a disc rip has it. */
-const FILM: TrackClipOptions = {
-  audio: [
-    { language: "jpn", title: "Japanese", default: true },
-    { language: "eng", title: "English" },
-    { language: "eng", title: "Director's Commentary" },
-    { language: "fre" },
-  ],
-  subtitles: [
-    { language: "eng", title: "Signs", forced: true, default: true },
-    { language: "fre", default: true },
-    { language: "eng", title: "Full" },
-  ],
-  font: true,
-  cover: true,
-};
-
-/** The original vpo's keys, as one of its users wrote them (schema 2, filters of schema 3). */
-const ORIGINAL_POLICY = `schema_version: 2
-track_order: [video, audio_main, audio_alternate, subtitle_main, subtitle_forced,
-  audio_commentary, subtitle_commentary, attachment]
-audio_language_preference: [eng, und]
-subtitle_language_preference: [eng, und]
-commentary_patterns: ['commentary', 'director']
-default_flags:
-  set_first_video_default: true
-  set_preferred_audio_default: true
-  set_preferred_subtitle_default: true
-  clear_other_defaults: true
-audio_filter:
-  languages: [eng, jpn]
-  minimum: 1
-  fallback: { mode: content_language }
-subtitle_filter:
-  languages: [eng]
-  preserve_forced: true
-`;
+/** FILM with a cover picture too. */
+const FILM_COVERED: TrackClipOptions = { ...FILM, cover: true };
 
 function tracksOf(yaml: string): TrackPolicy {
   const { tracks } = parsePolicyFile(yaml, "policy.yaml");
@@ -95,33 +67,13 @@ async function apply(source: string, dir: string, yaml: string): Promise<Applied
   return { source: info, plan, output, checkedWith: verdict.checkedWith };
 }
 
-/** `mkvmerge -J`'s tracks as [type, language, name, default, forced]. */
-async function mkvmergeTracks(path: string): Promise<unknown[][]> {
-  const out = await new Deno.Command("mkvmerge", { args: ["-J", path], stdout: "piped" }).output();
-  const identity = JSON.parse(new TextDecoder().decode(out.stdout));
-  return identity.tracks.map((t: { type: string; properties: Record<string, unknown> }) => [
-    t.type,
-    t.properties.language,
-    t.properties.track_name ?? null,
-    t.properties.default_track,
-    t.properties.forced_track,
-  ]);
-}
-
 Deno.test("tracks: an original vpo policy is applied to a real MKV, as mkvmerge reads it", async () => {
   await withTempDir(async (dir) => {
-    const source = await makeTrackClip(join(dir, "film.mkv"), FILM);
+    const source = await makeTrackClip(join(dir, "film.mkv"), FILM_COVERED);
     const applied = await apply(source, dir, ORIGINAL_POLICY);
     assert.deepEqual(applied.checkedWith, ["ffprobe", "mkvmerge"]);
-    assert.deepEqual(await mkvmergeTracks(applied.output), [
-      ["video", "und", null, true, false],
-      // eng main first (preference), jpn alternate kept by the filter, fre dropped.
-      ["audio", "eng", "English", true, false],
-      ["audio", "jpn", "Japanese", false, false],
-      ["subtitles", "eng", "Full", true, false],
-      ["subtitles", "eng", "Signs", false, true],
-      ["audio", "eng", "Director's Commentary", false, false],
-    ]);
+    // eng main first (preference), jpn alternate kept by the filter, fre dropped.
+    assert.deepEqual(await mkvmergeTracks(applied.output), FILM_APPLIED);
     assert.deepEqual(applied.plan.dropped.map((d) => [d.inputIndex, d.reason]), [
       [4, "language fre not in audio_filter.languages"],
       [6, "language fre not in subtitle_filter.languages"],
@@ -139,7 +91,7 @@ Deno.test("tracks: an original vpo policy is applied to a real MKV, as mkvmerge 
 
 Deno.test("tracks: audio_filter minimum with keep_first keeps the first tracks", async () => {
   await withTempDir(async (dir) => {
-    const source = await makeTrackClip(join(dir, "film.mkv"), FILM);
+    const source = await makeTrackClip(join(dir, "film.mkv"), FILM_COVERED);
     const applied = await apply(
       source,
       dir,
@@ -153,7 +105,7 @@ Deno.test("tracks: audio_filter minimum with keep_first keeps the first tracks",
 
 Deno.test("tracks: MKV to MP4 converts SubRip to mov_text, drops the font, keeps names", async () => {
   await withTempDir(async (dir) => {
-    const source = await makeTrackClip(join(dir, "film.mkv"), FILM);
+    const source = await makeTrackClip(join(dir, "film.mkv"), FILM_COVERED);
     const applied = await apply(
       source,
       dir,
@@ -187,7 +139,7 @@ Deno.test("tracks: MKV to MP4 converts SubRip to mov_text, drops the font, keeps
 
 Deno.test("tracks: MKV to MP4 with on_incompatible_codec drop leaves the subtitles out", async () => {
   await withTempDir(async (dir) => {
-    const source = await makeTrackClip(join(dir, "film.mkv"), { ...FILM, cover: false });
+    const source = await makeTrackClip(join(dir, "film.mkv"), FILM);
     const applied = await apply(
       source,
       dir,
@@ -240,7 +192,7 @@ Deno.test("tracks: a file already as the policy asks is left alone", async () =>
 Deno.test("tracks: the verifier refuses an output that is not the plan", async () => {
   await withTempDir(async (dir) => {
     // Long enough that a cut copy is short by more than the 1 s tolerance.
-    const source = await makeTrackClip(join(dir, "film.mkv"), { ...FILM, duration: 4 });
+    const source = await makeTrackClip(join(dir, "film.mkv"), { ...FILM_COVERED, duration: 4 });
     const applied = await apply(source, dir, ORIGINAL_POLICY);
     // The source itself is not what was planned: other tracks, other order.
     const wrong = await verifyTracks(applied.source, source, applied.plan);
@@ -284,7 +236,7 @@ Deno.test("tracks: the verifier refuses an output that is not the plan", async (
 
 Deno.test("tracks: a transcode carries out the track plan in the same pass", async () => {
   await withTempDir(async (dir) => {
-    const source = await makeTrackClip(join(dir, "film.mkv"), FILM);
+    const source = await makeTrackClip(join(dir, "film.mkv"), FILM_COVERED);
     const info = await probe(source);
     const encode = planTranscode({ ...TEST_POLICY, container: "mp4" }, info);
     assert.equal(encode.action, "transcode");

@@ -7,12 +7,11 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FileDecider } from "../library/queue_scan.ts";
-import { shellQuote } from "../media/ffmpeg_args.ts";
 import { withDispositions } from "../media/probe.ts";
 import type { TrackPolicy } from "../policy/track_types.ts";
 import type { TranscodePolicy } from "../policy/types.ts";
-import { fingerprintOf } from "../replace/fingerprint.ts";
-import { dryRunTempPath } from "../replace/temp_files.ts";
+import { sourcePayloadOf } from "../replace/source_payload.ts";
+import { dryRunCommand } from "../replace/temp_files.ts";
 import { buildApplyArgs } from "../tracks/apply_args.ts";
 import { planTracks } from "../tracks/plan.ts";
 import { APPLY, type ApplyPayload } from "./payload.ts";
@@ -47,12 +46,12 @@ export function applyDecider(opts: ApplyDeciderOptions): FileDecider {
     const plan = decision.plan;
     const detail = `tracks: ${plan.summary} (stream copy, ${plan.format})`;
     const command = opts.dryRun
-      ? shellQuote([
-        "ffmpeg",
-        ...buildApplyArgs(plan, media.path, dryRunTempPath(media.path, opts.tempDirectory), {
-          coverArtDir: join(tmpdir(), "vpo-covers"),
-        }),
-      ])
+      ? dryRunCommand(
+        media.path,
+        opts.tempDirectory,
+        (temp) =>
+          buildApplyArgs(plan, media.path, temp, { coverArtDir: join(tmpdir(), "vpo-covers") }),
+      )
       : undefined;
     return {
       action: "queue",
@@ -64,12 +63,7 @@ export function applyDecider(opts: ApplyDeciderOptions): FileDecider {
         const payload: ApplyPayload = {
           tracks: opts.tracks,
           policy: opts.policy,
-          policy_file: opts.policyFile,
-          force: opts.force,
-          fingerprint: fingerprintOf(stat, media.path),
-          duration_sec: media.duration,
-          summary: detail,
-          source_probe: media,
+          ...sourcePayloadOf(media, stat, { ...opts, summary: detail }),
         };
         return payload;
       },

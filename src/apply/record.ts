@@ -6,7 +6,12 @@
  * @module
  */
 import { policyHash } from "../library/decisions.ts";
-import type { JobEnd, QueuedSource } from "../library/job_outcome.ts";
+import {
+  type JobEnd,
+  type QueuedSource,
+  queuedSourceOf,
+  replacedEnd,
+} from "../library/job_outcome.ts";
 import type { MediaInfo } from "../media/probe.ts";
 import type { Job } from "../queue/job.ts";
 import { type ApplyPayload, readApplyPayload } from "./payload.ts";
@@ -26,23 +31,12 @@ export function readApplyJob(job: Job, where?: string): ApplyJob | string {
 
 /** The source's stamp when it was queued, and the policy it was decided under. */
 export function queuedSource(job: ApplyJob): QueuedSource | null {
-  if (!job.file) return null;
-  const { fingerprint: { size, mtime_ms }, policy, force, tracks } = job.payload;
-  return {
-    job: job.id,
-    source: { path: job.file, size, mtime_ms },
-    policy: policyHash(policy, force, tracks),
-  };
+  const { fingerprint, policy, force, tracks } = job.payload;
+  return queuedSourceOf(job, fingerprint, policyHash(policy, force, tracks));
 }
 
 /** How a completed apply job ended, as the library remembers it. */
 export function completedEnd(result: ApplyResult, outputProbe: MediaInfo | null): JobEnd {
   if (result.outcome === "skipped") return { state: "completed", outcome: "skipped" };
-  return {
-    state: "completed",
-    outcome: "replaced",
-    detail: result.outcome_detail,
-    outputPath: result.output_path,
-    outputProbe,
-  };
+  return replacedEnd(result, outputProbe);
 }

@@ -3,11 +3,11 @@
  *
  * @module
  */
-import { amount, jsonList, jsonObject, readJson, text } from "../config/json_fields.ts";
-import { integer, nullable, type Reader } from "../config/yaml_schema.ts";
+import { amount, jsonList, jsonObject, readOutcome, text } from "../config/json_fields.ts";
+import { integer, type Reader } from "../config/yaml_schema.ts";
 import type { Job, JsonObject } from "../queue/job.ts";
 import type { JobFigures, MadeFiles } from "../queue/job_type.ts";
-import { ownedBackup, type ReplacedFiles } from "../replace/backups.ts";
+import { ownedBackups, REPLACED_FILES_SHAPE, type ReplacedFiles } from "../replace/backups.ts";
 import { fileJobFigures } from "../replace/figures.ts";
 
 const count = integer({ min: 0 });
@@ -48,13 +48,7 @@ export type ApplyResult = ApplySkippedResult | ApplyReplacedResult;
 const SHAPES: Record<ApplyResult["outcome"], Reader<Record<string, unknown>>> = {
   skipped: (f) => jsonObject(f, { outcome_detail: text, reason: text }),
   replaced: (f) =>
-    jsonObject(f, {
-      outcome_detail: text,
-      output_path: text,
-      backup_path: nullable(text),
-      backup_size: nullable(count),
-      backup_ino: nullable(count),
-    }, {
+    jsonObject(f, { outcome_detail: text, ...REPLACED_FILES_SHAPE }, {
       // Absent when recovery finished the replace.
       source_size: count,
       output_size: count,
@@ -70,15 +64,7 @@ const SHAPES: Record<ApplyResult["outcome"], Reader<Record<string, unknown>>> = 
  * one line; null when there is none (a job not finished yet).
  */
 export function readApplyResult(result: JsonObject | null): ApplyResult | string | null {
-  if (result === null) return null;
-  const outcome = result.outcome;
-  if (typeof outcome !== "string" || !Object.hasOwn(SHAPES, outcome)) {
-    return `result.outcome: expected one of ${Object.keys(SHAPES).join(", ")}, got ${
-      JSON.stringify(outcome) ?? "nothing"
-    }`;
-  }
-  const read = readJson(SHAPES[outcome as ApplyResult["outcome"]], result, "result");
-  return typeof read === "string" ? read : read as ApplyResult;
+  return readOutcome<ApplyResult>(result, SHAPES);
 }
 
 /** What a finished apply job adds to `vpo stats`: a row "tracks" of its own. */
@@ -86,13 +72,7 @@ export function applyFigures(job: Job): JobFigures {
   return fileJobFigures(job, "tracks");
 }
 
-/** The backup an apply job's result names, when vpo made it for the job (see ownedBackup). */
+/** The backup an apply job's result names, when vpo made it for the job. */
 export function ownedApplyBackups(job: Job): MadeFiles {
-  const result = readApplyResult(job.result);
-  const files = typeof result === "string"
-    ? result
-    : result?.outcome === "replaced"
-    ? result
-    : null;
-  return ownedBackup(job.file, job.result?.backup_path, files);
+  return ownedBackups(job, readApplyResult);
 }

@@ -4,6 +4,9 @@
  *
  * @module
  */
+import { text } from "../config/json_fields.ts";
+import { integer, nullable, type Reader } from "../config/yaml_schema.ts";
+import type { Job, JsonObject } from "../queue/job.ts";
 import type { MadeFiles } from "../queue/job_type.ts";
 import type { Fingerprint } from "./fingerprint.ts";
 import { isBackupPathOf } from "./journal_trust.ts";
@@ -19,6 +22,16 @@ export type ReplacedFiles = {
   backup_size: number | null;
   /** Inode of the backup (the original's): `jobs cleanup` removes it only while it still is. */
   backup_ino: number | null;
+};
+
+const count = integer({ min: 0 });
+
+/** Readers of the {@link ReplacedFiles} fields of a job's result, for its type's result reader. */
+export const REPLACED_FILES_SHAPE: Record<keyof ReplacedFiles, Reader<unknown>> = {
+  output_path: text,
+  backup_path: nullable(text),
+  backup_size: nullable(count),
+  backup_ino: nullable(count),
 };
 
 /**
@@ -41,7 +54,7 @@ export function replacedFiles(steps: ReplaceSteps, source: Fingerprint | null): 
  * the job's result says (null: nothing was replaced; a string: why the result cannot be read,
  * when it names a backup `named`). A backup named but not acted on is listed in `left` with why.
  */
-export function ownedBackup(
+function ownedBackup(
   file: string | null,
   named: unknown,
   files: ReplacedFiles | string | null,
@@ -69,4 +82,21 @@ export function ownedBackup(
     return left("not the file vpo recorded (inode or size differ)");
   }
   return { made: [{ path: backup, ino, size }], left: [] };
+}
+
+/**
+ * The backup the result of `job` names when vpo made it for the job (see {@link ownedBackup});
+ * `read` is its job type's reader of results.
+ */
+export function ownedBackups(
+  job: Job,
+  read: (result: JsonObject | null) => { outcome: string } | string | null,
+): MadeFiles {
+  const result = read(job.result);
+  const files = typeof result === "string"
+    ? result
+    : result?.outcome === "replaced"
+    ? result as unknown as ReplacedFiles
+    : null;
+  return ownedBackup(job.file, job.result?.backup_path, files);
 }

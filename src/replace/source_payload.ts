@@ -8,7 +8,7 @@
 import { boolean, Field, integer, nullable, number } from "../config/yaml_schema.ts";
 import type { MediaInfo } from "../media/probe.ts";
 import { checkMediaInfo } from "../media/probe_check.ts";
-import type { Fingerprint } from "./fingerprint.ts";
+import { type Fingerprint, fingerprintOf } from "./fingerprint.ts";
 
 /** The payload fields of a job on one library file. */
 export interface SourcePayload {
@@ -27,6 +27,25 @@ export interface SourcePayload {
    * the source's fingerprint still matches (absent in jobs queued by older versions).
    */
   source_probe?: MediaInfo;
+}
+
+/**
+ * The {@link SourcePayload} of a job on `media`'s file, queued now: `stat` is the file's stat at
+ * this moment, `summary` what the job will do.
+ */
+export function sourcePayloadOf(
+  media: MediaInfo,
+  stat: Deno.FileInfo,
+  o: { policyFile: string | null; force: boolean; summary: string },
+): SourcePayload {
+  return {
+    policy_file: o.policyFile,
+    force: o.force,
+    fingerprint: fingerprintOf(stat, media.path),
+    duration_sec: media.duration,
+    summary: o.summary,
+    source_probe: media,
+  };
 }
 
 /**

@@ -8,6 +8,7 @@
  * @module
  */
 import { basename, dirname, join } from "node:path";
+import { shellQuote } from "../media/ffmpeg_args.ts";
 import type { Job } from "../queue/job.ts";
 import type { JobQueue } from "../queue/store.ts";
 import { NAME_MAX } from "../util/ids.ts";
@@ -37,11 +38,17 @@ export function tempOutputPath(
 const SUFFIX = ".partial";
 
 /**
- * The temp output path a dry run shows: the real one carries the job id and claim token, unknown
- * until the job is queued and claimed, so zeros stand in for them.
+ * The ffmpeg command a dry run shows for `source`, made by `args` from its temp output path.
+ * The real path carries the job id and claim token, unknown until the job is queued and claimed,
+ * so zeros stand in for them.
  */
-export function dryRunTempPath(source: string, tempDirectory: string | null): string {
-  return tempOutputPath({ id: "0".repeat(32), token: "0".repeat(12) }, source, tempDirectory);
+export function dryRunCommand(
+  source: string,
+  tempDirectory: string | null,
+  args: (temp: string) => string[],
+): string {
+  const temp = tempOutputPath({ id: "0".repeat(32), token: "0".repeat(12) }, source, tempDirectory);
+  return shellQuote(["ffmpeg", ...args(temp)]);
 }
 
 /** The longest prefix of `text` whose UTF-8 encoding fits `maxBytes`, whole characters only. */

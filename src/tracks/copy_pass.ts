@@ -8,7 +8,7 @@
  */
 import { dirname } from "node:path";
 import { JobFailure } from "../errors.ts";
-import type { ProgressUpdate } from "../media/progress.ts";
+import { liveProgress, type ProgressUpdate } from "../media/progress.ts";
 import type { MediaInfo } from "../media/probe.ts";
 import { decodeCheck } from "../media/verify.ts";
 import type { ClaimedJob } from "../queue/claimed_job.ts";
@@ -102,14 +102,7 @@ async function copy(
 ): Promise<string[]> {
   const { claimed, env, ctx } = run;
   const logPath = env.home.logPath(claimed.id);
-  const onProgress = (u: ProgressUpdate) =>
-    ctx.progress({
-      percent: u.percent,
-      fps: u.fps,
-      speed: u.speed,
-      eta_sec: u.etaSec,
-      out_time_sec: u.outTimeSec,
-    }, u.done);
+  const onProgress = (u: ProgressUpdate) => ctx.progress(liveProgress(u), u.done);
   const copied = await remuxTracks(plan, run.source, out.pathForChild, {
     logPath,
     coverDir: env.home.jobs.coverDir(claimed.id, claimed.token),

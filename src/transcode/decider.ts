@@ -8,14 +8,14 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { detectEncoder } from "../media/encoders.ts";
-import { buildFfmpegArgs, shellQuote } from "../media/ffmpeg_args.ts";
+import { buildFfmpegArgs } from "../media/ffmpeg_args.ts";
 import type { EncodePlan } from "../media/plan.ts";
 import { type MediaInfo, withDispositions } from "../media/probe.ts";
 import type { FileDecider } from "../library/queue_scan.ts";
 import type { TrackPolicy } from "../policy/track_types.ts";
 import type { TranscodePolicy } from "../policy/types.ts";
-import { fingerprintOf } from "../replace/fingerprint.ts";
-import { dryRunTempPath } from "../replace/temp_files.ts";
+import { sourcePayloadOf } from "../replace/source_payload.ts";
+import { dryRunCommand } from "../replace/temp_files.ts";
 import { planFile } from "./file_plan.ts";
 import { TRANSCODE, type TranscodePayload } from "./payload.ts";
 
@@ -73,13 +73,15 @@ export function transcodeDecider(opts: TranscodeDeciderOptions): FileDecider {
     const detail = `${describeVideo(media)} -> ${describeTarget(plan)}${changes}`;
     const notes = choice.note ? [choice.note, ...plan.notes] : plan.notes;
     const command = opts.dryRun
-      ? shellQuote([
-        "ffmpeg",
-        ...buildFfmpegArgs(plan, media.path, dryRunTempPath(media.path, opts.tempDirectory), {
-          cpuCores: opts.cpuCores,
-          coverArtDir: join(tmpdir(), "vpo-covers"),
-        }),
-      ])
+      ? dryRunCommand(
+        media.path,
+        opts.tempDirectory,
+        (temp) =>
+          buildFfmpegArgs(plan, media.path, temp, {
+            cpuCores: opts.cpuCores,
+            coverArtDir: join(tmpdir(), "vpo-covers"),
+          }),
+      )
       : undefined;
     return {
       action: "queue",
@@ -91,12 +93,7 @@ export function transcodeDecider(opts: TranscodeDeciderOptions): FileDecider {
         const payload: TranscodePayload = {
           policy,
           ...(tracks ? { tracks } : {}),
-          policy_file: opts.policyFile,
-          force: opts.force,
-          fingerprint: fingerprintOf(stat, media.path),
-          duration_sec: media.duration,
-          summary: detail,
-          source_probe: media,
+          ...sourcePayloadOf(media, stat, { ...opts, summary: detail }),
         };
         return payload;
       },

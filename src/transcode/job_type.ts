@@ -10,7 +10,7 @@ import { queuedSource } from "./memory.ts";
 import { readPayload, TRANSCODE } from "./payload.ts";
 import { readTranscodeJob } from "./record.ts";
 import { decideRecovery } from "./recovery.ts";
-import { ownedBackups, transcodeFigures } from "./result.ts";
+import { ownedTranscodeBackups, transcodeFigures } from "./result.ts";
 import { runTranscode } from "./run.ts";
 import { segmentLine } from "./segment_progress.ts";
 import { segmentRecordChanges, wantsSegments } from "./segmented_encode.ts";
@@ -24,7 +24,7 @@ export const transcodeJobType: JobType = {
     return typeof payload === "string" ? "" : payload.summary;
   },
   recover: (stale, config) => decideRecovery(stale, config.jobs.tempDirectory),
-  madeFiles: ownedBackups,
+  madeFiles: ownedTranscodeBackups,
   async runner(env) {
     const speed = await SpeedHistory.load(env.home.speedPath());
     const segmentLength = env.config.jobs.segmentLength;

@@ -5,10 +5,10 @@
  */
 import type { Job, JsonObject } from "../queue/job.ts";
 import type { JobFigures, MadeFiles } from "../queue/job_type.ts";
-import { ownedBackup, type ReplacedFiles } from "../replace/backups.ts";
+import { ownedBackups, REPLACED_FILES_SHAPE, type ReplacedFiles } from "../replace/backups.ts";
 import { fileJobFigures } from "../replace/figures.ts";
-import { amount, jsonList, jsonObject, readJson, text } from "../config/json_fields.ts";
-import { integer, nullable, number, type Reader } from "../config/yaml_schema.ts";
+import { amount, jsonList, jsonObject, readOutcome, text } from "../config/json_fields.ts";
+import { integer, number, type Reader } from "../config/yaml_schema.ts";
 import type { TranscodePayload } from "./payload.ts";
 
 const count = integer({ min: 0 });
@@ -61,13 +61,7 @@ const SHAPES: Record<TranscodeResult["outcome"], Reader<Record<string, unknown>>
   skipped: (f) => jsonObject(f, { outcome_detail: text, reason: text }),
   kept_original: (f) => jsonObject(f, { outcome_detail: text, ...FIGURES, notes: jsonList(text) }),
   replaced: (f) =>
-    jsonObject(f, {
-      outcome_detail: text,
-      output_path: text,
-      backup_path: nullable(text),
-      backup_size: nullable(count),
-      backup_ino: nullable(count),
-    }, {
+    jsonObject(f, { outcome_detail: text, ...REPLACED_FILES_SHAPE }, {
       // Absent when recovery finished the replace.
       ...FIGURES,
       // Negative when the policy keeps a larger output.
@@ -78,19 +72,10 @@ const SHAPES: Record<TranscodeResult["outcome"], Reader<Record<string, unknown>>
 
 /**
  * A job's `result` as a transcode result, checked whole for its outcome, or the first problem
- * as one line (`result.backup_ino: expected an integer >= 0, got "x"`); null when there is none
- * (a job not finished yet).
+ * as one line; null when there is none (a job not finished yet).
  */
 export function readResult(result: JsonObject | null): TranscodeResult | string | null {
-  if (result === null) return null;
-  const outcome = result.outcome;
-  if (typeof outcome !== "string" || !Object.hasOwn(SHAPES, outcome)) {
-    return `result.outcome: expected one of ${Object.keys(SHAPES).join(", ")}, got ${
-      JSON.stringify(outcome) ?? "nothing"
-    }`;
-  }
-  const read = readJson(SHAPES[outcome as TranscodeResult["outcome"]], result, "result");
-  return typeof read === "string" ? read : read as TranscodeResult;
+  return readOutcome<TranscodeResult>(result, SHAPES);
 }
 
 /**
@@ -103,13 +88,7 @@ export function transcodeFigures(job: Job): JobFigures {
   return fileJobFigures(job, typeof codec === "string" ? codec : "other");
 }
 
-/** The backup a transcode job's result names, when vpo made it for the job (see ownedBackup). */
-export function ownedBackups(job: Job): MadeFiles {
-  const result = readResult(job.result);
-  const files = typeof result === "string"
-    ? result
-    : result?.outcome === "replaced"
-    ? result
-    : null;
-  return ownedBackup(job.file, job.result?.backup_path, files);
+/** The backup a transcode job's result names, when vpo made it for the job. */
+export function ownedTranscodeBackups(job: Job): MadeFiles {
+  return ownedBackups(job, readResult);
 }

@@ -151,3 +151,63 @@ async function writeMp4(
   if (opts.cover) args.push(`-disposition:${1 + audio.length + subtitles.length}`, "attached_pic");
   await run("ffmpeg", [...args, "-f", "mp4", `file:${output}`]);
 }
+
+/** A film as disc rips and fansubs have it: four audio tracks, three subtitles, a font. */
+export const FILM: TrackClipOptions = {
+  audio: [
+    { language: "jpn", title: "Japanese", default: true },
+    { language: "eng", title: "English" },
+    { language: "eng", title: "Director's Commentary" },
+    { language: "fre" },
+  ],
+  subtitles: [
+    { language: "eng", title: "Signs", forced: true, default: true },
+    { language: "fre", default: true },
+    { language: "eng", title: "Full" },
+  ],
+  font: true,
+};
+
+/** The original vpo's track keys, as one of its users wrote them (schema 2, its v3 filters). */
+export const ORIGINAL_POLICY = `schema_version: 2
+track_order: [video, audio_main, audio_alternate, subtitle_main, subtitle_forced,
+  audio_commentary, subtitle_commentary, attachment]
+audio_language_preference: [eng, und]
+subtitle_language_preference: [eng, und]
+commentary_patterns: ['commentary', 'director']
+default_flags:
+  set_first_video_default: true
+  set_preferred_audio_default: true
+  set_preferred_subtitle_default: true
+  clear_other_defaults: true
+audio_filter:
+  languages: [eng, jpn]
+  minimum: 1
+  fallback: { mode: content_language }
+subtitle_filter:
+  languages: [eng]
+  preserve_forced: true
+`;
+
+/** What ORIGINAL_POLICY makes of FILM, as {@link mkvmergeTracks} reads it. */
+export const FILM_APPLIED: unknown[][] = [
+  ["video", "und", null, true, false],
+  ["audio", "eng", "English", true, false],
+  ["audio", "jpn", "Japanese", false, false],
+  ["subtitles", "eng", "Full", true, false],
+  ["subtitles", "eng", "Signs", false, true],
+  ["audio", "eng", "Director's Commentary", false, false],
+];
+
+/** The tracks `mkvmerge -J` reads in a Matroska file: [type, language, name, default, forced]. */
+export async function mkvmergeTracks(path: string): Promise<unknown[][]> {
+  const out = await new Deno.Command("mkvmerge", { args: ["-J", path], stdout: "piped" }).output();
+  const identity = JSON.parse(new TextDecoder().decode(out.stdout));
+  return identity.tracks.map((t: { type: string; properties: Record<string, unknown> }) => [
+    t.type,
+    t.properties.language,
+    t.properties.track_name ?? null,
+    t.properties.default_track,
+    t.properties.forced_track,
+  ]);
+}
