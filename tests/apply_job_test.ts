@@ -239,3 +239,28 @@ Deno.test("apply: a crash at a step of the replace leaves the original reachable
     for (const { home } of runs) await disposeHome(home);
   }
 });
+
+Deno.test("apply: SIGTERM mid-copy queues the job again untouched; the worker exits 0", async () => {
+  await withMediaHome(undefined, async (home, media) => {
+    const tools = await ToolCounter.create(home.dir, { ffmpegPrefix: ["-re"] });
+    const source = await makeTrackClip(join(media, "film.mkv"), { ...FILM, duration: 20 });
+    const before = await digest(source);
+    const policy = await writePolicyText(home, "original.yaml", ORIGINAL_POLICY);
+    await queue(home, ["--policy", policy, source]);
+    const worker = WorkerProcess.start(home, [], tools.env);
+    try {
+      await waitUntil("live progress", () => (livePercent(home) ?? 0) > 0);
+      worker.kill("SIGTERM");
+      const end = await worker.exit();
+      assert.equal(end.code, 0, end.stdout + end.stderr);
+      assert.match(end.stdout, /requeued/);
+    } finally {
+      await worker.dispose();
+    }
+    const job = await onlyJob(home);
+    assert.deepEqual([job.type, job.status, job.attempts], ["apply", "queued", 0]);
+    assert.deepEqual(await digest(source), before);
+    assert.deepEqual(namesIn(media), ["film.mkv"]);
+    assert.deepEqual(findPartials(home.dir), []);
+  });
+});
