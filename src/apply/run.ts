@@ -7,7 +7,7 @@
  */
 import { JobFailure } from "../errors.ts";
 import { type JobEnd, recordJobEnd } from "../library/job_outcome.ts";
-import { type MediaInfo, withDispositions } from "../media/probe.ts";
+import type { MediaInfo } from "../media/probe.ts";
 import type { ClaimedJob } from "../queue/claimed_job.ts";
 import type { RunContext, WorkerEnv } from "../queue/job_type.ts";
 import { replacedFiles } from "../replace/backups.ts";
@@ -61,8 +61,7 @@ async function apply(
   run: CopyPass & { payload: ApplyPayload },
 ): Promise<{ result: ApplyResult; outputProbe: MediaInfo | null }> {
   const { source, payload, ctx: { signal } } = run;
-  const queued = await sourceAsQueued(source, payload.fingerprint, payload.source_probe, signal);
-  const media = await withDispositions(queued, { signal });
+  const media = await sourceAsQueued(source, payload.fingerprint, signal);
   const decision = planTracks(payload.tracks, media);
   if (decision.action === "refuse") {
     throw new JobFailure(`the track policy refuses it: ${decision.reason}`);

@@ -1,13 +1,12 @@
 /**
  * The part of a job's payload every job type that rewrites one library file has: where its policy
- * came from, the source as it was queued (fingerprint, duration, probe), and its summary. Checked
+ * came from, the source as it was queued (fingerprint, duration), and its summary. Checked
  * whole when the job is read back: the job file may have been edited by hand.
  *
  * @module
  */
 import { boolean, Field, integer, nullable, number } from "../config/yaml_schema.ts";
 import type { MediaInfo } from "../media/probe.ts";
-import { checkMediaInfo } from "../media/probe_check.ts";
 import { type Fingerprint, fingerprintOf } from "./fingerprint.ts";
 
 /** The payload fields of a job on one library file. */
@@ -22,11 +21,6 @@ export interface SourcePayload {
   duration_sec: number;
   /** What the job does, in one line for people ("h264 1920x1080 -> hevc 1920x1080"). */
   summary: string;
-  /**
-   * The probe the plan was made from: the worker plans from it instead of probing again while
-   * the source's fingerprint still matches (absent in jobs queued by older versions).
-   */
-  source_probe?: MediaInfo;
 }
 
 /**
@@ -44,13 +38,12 @@ export function sourcePayloadOf(
     fingerprint: fingerprintOf(stat, media.path),
     duration_sec: media.duration,
     summary: o.summary,
-    source_probe: media,
   };
 }
 
 /**
  * Checks the {@link SourcePayload} fields of `payload` (`where` names it in messages,
- * `<job file>: payload`) and returns `payload` with its probe checked.
+ * `<job file>: payload`) and returns it.
  *
  * @throws ConfigError `<where>.<key>: <problem>` for the first bad field.
  */
@@ -82,11 +75,5 @@ export function checkSourcePayload(
   };
   text("policy_file");
   text("summary");
-  const probe = payload.source_probe;
-  return {
-    ...payload,
-    ...(probe === undefined
-      ? {}
-      : { source_probe: checkMediaInfo(probe, `${where}.source_probe`) }),
-  } as Record<string, unknown> & SourcePayload;
+  return payload as Record<string, unknown> & SourcePayload;
 }

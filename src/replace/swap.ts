@@ -47,20 +47,21 @@ export async function withReplaceJournal<T>(
 }
 
 /**
- * Step 1 of a run: the source must still be the file that was queued (as `fingerprint` says).
- * Its queue-time probe is used while the fingerprint matches: probing again would only cost time.
+ * Step 1 of a run: the source must still be the file that was queued (as `fingerprint` says);
+ * then it is probed. What is mapped and verified comes from the source itself: a probe from the
+ * library's cache or the job file is only what the queue decided from (either may be edited by
+ * whoever can write the home).
  *
  * @throws JobFailure when the source changed since it was queued.
  */
 export async function sourceAsQueued(
   source: string,
   fingerprint: Fingerprint,
-  queuedProbe: MediaInfo | undefined,
   signal: AbortSignal,
 ): Promise<MediaInfo> {
   const changed = describeChange(fingerprint, await fingerprintPath(source));
   if (changed) throw new JobFailure(`${changed} since it was queued; nothing was touched`);
-  return queuedProbe ? { ...queuedProbe, path: source } : await probe(source, { signal });
+  return await probe(source, { signal });
 }
 
 /** Fails before any output is written when `<name>.original.NN` could not be created. */

@@ -9,7 +9,7 @@ import { dirname } from "node:path";
 import { JobFailure } from "../errors.ts";
 import { detectEncoder } from "../media/encoders.ts";
 import type { EncodePlan, TranscodePlan } from "../media/plan.ts";
-import { type MediaInfo, withDispositions } from "../media/probe.ts";
+import type { MediaInfo } from "../media/probe.ts";
 import { type JobEnd, recordJobEnd } from "../library/job_outcome.ts";
 import type { ClaimedJob } from "../queue/claimed_job.ts";
 import type { RunContext, WorkerEnv } from "../queue/job_type.ts";
@@ -140,14 +140,9 @@ async function copyTracksOnly(
   };
 }
 
-/**
- * Step 1: the source must still be the file that was queued (see sourceAsQueued); a track
- * policy needs its flags, which probes cached by an older vpo lack.
- */
-async function checkSource(run: TranscodeRun): Promise<MediaInfo> {
-  const { source, payload, ctx: { signal } } = run;
-  const media = await sourceAsQueued(source, payload.fingerprint, payload.source_probe, signal);
-  return payload.tracks ? await withDispositions(media, { signal }) : media;
+/** Step 1: the source must still be the file that was queued; then it is probed (sourceAsQueued). */
+function checkSource(run: TranscodeRun): Promise<MediaInfo> {
+  return sourceAsQueued(run.source, run.payload.fingerprint, run.ctx.signal);
 }
 
 /**
