@@ -26,6 +26,8 @@
  *   network    claim+finish per job over sshfs and smbnetfs (three-host harness of
  *              tests/multihost, root only) against the same drain on local disk
  *   library    scripts/bench_library.ts: first scan and unchanged rescan of 10k files
+ *   apply      scripts/bench_apply.ts: files whose track policy needs a copy, drained as apply
+ *              jobs beside a plain shell loop of the same ffmpeg copies
  *
  * @module
  */
@@ -91,6 +93,7 @@ const SECTIONS: Record<string, Section> = {
   parallel: benchParallelSection,
   network: benchNetwork,
   library: benchLibrarySection,
+  apply: benchApplySection,
 };
 
 const median = (xs: number[]) => {
@@ -521,6 +524,15 @@ async function benchTranscodeSection(ctx: BenchContext): Promise<void> {
   const { benchTranscode } = await import("./bench_transcode.ts");
   for (const row of await benchTranscode(ctx.quick)) {
     ctx.report({ section: "transcode", what: row.name, shown: row.value, note: row.note });
+  }
+}
+
+// apply: track policies carried out by stream copy (its own module, too).
+
+async function benchApplySection(ctx: BenchContext): Promise<void> {
+  const { benchApply } = await import("./bench_apply.ts");
+  for (const row of await benchApply(ctx.quick)) {
+    ctx.report({ section: "apply", what: row.name, shown: row.value, note: row.note });
   }
 }
 

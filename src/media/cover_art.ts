@@ -12,8 +12,11 @@ import { FfmpegError } from "../errors.ts";
 import { fileArg, firstLine, runCaptured } from "./exec.ts";
 import type { CoverArtPlan, EncodePlan } from "./plan.ts";
 
+/** The streams of a plan: a transcode's, or a track plan's covers. */
+type WithStreams = Pick<EncodePlan, "streams">;
+
 /** Covers of a plan that must be extracted and attached again. */
-export function coversToReattach(plan: EncodePlan): CoverArtPlan[] {
+export function coversToReattach(plan: WithStreams): CoverArtPlan[] {
   return plan.streams.filter((stream): stream is CoverArtPlan =>
     stream.type === "cover" && stream.action === "reattach"
   );
@@ -29,7 +32,11 @@ export function coverArtFile(dir: string, cover: CoverArtPlan): string {
  * The ffmpeg arguments that copy each cover to be reattached into its file in `dir` (packets of
  * an attached picture are the image file itself); null when the plan has none.
  */
-function coverArtExtractArgs(plan: EncodePlan, input: string, dir: string): string[] | null {
+function coverArtExtractArgs(
+  plan: WithStreams,
+  input: string,
+  dir: string,
+): string[] | null {
   const covers = coversToReattach(plan);
   if (covers.length === 0) return null;
   return [
@@ -55,7 +62,7 @@ export interface ExtractCoverArtOptions {
  * @throws FfmpegError with ffmpeg's first error line.
  */
 export async function extractCoverArt(
-  plan: EncodePlan,
+  plan: WithStreams,
   input: string,
   dir: string,
   opts: ExtractCoverArtOptions = {},

@@ -11,9 +11,13 @@ import { formatBytes, localMinute } from "../util/format.ts";
 
 /** What vpo remembers of a source file. */
 export interface Fingerprint {
+  /** Bytes. */
   size: number;
+  /** Modification time, ms since the epoch. */
   mtime_ms: number;
+  /** Inode number; null where inode numbers differ per mount (sshfs, SMB). */
   ino: number | null;
+  /** Device number; null like `ino`. */
   dev: number | null;
 }
 

@@ -10,7 +10,7 @@ import { queuedSource } from "./memory.ts";
 import { readPayload, TRANSCODE } from "./payload.ts";
 import { readTranscodeJob } from "./record.ts";
 import { decideRecovery } from "./recovery.ts";
-import { ownedBackups, transcodeFigures } from "./result.ts";
+import { ownedTranscodeBackups, transcodeFigures } from "./result.ts";
 import { runTranscode } from "./run.ts";
 import { wantsSegments } from "./segments/open.ts";
 import { segmentRecordChanges } from "./segments/run_end.ts";
@@ -27,7 +27,7 @@ export const transcodeJobType: JobType = {
     return typeof payload === "string" ? "" : payload.summary;
   },
   recover: (stale, config) => decideRecovery(stale, config.jobs.tempDirectory),
-  madeFiles: ownedBackups,
+  madeFiles: ownedTranscodeBackups,
   machineUse: async (home) => (await SpeedHistory.load(home.speedPath())).machineUse(),
   async runner(env) {
     const speed = await SpeedHistory.load(env.home.speedPath());
