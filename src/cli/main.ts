@@ -17,12 +17,13 @@ import { addServeCommand } from "./serve_command.ts";
 import { requireTools, versionReport } from "../ops/tools.ts";
 import { addCompletionsCommand } from "./completions.ts";
 import { addDoctorCommand } from "./doctor_command.ts";
+import { addForecastCommand } from "./forecast_command.ts";
 
 /** vpo's version, shown by `vpo --version`: the one in deno.json (embedded by `deno compile`). */
 export const VERSION: string = denoJson.version;
 
 /** Commands that run ffmpeg or ffprobe. */
-const NEEDS_FFMPEG = new Set(["transcode", "jobs start"]);
+const NEEDS_FFMPEG = new Set(["transcode", "jobs start", "forecast"]);
 
 /** "jobs start" for the `start` subcommand of `jobs`. */
 function commandPath(cmd: CommandUnknownOpts): string {
@@ -42,6 +43,7 @@ function buildProgram(ctx: CliContext, captureError: (msg: string) => void): Com
     .exitOverride()
     .configureOutput({ writeErr: captureError });
   addTranscodeCommand(program, ctx);
+  addForecastCommand(program, ctx);
   addJobsCommands(program, ctx);
   addStatsCommand(program, ctx);
   addServeCommand(program, ctx);

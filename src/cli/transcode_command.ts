@@ -14,6 +14,7 @@ import {
 } from "../policy/policy.ts";
 import type { TranscodePolicy } from "../policy/types.ts";
 import { Library } from "../library/library.ts";
+import { metricProblem } from "../quality/compare.ts";
 import { ScanSummary } from "../library/scan_summary.ts";
 import { queueFiles } from "../transcode/queue_files.ts";
 import type { CliContext } from "./context.ts";
@@ -62,7 +63,9 @@ export function addTranscodeCommand(program: Command, ctx: CliContext): void {
     .action(async (paths, opts) => {
       const config = await ctx.config();
       const policyFile = opts.policy ? resolve(opts.policy) : null;
-      const base = policyFile ? await loadPolicy(policyFile, { warn }) : defaultPolicy();
+      const base = policyFile
+        ? await loadPolicy(policyFile, { warn, metricProblem })
+        : defaultPolicy();
       const policy = overridden(base, {
         codec: opts.codec,
         crf: opts.crf,

@@ -27,7 +27,14 @@ import {
 } from "../config/yaml_schema.ts";
 import { closest } from "../util/suggest.ts";
 import { ConfigError } from "../errors.ts";
-import type { ContainerChoice, HwAccel, TranscodePolicy, VideoCodec } from "./types.ts";
+import type {
+  ContainerChoice,
+  HwAccel,
+  QualityMetric,
+  TranscodePolicy,
+  VideoCodec,
+} from "./types.ts";
+import { DEFAULT_CRF_RANGES, readTargetQuality, TARGET_QUALITY_SPEC } from "./target_quality.ts";
 
 /**
  * Policy file versions this build reads: 1, and 2 of the original Python vpo (whose transcode
@@ -56,6 +63,13 @@ export const LEGACY_KEYS: Readonly<{ top: readonly string[]; transcode: readonly
 export interface PolicyReadOptions {
   /** Receives the one warning line about keys that are accepted but not used. */
   warn?: (text: string) => void;
+  /**
+   * Why this host cannot measure a quality metric (null: it can), asked by {@link loadPolicy}
+   * only for the metric a policy names; a policy naming one it cannot is refused at the key.
+   */
+  metricProblem?: (metric: QualityMetric) => Promise<string | null>;
+  /** Metrics refused with why, as {@link metricProblem} answered (for {@link parsePolicy}). */
+  unavailableMetrics?: ReadonlyMap<QualityMetric, string>;
 }
 
 /** Accepts any value: the key is known, and not used. */
@@ -202,6 +216,7 @@ const SPEC = {
     audio_transcode_to: choice("an audio codec", AUDIO_TARGETS),
     audio_transcode_bitrate: bitrate,
     keep_larger_output: boolean(),
+    target_quality: section(TARGET_QUALITY_SPEC),
     skip_if: section({
       codec_in: list(codecName),
       bitrate_below: nullable(bitrate),
@@ -290,6 +305,11 @@ export function parsePolicy(
   if (targetCrf !== null && targetBitrate !== null) {
     transcode.at("target_bitrate").fail("set either target_crf or target_bitrate, not both");
   }
+  if (t.target_quality && targetBitrate !== null) {
+    transcode.at("target_bitrate").fail(
+      "target_quality searches a CRF for each file: remove target_bitrate",
+    );
+  }
   const preset = t.preset ?? null;
   const box = t.max_resolution ? RESOLUTIONS[t.max_resolution] : null;
   const d = defaultPolicy();
@@ -317,17 +337,35 @@ export function parsePolicy(
       dolbyVision: skip.dolby_vision ?? d.skipIf.dolbyVision,
     },
     keepLargerOutput: t.keep_larger_output ?? d.keepLargerOutput,
+    ...(t.target_quality
+      ? {
+        targetQuality: readTargetQuality(t.target_quality, codec, CRF_RANGES[codec], {
+          unavailable: opts.unavailableMetrics,
+        }),
+      }
+      : {}),
   };
 }
 
-/** Loads and validates a policy file; a missing file is a {@link ConfigError}. */
+/**
+ * Loads and validates a policy file; a missing file is a {@link ConfigError}, and so is a
+ * quality metric `opts.metricProblem` says this host cannot measure.
+ */
 export async function loadPolicy(
   path: string,
   opts: PolicyReadOptions = {},
 ): Promise<TranscodePolicy> {
   const text = await readYamlFile(path, "policy file");
   if (text === null) throw new ConfigError(`policy file not found: ${path}`);
-  return parsePolicy(text, path, opts);
+  const policy = parsePolicy(text, path, opts);
+  const metric = policy.targetQuality?.metric;
+  const why = metric && opts.metricProblem ? await opts.metricProblem(metric) : null;
+  if (metric && why) {
+    // Parsed again to report the problem at the key, with its line and column.
+    parsePolicy(text, path, { unavailableMetrics: new Map([[metric, why]]) });
+    throw new ConfigError(`${path}: transcode.target_quality.metric: ${why}`);
+  }
+  return policy;
 }
 
 /** Command-line values that override a policy (`--codec`, `--crf`, `--max-resolution`). */
@@ -346,8 +384,10 @@ export interface PolicyOverrides {
  *
  * Changing the codec without `--crf` resets a CRF-mode policy to the new codec's default CRF,
  * because CRF scales differ between encoders (hevc 26 is not av1 26), and drops a preset the new
- * encoder does not have (x265 "slow" means nothing to SVT-AV1). `--crf` switches a bitrate policy
- * to CRF. `--max-resolution` replaces both the policy's max width and height.
+ * encoder does not have (x265 "slow" means nothing to SVT-AV1); a quality target's CRF range
+ * becomes the new codec's default range. `--crf` switches a bitrate policy to CRF and drops a
+ * quality target (the CRF given is the CRF). `--max-resolution` replaces both the policy's max
+ * width and height.
  */
 export function applyOverrides(
   policy: TranscodePolicy,
@@ -360,12 +400,17 @@ export function applyOverrides(
       out.targetVideoCodec = codec;
       if (out.targetCrf !== null) out.targetCrf = DEFAULT_CRF[codec];
       if (out.preset !== null && !PRESETS[codec].includes(out.preset)) out.preset = null;
+      if (out.targetQuality) {
+        [out.targetQuality.crfMin, out.targetQuality.crfMax] = DEFAULT_CRF_RANGES[codec];
+      }
     }
   }
   if (overrides.crf !== undefined) {
     const field = Field.flag("--crf", overrides.crf);
     out.targetCrf = checkCrf(field, out.targetVideoCodec, crf(field));
     out.targetBitrate = null;
+    // A CRF given for this run is the CRF: no search.
+    delete out.targetQuality;
   }
   if (overrides.maxResolution !== undefined) {
     const box = RESOLUTIONS[resolution(Field.flag("--max-resolution", overrides.maxResolution))];
