@@ -28,7 +28,7 @@ import {
   settingsKey,
 } from "./samples.ts";
 import { scoreOf } from "./scores.ts";
-import { nextStep, type Probe, slopeOf } from "./search.ts";
+import { LINEAR, nextStep, type Probe, slopeOf } from "./search.ts";
 import type { QualityTemps } from "./temps.ts";
 
 /** A CRF tried, with what its samples predict for the whole file. */
@@ -74,17 +74,6 @@ export interface SearchOptions {
   /** A line for people after each CRF: `searching crf 27: ssim 0.9843, 3 of ~6`. */
   onStatus?: (line: string) => void;
 }
-
-/**
- * Scales on which each metric falls about linearly with the CRF. SSIM flattens towards 1, so it
- * is taken in decibels, -10 log10(1 - SSIM), as ffmpeg prints it; PSNR already is, and VMAF
- * is near enough.
- */
-const LINEAR: Readonly<Record<TargetQuality["metric"], (score: number) => number>> = {
-  ssim: (s) => -10 * Math.log10(Math.max(1e-10, 1 - s)),
-  psnr: (s) => s,
-  vmaf: (s) => s,
-};
 
 /** CRFs a search is expected to try: fewer when it starts from the folder's last CRF. */
 const EXPECTED = { seeded: 3, fresh: 5 };

@@ -14,7 +14,8 @@
 import { createHash } from "node:crypto";
 import { FfmpegError } from "../errors.ts";
 import { DEFAULT_VAAPI_DEVICE, encoderKind } from "../media/encoders.ts";
-import { fileArg } from "../media/exec.ts";
+import { fileArg, runCaptured } from "../media/exec.ts";
+import { probe } from "../media/probe.ts";
 import { videoStreamArgs } from "../media/ffmpeg_args.ts";
 import type { EncodePlan, VideoStreamPlan } from "../media/plan.ts";
 import type { ProgressUpdate } from "../media/progress.ts";
@@ -100,27 +101,66 @@ export async function cutSample(
   temps: QualityTemps,
   run: SampleRun,
 ): Promise<CutSample> {
+  const video = encodedVideo(plan).inputIndex;
+  const start = samples.whole
+    ? null
+    : await keyframeFrom(source, video, span, run.signal) ?? span.start;
   const file = await temps.create(`${name}.mkv`);
   try {
-    const seek = samples.whole ? [] : ["-ss", span.start.toFixed(3)];
-    const length = samples.whole ? [] : ["-t", span.seconds.toFixed(3)];
-    let mediaSec = 0;
+    // A hair past the keyframe: the seek lands on the keyframe at or before it, this one.
+    const seek = start === null ? [] : ["-ss", (start + 0.0005).toFixed(4)];
+    const length = start === null ? [] : ["-t", span.seconds.toFixed(3)];
     await runStep(run, `cutting the sample at ${span.start.toFixed(1)} s`, [
       ...["-nostdin", "-hide_banner", "-y", ...seek, "-i", fileArg(source), ...length],
-      ...["-map", `0:${encodedVideo(plan).inputIndex}`, "-c", "copy", "-an", "-sn", "-dn"],
+      ...["-map", `0:${video}`, "-c", "copy", "-an", "-sn", "-dn"],
       ...["-map_metadata", "-1", "-map_chapters", "-1", "-avoid_negative_ts", "make_zero"],
       ...["-progress", "pipe:1", "-nostats", "-f", "matroska", file.pathForChild],
-    ], { onProgress: (u) => mediaSec = Math.max(mediaSec, u.outTimeSec) });
+    ]);
     const bytes = file.stat().size;
     // ffmpeg may "succeed" in copying nothing (a seek past the last keyframe).
     if (bytes <= 1024) {
       throw new FfmpegError(`the sample at ${span.start.toFixed(1)} s holds no video`);
     }
-    return { file, bytes, mediaSec: mediaSec > 0 ? mediaSec : span.seconds };
+    const cut = await probe(file.pathForChild, { signal: run.signal });
+    return { file, bytes, mediaSec: cut.duration > 0 ? cut.duration : span.seconds };
   } catch (err) {
     await temps.remove(file);
     throw err;
   }
+}
+
+/**
+ * Where a sample's cut starts, in seconds from the source's start: the first keyframe of its
+ * video stream at or after the sample's place (found by reading that stretch's packets, not the
+ * whole file), so that each sample holds its `seconds` and no more. Null when the stretch has no
+ * keyframe: the cut then starts at the one before its place, where ffmpeg's seek lands.
+ */
+async function keyframeFrom(
+  source: string,
+  stream: number,
+  span: SampleSpan,
+  signal: AbortSignal,
+): Promise<number | null> {
+  const run = await runCaptured("ffprobe", [
+    ...["-v", "error", "-select_streams", `${stream}`],
+    ...["-read_intervals", `${span.start.toFixed(3)}%+${span.seconds.toFixed(3)}`],
+    ...["-show_entries", "format=start_time:packet=pts_time,flags", "-of", "csv=p=0"],
+    fileArg(source),
+  ], signal);
+  if (run.code !== 0) return null;
+  let fileStart = 0;
+  const keyframes: number[] = [];
+  for (const line of run.stdout.split("\n")) {
+    const [time, flags] = line.trim().split(",");
+    const sec = Number(time);
+    if (time === "" || !Number.isFinite(sec)) continue;
+    // The format's start time is the one line without flags.
+    if (flags === undefined) fileStart = sec;
+    else if (flags.startsWith("K")) keyframes.push(sec);
+  }
+  const after = keyframes.filter((k) => k >= span.start + fileStart - 0.001);
+  const first = after.length ? Math.min(...after) : null;
+  return first === null ? null : Math.max(0, first - fileStart);
 }
 
 /** The plan at `crf`, writing Matroska (a sample's container whatever the output's). */

@@ -13,6 +13,18 @@
  *
  * @module
  */
+import type { QualityMetric } from "../policy/types.ts";
+
+/**
+ * Scales on which each metric falls about linearly with the CRF. SSIM flattens towards 1, so it
+ * is taken in decibels, -10 log10(1 - SSIM), as ffmpeg prints it; PSNR already is, and VMAF
+ * is near enough.
+ */
+export const LINEAR: Readonly<Record<QualityMetric, (score: number) => number>> = {
+  ssim: (s) => -10 * Math.log10(Math.max(1e-10, 1 - s)),
+  psnr: (s) => s,
+  vmaf: (s) => s,
+};
 
 /** A CRF tried: its score (by the policy's rule) and its predicted output size. */
 export interface Probe {

@@ -146,8 +146,8 @@ Deno.test("policy: target_quality's defaults, and each key checked where it is w
     maxEncodedPercent: 80,
     crfMin: 10,
     crfMax: 46,
-    sampleSeconds: 20,
-    sampleEvery: 720,
+    sampleSeconds: 10,
+    sampleEvery: 300,
     tolerance: 0.002,
   });
   const bad: [string, RegExp][] = [
