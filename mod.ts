@@ -55,6 +55,7 @@ export {
   type Job,
   type JobRecord,
   type JobState,
+  type JsonObject,
   STATES,
 } from "./src/queue/job.ts";
 export type { JobEvent, WorkerInfo } from "./src/queue/job.ts";
@@ -63,7 +64,7 @@ export { ClaimedJob, type LiveInfo } from "./src/queue/claimed_job.ts";
 export type { ClaimOptions } from "./src/queue/claim.ts";
 export type { EnqueueInput, RecordChanges } from "./src/queue/transition.ts";
 export type { ListOptions, ListResult } from "./src/queue/listing.ts";
-export type { JobCounts } from "./src/queue/counts.ts";
+export { type JobCounts, type QueueSurvey, surveyQueue } from "./src/queue/counts.ts";
 export type { CleanupOptions, CleanupReport } from "./src/queue/user_actions.ts";
 export type {
   RecoveredJob,
@@ -127,7 +128,8 @@ export type { RunFfmpegOptions, RunFfmpegResult } from "./src/media/ffmpeg_runne
 export type { ProgressUpdate } from "./src/media/progress.ts";
 export { verifyOutput } from "./src/media/verify.ts";
 export type { VerifyOptions, VerifyResult } from "./src/media/verify.ts";
-export { type FileDecision, queueFiles } from "./src/transcode/queue_files.ts";
+export { queueFiles } from "./src/transcode/queue_files.ts";
+export type { DecisionStatus, FileDecision } from "./src/library/file_decision.ts";
 export type { QueueFilesOptions } from "./src/transcode/queue_files.ts";
 export { Library } from "./src/library/library.ts";
 export {
@@ -156,6 +158,9 @@ export { runWorker, type WorkerOptions, type WorkerSummary } from "./src/worker/
 export type { ProgressSample, WorkerEventKind, WorkerReporter } from "./src/worker/reporter.ts";
 export type { JobOutcome } from "./src/worker/run_job.ts";
 export {
+  type DetailLine,
+  type FileOutcome,
+  type JobFigures,
   type JobResult,
   type JobRunner,
   type JobType,
@@ -166,20 +171,23 @@ export {
 } from "./src/queue/job_type.ts";
 export { transcodeJobType } from "./src/transcode/job_type.ts";
 export type { TranscodeResult } from "./src/transcode/result.ts";
-export {
-  ReplaceJournal,
-  type ReplaceSteps,
-  resumeReplace,
-} from "./src/transcode/replace_journal.ts";
+export { ReplaceJournal, type ReplaceSteps, resumeReplace } from "./src/replace/replace_journal.ts";
 export { resolveLimits, type WorkerLimits } from "./src/worker/limits.ts";
 export { StatsCollector } from "./src/stats/stats.ts";
 export type { StatsBucket, StatsOptions, StatsReport } from "./src/stats/stats.ts";
 export { checkExposure, startServer } from "./src/serve/server.ts";
 export type { RunningServer, ServeOptions } from "./src/serve/server.ts";
-export { parseListenAddress } from "./src/serve/listen.ts";
-export type { ListenAddress } from "./src/serve/listen.ts";
+export type { QueueFolder } from "./src/serve/api.ts";
+export { parseListenAddress } from "./src/config/listen.ts";
+export type { ListenAddress } from "./src/config/listen.ts";
 export { findOnPath } from "./src/util/find_on_path.ts";
-export { MissingToolError, requireTools, type ToolVersion, toolVersion } from "./src/ops/tools.ts";
+export {
+  checkTool,
+  MissingToolError,
+  requireTools,
+  type ToolCheck,
+  UnusableToolError,
+} from "./src/ops/tools.ts";
 export {
   type DoctorOptions,
   type DoctorReport,

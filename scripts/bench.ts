@@ -3,13 +3,19 @@
  * the wall time of `deno run` of an empty script, so that figures from different machines (or a
  * busy CI runner) can be compared by their ratio to it.
  *
- *   deno run -A scripts/bench.ts [--quick] [--only queue,cli,scan,transcode,serve,library,quality]
+ *   deno run -A scripts/bench.ts [--quick] [--only queue,cli,...] [--against DIR]
+ *
+ * `--against DIR` also times the CLI of another checkout (say `git archive main | tar -x -C DIR`)
+ * in the `cli` and `startup` sections, in the same rounds as this one: before and after a change,
+ * under the same load.
  *
  * Sections, each a function in SECTIONS:
  *   queue      enqueue rate in-process; claim+finish rate with 1 and 4 draining processes, and
  *              with 1 beside 20k (quick) or 100k finished jobs
  *   cli        `vpo jobs status` and `vpo jobs list --limit 20` (after a change to queued/) on an
  *              empty queue, with 10k and with 100k jobs
+ *   startup    `vpo --version`, `--help` and `jobs status` on an empty queue (with and without a
+ *              config.yaml), beside `deno run` of an empty script in the same rounds
  *   scan       where the time of `jobs list --limit 20` goes, phase by phase, at 100k queued jobs
  *   transcode  scripts/bench_transcode.ts: clips drained by vpo beside a plain shell loop
  *   serve      scripts/bench_serve.ts: first byte of the page and /api/jobs at 100k jobs, beside
@@ -25,7 +31,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { JobQueue } from "../src/queue/store.ts";
@@ -47,20 +53,27 @@ import { Cluster, whyNotRunnable } from "../tests/multihost/cluster.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
-/** What `deno task vpo` grants the CLI, so the CLI figures are a user's figures. */
-/** What this script runs with (`deno task bench`), for the drain processes it spawns. */
-const BENCH_PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-run", "--allow-sys"];
 
 /** One line of the final table: a measured number, or a row a section formatted itself. */
 type Figure =
   & { section: string; what: string; note?: string }
   & ({ value: number; unit: "jobs/s" | "ms" } | { shown: string });
 
+/** A vpo command line to time: this checkout's, or the one `--against` names. */
+interface Cli {
+  /** "" for this checkout; "against" for the other. */
+  label: string;
+  /** Its cli.ts. */
+  path: string;
+}
+
 /** What every section gets. */
 interface BenchContext {
   quick: boolean;
   /** Median ms of `deno run` of an empty script. */
   baselineMs: number;
+  /** This checkout's CLI, and the `--against` one after it when given. */
+  clis: Cli[];
   /** A scratch directory, removed at the end. */
   scratch: string;
   /** Prints a figure as soon as it is measured, and keeps it for the table. */
@@ -72,6 +85,7 @@ type Section = (ctx: BenchContext) => Promise<void>;
 const SECTIONS: Record<string, Section> = {
   queue: benchQueue,
   cli: benchCli,
+  startup: benchStartup,
   scan: benchScan,
   transcode: benchTranscodeSection,
   serve: benchServeSection,
@@ -187,7 +201,8 @@ interface DrainRun {
 
 /** Runs the drain child to its end; `prefix` runs it elsewhere (on a harness host). */
 async function spawnDrain(root: string, prefix: string[] = []): Promise<DrainRun> {
-  const args = [Deno.execPath(), "run", "--quiet", ...BENCH_PERMS, SELF, "--drain-child", root];
+  // A drain child is a worker as `vpo jobs start` runs: the CLI's permissions, the one list.
+  const args = [Deno.execPath(), "run", "--quiet", ...CLI_PERMISSIONS, SELF, "--drain-child", root];
   const [cmd, ...rest] = [...prefix, ...args];
   const out = await new Deno.Command(cmd, {
     args: rest,
@@ -339,25 +354,21 @@ async function benchCli(ctx: BenchContext): Promise<void> {
   for (const [i, data] of sets.entries()) {
     await fillQueue(join(homes[i], "jobs"), data.total, data.mix);
   }
-  const vpo = (home: string, args: string[]) =>
-    timeProcess(["run", "--quiet", ...CLI_PERMISSIONS, join(ROOT, "cli.ts"), ...args], {
-      VPO_HOME: home,
-    });
   // A change to queued/ before each list: nothing a list read before may be reused.
   const changed = (home: string) => {
     const extra = join(home, "jobs", "queued", `${"f".repeat(32)}.json`);
     Deno.writeTextFileSync(extra, "");
     Deno.removeSync(extra);
   };
-  const runs: [string, (home: string) => Promise<number>][] = [
-    ["vpo jobs status", (home) => vpo(home, ["jobs", "status"])],
-    ["vpo jobs status, after a change to queued/", (home) => {
+  const runs: [string, (cli: Cli, home: string) => Promise<number>][] = [
+    ["vpo jobs status", (cli, home) => timeVpo(cli, home, ["jobs", "status"])],
+    ["vpo jobs status, after a change to queued/", (cli, home) => {
       changed(home);
-      return vpo(home, ["jobs", "status"]);
+      return timeVpo(cli, home, ["jobs", "status"]);
     }],
-    ["vpo jobs list --limit 20, after a change to queued/", (home) => {
+    ["vpo jobs list --limit 20, after a change to queued/", (cli, home) => {
       changed(home);
-      return vpo(home, ["jobs", "list", "--limit", "20"]);
+      return timeVpo(cli, home, ["jobs", "list", "--limit", "20"]);
     }],
   ];
   // A queue at rest: nothing changed in the last minute (status keeps the counts of still,
@@ -366,31 +377,100 @@ async function benchCli(ctx: BenchContext): Promise<void> {
   for (const home of homes) {
     for (const state of STATES) Deno.utimeSync(join(home, "jobs", state), minuteAgo, minuteAgo);
   }
-  // Each kind of run in turn, round robin over the datasets within it, so that a busy machine
-  // slows each dataset alike and the ratio to the empty queue holds.
-  const times = runs.map(() => sets.map(() => [] as number[]));
+  // Each kind of run in turn, round robin over the datasets (and checkouts) within it, so that a
+  // busy machine slows each alike and the ratio to the empty queue holds.
+  const times = runs.map(() => ctx.clis.map(() => sets.map(() => [] as number[])));
   for (const [r, [, run]] of runs.entries()) {
     for (let rep = -1; rep < reps; rep++) {
       for (const [d, home] of homes.entries()) {
-        const ms = await run(home);
-        if (rep >= 0) times[r][d].push(ms);
+        for (const [c, cli] of ctx.clis.entries()) {
+          const ms = await run(cli, home);
+          if (rep >= 0) times[r][c][d].push(ms);
+        }
       }
     }
   }
   for (const [r, [what]] of runs.entries()) {
-    const empty = median(times[r][0]);
-    for (const [d, data] of sets.entries()) {
-      const ms = median(times[r][d]);
-      ctx.report({
-        section: "cli",
-        what: `${what}, ${data.name}`,
-        value: ms,
-        unit: "ms",
-        note: d === 0 ? undefined : `${(ms / empty).toFixed(2)}x the empty queue`,
-      });
+    for (const [c, cli] of ctx.clis.entries()) {
+      const empty = median(times[r][c][0]);
+      for (const [d, data] of sets.entries()) {
+        const ms = median(times[r][c][d]);
+        ctx.report({
+          section: "cli",
+          what: `${what}, ${data.name}${labelOf(cli)}`,
+          value: ms,
+          unit: "ms",
+          note: d === 0 ? undefined : `${(ms / empty).toFixed(2)}x the empty queue`,
+        });
+      }
     }
   }
   for (const home of homes) await Deno.remove(home, { recursive: true });
+}
+
+/** Wall time of one `vpo` run of `cli` with `home` as VPO_HOME. */
+function timeVpo(cli: Cli, home: string, args: string[]): Promise<number> {
+  return timeProcess(["run", "--quiet", ...CLI_PERMISSIONS, cli.path, ...args], { VPO_HOME: home });
+}
+
+/** " [against]" for the other checkout's rows. */
+const labelOf = (cli: Cli) => cli.label ? ` [${cli.label}]` : "";
+
+// ---------------------------------------------------------------------------------------------
+// startup: what a command costs before it does anything, as a multiple of `deno run` of an empty
+// script timed in the same rounds (so that a busy machine slows both alike).
+
+async function benchStartup(ctx: BenchContext): Promise<void> {
+  const reps = ctx.quick ? 5 : 15;
+  const bare = join(ctx.scratch, "startup-bare");
+  const configured = join(ctx.scratch, "startup-configured");
+  for (const home of [bare, configured]) Deno.mkdirSync(home, { recursive: true });
+  Deno.writeTextFileSync(join(configured, "config.yaml"), "worker:\n  cpu_cores: 2\n");
+  const empty = join(ctx.scratch, "startup-empty.ts");
+  Deno.writeTextFileSync(empty, "");
+  const rows: [string, (cli: Cli) => Promise<number>][] = [
+    ["vpo --version", (cli) => timeVpo(cli, bare, ["--version"])],
+    ["vpo --help", (cli) => timeVpo(cli, bare, ["--help"])],
+    [
+      "vpo jobs status, empty queue, no config.yaml",
+      (cli) => timeVpo(cli, bare, ["jobs", "status"]),
+    ],
+    [
+      "vpo jobs status, empty queue, a config.yaml",
+      (cli) => timeVpo(cli, configured, ["jobs", "status"]),
+    ],
+  ];
+  const baseline: number[] = [];
+  const times = rows.map(() => ctx.clis.map(() => [] as number[]));
+  for (let rep = -1; rep < reps; rep++) {
+    const ms = await timeProcess(["run", "--quiet", empty]);
+    if (rep >= 0) baseline.push(ms);
+    for (const [r, [, run]] of rows.entries()) {
+      for (const [c, cli] of ctx.clis.entries()) {
+        const ms = await run(cli);
+        if (rep >= 0) times[r][c].push(ms);
+      }
+    }
+  }
+  const base = median(baseline);
+  ctx.report({
+    section: "startup",
+    what: "deno run of an empty script, same rounds",
+    value: base,
+    unit: "ms",
+  });
+  for (const [r, [what]] of rows.entries()) {
+    for (const [c, cli] of ctx.clis.entries()) {
+      const ms = median(times[r][c]);
+      ctx.report({
+        section: "startup",
+        what: `${what}${labelOf(cli)}`,
+        value: ms,
+        unit: "ms",
+        note: `${(ms / base).toFixed(2)}x the empty script in the same rounds`,
+      });
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -551,13 +631,16 @@ function parseCommandLine() {
       options: {
         quick: { type: "boolean", default: false },
         only: { type: "string" },
+        against: { type: "string" },
         "drain-child": { type: "string" },
       },
     }).values;
   } catch (err) {
     console.error(`bench: ${(err as Error).message}`);
     console.error(
-      `usage: deno run -A scripts/bench.ts [--quick] [--only ${Object.keys(SECTIONS).join(",")}]`,
+      `usage: deno run -A scripts/bench.ts [--quick] [--only ${
+        Object.keys(SECTIONS).join(",")
+      }] [--against DIR]`,
     );
     Deno.exit(2);
   }
@@ -580,9 +663,14 @@ async function main(): Promise<void> {
   try {
     const baselineMs = await measureBaseline(scratch, values.quick ? 3 : 7);
     console.log(`baseline (deno run, empty script): ${baselineMs.toFixed(1)} ms`);
+    const clis: Cli[] = [{ label: "", path: join(ROOT, "cli.ts") }];
+    if (values.against) {
+      clis.push({ label: "against", path: join(resolve(values.against), "cli.ts") });
+    }
     const ctx: BenchContext = {
       quick: values.quick,
       baselineMs,
+      clis,
       scratch,
       report(f) {
         figures.push(f);

@@ -90,8 +90,11 @@ try {
     `\nSpace saved: ${formatBytes(saved)} of ${formatBytes(before)} ` +
       `(${before ? Math.round((saved / before) * 100) : 0}%) on ${done.length} files`,
   );
+  const originals = [...Deno.readDirSync(videos)].map((e) => e.name)
+    .filter((name) => name.endsWith(".original")).sort();
   console.log(`Originals were kept as <name>.original:`);
-  for (const entry of Deno.readDirSync(videos)) console.log(`  ${entry.name}`);
+  for (const name of originals) console.log(`  ${name}`);
+  if (originals.length === 0) console.log("  (none: no file was replaced)");
 } finally {
   if (keep) console.log(`\nLeft everything in ${root} (VPO_HOME=${join(root, "home")})`);
   else await Deno.remove(root, { recursive: true });

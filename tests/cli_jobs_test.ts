@@ -11,7 +11,7 @@ import { census, jobRecord, pool, sleep, writeJobFile } from "./helpers/queue.ts
 import { JobQueue } from "../src/queue/store.ts";
 import type { JobState } from "../src/queue/job.ts";
 import { newJobId } from "../src/util/ids.ts";
-import { tempOutputPath } from "../src/transcode/temp_files.ts";
+import { tempOutputPath } from "../src/replace/temp_files.ts";
 
 /** Runs vpo in UTC, so that CREATED (local time) is the same on every machine. */
 const vpo = (home: TempHome, ...args: string[]): Promise<RunResult> =>
@@ -387,7 +387,14 @@ Deno.test("jobs cleanup removes old jobs, owned backups and orphaned temp files,
     const old = (await queue.claim())!;
     const oldDone = await old.finish("completed", {
       finished_at: tenDaysAgo.toISOString(),
-      result: { backup_path: backup, backup_size: 14, backup_ino: Deno.statSync(backup).ino },
+      result: {
+        outcome: "replaced",
+        outcome_detail: "replaced",
+        output_path: join(media, "movie.mkv"),
+        backup_path: backup,
+        backup_size: 14,
+        backup_ino: Deno.statSync(backup).ino,
+      },
     }, "completed");
     await Deno.utime(oldDone.path, tenDaysAgo, tenDaysAgo);
     const running = (await queue.claim())!;

@@ -153,7 +153,8 @@ Deno.test("library: the nightly line over one library, night after night", async
       const n = await night(home, tools, media);
       assert.equal(
         summaryOf(n.scan),
-        "0 queued, 5 remembered, 0 skipped, 0 still being written, 0 unreadable, 0 errors",
+        "0 queued, 5 remembered (1 compliant, 1 converted, 1 kept original, 1 failed, " +
+          "1 unreadable), 0 skipped, 0 still being written, 0 unreadable, 0 errors",
       );
       assert.equal(n.scan.trim().split("\n").length, 1, "remembered files are only counted");
       assert.deepEqual(n.probes, { ffprobe: 0, ffmpeg: 0 });
@@ -192,7 +193,8 @@ Deno.test("library: the nightly line over one library, night after night", async
       const n = await night(home, tools, media);
       assert.equal(
         summaryOf(n.scan),
-        "2 queued, 4 remembered, 0 skipped, 1 still being written, 0 unreadable, 0 errors",
+        "2 queued, 4 remembered (1 compliant, 1 converted, 1 kept original, 1 unreadable), " +
+          "0 skipped, 1 still being written, 0 unreadable, 0 errors",
       );
       assert.match(n.scan, /waiting\s+\S*copying\.mkv: still being written/);
       assert.deepEqual(n.probes, { ffprobe: 2, ffmpeg: 0 });
@@ -220,7 +222,7 @@ Deno.test("library: the nightly line over one library, night after night", async
         assert.deepEqual(n.probes, { ffprobe: 1, ffmpeg: 0 });
         assert.equal(
           summaryOf(n.scan),
-          "2 queued, 1 remembered, 4 skipped (4 compliant), 0 still being written, " +
+          "2 queued, 1 remembered (1 unreadable), 4 skipped (4 compliant), 0 still being written, " +
             "0 unreadable, 0 errors",
         );
         assert.deepEqual([n.work.code, n.work.ffmpeg, n.work.ffprobe], [0, 2, 2], n.work.out);
@@ -296,8 +298,31 @@ Deno.test("library: the nightly line over one library, night after night", async
   });
 });
 
-Deno.test("library: a file growing while it is looked at is not queued yet", async () => {
-  await withMediaHome("library:\n  settle_seconds: 0\n", async (home, media) => {
+Deno.test("library: a file that cannot be read stays in every night's summary", async () => {
+  await withMediaHome(undefined, async (home, media) => {
+    const bad = join(media, "bad.mkv");
+    await Deno.writeTextFile(bad, "not a video at all\n");
+    await ageFile(bad);
+    const first = await home.run(["transcode", "-r", media]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(
+      summaryOf(first.stdout),
+      "0 queued, 0 remembered, 0 skipped, 0 still being written, 1 unreadable, 0 errors",
+    );
+    const second = await home.run(["transcode", "-r", media]);
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(
+      second.stdout,
+      "0 queued, 1 remembered (1 unreadable), 0 skipped, 0 still being written, 0 unreadable, " +
+        "0 errors\n",
+    );
+    const verbose = await home.run(["transcode", "-r", "-v", media]);
+    assert.match(verbose.stdout, /^remembered\s+\S*bad\.mkv: unreadable: Invalid data/m);
+  });
+});
+
+Deno.test("library: a named file growing while it is looked at is not queued yet", async () => {
+  await withMediaHome(undefined, async (home, media) => {
     const growing = join(media, "growing.mkv");
     await Deno.copyFile(await makeClip(join(home.dir, "seed.mkv")), growing);
     const writer = new Deno.Command("sh", {
@@ -307,7 +332,11 @@ Deno.test("library: a file growing while it is looked at is not queued yet", asy
     try {
       const run = await home.run(["transcode", growing]);
       assert.equal(run.code, 0, run.stderr);
-      assert.match(run.stdout, /waiting\s+\S*growing\.mkv: still being written/);
+      // Probed (named files are not made to settle), and found changed by the probe's end.
+      assert.match(
+        run.stdout,
+        /waiting\s+\S*growing\.mkv: still being written \(changed while it was looked at: \d+ -> \d+ bytes\)/,
+      );
       assert.match(run.stdout, /0 queued, .* 1 still being written/);
     } finally {
       writer.kill("SIGKILL");

@@ -40,7 +40,10 @@ function startServer(status: (n: number) => number | "hang") {
   };
 }
 
-/** A hook that stores its stdin, its VPO_* variables and its arguments, then does `then`. */
+/**
+ * A hook that stores its stdin, its VPO_* variables, its arguments and its working directory,
+ * then does `then`.
+ */
 async function writeHook(dir: string, then = "exit 0"): Promise<string> {
   const path = join(dir, "hook.sh");
   await Deno.writeTextFile(
@@ -51,6 +54,7 @@ cat > "$out.json"
 env | grep '^VPO_' | sort > "$out.env"
 printf '%s\\n' "$@" > "$out.args"
 echo $$ > "$out.pid"
+pwd > "$out.cwd"
 ${then}
 `,
   );
@@ -68,6 +72,7 @@ function hookRuns(dir: string) {
         env: Deno.readTextFileSync(`${stem}.env`),
         args: Deno.readTextFileSync(`${stem}.args`).trim().split("\n"),
         pid: Number(Deno.readTextFileSync(`${stem}.pid`)),
+        cwd: Deno.readTextFileSync(`${stem}.cwd`).trim(),
       };
     });
 }
@@ -131,6 +136,8 @@ Deno.test("a failed job and the run's summary reach the hook and the webhook", a
       const runs = hookRuns(home.dir).sort((a, b) => a.event.time.localeCompare(b.event.time));
       assert.deepEqual(runs.map((r) => r.event.event), ["job_failed", "worker_done"]);
       assert.deepEqual(runs[0].args, ["--from", "vpo"]);
+      // Like every child of vpo, in a directory every user can enter.
+      assert.deepEqual(runs.map((r) => r.cwd), ["/", "/"]);
       assert.match(runs[0].env, new RegExp(`^VPO_JOB_ID=${bad.id}$`, "m"));
       assert.match(runs[0].env, /^VPO_EVENT=job_failed$/m);
       assert.match(runs[1].env, /^VPO_COMPLETED=1$/m);
@@ -192,6 +199,10 @@ Deno.test("notify settings are checked like the rest of config.yaml", async () =
     ["notify:\n  webhook: ftp://x/y\n", /:2:12: notify\.webhook: "ftp:\/\/x\/y" is not an http/],
     ["notify:\n  webhook_format: ntfi\n", /notify\.webhook_format: .*did you mean "ntfy"/],
     ["notify:\n  command: []\n", /notify\.command: an empty list/],
+    [
+      "notify:\n  command: [bin/alert, --quiet]\n",
+      /:2:12: notify\.command: "bin\/alert" is a relative path: write the program's absolute path/,
+    ],
   ];
   for (const [config, message] of cases) {
     await using home = await TempHome.create(config);

@@ -5,6 +5,7 @@ import { exists } from "../src/util/durable_fs.ts";
 import { LostJobError } from "../src/errors.ts";
 import { parseJob } from "../src/queue/job.ts";
 import { QueueLayout } from "../src/queue/layout.ts";
+import { surveyQueue } from "../src/queue/counts.ts";
 import { transcodeJobType } from "../src/transcode/job_type.ts";
 
 Deno.test("enqueue writes one private, valid job file named by its id and claim order", async () => {
@@ -236,7 +237,14 @@ Deno.test("clear and cleanup remove only finished jobs past their age, and owned
     const old = (await queue.claim())!;
     const oldDone = await old.finish("completed", {
       finished_at: new Date(Date.now() - 10 * 86_400_000).toISOString(),
-      result: { backup_path: backup, backup_size: 14, backup_ino: Deno.statSync(backup).ino },
+      result: {
+        outcome: "replaced",
+        outcome_detail: "replaced",
+        output_path: join(dir, "movie.mkv"),
+        backup_path: backup,
+        backup_size: 14,
+        backup_ino: Deno.statSync(backup).ino,
+      },
     }, "completed");
     const past = new Date(Date.now() - 10 * 86_400_000);
     await Deno.utime(oldDone.path, past, past);
@@ -357,13 +365,33 @@ Deno.test("status counts a large still directory once, and any change of its nam
       const id = i.toString(16).padStart(32, "0");
       await Deno.writeTextFile(join(queued, `${id}.json`), "{}");
     }
+    const link = `${"f".repeat(32)}.json`;
+    await Deno.symlink("/dev/zero", join(queued, link));
     const still = new Date(Date.now() - 60_000);
     await Deno.utime(queued, still, still);
-    assert.equal(queue.counts().queued, 1000);
+    const first = surveyQueue(queue.layout);
+    assert.equal(first.counts.queued, 1000);
+    assert.deepEqual(first.irregular.map((p) => p.message), [
+      `${join(queued, link)}: a symbolic link, not a regular file; vpo does not read it`,
+    ]);
     const cachePath = join(root, ".cache", "counts.json");
     const cache = JSON.parse(await Deno.readTextFile(cachePath));
-    assert.equal(cache.queued.count, 1000);
-    // The kept count is what a still directory answers (proved here by a count no listing gives).
+    assert.deepEqual([cache.queued.count, cache.queued.irregular], [1000, [link]]);
+    // What was kept is what a still directory answers, its irregular names with its count (proved
+    // here by a count and a name no listing gives): `jobs status` at rest lists nothing.
+    await Deno.writeTextFile(
+      cachePath,
+      JSON.stringify({ queued: { ...cache.queued, count: 4242, irregular: ["ghost"] } }),
+    );
+    const kept = surveyQueue(queue.layout);
+    assert.equal(kept.counts.queued, 4242);
+    assert.deepEqual(kept.irregular.map((p) => p.path), [join(queued, "ghost")]);
+    // A cache of an older vpo, without the irregular names, is listed again.
+    await Deno.writeTextFile(
+      cachePath,
+      JSON.stringify({ queued: { mtime_ms: cache.queued.mtime_ms, count: 4242 } }),
+    );
+    assert.equal(queue.counts().queued, 1000);
     await Deno.writeTextFile(
       cachePath,
       JSON.stringify({ queued: { ...cache.queued, count: 4242 } }),

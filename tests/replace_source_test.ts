@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ReplaceError, replaceOriginal } from "../src/transcode/replace.ts";
-import { ReplaceJournal, type ReplaceSteps } from "../src/transcode/replace_journal.ts";
+import { ReplaceError, replaceOriginal } from "../src/replace/replace.ts";
+import { ReplaceJournal, type ReplaceSteps } from "../src/replace/replace_journal.ts";
 import { fileIdentity } from "../src/util/file_identity.ts";
 import { withTempDir } from "./helpers/temp.ts";
 

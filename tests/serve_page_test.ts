@@ -29,14 +29,26 @@ Deno.test({
     await JobQueue.open(home.jobsDir);
     const id = "abcdef0000000001";
     const live = await fakeRunningJob(home, id, `/v/${XSS_NAME}`);
-    await writeJobFile(home.jobsDir, "queued", jobRecord("abcdef0000000002", { file: "/v/q.mkv" }));
+    await writeJobFile(
+      home.jobsDir,
+      "queued",
+      jobRecord("abcdef0000000002", { file: "/v/q.mkv", createdAt: "2026-11-29T16:13:00Z" }),
+    );
     await live(12.5);
     const server = await ServeProcess.start(home, ["--token-file", await writeToken(home)]);
     let browser: Browser | null = null;
     try {
       browser = await launchBrowser();
       const { page, dialogs } = await recordingPage(browser);
+      // India: UTC+05:30 all year, so the expected local time needs no clock of its own.
+      await page.emulateTimezone("Asia/Kolkata");
       await signIn(page, server.url);
+      // Times as the CLI shows them: local, YYYY-MM-DD HH:MM.
+      await page.waitForSelector('#queue .row[data-id="abcdef0000000002"] .path');
+      assert.equal(
+        await page.$eval('#queue .row[data-id="abcdef0000000002"] .path', (e) => e.textContent),
+        "/v \u00b7 priority 100 \u00b7 queued 2026-11-29 21:43",
+      );
       await waitUntil(
         "12.5% on the page",
         async () => (await runningProgress(page)).percent === 12.5,

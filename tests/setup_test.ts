@@ -6,31 +6,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { withTempDir } from "./helpers/temp.ts";
-import { CLI, ROOT } from "./helpers/vpo.ts";
+import { CLI, runProcess } from "./helpers/vpo.ts";
 import { CLI_PERMISSIONS } from "../scripts/permissions.ts";
-import { pathWithout } from "./helpers/hidden_path.ts";
-
-const MISSING_LINE =
-  "vpo: ffmpeg and ffprobe not found on PATH: install it with `apt-get install ffmpeg` " +
-  "(as root; `sudo apt-get install ffmpeg` otherwise) or run scripts/setup.sh from the vpo checkout";
-
-async function run(cmd: string, args: string[], env: Record<string, string>) {
-  const out = await new Deno.Command(cmd, {
-    args,
-    cwd: ROOT,
-    env: { NO_COLOR: "1", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+import { MISSING_FFMPEG_LINE as MISSING_LINE, pathWithout } from "./helpers/hidden_path.ts";
 
 Deno.test("setup.sh --dry-run installs ffmpeg after apt-get update when it is missing", async () => {
   await withTempDir(async (dir) => {
     const bin = await pathWithout(dir, ["ffmpeg", "ffprobe"]);
-    const r = await run("bash", ["scripts/setup.sh", "--dry-run"], { PATH: bin });
+    const r = await runProcess("bash", ["scripts/setup.sh", "--dry-run"], { PATH: bin });
     assert.deepEqual(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split("\n");
     assert.deepEqual(lines[0], "setup.sh: installing ffmpeg");
@@ -38,7 +21,9 @@ Deno.test("setup.sh --dry-run installs ffmpeg after apt-get update when it is mi
     assert.match(lines[2], /apt-get install -y -q --no-install-recommends ffmpeg$/);
     assert.deepEqual(lines.length, 3, r.stdout);
     // With everything present, it has nothing to install.
-    const full = await run("bash", ["scripts/setup.sh", "--dry-run"], { PATH: "/usr/bin:/bin" });
+    const full = await runProcess("bash", ["scripts/setup.sh", "--dry-run"], {
+      PATH: "/usr/bin:/bin",
+    });
     assert.deepEqual(full.stdout, "");
   });
 });
@@ -55,7 +40,7 @@ Deno.test({
     await Deno.writeTextFile(join(sudoDir, "sudo"), '#!/bin/sh\nexec "$@"\n');
     await Deno.chmod(join(sudoDir, "sudo"), 0o755);
     const asNobody = (path: string) =>
-      run("setpriv", [
+      runProcess("setpriv", [
         ...["--reuid=65534", "--regid=65534", "--clear-groups"],
         ...["env", `PATH=${path}`, "bash", "scripts/setup.sh", "--dry-run"],
       ], {});
@@ -77,21 +62,21 @@ Deno.test("without ffmpeg on PATH: demo, transcode and jobs start say so in one 
   await withTempDir(async (dir) => {
     const bin = await pathWithout(dir, ["ffmpeg", "ffprobe"]);
     const env = { PATH: bin, VPO_HOME: join(dir, "home") };
-    const demo = await run(Deno.execPath(), ["task", "demo"], env);
+    const demo = await runProcess(Deno.execPath(), ["task", "demo"], env);
     assert.deepEqual(demo.code, 1);
     // `deno task` echoes the task's command line first; vpo's own output is the one line.
     const demoLines = demo.stderr.trim().split("\n").filter((l) => !l.startsWith("Task "));
     assert.deepEqual(demoLines, [MISSING_LINE]);
     assert.deepEqual(demo.stdout, "");
     for (const args of [["transcode", dir], ["jobs", "start"]]) {
-      const r = await run(
+      const r = await runProcess(
         Deno.execPath(),
         ["run", "--quiet", ...CLI_PERMISSIONS, CLI, ...args],
         env,
       );
       assert.deepEqual([r.code, r.stderr, r.stdout], [1, MISSING_LINE + "\n", ""], args.join(" "));
     }
-    const version = await run(Deno.execPath(), [
+    const version = await runProcess(Deno.execPath(), [
       "run",
       "--quiet",
       ...CLI_PERMISSIONS,
@@ -106,13 +91,62 @@ Deno.test("without ffmpeg on PATH: demo, transcode and jobs start say so in one 
   });
 });
 
-Deno.test("vpo --version names vpo's version and the ffmpeg it found", async () => {
-  const r = await run(Deno.execPath(), ["run", "--quiet", ...CLI_PERMISSIONS, CLI, "--version"], {
-    PATH: Deno.env.get("PATH") ?? "",
+Deno.test('a tool on PATH that cannot be run is said so, never "not found"', async () => {
+  await withTempDir(async (dir) => {
+    const bin = await pathWithout(dir, ["ffmpeg", "ffprobe"]);
+    const mine = join(dir, "mine");
+    await Deno.mkdir(mine);
+    await Deno.symlink(await which("ffmpeg"), join(mine, "ffmpeg"));
+    await Deno.writeTextFile(join(mine, "ffprobe"), "#!/bin/sh\n"); // mode 0644
+    const env = { PATH: `${mine}:${bin}`, VPO_HOME: join(dir, "home") };
+    const vpo = (args: string[]) =>
+      runProcess(Deno.execPath(), ["run", "--quiet", ...CLI_PERMISSIONS, CLI, ...args], env);
+    const transcode = await vpo(["transcode", dir]);
+    assert.deepEqual(
+      [transcode.code, transcode.stderr],
+      [1, `vpo: cannot run ${mine}/ffprobe: not executable\n`],
+    );
+    const version = await vpo(["--version"]);
+    assert.match(
+      version.stdout,
+      new RegExp(`^ffprobe cannot be run: ${mine}/ffprobe: not executable$`, "m"),
+    );
+    const doctor = await vpo(["doctor"]);
+    assert.match(doctor.stdout, new RegExp(`^FAIL +ffprobe: ${mine}/ffprobe: not executable`, "m"));
+    assert.doesNotMatch(doctor.stdout, /ffprobe.*not found/);
   });
-  assert.deepEqual(r.code, 0);
-  const [vpo, ffmpeg] = r.stdout.split("\n");
-  assert.match(vpo, /^vpo \d+\.\d+\.\d+$/);
-  assert.match(ffmpeg, /^ffmpeg \S+ \(\/.*\/ffmpeg\)$/);
-  assert(!r.stderr.includes("at "), r.stderr);
+});
+
+async function which(tool: string): Promise<string> {
+  const out = await new Deno.Command("sh", { args: ["-c", `command -v ${tool}`] }).output();
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+Deno.test("vpo --version names vpo's version and where ffmpeg is, without running it", async () => {
+  await withTempDir(async (dir) => {
+    // Stand-ins that leave a mark when run: --version must answer without starting either.
+    const marks = join(dir, "started");
+    for (const tool of ["ffmpeg", "ffprobe"]) {
+      await Deno.writeTextFile(join(dir, tool), `#!/bin/sh\necho ${tool} >> '${marks}'\n`);
+      await Deno.chmod(join(dir, tool), 0o755);
+    }
+    const r = await runProcess(Deno.execPath(), [
+      "run",
+      "--quiet",
+      ...CLI_PERMISSIONS,
+      CLI,
+      "--version",
+    ], {
+      PATH: `${dir}:${Deno.env.get("PATH") ?? ""}`,
+    });
+    assert.deepEqual([r.code, r.stderr], [0, ""]);
+    const [vpo, ...tools] = r.stdout.trimEnd().split("\n");
+    assert.match(vpo, /^vpo \d+\.\d+\.\d+$/);
+    assert.deepEqual(tools, [
+      `ffmpeg at ${dir}/ffmpeg`,
+      `ffprobe at ${dir}/ffprobe`,
+      "(their versions and encoders: vpo doctor)",
+    ]);
+    assert.equal(await Deno.stat(marks).then(() => "started", () => "not started"), "not started");
+  });
 });

@@ -2,11 +2,16 @@
  * Who may write the queue, with real users and groups (created here, removed after; root only):
  * the supported group-shared queue works across users, and every command that writes refuses a
  * queue that others than its allowed writers can write. A root worker warns about library
- * folders other users can write.
+ * folders other users can write. A user who runs vpo from a directory they cannot enter
+ * (`sudo -u media vpo ...` from /root) gets their job done all the same.
+ *
+ * Every vpo here runs in a working directory the test chose, never the one the test was started
+ * in: a checkout under a 0700 directory must not change what these tests see.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeClip } from "./helpers/clips.ts";
+import { MISSING_FFMPEG_LINE, pathWithout } from "./helpers/hidden_path.ts";
 import { ROOT } from "./helpers/vpo.ts";
 import { withTempDir } from "./helpers/temp.ts";
 import { CLI_PERMISSIONS } from "../scripts/permissions.ts";
@@ -50,6 +55,14 @@ async function withUsers(
   }
 }
 
+/** Where and with what PATH a bundled vpo runs. */
+interface RunOptions {
+  /** Its working directory; default `base`, which every user can enter. */
+  cwd?: string;
+  /** Its PATH; default the test's. */
+  path?: string;
+}
+
 interface Setup {
   base: string;
   home: string;
@@ -58,6 +71,7 @@ interface Setup {
   vpo(
     user: string | null,
     args: string[],
+    options?: RunOptions,
   ): Promise<{ code: number; stdout: string; stderr: string }>;
 }
 
@@ -70,7 +84,7 @@ async function withSetup(fn: (s: Setup) => Promise<void>): Promise<void> {
     await Deno.chmod(bundle, 0o644);
     const home = join(base, "home");
     const media = join(base, "media");
-    const vpo: Setup["vpo"] = async (user, args) => {
+    const vpo: Setup["vpo"] = async (user, args, options = {}) => {
       const deno = [Deno.execPath(), "run", "--quiet", ...CLI_PERMISSIONS, bundle, ...args];
       const denoDir = join(base, `deno-${user ?? "root"}`);
       await Deno.mkdir(denoDir, { recursive: true });
@@ -78,8 +92,14 @@ async function withSetup(fn: (s: Setup) => Promise<void>): Promise<void> {
       const argv = user ? ["--reuid", user, "--regid", "nogroup", "--init-groups", ...deno] : deno;
       const out = await new Deno.Command(user ? "setpriv" : argv.shift()!, {
         args: argv,
+        cwd: options.cwd ?? base,
         clearEnv: true,
-        env: { PATH: Deno.env.get("PATH")!, VPO_HOME: home, DENO_DIR: denoDir, NO_COLOR: "1" },
+        env: {
+          PATH: options.path ?? Deno.env.get("PATH")!,
+          VPO_HOME: home,
+          DENO_DIR: denoDir,
+          NO_COLOR: "1",
+        },
         stdin: "null",
       }).output();
       return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
@@ -133,7 +153,7 @@ Deno.test({
         }
         const again = await vpo(alice, ["transcode", clip]);
         assert.equal(again.code, 0, again.stdout + again.stderr);
-        assert.match(again.stdout, /^0 queued, 1 remembered, /m);
+        assert.match(again.stdout, /^0 queued, 1 remembered \(1 converted\), /m);
         assert.equal(again.stderr, "");
       });
     });
@@ -190,6 +210,43 @@ Deno.test({
           );
           assert.equal(out.code, 1);
         });
+      });
+    });
+  },
+});
+
+Deno.test({
+  name: "run from a directory its user cannot enter, vpo queues and converts all the same",
+  ignore: !isRoot,
+  fn: async () => {
+    await withUsers(async (_group, [alice]) => {
+      await withSetup(async ({ base, home, media, vpo }) => {
+        // As `sudo -u alice vpo ...` typed in root's 0700 home.
+        const rootOnly = join(base, "root-only");
+        await Deno.mkdir(rootOnly, { mode: 0o700 });
+        for (const dir of [home, media]) {
+          await Deno.mkdir(dir, { mode: 0o700 });
+          await run("chown", [alice, dir]);
+        }
+        const clip = await makeClip(join(media, "clip.mkv"));
+        await run("chown", [alice, clip]);
+        const here = { cwd: rootOnly };
+
+        const queued = await vpo(alice, ["transcode", clip], here);
+        assert.equal(queued.code, 0, queued.stdout + queued.stderr);
+        assert.match(queued.stdout, /^queued\s+\S+ \S*clip\.mkv: h264/m);
+        const started = await vpo(alice, ["jobs", "start"], here);
+        assert.equal(started.code, 0, started.stdout + started.stderr);
+        assert.match(started.stdout, /completed \S+ clip\.mkv: /);
+        assert.deepEqual(
+          [...Deno.readDirSync(media)].map((e) => e.name).sort(),
+          ["clip.mkv", "clip.mkv.original"],
+        );
+
+        // A tool that truly is missing is still the one line that says so.
+        const bin = await pathWithout(base, ["ffmpeg", "ffprobe"]);
+        const missing = await vpo(alice, ["transcode", clip], { ...here, path: bin });
+        assert.deepEqual([missing.code, missing.stderr], [1, MISSING_FFMPEG_LINE + "\n"]);
       });
     });
   },

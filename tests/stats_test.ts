@@ -8,6 +8,7 @@ import { jobRecord, writeJobFile } from "./helpers/queue.ts";
 import type { JobState } from "../src/queue/job.ts";
 import { QueueLayout } from "../src/queue/layout.ts";
 import { StatsCollector, type StatsReport } from "../src/stats/stats.ts";
+import { JOB_TYPES } from "../src/cli/job_types.ts";
 
 let n = 0;
 /** Writes a finished job finished at `at` (UTC) with the given result. */
@@ -73,7 +74,7 @@ async function seed(home: TempHome): Promise<void> {
 Deno.test("stats: totals, per day, per codec and per folder from finished job files", async () => {
   await using home = await TempHome.create();
   await seed(home);
-  const report = new StatsCollector(new QueueLayout(home.jobsDir)).collect();
+  const report = new StatsCollector(new QueueLayout(home.jobsDir), JOB_TYPES).collect();
   const t = report.totals;
   assert.deepEqual(
     [t.jobs, t.replaced, t.kept_original, t.failed, t.source_bytes, t.saved_bytes, t.time_sec],
@@ -94,7 +95,7 @@ Deno.test("stats: totals, per day, per codec and per folder from finished job fi
 Deno.test("stats: the collector re-reads only changed files and sees new ones", async () => {
   await using home = await TempHome.create();
   await seed(home);
-  const collector = new StatsCollector(new QueueLayout(home.jobsDir));
+  const collector = new StatsCollector(new QueueLayout(home.jobsDir), JOB_TYPES);
   assert.equal(collector.collect().totals.saved_bytes, 6100);
   await finished(home, "completed", "/v/tv/f.mkv", "2020-03-02T14:00:00Z", replaced(900, 800, 10));
   assert.equal(collector.collect().totals.saved_bytes, 6200);

@@ -22,7 +22,7 @@ import {
 } from "./helpers/worker.ts";
 import { CLI, type TempHome } from "./helpers/vpo.ts";
 import { CLI_PERMISSIONS as PERMS } from "../scripts/permissions.ts";
-import { tempOutputPath } from "../src/transcode/temp_files.ts";
+import { tempOutputPath } from "../src/replace/temp_files.ts";
 import { probe } from "../src/media/probe.ts";
 import { fileIdentity } from "../src/util/file_identity.ts";
 import { withTempDir } from "./helpers/temp.ts";
@@ -148,7 +148,12 @@ Deno.test("2: cleanup --include-backups removes only a backup vpo made, by path,
     const finished = (result: Record<string, unknown>) =>
       jobRecord(crypto.randomUUID().replaceAll("-", ""), { file: source }, {
         finished_at: old.toISOString(),
-        result: { outcome: "replaced", ...result },
+        result: {
+          outcome: "replaced",
+          outcome_detail: "replaced",
+          output_path: source,
+          ...result,
+        },
       });
     const forged = finished({ backup_path: v.path, backup_size: v.size, backup_ino: v.ino });
     const real = finished({

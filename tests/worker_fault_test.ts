@@ -9,7 +9,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { makeClip } from "./helpers/clips.ts";
 import { QUEUE_CRASH_POINTS } from "../src/queue/protocol.ts";
-import { REPLACE_CRASH_POINTS } from "../src/transcode/replace_journal.ts";
+import { REPLACE_CRASH_POINTS } from "../src/replace/replace_journal.ts";
 import type { TempHome } from "./helpers/vpo.ts";
 import {
   digest,

@@ -14,7 +14,7 @@ import { println } from "./context.ts";
 import { examples } from "./help.ts";
 
 /** Shells `vpo completions` writes a script for. */
-export const SHELLS = ["bash", "zsh", "fish"] as const;
+const SHELLS = ["bash", "zsh", "fish"] as const;
 
 /** What completion needs to know of one command. */
 interface CommandSpec {
@@ -68,7 +68,7 @@ function collect(cmd: CommandUnknownOpts, path: string, out: CommandSpec[]): voi
 }
 
 /** The specs of `program` and every command below it. */
-export function commandSpecs(program: CommandUnknownOpts): CommandSpec[] {
+function commandSpecs(program: CommandUnknownOpts): CommandSpec[] {
   const out: CommandSpec[] = [];
   collect(program, "", out);
   return out;
@@ -103,7 +103,7 @@ const BASH_IDS = `_vpo_job_ids() {
 }`;
 
 /** The bash script (zsh runs it through bashcompinit). */
-export function bashScript(specs: CommandSpec[]): string {
+function bashScript(specs: CommandSpec[]): string {
   const paths = specs.filter((s) => s.path !== "").map((s) => `"/${s.path}"`).join("|");
   const valueCases: string[] = [];
   const wordCases: string[] = [];
@@ -154,7 +154,7 @@ complete -F _vpo vpo
 }
 
 /** The zsh script: zsh's bash completion emulation running the bash script. */
-export function zshScript(specs: CommandSpec[]): string {
+function zshScript(specs: CommandSpec[]): string {
   return `# vpo completion for zsh. Load it from ~/.zshrc with: source <(vpo completions zsh)
 autoload -U +X compinit && compinit
 autoload -U +X bashcompinit && bashcompinit
@@ -166,7 +166,7 @@ ${
 }
 
 /** The fish script. */
-export function fishScript(specs: CommandSpec[]): string {
+function fishScript(specs: CommandSpec[]): string {
   const known = specs.filter((s) => s.path !== "").map((s) => q(s.path)).join(" ");
   const lines = [
     "# vpo completion for fish. Load it with: vpo completions fish | source",

@@ -1,14 +1,15 @@
 /**
  * What every command needs: the home, its config and queue (opened lazily, so `--help` and
- * usage errors touch nothing on disk), and the terminal helpers.
+ * usage errors touch nothing on disk), and the terminal helpers. The YAML reader and the queue's
+ * code are loaded on first use, for the same reason (see "Start-up" in docs/design.md).
  *
  * @module
  */
-import { loadConfig } from "../config/config.ts";
+import { defaultConfig } from "../config/defaults.ts";
 import type { Config } from "../config/types.ts";
 import { ensureHome, resolveHome, type VpoHome } from "../queue/layout.ts";
 import { checkQueueAccess, prepareSharedDirs } from "../queue/access.ts";
-import { JobQueue } from "../queue/store.ts";
+import type { JobQueue } from "../queue/store.ts";
 import { VpoError } from "../errors.ts";
 import { displayName } from "../util/display_name.ts";
 import { writeAllSync, writeBestEffort } from "../util/output.ts";
@@ -22,7 +23,18 @@ export class CliContext {
   #queue?: Promise<JobQueue>;
 
   config(): Promise<Config> {
-    return this.#config ??= loadConfig(this.home.configPath);
+    return this.#config ??= (async () => {
+      const path = this.home.configPath;
+      // No file, no YAML reader to load (a third of a bare command's start). Any other failure
+      // to look is the reader's to report.
+      const missing = await Deno.stat(path).then(
+        () => false,
+        (e) => e instanceof Deno.errors.NotFound,
+      );
+      if (missing) return defaultConfig();
+      const { loadConfig } = await import("../config/config.ts");
+      return await loadConfig(path);
+    })();
   }
 
   /**
@@ -36,6 +48,7 @@ export class CliContext {
       if (sharedGroup) prepareSharedDirs(dirs, sharedGroup);
       checkQueueAccess(dirs, sharedGroup);
       await ensureHome(this.home);
+      const { JobQueue } = await import("../queue/store.ts");
       return await JobQueue.open(this.home.jobsDir);
     })();
   }
@@ -43,7 +56,9 @@ export class CliContext {
   /** The queue, for a command that only reads it (`list`, `status`, `show`): no access check. */
   async readQueue(): Promise<JobQueue> {
     await this.config();
-    return this.#queue ?? await JobQueue.open(this.home.jobsDir);
+    if (this.#queue) return await this.#queue;
+    const { JobQueue } = await import("../queue/store.ts");
+    return await JobQueue.open(this.home.jobsDir);
   }
 }
 

@@ -4,7 +4,6 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
-import { formatDoctor, healthy, runDoctor } from "../ops/doctor.ts";
 import { type CliContext, println } from "./context.ts";
 import { examples } from "./help.ts";
 
@@ -20,7 +19,9 @@ export function addDoctorCommand(program: Command, ctx: CliContext): void {
         "\nEach line is ok, warn or FAIL with what to do. Exit code 0 when nothing FAILs, else 1.\n",
     )
     .action(async (opts) => {
-      const report = await runDoctor({ home: ctx.home, policies: opts.policy });
+      const { formatDoctor, healthy, runDoctor } = await import("../ops/doctor.ts");
+      const { JOB_TYPES } = await import("./job_types.ts");
+      const report = await runDoctor({ home: ctx.home, types: JOB_TYPES, policies: opts.policy });
       if (opts.json) {
         println(
           JSON.stringify(

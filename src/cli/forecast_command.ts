@@ -7,19 +7,11 @@
 import type { Command } from "@commander-js/extra-typings";
 import { resolve } from "node:path";
 import { UsageError } from "../errors.ts";
-import { Library } from "../library/library.ts";
-import { loadPolicy } from "../policy/policy.ts";
-import { metricProblem } from "../quality/compare.ts";
-import { QualityMemory } from "../quality/memory.ts";
-import { QualityTemps } from "../quality/temps.ts";
-import { forecast, type ForecastReport, type Projected } from "../transcode/forecast.ts";
 import { displayName } from "../util/display_name.ts";
-import { formatBytes, formatDuration } from "../util/format.ts";
 import { newJobId, newToken } from "../util/ids.ts";
 import { type CliContext, println, warn } from "./context.ts";
 import { examples } from "./help.ts";
 import { intAtLeast } from "./options.ts";
-import { type Column, formatRow } from "./text_table.ts";
 
 /** Adds `forecast` to the program. */
 export function addForecastCommand(program: Command, ctx: CliContext): void {
@@ -38,6 +30,13 @@ export function addForecastCommand(program: Command, ctx: CliContext): void {
       ]) + "\nNothing is queued. The samples' scores are remembered: the real run re-uses them.\n",
     )
     .action(async (paths, opts) => {
+      const { loadPolicy } = await import("../policy/policy.ts");
+      const { metricProblem } = await import("../quality/compare.ts");
+      const { Library } = await import("../library/library.ts");
+      const { QualityMemory } = await import("../quality/memory.ts");
+      const { QualityTemps } = await import("../quality/temps.ts");
+      const { forecast } = await import("../transcode/forecast.ts");
+      const { formatForecast } = await import("./forecast_format.ts");
       const policy = await loadPolicy(resolve(opts.policy), { warn, metricProblem });
       const target = policy.targetQuality;
       if (!target) {
@@ -78,52 +77,4 @@ export function addForecastCommand(program: Command, ctx: CliContext): void {
         memory.close();
       }
     });
-}
-
-const range = (p: Projected, show: (n: number) => string) =>
-  `${show(p.value)} (${show(p.low)}-${show(p.high)})`;
-const hours = (h: number) => h < 10 ? h.toFixed(1) : String(Math.round(h));
-
-/** The forecast for people: the totals, the searched files, then the folders by bytes per hour. */
-export function formatForecast(r: ForecastReport): string {
-  const lines = [
-    `${r.videos} videos: ${r.toConvert} to convert (${formatBytes(r.total.bytes)}, ` +
-    `${
-      formatDuration(r.total.mediaSec)
-    } of media), ${r.skipped} skipped, ${r.unreadable} unreadable`,
-  ];
-  for (const f of r.searched) {
-    const what = f.crf === null
-      ? `keeps the original: ${f.reason}`
-      : `crf ${f.crf}, score ${f.score}, saves ${Math.round((f.savedBytes / f.size) * 100)} %`;
-    lines.push(`  ${displayName(f.path)}: ${what} (${f.probes} CRFs tried, ${f.encodes} encodes)`);
-  }
-  lines.push(
-    `searched ${r.searched.length} files in ${formatDuration(r.searchSec)}`,
-    `saved     ${range(r.total.savedBytes, formatBytes)} of ${formatBytes(r.total.bytes)}`,
-    `encoding  ${range(r.total.encodeHours, hours)} h on this host, searches included`,
-  );
-  const columns: Column[] = [
-    { header: "FOLDER", width: 36 },
-    { header: "FILES", width: 6 },
-    { header: "SIZE", width: 10 },
-    { header: "SAVED", width: 34 },
-    { header: "HOURS", width: 18 },
-    { header: "GB/H", width: 7 },
-    { header: "CRF", width: 8 },
-  ];
-  lines.push(formatRow(columns, columns.map((c) => c.header)));
-  for (const f of r.folders) {
-    lines.push(formatRow(columns, [
-      displayName(f.folder),
-      String(f.files),
-      formatBytes(f.bytes),
-      range(f.savedBytes, formatBytes),
-      range(f.encodeHours, hours),
-      (f.bytesPerHour / 1e9).toFixed(1),
-      f.crfs.length ? [...new Set([f.crfs[0], f.crfs.at(-1)!])].join("-") : "-",
-    ]));
-  }
-  lines.push("nothing was queued; the samples' scores are remembered for the real run");
-  return lines.join("\n");
 }

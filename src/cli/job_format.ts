@@ -1,15 +1,16 @@
 /**
- * The human output of `vpo jobs list`, `status` and `show`, in the exact formats the README documents, and the
- * JSON shape of their `--json` variants.
+ * The human output of `vpo jobs list` and `show`, in the exact formats the README documents
+ * (`status` has its own module, status_format.ts, so that it starts without the display-width
+ * tables; the `--json` shape is `src/queue/job_json.ts`).
  *
  * @module
  */
 import { basename } from "node:path";
 import { displayName } from "../util/display_name.ts";
-import type { Job, JobState, WorkerInfo } from "../queue/job.ts";
+import type { Job, WorkerInfo } from "../queue/job.ts";
 import type { LiveInfo } from "../queue/claimed_job.ts";
-import type { JobCounts } from "../queue/counts.ts";
-import { formatDuration, localMinute, plural } from "../util/format.ts";
+import type { JobTypes } from "../queue/job_type.ts";
+import { formatDuration, localMinute } from "../util/format.ts";
 import { type Column, formatRow } from "./text_table.ts";
 import { shortId } from "../util/ids.ts";
 
@@ -23,7 +24,7 @@ const LIST_COLUMNS: readonly Column[] = [
 ];
 
 /** The PROG column: live percent for running jobs, 100% for completed, last known otherwise. */
-export function progressCell(job: Job, live: LiveInfo | null): string {
+function progressCell(job: Job, live: LiveInfo | null): string {
   if (job.state === "completed") return "100%";
   const percent = job.state === "running" ? live?.progress?.percent ?? 0 : job.progress;
   return percent === null || percent === undefined ? "-" : `${Math.floor(percent)}%`;
@@ -48,35 +49,8 @@ export function formatJobTable(rows: { job: Job; live: LiveInfo | null }[]): str
   return lines.join("\n");
 }
 
-const STATUS_LABELS: [JobState, string][] = [
-  ["queued", "Queued:"],
-  ["running", "Running:"],
-  ["completed", "Completed:"],
-  ["failed", "Failed:"],
-  ["cancelled", "Cancelled:"],
-];
-
-/** The summary of `vpo jobs status`. */
-export function formatStatus(counts: JobCounts): string {
-  const line = (label: string, n: number) => `  ${label.padEnd(12)}${String(n).padStart(4)}`;
-  const total = Object.values(counts).reduce((a, b) => a + b, 0);
-  return [
-    "Job Queue Status",
-    "-".repeat(30),
-    ...STATUS_LABELS.map(([state, label]) => line(label, counts[state])),
-    "-".repeat(30),
-    line("Total:", total),
-  ].join("\n");
-}
-
-/** A job as `--json` prints it: the record with `status`, its path, and live progress if any. */
-export function jobToJson(job: Job, live: LiveInfo | null): Record<string, unknown> {
-  const { state, path, ...record } = job;
-  return { status: state, ...record, path, live };
-}
-
-/** The detail view of `vpo jobs show`. */
-export function formatJobDetail(job: Job, live: LiveInfo | null): string {
+/** The detail view of `vpo jobs show`; `types` add their own lines (a transcode's segments). */
+export function formatJobDetail(job: Job, live: LiveInfo | null, types: JobTypes): string {
   const lines: string[] = [];
   const field = (label: string, value: unknown) => {
     if (value !== null && value !== undefined && value !== "") {
@@ -107,7 +81,7 @@ export function formatJobDetail(job: Job, live: LiveInfo | null): string {
   } else if (job.worker) {
     field("Worker", workerLabel(job.worker));
   }
-  field("Segments", segmentSummary(job, live));
+  for (const { label, text } of types.of(job)?.details(job, live) ?? []) field(label, text);
   field("Job file", job.path);
   if (job.result) {
     lines.push("Result:");
@@ -125,33 +99,6 @@ export function formatJobDetail(job: Job, live: LiveInfo | null): string {
     lines.push(`  ${localMinute(e.at)}  ${displayName(text)}`);
   }
   return lines.join("\n");
-}
-
-/**
- * "7/24 done, 31.0 % of the media, ETA 2 nights at 0.85x (8h00m window)" for a segmented job,
- * from its live file while it runs and from its record between runs; null for other jobs.
- */
-export function segmentSummary(job: Job, live: LiveInfo | null): string | null {
-  const raw = (live?.segments ?? job.payload.segment_progress) as
-    | Record<string, unknown>
-    | undefined;
-  const n = (key: string) => typeof raw?.[key] === "number" ? raw[key] as number : null;
-  const [done, total, percent] = [n("done"), n("total"), n("percent")];
-  if (done === null || total === null || percent === null) return null;
-  const text = `${done}/${total} done, ${percent.toFixed(1)} % of the media`;
-  const [mediaDone, mediaTotal, encodeSec] = [
-    n("media_done_sec"),
-    n("media_total_sec"),
-    n("encode_sec"),
-  ];
-  if (!mediaDone || !encodeSec || mediaTotal === null) return text;
-  const speed = mediaDone / encodeSec;
-  const needSec = Math.max(0, mediaTotal - mediaDone) / speed;
-  const window = n("window_sec");
-  const nights = window && window > 0 ? Math.max(1, Math.ceil(needSec / window)) : null;
-  const eta = nights === null ? formatDuration(needSec) : plural(nights, "night");
-  const windowText = window && window > 0 ? ` (${formatDuration(window)} window)` : "";
-  return `${text}, ETA ${eta} at ${speed.toFixed(2)}x${windowText}`;
 }
 
 /** "nas:4242 (instance 1ae87e73)": host names and pids repeat across hosts, instances do not. */

@@ -5,27 +5,18 @@
  * @module
  */
 import { type Command, Option } from "@commander-js/extra-typings";
-import { CONFIG_LIMITS } from "../config/config.ts";
+import { CONFIG_LIMITS } from "../config/defaults.ts";
 import { FINISHED_STATES, type Job, type JobState, STATES } from "../queue/job.ts";
-import { findOrphanTemps, removeOrphanTemp } from "../transcode/temp_files.ts";
-import {
-  findOrphanSegmentDirs,
-  removeSegments,
-  segmentDirSize,
-} from "../transcode/segmented_encode.ts";
 import { crashPoint } from "../util/crash_point.ts";
-import { recoverStale } from "../worker/recovery.ts";
-import { JOB_TYPES } from "./job_types.ts";
 import { formatBytes, plural } from "../util/format.ts";
 import { displayName } from "../util/display_name.ts";
 import { type CliContext, confirm, println, warn } from "./context.ts";
-import { formatJobDetail, formatJobTable, formatStatus, jobToJson } from "./job_format.ts";
 import { intAtLeast, nonNegative } from "./options.ts";
 import { examples } from "./help.ts";
 import { addStartCommand } from "./start_command.ts";
 import { addPriorityCommand } from "./priority_command.ts";
 import { addLogCommand } from "./log_command.ts";
-import { irregularFiles, type Problem } from "../queue/scan.ts";
+import type { Problem } from "../queue/scan.ts";
 import { shortId } from "../util/ids.ts";
 
 function sizeOrZero(path: string): number {
@@ -54,6 +45,9 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
       examples(["vpo jobs list", "vpo jobs list --status failed", "vpo jobs list --limit 20"]),
     )
     .action(async (opts) => {
+      const { formatJobTable } = await import("./job_format.ts");
+      const { jobToJson } = await import("../queue/job_json.ts");
+      const { irregularFiles } = await import("../queue/scan.ts");
       const queue = await ctx.readQueue();
       const { jobs: found, problems } = queue.list({ status: opts.status, limit: opts.limit });
       const rows = found.map((job) => ({ job, live: queue.readLive(job) }));
@@ -67,13 +61,16 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
     .option("--json", "print JSON for scripts")
     .addHelpText("after", examples(["vpo jobs status", "vpo jobs status --json"]))
     .action(async (opts) => {
-      const queue = await ctx.readQueue();
-      const counts = queue.counts();
+      const { surveyQueue } = await import("../queue/counts.ts");
+      const { formatStatus } = await import("./status_format.ts");
+      await ctx.config(); // a broken config.yaml is reported by every command
+      // Names and one cache file only: the queue's code (JobQueue) is not loaded for this.
+      const { counts, irregular } = surveyQueue(ctx.home.jobs);
       if (opts.json) {
         const total = Object.values(counts).reduce((a, b) => a + b, 0);
         println(JSON.stringify({ ...counts, total }));
       } else println(formatStatus(counts));
-      reportProblems(irregularFiles(queue.layout));
+      reportProblems(irregular);
     });
 
   jobs.command("show")
@@ -85,9 +82,15 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
       const queue = await ctx.readQueue();
       const job = queue.find(id);
       const live = queue.readLive(job);
-      println(
-        opts.json ? JSON.stringify(jobToJson(job, live), null, 2) : formatJobDetail(job, live),
-      );
+      if (opts.json) {
+        const { jobToJson } = await import("../queue/job_json.ts");
+        println(JSON.stringify(jobToJson(job, live), null, 2));
+        return;
+      }
+      // The job's type adds its own lines (a transcode's segments).
+      const { formatJobDetail } = await import("./job_format.ts");
+      const { JOB_TYPES } = await import("./job_types.ts");
+      println(formatJobDetail(job, live, JOB_TYPES));
     });
 
   jobs.command("cancel")
@@ -154,6 +157,8 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
     .description("return running jobs whose worker stopped sending heartbeats to the queue")
     .addHelpText("after", examples(["vpo jobs recover"]))
     .action(async () => {
+      const { recoverStale } = await import("../worker/recovery.ts");
+      const { JOB_TYPES } = await import("./job_types.ts");
       const config = await ctx.config();
       const { recovered, problems } = await recoverStale(await ctx.queue(), config, JOB_TYPES);
       for (const r of recovered) {
@@ -184,6 +189,11 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
       ]),
     )
     .action(async (opts) => {
+      const { findOrphanTemps, removeOrphanTemp } = await import("../replace/temp_files.ts");
+      const { findOrphanSegmentDirs, removeSegments, segmentDirSize } = await import(
+        "../transcode/segmented_encode.ts"
+      );
+      const { JOB_TYPES } = await import("./job_types.ts");
       const config = await ctx.config();
       const queue = await ctx.queue();
       const olderThanDays = opts.olderThan ?? config.jobs.retentionDays;

@@ -2,6 +2,11 @@
  * The `vpo` command line: parses arguments with commander, runs the command, and turns every
  * error into one line on stderr and an exit code (2 usage, 1 anything else).
  *
+ * Start-up: this module and the command modules it imports declare the commands and their flags
+ * only; each command loads what it runs (`await import(...)` in its action), so `vpo jobs status`
+ * loads neither the worker, the media layer, the web server, the doctor nor the notifier. A
+ * test keeps it so (tests/startup_test.ts).
+ *
  * @module
  */
 import { Command, CommanderError, type CommandUnknownOpts } from "@commander-js/extra-typings";
@@ -14,13 +19,12 @@ import { addJobsCommands } from "./jobs_commands.ts";
 import { addTranscodeCommand } from "./transcode_command.ts";
 import { addStatsCommand } from "./stats_command.ts";
 import { addServeCommand } from "./serve_command.ts";
-import { requireTools, versionReport } from "../ops/tools.ts";
 import { addCompletionsCommand } from "./completions.ts";
 import { addDoctorCommand } from "./doctor_command.ts";
 import { addForecastCommand } from "./forecast_command.ts";
 
 /** vpo's version, shown by `vpo --version`: the one in deno.json (embedded by `deno compile`). */
-export const VERSION: string = denoJson.version;
+const VERSION: string = denoJson.version;
 
 /** Commands that run ffmpeg or ffprobe. */
 const NEEDS_FFMPEG = new Set(["transcode", "jobs start", "forecast"]);
@@ -34,24 +38,37 @@ function commandPath(cmd: CommandUnknownOpts): string {
   return names.join(" ");
 }
 
-function buildProgram(ctx: CliContext, captureError: (msg: string) => void): Command {
+/** The top-level commands in `vpo --help` order; completions last: it completes those before it. */
+const COMMANDS: readonly [string, (program: Command, ctx: CliContext) => unknown][] = [
+  ["transcode", addTranscodeCommand],
+  ["forecast", addForecastCommand],
+  ["jobs", addJobsCommands],
+  ["stats", addStatsCommand],
+  ["serve", addServeCommand],
+  ["doctor", addDoctorCommand],
+  ["completions", (program) => addCompletionsCommand(program)],
+];
+
+function buildProgram(
+  ctx: CliContext,
+  args: readonly string[],
+  captureError: (msg: string) => void,
+): Command {
   const program = new Command()
     .name("vpo")
     .description("Video transcoding job queue that needs no database")
-    .version(VERSION, "-V, --version", "print vpo's version and the ffmpeg and ffprobe it uses")
+    .version(VERSION, "-V, --version", "print vpo's version and where ffmpeg and ffprobe are")
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ writeErr: captureError });
-  addTranscodeCommand(program, ctx);
-  addForecastCommand(program, ctx);
-  addJobsCommands(program, ctx);
-  addStatsCommand(program, ctx);
-  addServeCommand(program, ctx);
-  addDoctorCommand(program, ctx);
-  addCompletionsCommand(program); // last: it completes the commands added before it
+  // Declaring every command and flag costs about as much as `jobs status` itself: a command line
+  // that names a command gets that one declared only. Anything else (`--help`, `help jobs`, a
+  // typo to suggest a name for) and `completions`, which lists them all, gets every one.
+  const named = COMMANDS.find(([name]) => name === args[0] && name !== "completions");
+  for (const [, add] of named ? [named] : COMMANDS) add(program, ctx);
   // One line naming the missing tool, before a command that needs it does anything.
-  program.hook("preAction", (_root, action) => {
-    if (NEEDS_FFMPEG.has(commandPath(action))) requireTools();
+  program.hook("preAction", async (_root, action) => {
+    if (NEEDS_FFMPEG.has(commandPath(action))) (await import("../ops/tools.ts")).requireTools();
   });
   const applyToAll = (cmd: Command) => {
     cmd.exitOverride().configureOutput({ writeErr: captureError }).showSuggestionAfterError(true);
@@ -75,12 +92,13 @@ function printError(text: string): void {
 export async function main(args: string[]): Promise<number> {
   let commanderMessage = "";
   if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
-    console.log(await versionReport(VERSION));
+    const { versionReport } = await import("../ops/tools.ts");
+    console.log(versionReport(VERSION));
     return 0;
   }
   try {
     const ctx = new CliContext();
-    const program = buildProgram(ctx, (msg) => commanderMessage += msg);
+    const program = buildProgram(ctx, args, (msg) => commanderMessage += msg);
     await program.parseAsync(args, { from: "user" });
     return ctx.exitCode;
   } catch (err) {

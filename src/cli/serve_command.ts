@@ -4,9 +4,7 @@
  * @module
  */
 import { type Command, InvalidArgumentError } from "@commander-js/extra-typings";
-import { readTokenFile } from "../serve/auth.ts";
-import { parseListenAddress } from "../serve/listen.ts";
-import { startServer } from "../serve/server.ts";
+import { parseListenAddress } from "../config/listen.ts";
 import { type CliContext, println, warn } from "./context.ts";
 import { examples } from "./help.ts";
 
@@ -39,6 +37,10 @@ export function addServeCommand(program: Command, ctx: CliContext): void {
       ]) + "\nThe API is described in docs/api.md. Stop with Ctrl-C.\n",
     )
     .action(async (opts) => {
+      const { readTokenFile } = await import("../serve/auth.ts");
+      const { startServer } = await import("../serve/server.ts");
+      const { JOB_TYPES } = await import("./job_types.ts");
+      const { queueFolder } = await import("../transcode/queue_folder.ts");
       const config = await ctx.config();
       const listen = opts.listen ?? parseListenAddress(config.serve.listen);
       const tokenFile = opts.tokenFile ?? config.serve.tokenFile;
@@ -53,6 +55,9 @@ export function addServeCommand(program: Command, ctx: CliContext): void {
           home: ctx.home,
           config,
           queue,
+          types: JOB_TYPES,
+          queueFolder: (folder, policyFile) =>
+            queueFolder(queue, ctx.home, config, folder, policyFile),
           listen,
           token,
           signal: stop.signal,

@@ -4,21 +4,17 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
-import { CONFIG_LIMITS, parseTimeOfDay } from "../config/config.ts";
+import { CONFIG_LIMITS, parseTimeOfDay } from "../config/defaults.ts";
 import { UsageError, VpoError } from "../errors.ts";
-import { resolveLimits } from "../worker/limits.ts";
-import { PlainReporter, TerminalReporter } from "../worker/reporter.ts";
-import { runWorker } from "../worker/worker.ts";
-import { withNotifications } from "../notify/notifier.ts";
+import { localMinute } from "../util/format.ts";
 import { foldersWritableByOthers } from "../queue/access.ts";
 import type { JobQueue } from "../queue/store.ts";
 import { type CliContext, warn } from "./context.ts";
 import { examples } from "./help.ts";
-import { JOB_TYPES } from "./job_types.ts";
 import { intAtLeast } from "./options.ts";
 
 /** Exit code of a worker run in which at least one job failed. */
-export const EXIT_JOBS_FAILED = 3;
+const EXIT_JOBS_FAILED = 3;
 
 function timeOfDay(value: string): string {
   try {
@@ -82,6 +78,11 @@ export function addStartCommand(jobs: Command, ctx: CliContext): void {
     )
     .action(async (opts) => {
       const endBy = opts.endBy === undefined ? undefined : timeOfDay(opts.endBy);
+      const { resolveLimits } = await import("../worker/limits.ts");
+      const { PlainReporter, TerminalReporter } = await import("../worker/reporter.ts");
+      const { runWorker } = await import("../worker/worker.ts");
+      const { withNotifications } = await import("../notify/notifier.ts");
+      const { JOB_TYPES } = await import("./job_types.ts");
       const config = await ctx.config();
       const tempDir = config.jobs.tempDirectory;
       if (tempDir && !(await Deno.stat(tempDir).then((i) => i.isDirectory, () => false))) {
@@ -99,6 +100,7 @@ export function addStartCommand(jobs: Command, ctx: CliContext): void {
         Deno.stdout.isTerminal() ? new TerminalReporter() : new PlainReporter(),
         config.notify,
         (id) => queue.find(id),
+        JOB_TYPES,
       );
       const reporter = notify.reporter;
       const stop = new AbortController();
@@ -123,7 +125,7 @@ export function addStartCommand(jobs: Command, ctx: CliContext): void {
             "worker",
             null,
             null,
-            `stops by ${limits.deadline.toLocaleString()} (${limits.deadlineSource})`,
+            `stops by ${localMinute(limits.deadline)} (${limits.deadlineSource})`,
           );
         }
         const summary = await runWorker({

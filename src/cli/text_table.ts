@@ -9,7 +9,7 @@ import stringWidth from "string-width";
 const segmenter = new Intl.Segmenter();
 
 /** Cuts `text` to at most `width` columns, ending in "…" when cut; never splits a grapheme. */
-export function truncateToWidth(text: string, width: number): string {
+function truncateToWidth(text: string, width: number): string {
   // Control characters (a newline in a file name) would break the row; show them as "?".
   const clean = text.replace(/\p{Cc}/gu, "?");
   if (stringWidth(clean) <= width) return clean;
@@ -25,7 +25,7 @@ export function truncateToWidth(text: string, width: number): string {
 }
 
 /** Pads `text` with spaces to `width` display columns (after truncating it to fit). */
-export function padToWidth(text: string, width: number): string {
+function padToWidth(text: string, width: number): string {
   const cut = truncateToWidth(text, width);
   return cut + " ".repeat(Math.max(0, width - stringWidth(cut)));
 }

@@ -5,18 +5,10 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { resolve } from "node:path";
+import { CONFIG_LIMITS } from "../config/defaults.ts";
 import { ConfigError, UsageError } from "../errors.ts";
-import {
-  applyOverrides,
-  defaultPolicy,
-  loadPolicy,
-  type PolicyOverrides,
-} from "../policy/policy.ts";
+import type { PolicyOverrides } from "../policy/policy.ts";
 import type { TranscodePolicy } from "../policy/types.ts";
-import { Library } from "../library/library.ts";
-import { metricProblem } from "../quality/compare.ts";
-import { ScanSummary } from "../library/scan_summary.ts";
-import { queueFiles } from "../transcode/queue_files.ts";
 import type { CliContext } from "./context.ts";
 import { println, warn } from "./context.ts";
 import { examples } from "./help.ts";
@@ -25,7 +17,11 @@ import { shortId } from "../util/ids.ts";
 import { displayName } from "../util/display_name.ts";
 
 /** The policy with the command line's overrides; a bad override is a usage error (exit 2). */
-function overridden(base: TranscodePolicy, overrides: PolicyOverrides): TranscodePolicy {
+async function overridden(
+  base: TranscodePolicy,
+  overrides: PolicyOverrides,
+): Promise<TranscodePolicy> {
+  const { applyOverrides } = await import("../policy/policy.ts");
   try {
     return applyOverrides(base, overrides);
   } catch (err) {
@@ -49,6 +45,12 @@ export function addTranscodeCommand(program: Command, ctx: CliContext): void {
     .option("--priority <n>", "job priority, lower runs first (default 100)", intAtLeast(0))
     .option("--recheck", "probe and decide every file afresh, ignoring remembered decisions")
     .option("-v, --verbose", "also list each file decided on an earlier run")
+    .option(
+      "--settle <seconds>",
+      "wait for files modified less than this long ago, named ones too (default: " +
+        "library.settle_seconds for files found in directories, 0 for files named; 0 = off)",
+      intAtLeast(0, CONFIG_LIMITS.settleSeconds),
+    )
     .addHelpText(
       "after",
       examples([
@@ -56,17 +58,26 @@ export function addTranscodeCommand(program: Command, ctx: CliContext): void {
         "vpo transcode --dry-run --policy hevc.yaml /videos/",
         "vpo transcode --recursive --policy examples/av1.yaml --crf 30 /videos",
         "vpo transcode -r /videos && vpo jobs start --end-by 06:00   # nightly, from cron",
+        "vpo transcode --settle 0 -r /videos/incoming   # the copies are known to be complete",
       ]) +
+        "\nFiles named on the command line are queued at once; files found in a directory wait\n" +
+        "until unmodified for library.settle_seconds (or --settle), so copies still arriving\n" +
+        "are taken by the next run.\n" +
         "\nExit codes: 0 every file decided (unreadable media is reported and remembered),\n" +
         "1 some path could not be read (missing, no permission).\n",
     )
     .action(async (paths, opts) => {
+      const { defaultPolicy, loadPolicy } = await import("../policy/policy.ts");
+      const { Library } = await import("../library/library.ts");
+      const { ScanSummary } = await import("../library/scan_summary.ts");
+      const { queueFiles } = await import("../transcode/queue_files.ts");
       const config = await ctx.config();
       const policyFile = opts.policy ? resolve(opts.policy) : null;
+      const { metricProblem } = await import("../quality/compare.ts");
       const base = policyFile
         ? await loadPolicy(policyFile, { warn, metricProblem })
         : defaultPolicy();
-      const policy = overridden(base, {
+      const policy = await overridden(base, {
         codec: opts.codec,
         crf: opts.crf,
         maxResolution: opts.maxResolution,
@@ -87,7 +98,8 @@ export function addTranscodeCommand(program: Command, ctx: CliContext): void {
             cpuCores: config.worker.cpuCores,
             library,
             recheck: opts.recheck ?? false,
-            settleSeconds: config.library.settleSeconds,
+            settleSeconds: opts.settle ?? config.library.settleSeconds,
+            namedSettleSeconds: opts.settle ?? 0,
           })
         ) {
           summary.add(d);

@@ -18,49 +18,11 @@ import {
 } from "./yaml_schema.ts";
 import { lookUpGroup } from "../util/groups.ts";
 import type { Config } from "./types.ts";
-import { DEFAULT_LISTEN, parseListenAddress } from "../serve/listen.ts";
-import { defaultNotify, NOTIFY_SPEC, readNotify } from "./notify.ts";
+import { CONFIG_LIMITS, defaultConfig, parseTimeOfDay } from "./defaults.ts";
+import { parseListenAddress } from "./listen.ts";
+import { NOTIFY_SPEC, readNotify } from "./notify.ts";
 
-/** The configuration used when config.yaml is missing or silent about a key. */
-export function defaultConfig(): Config {
-  return {
-    jobs: {
-      retentionDays: 30,
-      autoPurge: true,
-      tempDirectory: null,
-      backupOriginal: true,
-      segmentLength: 300,
-      sharedGroup: null,
-    },
-    worker: {
-      maxFiles: null,
-      maxDuration: null,
-      endBy: null,
-      cpuCores: null,
-      heartbeatInterval: 10,
-      staleAfter: 120,
-    },
-    serve: { listen: DEFAULT_LISTEN, tokenFile: null, policies: [], folders: [] },
-    notify: defaultNotify(),
-    library: { settleSeconds: 120 },
-  };
-}
-
-/**
- * Reads a local wall-clock time `HH:MM` (24 h, `H:MM` accepted) and returns it as `HH:MM`.
- * Throws an Error with the reason otherwise; a number means YAML read an unquoted value
- * (`end_by: 0600`), so the message asks for quotes. Also meant for the `--end-by` flag.
- */
-export function parseTimeOfDay(value: string | number): string {
-  if (typeof value === "number") {
-    throw new Error(`${value} is not a time; write it quoted as "HH:MM", e.g. "06:00"`);
-  }
-  const m = /^(\d{1,2}):(\d\d)$/.exec(value.trim());
-  if (!m || Number(m[1]) > 23 || Number(m[2]) > 59) {
-    throw new Error(`"${value}" is not a time of day (expected "HH:MM" from 00:00 to 23:59)`);
-  }
-  return `${m[1].padStart(2, "0")}:${m[2]}`;
-}
+export { CONFIG_LIMITS, defaultConfig, parseTimeOfDay };
 
 // A relative path would depend on the current directory of the worker (cron, systemd) or server,
 // so only absolute paths and ~ are accepted.
@@ -77,29 +39,6 @@ function directoryPath(value: string | number): string {
   }
   return path;
 }
-
-/**
- * Upper bounds of the numbers in config.yaml and of the flags that override them. Far beyond any
- * real use, they keep every value inside what the code computes with: a timer holds at most
- * 2^31-1 ms (~24.8 days; a longer heartbeat would silently fire every millisecond), a `Date`
- * at most ~285,000 years from now, and taskset a core list of sane length.
- */
-export const CONFIG_LIMITS = {
-  /** 100 years. */
-  retentionDays: 36_500,
-  maxFiles: 1_000_000_000,
-  /** 366 days. */
-  maxDurationSec: 31_622_400,
-  cpuCores: 4096,
-  /** One hour: a heartbeat is a cheap utime, and stale_after must be twice as long. */
-  heartbeatIntervalSec: 3600,
-  /** One week. */
-  staleAfterSec: 604_800,
-  /** One day of media per segment. */
-  segmentLengthSec: 86_400,
-  /** One day: a file still being written after that is not arriving, it is stuck. */
-  settleSeconds: 86_400,
-} as const;
 
 const L = CONFIG_LIMITS;
 const SPEC = {

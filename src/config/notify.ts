@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { defaultNotify } from "./defaults.ts";
 import { choice, list, nullable, number, parsed, type Section } from "./yaml_schema.ts";
 
 /** Body shapes a webhook can be sent in. */
@@ -20,11 +21,6 @@ export interface NotifyConfig {
   webhookFormat: WebhookFormat;
   /** Seconds one delivery attempt may take before it is abandoned. */
   timeoutSec: number;
-}
-
-/** No notifications. */
-export function defaultNotify(): NotifyConfig {
-  return { command: null, webhook: null, webhookFormat: "json", timeoutSec: 10 };
 }
 
 function argvItem(value: string | number): string {
@@ -61,6 +57,14 @@ export function readNotify(section: Section<typeof NOTIFY_SPEC> | undefined): No
   const d = defaultNotify();
   if (v.command && v.command.length === 0) {
     section!.at("command").fail("an empty list: give the program and its arguments, or null");
+  }
+  // Hooks run in / (src/util/spawn.ts), like every child: a relative path would name another
+  // program than the one beside the directory cron or systemd happened to start vpo in.
+  const program = v.command?.[0];
+  if (program?.includes("/") && !program.startsWith("/")) {
+    section!.at("command").fail(
+      `"${program}" is a relative path: write the program's absolute path, or a name on PATH`,
+    );
   }
   return {
     command: v.command ?? d.command,

@@ -25,7 +25,7 @@ export type DecisionKind =
   | "failed";
 
 /** Every kind, in the order summaries list them. */
-export const DECISION_KINDS: readonly DecisionKind[] = [
+const DECISION_KINDS: readonly DecisionKind[] = [
   "compliant",
   "skip_if",
   "dolby_vision",

@@ -1,74 +1,72 @@
 /**
- * The transcode job type's hooks into the library: when a job ends, its outcome is remembered
- * under the source's queue-time stamp (and, for a converted file, under the output's stamp with
- * the output's probe), and the file's queue mark is removed.
+ * What the library learns when a job ends: its outcome is remembered under the source's
+ * queue-time stamp (and, for a converted file, under the output's stamp with the output's probe),
+ * and the file's queue mark is removed. Job types call these from their run and `ending` hook,
+ * with the keys they queued the file under, so that the worker knows nothing of the library.
  *
  * @module
  */
 import type { MediaInfo } from "../media/probe.ts";
-import type { Job } from "../queue/job.ts";
 import type { VpoHome } from "../queue/layout.ts";
-import { readPayload, type TranscodePayload } from "../transcode/payload.ts";
-import type { TranscodeResult } from "../transcode/result.ts";
 import { shortId } from "../util/ids.ts";
-import { type FileStamp, policyHash, stampOf, type Warn } from "./decisions.ts";
+import { type FileStamp, stampOf, type Warn } from "./decisions.ts";
 import { Library } from "./library.ts";
 import { dropMark } from "./queue_marks.ts";
 
+/** The keys a job's outcome is remembered under: what its type queued it as. */
+export interface QueuedSource {
+  /** The job's id. */
+  job: string;
+  /** The source's stamp when it was queued. */
+  source: FileStamp;
+  /** {@link policyHash} of the policy it was decided under. */
+  policy: string;
+}
+
 /** How a job's run ended, as far as the library cares (a stopped run tells it nothing). */
 export type JobEnd =
-  | { state: "completed"; result: TranscodeResult; outputProbe: MediaInfo | null }
+  | { state: "completed"; outcome: "skipped" }
+  | { state: "completed"; outcome: "kept_original"; detail: string }
+  | {
+    state: "completed";
+    outcome: "replaced";
+    detail: string;
+    /** Where the new file is. */
+    outputPath: string;
+    /** The verified output's probe, cached under the output's stamp; null when not probed. */
+    outputProbe: MediaInfo | null;
+  }
   | { state: "failed"; error: string };
 
-/** The source's stamp when it was queued, or null when the job is no transcode job vpo wrote. */
-function queuedSource(job: Job): { payload: TranscodePayload; source: FileStamp } | null {
-  const payload = readPayload(job.payload);
-  if (typeof payload === "string" || !job.file) return null;
-  const { size, mtime_ms } = payload.fingerprint;
-  return { payload, source: { path: job.file, size, mtime_ms } };
-}
-
 /**
- * Remembers how `job` ended. Never throws: the library is a cache, and a job's outcome is in
- * its job file whatever happens here.
+ * Remembers how the job queued as `queued` ended. Never throws: the library is a cache, and a
+ * job's outcome is in its job file whatever happens here.
  */
-export function recordJobEnd(home: VpoHome, job: Job, end: JobEnd, warn: Warn): void {
+export function recordJobEnd(home: VpoHome, queued: QueuedSource, end: JobEnd, warn: Warn): void {
   try {
-    const queued = queuedSource(job);
-    if (!queued) return;
     const library = Library.of(home, warn);
-    const policy = policyHash(queued.payload.policy, queued.payload.force);
-    remember(library, queued.source, policy, job.id, end);
+    remember(library, queued, end);
     library.close();
   } catch (err) {
-    warn(`could not remember the outcome of job ${shortId(job.id)}: ${(err as Error).message}`);
+    warn(`could not remember the outcome of job ${shortId(queued.job)}: ${(err as Error).message}`);
   }
 }
 
-/** Removes the queue mark of `job`'s source: the job ended (completed, failed or cancelled). */
-export function dropJobMark(home: VpoHome, job: Job): void {
-  const queued = queuedSource(job);
-  if (queued) dropMark(home.library, queued.source, job.id);
+/** Removes the queue mark of a job's source: the job ended (completed, failed or cancelled). */
+export function dropJobMark(home: VpoHome, queued: QueuedSource): void {
+  dropMark(home.library, queued.source, queued.job);
 }
 
-function remember(
-  library: Library,
-  source: FileStamp,
-  policy: string,
-  job: string,
-  end: JobEnd,
-): void {
+function remember(library: Library, queued: QueuedSource, end: JobEnd): void {
   const { decisions } = library;
+  const { source, policy, job } = queued;
   if (end.state === "failed") {
     decisions.record(source, policy, "failed", { detail: end.error.split("\n")[0], job });
-    return;
-  }
-  const { result } = end;
-  if (result.outcome === "kept_original") {
-    decisions.record(source, policy, "kept_original", { detail: result.outcome_detail, job });
-  } else if (result.outcome === "replaced") {
-    const detail = result.outcome_detail;
-    const output = stampOf(result.output_path, Deno.statSync(result.output_path));
+  } else if (end.outcome === "kept_original") {
+    decisions.record(source, policy, "kept_original", { detail: end.detail, job });
+  } else if (end.outcome === "replaced") {
+    const detail = end.detail;
+    const output = stampOf(end.outputPath, Deno.statSync(end.outputPath));
     decisions.record(source, policy, "converted", { detail, job, output });
     decisions.record(output, policy, "converted", {
       detail: `the output of job ${shortId(job)} (${detail})`,

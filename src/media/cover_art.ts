@@ -29,7 +29,7 @@ export function coverArtFile(dir: string, cover: CoverArtPlan): string {
  * The ffmpeg arguments that copy each cover to be reattached into its file in `dir` (packets of
  * an attached picture are the image file itself); null when the plan has none.
  */
-export function coverArtExtractArgs(plan: EncodePlan, input: string, dir: string): string[] | null {
+function coverArtExtractArgs(plan: EncodePlan, input: string, dir: string): string[] | null {
   const covers = coversToReattach(plan);
   if (covers.length === 0) return null;
   return [

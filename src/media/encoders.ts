@@ -126,7 +126,7 @@ export async function detectEncoder(
 }
 
 /** The first VAAPI render node under `devDir`, or null when there is no GPU device. */
-export function findRenderNode(devDir = "/dev"): string | null {
+function findRenderNode(devDir = "/dev"): string | null {
   try {
     const nodes = [...Deno.readDirSync(join(devDir, "dri"))]
       .map((entry) => entry.name)

@@ -5,8 +5,9 @@
  * @module
  */
 
-import { resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import { FfmpegError } from "../errors.ts";
+import { spawnChild, spawnFailure } from "../util/spawn.ts";
 import { readLines } from "./text_lines.ts";
 
 /** Exit code and decoded output of a finished tool run. */
@@ -26,8 +27,8 @@ const STDERR_TAIL_CHARS = 64 * 1024;
  * output as it streams: stdout line by line, only the lines `keepLine` accepts (all by default),
  * and the last 64 KiB of stderr. Memory stays bounded however much a tool prints.
  *
- * @throws FfmpegError when the tool is not installed or prints more than 64 MiB worth keeping;
- *   the signal's reason when aborted.
+ * @throws FfmpegError when the tool is not installed, cannot be started, or prints more than
+ *   64 MiB worth keeping; the signal's reason when aborted.
  */
 export async function runCaptured(
   command: string,
@@ -37,14 +38,15 @@ export async function runCaptured(
 ): Promise<CapturedRun> {
   let child: Deno.ChildProcess;
   try {
-    child = new Deno.Command(command, {
+    child = spawnChild(command, {
       args: [...args],
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
       signal,
-    }).spawn();
+    });
   } catch (error) {
+    signal?.throwIfAborted();
     throw toolError(command, error);
   }
   const kept: string[] = [];
@@ -71,12 +73,15 @@ export async function runCaptured(
   return { code: status.code, stdout: kept.join("\n"), stderr: errText };
 }
 
-/** Turns a spawn failure into a user-facing error; a missing binary is the usual cause. */
-export function toolError(command: string, error: unknown): unknown {
-  if (error instanceof Deno.errors.NotFound) {
-    return new FfmpegError(`${command} not found: install ffmpeg (it provides ffmpeg and ffprobe)`);
-  }
-  return error;
+/**
+ * Turns a spawn failure into a user-facing error: "not found" (with how to install ffmpeg, for
+ * its tools) only when the program is not there; anything else says why it would not start.
+ */
+export function toolError(command: string, error: unknown): FfmpegError {
+  const hint = error instanceof Deno.errors.NotFound && /^ff(mpeg|probe)$/.test(basename(command))
+    ? ": install ffmpeg (it provides ffmpeg and ffprobe)"
+    : "";
+  return new FfmpegError(spawnFailure(command, error) + hint, { cause: error });
 }
 
 /**

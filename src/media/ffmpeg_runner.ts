@@ -14,6 +14,8 @@ import type { ProgressUpdate } from "./progress.ts";
 import { readLines } from "./text_lines.ts";
 import { applyHomeFileMode } from "../util/file_mode.ts";
 import { findOnPath } from "../util/find_on_path.ts";
+import { spawnChild } from "../util/spawn.ts";
+import { localSecond } from "../util/format.ts";
 import { refuseIfNotRegular, UnreadableFileError } from "../util/safe_read.ts";
 
 /** Options of {@link runFfmpeg}. */
@@ -72,7 +74,7 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult
   applyHomeFileMode(opts.logPath);
   const logWriter = log.writable.getWriter();
   await logWriter.write(
-    new TextEncoder().encode(`# ${new Date().toISOString()} ${shellQuote([command, ...args])}\n`),
+    new TextEncoder().encode(`# ${localSecond(new Date())} ${shellQuote([command, ...args])}\n`),
   );
   if (opts.signal?.aborted) {
     await logWriter.close();
@@ -87,8 +89,7 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult
 
   let child: Deno.ChildProcess;
   try {
-    child = new Deno.Command(command, { args, stdin: "null", stdout: "piped", stderr: "piped" })
-      .spawn();
+    child = spawnChild(command, { args, stdin: "null", stdout: "piped", stderr: "piped" });
   } catch (error) {
     await logWriter.close();
     throw toolError(command, error);

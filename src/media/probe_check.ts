@@ -6,23 +6,13 @@
  *
  * @module
  */
+import { amount, jsonList, jsonObject, text } from "../config/json_fields.ts";
 import { boolean, choice, Field, integer, type Reader } from "../config/yaml_schema.ts";
 import type { MediaInfo, StreamInfo, StreamType } from "./probe.ts";
 
 const STREAM_TYPES: readonly StreamType[] = ["video", "audio", "subtitle", "attachment", "data"];
 
-const text: Reader<string> = (field) =>
-  typeof field.value === "string"
-    ? field.value
-    : field.fail(`expected a string, got ${JSON.stringify(field.value) ?? "nothing"}`);
 const count = integer({ min: 0 });
-/** A finite number >= 0 (durations and rates are 0 when ffprobe did not know them). */
-const amount: Reader<number> = (field) => {
-  const v = field.value;
-  return typeof v === "number" && Number.isFinite(v) && v >= 0
-    ? v
-    : field.fail(`expected a number >= 0, got ${JSON.stringify(v) ?? "nothing"}`);
-};
 const xy: Reader<[number, number]> = (field) => {
   const v = field.value;
   if (!Array.isArray(v) || v.length !== 2 || !v.every((n) => typeof n === "number")) {
@@ -31,27 +21,8 @@ const xy: Reader<[number, number]> = (field) => {
   return v as [number, number];
 };
 
-/** Reads the object at `field`, each key of `required` and, where present, of `optional`. */
-function object(
-  field: Field,
-  required: Record<string, Reader<unknown>>,
-  optional: Record<string, Reader<unknown>> = {},
-): Record<string, unknown> {
-  const value = field.value;
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return field.fail(`expected an object, got ${JSON.stringify(value) ?? "nothing"}`);
-  }
-  const record = { ...value as Record<string, unknown> };
-  const at = (key: string) => Field.flag(`${field.where}.${key}`, record[key]);
-  for (const [key, read] of Object.entries(required)) record[key] = read(at(key));
-  for (const [key, read] of Object.entries(optional)) {
-    if (record[key] !== undefined) record[key] = read(at(key));
-  }
-  return record;
-}
-
 const stream: Reader<StreamInfo> = (field) =>
-  object(field, {
+  jsonObject(field, {
     index: count,
     type: choice("a stream type", STREAM_TYPES),
     codec: text,
@@ -67,7 +38,7 @@ const stream: Reader<StreamInfo> = (field) =>
     colorSpace: text,
     rotation: integer(),
     masteringDisplay: (f) =>
-      object(f, {
+      jsonObject(f, {
         red: xy,
         green: xy,
         blue: xy,
@@ -75,7 +46,7 @@ const stream: Reader<StreamInfo> = (field) =>
         minLuminance: amount,
         maxLuminance: amount,
       }),
-    contentLight: (f) => object(f, { maxCll: amount, maxFall: amount }),
+    contentLight: (f) => jsonObject(f, { maxCll: amount, maxFall: amount }),
     channels: count,
     language: text,
     fileName: text,
@@ -87,17 +58,12 @@ const stream: Reader<StreamInfo> = (field) =>
  * of the wrong kind. Its `path` is where the file was when probed: callers use the file's path.
  */
 export function checkMediaInfo(value: unknown, where: string): MediaInfo {
-  const record = object(Field.flag(where, value), {
+  const record = jsonObject(Field.flag(where, value), {
     formatName: text,
     duration: amount,
     size: count,
     bitRate: amount,
-    streams: (field) => {
-      if (!Array.isArray(field.value)) {
-        return field.fail(`expected a list, got ${JSON.stringify(field.value)}`);
-      }
-      return field.value.map((s, i) => stream(Field.flag(`${field.where}[${i}]`, s)));
-    },
+    streams: jsonList(stream),
   }, { path: text, contentEnd: amount });
   return record as unknown as MediaInfo;
 }

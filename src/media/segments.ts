@@ -252,7 +252,7 @@ export async function probeSegment(
 }
 
 /** The bytes of ffprobe's `-show_data` hex dump ("00000000: 0142 c00c ...  .B.."). */
-export function hexDumpBytes(dump: string): Uint8Array {
+function hexDumpBytes(dump: string): Uint8Array {
   const hex = dump.split("\n")
     .map((line) => /^[0-9a-f]{8}: (.{39})/.exec(line)?.[1].replaceAll(" ", "") ?? "")
     .join("");
@@ -266,7 +266,7 @@ const HEVC_PARAMETER_SETS = new Set([32, 33, 34]);
  * The VPS, SPS and PPS of an hvcC record, each preceded by its length; the whole record when it
  * is not one (Annex B extradata, or damaged).
  */
-export function hevcParameterSets(hvcc: Uint8Array): Uint8Array {
+function hevcParameterSets(hvcc: Uint8Array): Uint8Array {
   if (hvcc.length < 23 || hvcc[0] !== 1) return hvcc;
   const kept: number[] = [];
   let at = 23;

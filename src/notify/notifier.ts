@@ -5,6 +5,8 @@
  *
  * @module
  */
+import type { Job } from "../queue/job.ts";
+import type { JobTypes } from "../queue/job_type.ts";
 import type { WorkerReporter } from "../worker/reporter.ts";
 import type { NotifyConfig } from "../config/notify.ts";
 import {
@@ -15,6 +17,7 @@ import {
   workerDoneEvent,
 } from "./events.ts";
 import { webhookRequest } from "./webhook_body.ts";
+import { spawnChild, spawnFailure } from "../util/spawn.ts";
 
 /** Pause before the one retry: long enough for a restarting service, short for a worker's exit. */
 const RETRY_DELAY_MS = 1000;
@@ -106,13 +109,18 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * exit is awaited: a child it left in the background may hold its stderr open for ever.
  */
 async function runHook(argv: string[], event: NotifyEvent, signal: AbortSignal): Promise<void> {
-  const child = new Deno.Command(argv[0], {
-    args: argv.slice(1),
-    env: eventEnv(event),
-    stdin: "piped",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
+  let child: Deno.ChildProcess;
+  try {
+    child = spawnChild(argv[0], {
+      args: argv.slice(1),
+      env: eventEnv(event),
+      stdin: "piped",
+      stdout: "null",
+      stderr: "piped",
+    });
+  } catch (error) {
+    throw new Error(spawnFailure(argv[0], error));
+  }
   const kill = () => {
     try {
       child.kill("SIGKILL");
@@ -156,23 +164,20 @@ async function postWebhook(
   if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`.trim());
 }
 
-/** Reads what a notification says about a job from its file (error, attempts, bytes saved). */
-export type JobLookup = (id: string) => {
-  file: string | null;
-  error: string | null;
-  attempts: number;
-  result: Record<string, unknown> | null;
-} | null;
+/** Reads a job's file by id, for what a notification says about it; throws when it is gone. */
+export type JobLookup = (id: string) => Job;
 
 /**
- * Wraps a worker's reporter so that a failed job fires a notification and completed jobs' saved
- * bytes are summed; `finish` sends the run's summary and waits (bounded) for deliveries.
- * Without `notify:` settings it returns the reporter as it is.
+ * Wraps a worker's reporter so that a failed job fires a notification and the bytes completed
+ * jobs saved are summed, as their job types count them ({@link JobType.figures}); `finish` sends
+ * the run's summary and waits (bounded) for deliveries. Without `notify:` settings it returns the
+ * reporter as it is.
  */
 export function withNotifications(
   reporter: WorkerReporter,
   config: NotifyConfig,
   lookup: JobLookup,
+  types: JobTypes,
 ): {
   reporter: WorkerReporter;
   finish(summary: Omit<WorkerDoneEvent["summary"], "saved_bytes">): Promise<void>;
@@ -196,8 +201,10 @@ export function withNotifications(
       if (!jobId || (kind !== "failed" && kind !== "completed")) return;
       const job = find(jobId);
       if (kind === "completed") {
-        const saved = Number(job?.result?.saved_bytes ?? 0);
-        if (Number.isFinite(saved)) savedBytes += saved;
+        const figures = job ? types.figures(job) : null;
+        if (figures?.outcome === "replaced") {
+          savedBytes += figures.source_bytes - figures.output_bytes;
+        }
         return;
       }
       notifier.fire(jobFailedEvent({

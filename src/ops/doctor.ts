@@ -10,7 +10,7 @@ import { defaultConfig, loadConfig } from "../config/config.ts";
 import type { Config } from "../config/types.ts";
 import type { VpoHome } from "../queue/layout.ts";
 import { JobQueue } from "../queue/store.ts";
-import { readPayload } from "../transcode/payload.ts";
+import type { JobTypes } from "../queue/job_type.ts";
 import { formatBytes, plural } from "../util/format.ts";
 import { type Check, check } from "./check.ts";
 import {
@@ -28,7 +28,7 @@ import {
   checkStaleJobs,
   checkWorkers,
 } from "./queue_checks.ts";
-import { INSTALL_HINT, MEDIA_TOOLS, toolVersion } from "./tools.ts";
+import { checkTool, INSTALL_HINT, MEDIA_TOOLS } from "./tools.ts";
 
 /** What `vpo doctor` found. */
 export interface DoctorReport {
@@ -40,6 +40,8 @@ export interface DoctorReport {
 /** Options of {@link runDoctor}. */
 export interface DoctorOptions {
   home: VpoHome;
+  /** The job types whose queued jobs' needs (free space) are checked. */
+  types: JobTypes;
   /** Policy files whose encoders are tried, besides the checkout's examples/. */
   policies?: string[];
   /** Device directory for hardware trials; default /dev. */
@@ -52,11 +54,18 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   const checks: Check[] = [];
   let ffmpegFound = true;
   for (const name of MEDIA_TOOLS) {
-    const found = await toolVersion(name);
-    if (!found) ffmpegFound = false;
+    const found = await checkTool(name);
+    if (found.kind !== "ok") ffmpegFound = false;
     checks.push(
-      found
+      found.kind === "ok"
         ? check("ok", name, `${found.version} (${found.path})`)
+        : found.kind === "unusable"
+        ? check(
+          "FAIL",
+          name,
+          found.problem,
+          "fix its permissions, or put a working one first on PATH",
+        )
         : check("FAIL", name, "not found on PATH", INSTALL_HINT),
     );
   }
@@ -123,7 +132,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
       );
     }
   }
-  checks.push(...await checkTempSpace(queue, config));
+  checks.push(...await checkTempSpace(queue, config, opts.types));
   if (queue) {
     checks.push(await checkStaleJobs(home.jobsDir, config.worker.staleAfter));
     checks.push(checkDuplicateJobs(home.jobsDir));
@@ -172,15 +181,20 @@ async function checkQueueDirs(jobsDir: string): Promise<Check> {
 
 /**
  * Where temp outputs go and whether there is room: `jobs.temp_directory` with every directory
- * check, or (the default) each queued source's own folder against its largest source.
+ * check, or (the default) each queued source's own folder against the most any job queued for
+ * it needs, as its job type says ({@link JobType.spaceNeeded}).
  */
-async function checkTempSpace(queue: JobQueue | null, config: Config): Promise<Check[]> {
-  const sizes = new Map<string, number>(); // source folder -> largest queued source in it
+async function checkTempSpace(
+  queue: JobQueue | null,
+  config: Config,
+  types: JobTypes,
+): Promise<Check[]> {
+  const sizes = new Map<string, number>(); // source folder -> largest need of a job queued there
   for (const job of queue?.list({ status: "queued" }).jobs ?? []) {
-    const payload = readPayload(job.payload);
-    if (typeof payload === "string" || !job.file) continue;
+    const need = types.of(job)?.spaceNeeded(job) ?? null;
+    if (need === null || !job.file) continue;
     const dir = dirname(job.file);
-    sizes.set(dir, Math.max(sizes.get(dir) ?? 0, payload.fingerprint.size));
+    sizes.set(dir, Math.max(sizes.get(dir) ?? 0, need));
   }
   const largest = Math.max(0, ...sizes.values());
   const temp = config.jobs.tempDirectory;

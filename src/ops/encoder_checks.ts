@@ -21,7 +21,7 @@ export const EXAMPLES_DIR = fileURLToPath(new URL("../../examples/", import.meta
 const trials = new Map<string, Promise<string | null>>();
 
 /** Null when `encoder` encodes a few frames here, else ffmpeg's first error line. */
-export function trialEncode(encoder: string, kind: "video" | "audio"): Promise<string | null> {
+function trialEncode(encoder: string, kind: "video" | "audio"): Promise<string | null> {
   let trial = trials.get(encoder);
   if (!trial) {
     const input = kind === "video"

@@ -35,7 +35,7 @@ const FS_MAGIC: Record<number, string> = {
 const NETWORK_FS = /^(nfs4?|cifs|smb3?|smb2|fuse\..*|fuse|9p|ceph|glusterfs)$/;
 
 /** The file system type of `path` and its mount point, from findmnt, else statfs's magic. */
-export async function fileSystemOf(path: string): Promise<{ type: string; mount: string | null }> {
+async function fileSystemOf(path: string): Promise<{ type: string; mount: string | null }> {
   try {
     const run = await runCaptured("findmnt", ["-n", "-o", "FSTYPE,TARGET", "--target", path]);
     const [type, ...mount] = run.stdout.trim().split(/\s+/);
@@ -57,7 +57,7 @@ export function freeBytes(path: string): number {
  * Tries, in `dir`: create a file, hard-link it (a second link must refuse to clobber), rename
  * over an existing name. Leaves nothing behind. Returns one problem per failed guarantee.
  */
-export async function probeSemantics(
+async function probeSemantics(
   dir: string,
 ): Promise<{ hardLinks: string | null; rename: string | null }> {
   const a = join(dir, uniqueTempName("doctor"));

@@ -13,7 +13,7 @@ import type { JobQueue } from "../queue/store.ts";
 import { fileSystemNow } from "../util/durable_fs.ts";
 import { formatBytes, plural } from "../util/format.ts";
 import { shortId } from "../util/ids.ts";
-import { findOrphanTemps } from "../transcode/temp_files.ts";
+import { findOrphanTemps } from "../replace/temp_files.ts";
 import { type Check, check } from "./check.ts";
 import { QueueLayout } from "../queue/layout.ts";
 

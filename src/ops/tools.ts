@@ -1,12 +1,13 @@
 /**
  * Finding ffmpeg and ffprobe before a command needs them, so that a machine without them gets
- * one line saying what is missing and how to install it, not a failed spawn deep in a job.
+ * one line saying what is missing and how to install it, not a failed spawn deep in a job; and
+ * saying "not found" only of a tool that is not there.
  *
  * @module
  */
 import { VpoError } from "../errors.ts";
 import { firstLine, runCaptured } from "../media/exec.ts";
-import { findOnPath } from "../util/find_on_path.ts";
+import { lookUpOnPath } from "../util/find_on_path.ts";
 
 /** The external programs every encoding command needs. */
 export const MEDIA_TOOLS = ["ffmpeg", "ffprobe"] as const;
@@ -25,40 +26,75 @@ export class MissingToolError extends VpoError {
   }
 }
 
-/** Throws a {@link MissingToolError} naming every tool of `names` that is not on PATH. */
-export function requireTools(names: readonly string[] = MEDIA_TOOLS): void {
-  const missing = names.filter((name) => findOnPath(name) === null);
-  if (missing.length > 0) throw new MissingToolError(missing);
-}
-
-/** A tool found on PATH and the first line of its `-version` output. */
-export interface ToolVersion {
-  /** Where it was found. */
-  path: string;
-  /** Version number as the tool prints it ("5.1.6-0+deb12u1"); the whole first line if odd. */
-  version: string;
-}
-
-/** The version of ffmpeg or ffprobe on PATH, or null when it is not there or will not run. */
-export async function toolVersion(name: string): Promise<ToolVersion | null> {
-  const path = findOnPath(name);
-  if (path === null) return null;
-  try {
-    const run = await runCaptured(name, ["-hide_banner", "-version"]);
-    const line = firstLine(run.stdout);
-    const m = /version\s+(\S+)/.exec(line);
-    return run.code === 0 ? { path, version: m ? m[1] : line } : null;
-  } catch {
-    return null;
+/** A required program is on PATH but cannot be run (not executable, a directory not searchable). */
+export class UnusableToolError extends VpoError {
+  /** `problems` say which candidate and why ("/opt/bin/ffprobe: not executable"). */
+  constructor(readonly problems: string[]) {
+    super(`cannot run ${problems.join("; ")}`);
   }
 }
 
-/** What `vpo --version` prints: vpo's version, then the ffmpeg and ffprobe it would use. */
-export async function versionReport(vpoVersion: string): Promise<string> {
+/**
+ * Throws a {@link MissingToolError} naming every tool of `names` that is nowhere on PATH, else an
+ * {@link UnusableToolError} for those that are there but cannot be run. Only stats: nothing is
+ * spawned.
+ */
+export function requireTools(names: readonly string[] = MEDIA_TOOLS): void {
+  const lookups = names.map((name) => ({ name, found: lookUpOnPath(name) }));
+  const missing = lookups.filter((l) => l.found.found === null && l.found.unusable === null);
+  if (missing.length > 0) throw new MissingToolError(missing.map((l) => l.name));
+  const unusable = lookups.flatMap((l) => l.found.found === null ? [l.found.unusable!] : []);
+  if (unusable.length > 0) throw new UnusableToolError(unusable);
+}
+
+/** What {@link checkTool} found of a tool. */
+export type ToolCheck =
+  /** Found, and it ran: its version as it prints it ("5.1.6-0+deb12u1"; the first line if odd). */
+  | { kind: "ok"; path: string; version: string }
+  /** On PATH, but it cannot be run or fails to print its version: why. */
+  | { kind: "unusable"; problem: string }
+  /** Nowhere on PATH. */
+  | { kind: "missing" };
+
+/** Finds ffmpeg or ffprobe on PATH and runs it for its version (`vpo doctor`). */
+export async function checkTool(name: string): Promise<ToolCheck> {
+  const found = lookUpOnPath(name);
+  if (found.found === null) {
+    return found.unusable === null
+      ? { kind: "missing" }
+      : { kind: "unusable", problem: found.unusable };
+  }
+  const path = found.found;
+  try {
+    const run = await runCaptured(path, ["-hide_banner", "-version"]);
+    const line = firstLine(run.stdout);
+    if (run.code !== 0) {
+      const why = firstLine(run.stderr) || `exit code ${run.code}`;
+      return { kind: "unusable", problem: `${path} -version failed: ${why}` };
+    }
+    const m = /version\s+(\S+)/.exec(line);
+    return { kind: "ok", path, version: m ? m[1] : line };
+  } catch (err) {
+    return { kind: "unusable", problem: (err as Error).message };
+  }
+}
+
+/**
+ * What `vpo --version` prints: vpo's version, then where ffmpeg and ffprobe are. It runs neither
+ * (a version must answer at once, even beside a tool that hangs); `vpo doctor` runs them.
+ */
+export function versionReport(vpoVersion: string): string {
   const lines = [`vpo ${vpoVersion}`];
   for (const name of MEDIA_TOOLS) {
-    const found = await toolVersion(name);
-    lines.push(found ? `${name} ${found.version} (${found.path})` : `${name} not found on PATH`);
+    const found = lookUpOnPath(name);
+    lines.push(
+      found.found !== null
+        ? `${name} at ${found.found}`
+        : found.unusable === null
+        ? `${name} not found on PATH`
+        : `${name} cannot be run: ${found.unusable}`,
+    );
   }
+  lines.push("(their versions and encoders: vpo doctor)");
   return lines.join("\n");
 }

@@ -47,7 +47,7 @@ export const SUPPORTED_SCHEMA_VERSIONS: readonly number[] = [1, 2];
  * order, default flags, ...), or that this tool does not do (moving outputs, downmixing). A
  * policy written for it loads with one warning naming the ones it holds.
  */
-export const LEGACY_KEYS: Readonly<{ top: readonly string[]; transcode: readonly string[] }> = {
+const LEGACY_KEYS: Readonly<{ top: readonly string[]; transcode: readonly string[] }> = {
   top: [
     "track_order",
     "audio_language_preference",
@@ -78,10 +78,10 @@ const unusedKeys = (keys: readonly string[]) =>
   Object.fromEntries(keys.map((k) => [k, unused])) as Record<string, typeof unused>;
 
 /** Target video codecs, in the order messages list them. */
-export const VIDEO_CODECS: readonly VideoCodec[] = ["hevc", "h264", "vp9", "av1"];
+const VIDEO_CODECS: readonly VideoCodec[] = ["hevc", "h264", "vp9", "av1"];
 
 /** Other names people use for the target codecs (matched case-insensitively). */
-export const VIDEO_CODEC_ALIASES: Readonly<Record<string, VideoCodec>> = {
+const VIDEO_CODEC_ALIASES: Readonly<Record<string, VideoCodec>> = {
   h265: "hevc",
   x265: "hevc",
   avc: "h264",
@@ -141,7 +141,7 @@ const numbered = (last: number) => Array.from({ length: last + 1 }, (_, i) => St
  * Encoder presets per codec: x264/x265 names; SVT-AV1 `-preset` 0-13 and libvpx-vp9 `-cpu-used`
  * 0-8 as strings (lower is slower and better).
  */
-export const PRESETS: Readonly<Record<VideoCodec, readonly string[]>> = {
+const PRESETS: Readonly<Record<VideoCodec, readonly string[]>> = {
   h264: X26X_PRESETS,
   hevc: X26X_PRESETS,
   vp9: numbered(8),

@@ -23,7 +23,7 @@ import { groupName } from "../util/groups.ts";
 export class QueueAccessError extends VpoError {}
 
 /** Mode of a shared directory: setgid, rwx for owner and group, nothing for others. */
-export const SHARED_DIR_MODE = 0o2770;
+const SHARED_DIR_MODE = 0o2770;
 
 const octal = (mode: number) => (mode & 0o7777).toString(8).padStart(4, "0");
 

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { fileSystemNow, uniqueTempName, writeTempFile } from "../util/durable_fs.ts";
 import { inodesAreStable } from "../util/file_identity.ts";
 import { type MountInfo, mountOf } from "../util/mounts.ts";
+import { QueueLayout } from "./layout.ts";
 
 /** The queue file system's capabilities, as measured. */
 export interface FileSystemReport extends MountInfo {
@@ -33,7 +34,7 @@ export async function checkQueueFileSystem(
   root: string,
   settings: { heartbeatIntervalSec: number; staleAfterSec: number },
 ): Promise<FileSystemReport> {
-  const tmpDir = join(root, ".tmp");
+  const tmpDir = new QueueLayout(root).tmpDir;
   const mount = mountOf(root);
   const a = await writeTempFile(tmpDir, "probe", { durable: false });
   const b = await writeTempFile(tmpDir, "probe", { durable: false });

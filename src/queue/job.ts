@@ -16,7 +16,7 @@ export type JobState = typeof STATES[number];
 export const FINISHED_STATES: readonly JobState[] = ["completed", "failed", "cancelled"];
 
 /** Marker and version of the job file format; a JSON file without it is "not a job". */
-export const JOB_FORMAT = 1;
+const JOB_FORMAT = 1;
 
 /** One entry of a job's history: every transition, with why. */
 export interface JobEvent {
@@ -41,8 +41,15 @@ export interface WorkerInfo {
   instance?: string;
 }
 
-/** The on-disk job record (snake_case: people read and edit these files). */
-export interface JobRecord {
+/** A JSON object: a payload or result as the queue holds it, before its job type reads it. */
+export type JsonObject = Record<string, unknown>;
+
+/**
+ * The on-disk job record (snake_case: people read and edit these files). `P` and `R` are the
+ * shapes of its job type's payload and result; the queue knows neither (a record read from disk
+ * is `JobRecord<JsonObject, JsonObject>` until its job type's readers checked them).
+ */
+export interface JobRecord<P extends object = JsonObject, R extends object = JsonObject> {
   /** File format marker and version; always {@link JOB_FORMAT}. */
   vpo_job: number;
   /** Lower-case hex job id (128 random bits); also the file name stem. */
@@ -62,7 +69,7 @@ export interface JobRecord {
   /** Absolute path of the file the job works on; null for jobs without one. */
   file: string | null;
   /** Type-specific input (for transcode: the policy snapshot and the source fingerprint). */
-  payload: Record<string, unknown>;
+  payload: P;
   /** Claim time (ISO 8601) of the run that last finished the job; null before then, after retry. */
   started_at: string | null;
   /** When the job last finished (ISO 8601); null while it has not, or after a retry. */
@@ -74,13 +81,14 @@ export interface JobRecord {
   /** One-line reason plus log tail when the job failed. */
   error: string | null;
   /** Type-specific outcome (for transcode: sizes, backup path, ...). */
-  result: Record<string, unknown> | null;
+  result: R | null;
   /** Every transition so far, oldest first. */
   history: JobEvent[];
 }
 
 /** A job as the library hands it out: the record plus where it was found. */
-export interface Job extends JobRecord {
+export interface Job<P extends object = JsonObject, R extends object = JsonObject>
+  extends JobRecord<P, R> {
   /** The state directory the file was found in. */
   state: JobState;
   /** Absolute path of the job file. */
@@ -93,7 +101,8 @@ export function newJobRecord(
   input: {
     type: string;
     file?: string | null;
-    payload?: Record<string, unknown>;
+    /** The job type's payload, stored as the JSON object it serialises to. */
+    payload?: object;
     priority?: number;
   },
   now = new Date(),
@@ -109,7 +118,7 @@ export function newJobRecord(
     rev: 1,
     attempts: 0,
     file: input.file ?? null,
-    payload: input.payload ?? {},
+    payload: { ...input.payload },
     started_at: null,
     finished_at: null,
     worker: null,

@@ -1,7 +1,9 @@
 /**
- * What the queue and the worker need from a kind of job, so that neither knows any one kind: how
- * to run it, how to repair it after its worker died, and which files it made. Each job type (one
- * today: transcode) implements {@link JobType}; the CLI hands the list to the worker.
+ * What the queue, the worker and the services over them (`vpo stats`, notifications, `vpo
+ * doctor`, `vpo jobs show`) need from a kind of job, so that none of them knows any one kind: how
+ * to run it, how to repair it after its worker died, which files it made, and what it did. Each
+ * job type (one today: transcode) implements {@link JobType} in its own folder; the CLI hands the
+ * list to the rest (docs/design.md, "Adding a job type").
  *
  * @module
  */
@@ -23,6 +25,36 @@ export type JobResult = {
   /** What happened, in one line for people. */
   outcome_detail: string;
 };
+
+/**
+ * What a completed job did to its file, in the words every job type shares: `vpo stats` counts
+ * by them, a worker run's notification sums the bytes replaced jobs saved, the library remembers.
+ */
+export type FileOutcome = "replaced" | "kept_original" | "skipped";
+
+/**
+ * What a finished job adds to `vpo stats` and to the bytes saved that a worker run's
+ * notification reports. Read leniently: a figure edited by hand into something that is not a
+ * number counts 0, so one bad file cannot make the totals unreadable.
+ */
+export interface JobFigures {
+  /** The row of `vpo stats`'s per-codec table it counts in (transcode: the target codec). */
+  group: string;
+  /** What a completed job did; null when its result does not say (counted as skipped). */
+  outcome: FileOutcome | null;
+  /** Bytes of the original that a replaced job replaced; 0 otherwise. */
+  source_bytes: number;
+  /** Bytes of the file that replaced it; 0 otherwise. */
+  output_bytes: number;
+  /** Wall seconds the work took, for a completed job; 0 when unknown. */
+  wall_sec: number;
+}
+
+/** A line `vpo jobs show` adds about a job: "Segments  7/24 done, ...". */
+export interface DetailLine {
+  label: string;
+  text: string;
+}
 
 /** A file a job made, as vpo recorded it: removed only while it is still that inode and size. */
 export interface MadeFile {
@@ -112,6 +144,18 @@ export interface JobType {
   madeFiles(job: Job): MadeFiles;
   /** Prepares runs in one worker (e.g. loads this machine's measured speeds). */
   runner(env: WorkerEnv): Promise<JobRunner>;
+  /** What the finished `job` adds to `vpo stats` and to a worker run's bytes saved. */
+  figures(job: Job): JobFigures;
+  /**
+   * Bytes of free space the queued `job` needs where its output is written (`vpo doctor`
+   * checks each folder against its largest job); null when it cannot say.
+   */
+  spaceNeeded(job: Job): number | null;
+  /**
+   * Lines `vpo jobs show` adds about `job`, from its live file while it runs (`live`) and from
+   * its record between runs (for a segmented transcode: its segments and ETA in nights).
+   */
+  details(job: Job, live: LiveInfo | null): DetailLine[];
 }
 
 /** The job types a process knows, by name. */
@@ -129,4 +173,16 @@ export class JobTypes {
   all(): JobType[] {
     return [...this.#byName.values()];
   }
+  /** What `job` adds to `vpo stats`; a job of a type this process does not know adds its count. */
+  figures(job: Job): JobFigures {
+    return this.of(job)?.figures(job) ?? UNKNOWN_FIGURES;
+  }
 }
+
+const UNKNOWN_FIGURES: JobFigures = {
+  group: "other",
+  outcome: null,
+  source_bytes: 0,
+  output_bytes: 0,
+  wall_sec: 0,
+};

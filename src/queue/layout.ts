@@ -13,7 +13,7 @@ import { formatOrderKey, orderOf, parseOrderKey, type QueuedOrder } from "./clai
 import { type JobRecord, type JobState, STATES } from "./job.ts";
 
 /** Helper directories beside the five state directories. */
-export const HELPER_DIRS = ["live", "requests", ".tmp"] as const;
+const HELPER_DIRS = ["live", "requests", ".tmp"] as const;
 
 /** A file name in a state directory, split into the job id and the claim token or order key. */
 export interface JobFileName {
@@ -91,6 +91,13 @@ export class QueueLayout {
   /** The job counts of large state directories, each with the directory's mtime. */
   get countsCachePath(): string {
     return join(this.cacheDir, "counts.json");
+  }
+  /**
+   * Where an older copy of a job, published as `name`, is set aside (R1, R4): a process that still
+   * holds that name finds the marker and knows its own newer copy is the job.
+   */
+  supersededPath(name: string): string {
+    return join(this.tmpDir, `${name}.superseded`);
   }
   /** Cover art extracted for one claim of a job while it encodes (removed after). */
   coverDir(id: string, token: string): string {
@@ -192,6 +199,16 @@ export class VpoHome {
    */
   cpuDir(host: string = hostname()): string {
     return join(this.root, "cpu", host.replace(/[^A-Za-z0-9._-]/g, "_"));
+  }
+
+  /** The lock file of CPU core `core` on this host (in {@link cpuDir}). */
+  cpuLockPath(core: number): string {
+    return join(this.cpuDir(), `core-${core}.lock`);
+  }
+
+  /** `<root>/stats/speed-<host>.json`: this host's measured speeds (a NAS and a desktop differ). */
+  speedPath(host: string = hostname()): string {
+    return join(this.statsDir, `speed-${host}.json`);
   }
 }
 

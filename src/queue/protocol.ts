@@ -64,7 +64,7 @@
  * - L Progress goes to the live file (not fsynced; where a rename cannot replace a file, SFTP
  *   without posix-rename, the old live file is removed before the new one is renamed in, so a crash
  *   there loses it: recovery then acts on less, never on a wrong record); a job type's steps that must survive a crash
- *   (for transcode, the replace journal, `src/transcode/replace_journal.ts`) go there durably
+ *   (for transcode, the replace journal, `src/replace/replace_journal.ts`) go there durably
  *   before each irreversible step, after a heartbeat proves the job is still held.
  * - X `vpo jobs cancel --running` writes `requests/<id>.cancel`; the worker checks every second
  *   and ends the job in cancelled/ (T).

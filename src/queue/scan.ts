@@ -113,23 +113,53 @@ export function listJobNames(dir: string): JobFileName[] {
  * twice for a moment (held under a token, or a copy published beside another) counts once.
  */
 export function countJobsIn(dir: string): number {
+  return surveyDir(dir).count;
+}
+
+/**
+ * What one listing of a state directory tells: its {@link countJobsIn} count, and the names that
+ * are not regular files (see {@link irregularFiles}).
+ */
+export function surveyDir(dir: string): { count: number; irregular: string[] } {
   let count = 0;
   let tokens = false;
-  eachFileName(dir, (name) => {
+  const names: string[] = [];
+  const irregular: string[] = [];
+  for (const entry of entries(dir)) {
+    const name = entry.name;
+    if (!entry.isFile) {
+      if (!name.startsWith(".")) irregular.push(name);
+      continue;
+    }
     const length = jobIdLength(name);
-    if (length === 0) return;
+    if (length === 0) continue;
+    names.push(name);
     // `<id>.json`, or `<id>.q<order>.json`: the one name the protocol gives a job at rest.
     if (name.length === length + 5 || (name[length + 1] === "q" && name.includes("-", length))) {
       count++;
     } else tokens = true;
+  }
+  if (tokens) count = new Set(names.map(jobIdOf).filter((id) => id !== null)).size;
+  return { count, irregular };
+}
+
+/** Names in `dir` that are not regular files, hidden names aside. */
+export function irregularNames(dir: string): string[] {
+  return entries(dir).filter((e) => !e.isFile && !e.name.startsWith(".")).map((e) => e.name);
+}
+
+/** The problem each of `names` in `dir` is: what it is, and that vpo does not read it. */
+export function irregularProblems(dir: string, names: readonly string[]): Problem[] {
+  return names.map((name) => {
+    const path = join(dir, name);
+    let kind = "not a regular file";
+    try {
+      kind = describeFileType(Deno.lstatSync(path));
+    } catch {
+      // Gone meanwhile: still worth the one warning.
+    }
+    return { path, message: `${path}: ${kind}, not a regular file; vpo does not read it` };
   });
-  if (!tokens) return count;
-  const ids = new Set<string>();
-  eachFileName(dir, (name) => {
-    const id = jobIdOf(name);
-    if (id !== null) ids.add(id);
-  });
-  return ids.size;
 }
 
 /**
@@ -139,24 +169,7 @@ export function countJobsIn(dir: string): number {
  */
 export function irregularFiles(layout: QueueLayout): Problem[] {
   const dirs = [...STATES.map((s) => layout.stateDir(s)), layout.liveDir, layout.requestsDir];
-  const problems: Problem[] = [];
-  for (const dir of dirs) {
-    for (const entry of entries(dir)) {
-      if (entry.isFile || entry.name.startsWith(".")) continue;
-      const path = join(dir, entry.name);
-      let kind = "not a regular file";
-      try {
-        kind = describeFileType(Deno.lstatSync(path));
-      } catch {
-        // Gone meanwhile: still worth the one warning.
-      }
-      problems.push({
-        path,
-        message: `${path}: ${kind}, not a regular file; vpo does not read it`,
-      });
-    }
-  }
-  return problems;
+  return dirs.flatMap((dir) => irregularProblems(dir, irregularNames(dir)));
 }
 
 /** Reads one job file; a vanished file yields null, an unreadable one a {@link Problem}. */

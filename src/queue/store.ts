@@ -9,7 +9,7 @@ import type { Job, JobState } from "./job.ts";
 import { QueueLayout } from "./layout.ts";
 import type { ClaimedJob, LiveInfo } from "./claimed_job.ts";
 import { claim, type ClaimOptions } from "./claim.ts";
-import { countJobs, type JobCounts } from "./counts.ts";
+import { type JobCounts, surveyQueue } from "./counts.ts";
 import { FinishedIndex } from "./finished_index.ts";
 import {
   findJob,
@@ -115,7 +115,7 @@ export class JobQueue {
    * ```
    */
   counts(): JobCounts {
-    return countJobs(this.layout);
+    return surveyQueue(this.layout).counts;
   }
 
   /**

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { LostJobError } from "../errors.ts";
 import { crashPoint } from "../util/crash_point.ts";
 import { exists, publishNoClobber, syncDir, writeTempFile } from "../util/durable_fs.ts";
@@ -50,8 +50,8 @@ export interface EnqueueInput {
   type: string;
   /** Absolute path of the file the job works on; omitted or null for none. */
   file?: string | null;
-  /** Type-specific input; defaults to `{}`. */
-  payload?: Record<string, unknown>;
+  /** Type-specific input (its job type's payload shape); defaults to `{}`. */
+  payload?: object;
   /** Lower runs first; defaults to 100. */
   priority?: number;
 }
@@ -135,7 +135,7 @@ export async function transition(
   } catch (err) {
     // Gone because recovery set it aside as older than the copy just published: the move
     // stands. Gone for any other reason (taken over, claimed): undo the publish.
-    const marker = supersededPath(layout, heldPath);
+    const marker = layout.supersededPath(basename(heldPath));
     if (isGone(err) && await exists(marker)) {
       await Deno.remove(marker).catch(() => {});
     } else {
@@ -149,17 +149,13 @@ export async function transition(
   return { ...next, state: to, path: dest };
 }
 
-function supersededPath(layout: QueueLayout, path: string): string {
-  return join(layout.tmpDir, `${path.slice(path.lastIndexOf("/") + 1)}.superseded`);
-}
-
 /**
  * Sets aside an older copy of a job (a newer one exists elsewhere; R1, R4). Renamed, not deleted:
  * a process that still holds it finds the marker and knows its own newer copy is the job.
  */
 export async function supersede(layout: QueueLayout, path: string): Promise<void> {
   try {
-    await Deno.rename(path, supersededPath(layout, path));
+    await Deno.rename(path, layout.supersededPath(basename(path)));
   } catch (err) {
     if (!isGone(err)) throw err;
   }
@@ -169,7 +165,7 @@ export async function supersede(layout: QueueLayout, path: string): Promise<void
  * Every other copy of job `id` in every state, under any name (`<id>.json`, `<id>.<token>.json`,
  * `<id>.<anything>.json`): a crash mid-transition, a hand `cp`, or a claim of another copy.
  */
-export function otherCopies(
+function otherCopies(
   layout: QueueLayout,
   id: string,
   exceptPath: string,

@@ -17,13 +17,22 @@ import type { VpoHome } from "../queue/layout.ts";
 import { type JobState, STATES } from "../queue/job.ts";
 import type { ListOptions } from "../queue/listing.ts";
 import type { JobQueue } from "../queue/store.ts";
-import { jobToJson } from "../cli/job_format.ts";
+import { jobToJson } from "../queue/job_json.ts";
+import type { JobTypes } from "../queue/job_type.ts";
 import { StatsCollector } from "../stats/stats.ts";
-import { loadPolicy } from "../policy/policy.ts";
-import { Library } from "../library/library.ts";
-import { type DecisionStatus, queueFiles } from "../transcode/queue_files.ts";
+import type { DecisionStatus, FileDecision } from "../library/file_decision.ts";
 import { readLogTail } from "./log_tail.ts";
 import { listWorkers } from "./workers.ts";
+
+/**
+ * Decides and queues every video under one of `serve.folders` with one of `serve.policies`, as
+ * `vpo transcode --recursive --policy P F` does: the CLI supplies it, since what a folder is
+ * queued as is the job types' business.
+ */
+export type QueueFolder = (
+  folder: string,
+  policyFile: string,
+) => Promise<{ decisions: FileDecision[]; warnings: string[] }>;
 
 /** What the handlers share: one queue, its config, and caches that live as long as the server. */
 export class ApiContext {
@@ -35,8 +44,10 @@ export class ApiContext {
     readonly queue: JobQueue,
     /** Actions are allowed only when the server has a token. */
     readonly actionsEnabled: boolean,
+    types: JobTypes,
+    readonly queueFolder: QueueFolder,
   ) {
-    this.stats = new StatsCollector(queue.layout);
+    this.stats = new StatsCollector(queue.layout, types);
   }
 }
 
@@ -68,9 +79,9 @@ function intParam(url: URL, name: string, fallback: number, min: number, max: nu
 }
 
 /** Most jobs one `/api/jobs` page returns; the default is {@link DEFAULT_PAGE}. */
-export const MAX_PAGE = 1000;
+const MAX_PAGE = 1000;
 /** Jobs per page when `limit` is not given. */
-export const DEFAULT_PAGE = 100;
+const DEFAULT_PAGE = 100;
 
 /** `GET /api/status`: as `vpo jobs status --json`. */
 export function getStatus(ctx: ApiContext): Record<string, number> {
@@ -99,7 +110,7 @@ export function getJob(ctx: ApiContext, id: string): Record<string, unknown> {
 /** `GET /api/jobs/ID/log`: the tail of the job's ffmpeg log (or its error, without a log). */
 export async function getJobLog(ctx: ApiContext, id: string): Promise<Record<string, unknown>> {
   const job = ctx.queue.find(id);
-  return { id: job.id, ...await readLogTail(ctx.home.logsDir, job) };
+  return { id: job.id, ...await readLogTail(ctx.home, job) };
 }
 
 /** `GET /api/stats?days=N`: as `vpo stats --json`. */
@@ -167,7 +178,7 @@ export async function postQueueFolder(ctx: ApiContext, body: Body): Promise<unkn
   if (policyFile === undefined) {
     throw new HttpError(400, `"policy" must be one of serve.policies in config.yaml`);
   }
-  const policy = await loadPolicy(policyFile);
+  const { decisions, warnings } = await ctx.queueFolder(folder, policyFile);
   const counts: Record<DecisionStatus, number> = {
     queued: 0,
     skipped: 0,
@@ -176,29 +187,17 @@ export async function postQueueFolder(ctx: ApiContext, body: Body): Promise<unkn
     unreadable: 0,
     error: 0,
   };
-  const decisions = [];
-  const warnings: string[] = [];
-  // The same memory as the nightly `vpo transcode`: what one decided, the other knows.
-  const library = Library.of(ctx.home, (text) => warnings.push(text));
-  try {
-    for await (
-      const d of queueFiles(ctx.queue, [folder], {
-        policy,
-        policyFile,
-        recursive: true,
-        force: false,
-        dryRun: false,
-        tempDirectory: ctx.config.jobs.tempDirectory,
-        cpuCores: ctx.config.worker.cpuCores,
-        library,
-        settleSeconds: ctx.config.library.settleSeconds,
-      })
-    ) {
-      counts[d.status]++;
-      decisions.push({ path: d.path, status: d.status, job_id: d.jobId ?? null, detail: d.detail });
-    }
-  } finally {
-    library.close({ compact: true });
-  }
-  return { folder, policy: basename(policyFile), ...counts, decisions, warnings };
+  for (const d of decisions) counts[d.status]++;
+  return {
+    folder,
+    policy: basename(policyFile),
+    ...counts,
+    decisions: decisions.map((d) => ({
+      path: d.path,
+      status: d.status,
+      job_id: d.jobId ?? null,
+      detail: d.detail,
+    })),
+    warnings,
+  };
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import { VpoError } from "../errors.ts";
-import { isLoopback } from "./listen.ts";
+import { isLoopback } from "../config/listen.ts";
 
 /** Name of the cookie the sign-in sets. */
 export const TOKEN_COOKIE = "vpo_token";

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { join } from "node:path";
 import type { Job } from "../queue/job.ts";
+import type { VpoHome } from "../queue/layout.ts";
 
 /** What the page shows under a failed job. */
 export interface LogTail {
@@ -18,8 +18,8 @@ export interface LogTail {
  * The last `maxBytes` of the log of `job` (a job found by id: the path is built from its
  * validated id, never from a request). A log that is a symbolic link or not a file is not read.
  */
-export async function readLogTail(logsDir: string, job: Job, maxBytes = 16_384): Promise<LogTail> {
-  const path = join(logsDir, `${job.id}.log`);
+export async function readLogTail(home: VpoHome, job: Job, maxBytes = 16_384): Promise<LogTail> {
+  const path = home.logPath(job.id);
   let file: Deno.FsFile | null = null;
   try {
     const info = await Deno.lstat(path);

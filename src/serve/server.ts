@@ -11,6 +11,7 @@
 import { VpoError } from "../errors.ts";
 import type { Config } from "../config/types.ts";
 import type { VpoHome } from "../queue/layout.ts";
+import type { JobTypes } from "../queue/job_type.ts";
 import type { JobQueue } from "../queue/store.ts";
 import { APP_CSS } from "./assets/app_css.ts";
 import { APP_JS } from "./assets/app_js.ts";
@@ -30,10 +31,11 @@ import {
   postPriority,
   postQueueFolder,
   postRetry,
+  type QueueFolder,
   statusOf,
 } from "./api.ts";
 import { hostAllowed, requestToken, sameOrigin, sameSecret, TOKEN_COOKIE } from "./auth.ts";
-import { isLoopback, type ListenAddress } from "./listen.ts";
+import { isLoopback, type ListenAddress } from "../config/listen.ts";
 import { LiveFeed } from "./live_feed.ts";
 
 /** Options of {@link startServer}. */
@@ -41,6 +43,10 @@ export interface ServeOptions {
   home: VpoHome;
   config: Config;
   queue: JobQueue;
+  /** The job types, whose figures `/api/stats` counts. */
+  types: JobTypes;
+  /** What `POST /api/queue` does with a configured folder and policy. */
+  queueFolder: QueueFolder;
   /** Where to listen; port 0 picks a free port. */
   listen: ListenAddress;
   /** The access token; null serves read-only, and only on a loopback address. */
@@ -142,7 +148,7 @@ export function checkExposure(listen: ListenAddress, token: string | null): void
 }
 
 /** The request handler of {@link startServer}, for a given context and feed. */
-export function makeHandler(
+function makeHandler(
   ctx: ApiContext,
   feed: LiveFeed,
   token: string | null,
@@ -225,7 +231,14 @@ export function makeHandler(
 /** Starts serving; returns once the server listens. */
 export function startServer(options: ServeOptions): RunningServer {
   checkExposure(options.listen, options.token);
-  const ctx = new ApiContext(options.home, options.config, options.queue, options.token !== null);
+  const ctx = new ApiContext(
+    options.home,
+    options.config,
+    options.queue,
+    options.token !== null,
+    options.types,
+    options.queueFolder,
+  );
   const feed = new LiveFeed(() => liveSnapshot(ctx), options.feedIntervalMs);
   options.signal?.addEventListener("abort", () => feed.close(), { once: true });
   const where = `${options.listen.hostname}:${options.listen.port}`;

@@ -13,8 +13,7 @@ import { dirname, join } from "node:path";
 import { FINISHED_STATES, type Job, type JobState } from "../queue/job.ts";
 import type { QueueLayout } from "../queue/layout.ts";
 import { dirMtime, isProblem, listJobNames, readJobFile, wasStill } from "../queue/scan.ts";
-import { TRANSCODE, type TranscodePayload } from "../transcode/payload.ts";
-import { readResult } from "../transcode/result.ts";
+import type { JobTypes } from "../queue/job_type.ts";
 import { localDay } from "../util/format.ts";
 
 /** Totals of one group of finished jobs (a day, a codec, a folder, or all of them). */
@@ -86,30 +85,23 @@ const EMPTY: Omit<StatsBucket, "key"> = {
   time_sec: 0,
 };
 
-const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
-
 /**
- * The figures a finished job contributes, read through the transcode job's payload and result
- * types; a job of another type counts under codec "other", and figures edited by hand into
- * something that is not a number count 0.
+ * The figures a finished job contributes, as its job type reads them ({@link JobType.figures}); a
+ * job of a type this process does not know counts under codec "other".
  */
-export function contributionOf(job: Job, state: JobState): Contribution {
+function contributionOf(job: Job, state: JobState, types: JobTypes): Contribution {
   const finished = new Date(job.finished_at ?? job.updated_at);
-  const transcode = job.type === TRANSCODE;
-  // Only the policy is needed, so a payload missing other fields still counts under its codec.
-  const policy = transcode ? (job.payload as Partial<TranscodePayload>).policy : undefined;
-  const codec = typeof policy?.targetVideoCodec === "string" ? policy.targetVideoCodec : "other";
+  const figures = types.figures(job);
   const add = { ...EMPTY, jobs: 1 };
   if (state === "completed") {
-    const result = transcode ? readResult(job.result) : null;
-    if (result?.outcome === "replaced") {
+    if (figures.outcome === "replaced") {
       add.replaced = 1;
-      add.source_bytes = num(result.source_size);
-      add.output_bytes = num(result.output_size);
+      add.source_bytes = figures.source_bytes;
+      add.output_bytes = figures.output_bytes;
       add.saved_bytes = add.source_bytes - add.output_bytes;
-    } else if (result?.outcome === "kept_original") add.kept_original = 1;
+    } else if (figures.outcome === "kept_original") add.kept_original = 1;
     else add.skipped = 1;
-    add.time_sec = result?.outcome === "skipped" ? 0 : num(result?.wall_sec);
+    add.time_sec = figures.outcome === "skipped" ? 0 : figures.wall_sec;
   } else {
     add[state === "failed" ? "failed" : "cancelled"] = 1;
     // Time lost on a run that produced nothing still is time the machine spent.
@@ -119,7 +111,7 @@ export function contributionOf(job: Job, state: JobState): Contribution {
   }
   return {
     day: localDay(finished),
-    codec,
+    codec: figures.group,
     folder: job.file ? dirname(job.file) : "-",
     add,
   };
@@ -154,8 +146,8 @@ export class StatsCollector {
   #dirs = new Map<JobState, { version: number; items: DirItems }>();
   #last: { key: string; report: StatsReport } | null = null;
 
-  /** `layout` is the queue's (see {@link JobQueue.layout}). */
-  constructor(readonly layout: QueueLayout) {}
+  /** `layout` is the queue's (see {@link JobQueue.layout}); `types` read the jobs' figures. */
+  constructor(readonly layout: QueueLayout, readonly types: JobTypes) {}
 
   /** The stats of every finished job (of the last `days` days, when given). */
   collect(options: StatsOptions = {}): StatsReport {
@@ -227,7 +219,7 @@ export class StatsCollector {
       if (!entry || entry.mtimeMs !== mtimeMs || entry.size !== info.size) {
         const found = readJobFile(path, name.id, state);
         if (found === null) continue;
-        const value = isProblem(found) ? null : contributionOf(found, state);
+        const value = isProblem(found) ? null : contributionOf(found, state, this.types);
         entry = { mtimeMs, size: info.size, value };
       }
       seen.set(path, entry);

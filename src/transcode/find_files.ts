@@ -8,7 +8,7 @@ import { extname, join, resolve } from "node:path";
 import { isMangledName, NOT_UTF8 } from "../util/display_name.ts";
 
 /** Extensions of the video files vpo considers, lower-case with the dot. */
-export const VIDEO_EXTENSIONS: ReadonlySet<string> = new Set([
+const VIDEO_EXTENSIONS: ReadonlySet<string> = new Set([
   ".mkv",
   ".mp4",
   ".m4v",
@@ -29,12 +29,14 @@ export const VIDEO_EXTENSIONS: ReadonlySet<string> = new Set([
 ]);
 
 /** True when `path` has a video extension. */
-export const isVideoName = (path: string): boolean =>
-  VIDEO_EXTENSIONS.has(extname(path).toLowerCase());
+const isVideoName = (path: string): boolean => VIDEO_EXTENSIONS.has(extname(path).toLowerCase());
 
-/** One input found: a video to probe, or a path that is reported and not probed. */
+/**
+ * One input found: a video to probe (`named` when the command line named the file itself, not a
+ * directory holding it), or a path that is reported and not probed.
+ */
 export type FoundFile =
-  | { kind: "video"; path: string }
+  | { kind: "video"; path: string; named: boolean }
   | { kind: "skip"; path: string; reason: string }
   | { kind: "error"; path: string; message: string };
 
@@ -79,7 +81,7 @@ export function findFiles(paths: readonly string[], recursive: boolean): FoundFi
       } else if (entry.isDirectory || (entry.isSymlink && isDirectory(path))) {
         if (recursive) walk(path);
       } else if (isVideoName(entry.name)) {
-        out.push(entry.isSymlink ? symlinkSkip(path) : { kind: "video", path });
+        out.push(entry.isSymlink ? symlinkSkip(path) : { kind: "video", path, named: false });
       }
     }
   };
@@ -99,7 +101,7 @@ export function findFiles(paths: readonly string[], recursive: boolean): FoundFi
     }
     if (info.isDirectory) walk(path);
     else if (Deno.lstatSync(path).isSymlink) out.push(symlinkSkip(path));
-    else if (isVideoName(path)) out.push({ kind: "video", path });
+    else if (isVideoName(path)) out.push({ kind: "video", path, named: true });
     else out.push({ kind: "skip", path, reason: "not a video" });
   }
   return out;

@@ -1,14 +1,18 @@
 /**
- * The transcode job type: what the worker, recovery and cleanup ask of a transcode job.
+ * The transcode job type: what the worker, recovery, cleanup, `vpo stats`, notifications, `vpo
+ * doctor` and `vpo jobs show` ask of a transcode job.
  *
  * @module
  */
 import { dropJobMark } from "../library/job_outcome.ts";
 import type { JobType } from "../queue/job_type.ts";
+import { queuedSource } from "./memory.ts";
 import { readPayload, TRANSCODE } from "./payload.ts";
+import { readTranscodeJob } from "./record.ts";
 import { decideRecovery } from "./recovery.ts";
-import { ownedBackups } from "./result.ts";
+import { ownedBackups, transcodeFigures } from "./result.ts";
 import { runTranscode } from "./run.ts";
+import { segmentLine } from "./segment_progress.ts";
 import { segmentRecordChanges, wantsSegments } from "./segmented_encode.ts";
 import { SpeedHistory } from "./speed_history.ts";
 
@@ -22,7 +26,7 @@ export const transcodeJobType: JobType = {
   recover: (stale, config) => decideRecovery(stale, config.jobs.tempDirectory),
   madeFiles: ownedBackups,
   async runner(env) {
-    const speed = await SpeedHistory.load(env.home.statsDir);
+    const speed = await SpeedHistory.load(env.home.speedPath());
     const segmentLength = env.config.jobs.segmentLength;
     return {
       estimateSec(job) {
@@ -37,9 +41,21 @@ export const transcodeJobType: JobType = {
       run: (claimed, ctx) => runTranscode(claimed, env, speed, ctx),
       ending(claimed, requeued) {
         // An ended job's file may be queued again (failed, cancelled): its mark goes.
-        if (!requeued) dropJobMark(env.home, claimed.record);
+        const job = requeued ? null : readTranscodeJob(claimed.record);
+        const queued = job === null || typeof job === "string" ? null : queuedSource(job);
+        if (queued) dropJobMark(env.home, queued);
         return segmentRecordChanges(claimed, env.config.jobs.tempDirectory, requeued);
       },
     };
+  },
+  figures: transcodeFigures,
+  spaceNeeded(job) {
+    // The output is written whole beside the source (or in the temp directory) before the swap.
+    const payload = readPayload(job.payload);
+    return typeof payload === "string" || !job.file ? null : payload.fingerprint.size;
+  },
+  details(job, live) {
+    const segments = segmentLine(job, live);
+    return segments === null ? [] : [{ label: "Segments", text: segments }];
   },
 };

@@ -10,7 +10,9 @@ import { checkMediaInfo } from "../media/probe_check.ts";
 import { checkPolicySnapshot } from "../policy/snapshot.ts";
 import type { TranscodePolicy } from "../policy/types.ts";
 import { boolean, Field, integer, nullable, number } from "../config/yaml_schema.ts";
-import type { Fingerprint } from "./fingerprint.ts";
+import type { Fingerprint } from "../replace/fingerprint.ts";
+import { segmentProgressOf } from "./segment_progress.ts";
+import type { SegmentProgress } from "./segmented_encode.ts";
 
 /** The job type of transcode jobs. */
 export const TRANSCODE = "transcode";
@@ -32,6 +34,12 @@ export interface TranscodePayload {
    * the source's fingerprint still matches (absent in jobs queued by older versions).
    */
   source_probe?: MediaInfo;
+  /**
+   * A segmented job's progress across runs, written when it goes back to the queue (by its
+   * `ending` hook or recovery) and dropped when it ends; for people (`vpo jobs show`, `jobs
+   * list`'s percent). The next run reads the segments' own journal.
+   */
+  segment_progress?: SegmentProgress;
 }
 
 /**
@@ -78,11 +86,16 @@ function checkPayload(payload: Record<string, unknown>, where: string): Transcod
   text("policy_file");
   text("summary");
   const probe = payload.source_probe;
+  // Only shown to people and rewritten at the next requeue: one not shaped like a progress is
+  // left out rather than failing the job.
+  const { segment_progress: shown, ...rest } = payload;
+  const progress = segmentProgressOf(shown);
   return {
-    ...payload,
+    ...rest,
     policy: checkPolicySnapshot(payload.policy, `${where}.policy`),
     ...(probe === undefined
       ? {}
       : { source_probe: checkMediaInfo(probe, `${where}.source_probe`) }),
+    ...(progress === null ? {} : { segment_progress: progress }),
   } as TranscodePayload;
 }

@@ -18,46 +18,16 @@ import {
   sameStamp,
   stampOf,
 } from "../library/decisions.ts";
+import type { FileDecision } from "../library/file_decision.ts";
 import type { Library } from "../library/library.ts";
 import { dropMark, fillMark, takeMark } from "../library/queue_marks.ts";
 import type { TranscodePolicy } from "../policy/types.ts";
 import type { JobQueue } from "../queue/store.ts";
-import { fingerprintOf } from "./fingerprint.ts";
-import { tempOutputPath } from "./temp_files.ts";
+import { fingerprintOf } from "../replace/fingerprint.ts";
+import { tempOutputPath } from "../replace/temp_files.ts";
 import { shortId } from "../util/ids.ts";
 import { findFiles } from "./find_files.ts";
 import { TRANSCODE, type TranscodePayload } from "./payload.ts";
-
-/** How a file was decided. */
-export type DecisionStatus =
-  | "queued"
-  | "skipped"
-  | "remembered"
-  | "waiting"
-  | "unreadable"
-  | "error";
-
-/** The decision for one input path. */
-export interface FileDecision {
-  /** The file the decision is about (absolute once probed). */
-  path: string;
-  /**
-   * Queued (or, on a dry run, would be); skipped; remembered from an earlier run; waiting (still
-   * being written); unreadable (not media ffprobe can read); or an error (no such path, no
-   * permission).
-   */
-  status: DecisionStatus;
-  /** For skipped and remembered files: the kind of reason ("compliant", "failed", ...). */
-  reason?: string;
-  /** Job id when queued. */
-  jobId?: string;
-  /** One line: what will happen, or why not. */
-  detail: string;
-  /** The exact ffmpeg command (dry runs). */
-  command?: string;
-  /** Dropped or converted streams and other warnings of the plan. */
-  notes?: string[];
-}
 
 /** Options of {@link queueFiles}. */
 export interface QueueFilesOptions {
@@ -84,12 +54,21 @@ export interface QueueFilesOptions {
   /** Probe and decide every file afresh, ignoring the memory and the probe cache (both are
    * still written). */
   recheck?: boolean;
-  /** Files modified less than this many seconds ago are still arriving (default 0). */
+  /**
+   * Files found in a directory and modified less than this many seconds ago are still arriving
+   * (default 0): a scan from cron meets copies nobody announced.
+   */
   settleSeconds?: number;
+  /**
+   * The same for files named one by one (default 0): whoever names a file (a person, an
+   * import script run once the copy is complete) says it is there. A size or mtime that changes
+   * while the file is probed still leaves it waiting.
+   */
+  namedSettleSeconds?: number;
 }
 
 /** "h264 1920x1080", the first real video stream of a probe. */
-export function describeVideo(media: MediaInfo): string {
+function describeVideo(media: MediaInfo): string {
   const v = media.streams.find((s) => s.type === "video" && !s.isCoverArt);
   return v
     ? `${v.codec} ${v.width}x${v.height}${(v.bitDepth ?? 8) > 8 ? ` ${v.bitDepth}-bit` : ""}`
@@ -129,7 +108,8 @@ export async function* queueFiles(
   const library = opts.library;
   const remember = opts.dryRun ? null : library;
   const policyId = policyHash(opts.policy, opts.force);
-  const settleMs = (opts.settleSeconds ?? 0) * 1000;
+  const settleMs = (named: boolean) =>
+    ((named ? opts.namedSettleSeconds : opts.settleSeconds) ?? 0) * 1000;
   const toProbe: FileStamp[] = [];
   const planned: Candidate[] = [];
   for (const found of findFiles(paths, opts.recursive)) {
@@ -179,7 +159,7 @@ export async function* queueFiles(
     // Against this host's clock: a share whose clock runs ahead makes files look newer, so
     // the distance counts both ways.
     const age = Date.now() - stamp.mtime_ms;
-    if (Math.abs(age) < settleMs) {
+    if (Math.abs(age) < settleMs(found.named)) {
       yield {
         path: found.path,
         status: "waiting",
@@ -206,8 +186,11 @@ export async function* queueFiles(
       yield {
         path: stamp.path,
         status: "waiting",
-        detail: now === null ? "vanished while it was looked at" : "still being written " +
-          `(changed while it was looked at: ${stamp.size} -> ${now.size} bytes)`,
+        detail: now === null
+          ? "vanished while it was looked at"
+          : now.size === stamp.size
+          ? "still being written (modified while it was looked at)"
+          : `still being written (changed while it was looked at: ${stamp.size} -> ${now.size} bytes)`,
       };
       continue;
     }

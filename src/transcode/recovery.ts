@@ -1,52 +1,43 @@
 /**
- * The transcode job's recovery hook: the queue takes each stale job over, then this module
- * finishes or undoes an interrupted file replace from the steps the job recorded, so the
- * original is never lost and the job ends in exactly one state.
+ * The transcode job's recovery hook: the queue takes each stale job over, then the replace's
+ * recovery (`src/replace/recovery.ts`) finishes or undoes an interrupted file replace, and this
+ * module says where the job goes, so the original is never lost and the job ends in exactly one
+ * state.
  *
  * @module
  */
 import type { RecoveryDecision, StaleJob } from "../queue/recovery.ts";
+import { recoverReplace } from "../replace/recovery.ts";
 import { readPayload } from "./payload.ts";
-import { checkSteps } from "./journal_trust.ts";
-import { resumeReplace } from "./replace_journal.ts";
 import type { ReplacedResult } from "./result.ts";
+import { segmentProgressOf } from "./segment_progress.ts";
 
 /**
- * Decides where a stale transcode job goes after repairing its files. The journal is acted on
- * only when every path in it is one vpo would have made for the job (see {@link checkSteps});
- * `tempDirectory` is the configured `jobs.temp_directory`.
+ * Decides where a stale transcode job goes after repairing its files; `tempDirectory` is the
+ * configured `jobs.temp_directory`.
  */
 export async function decideRecovery(
   stale: StaleJob,
   tempDirectory: string | null,
 ): Promise<RecoveryDecision> {
-  const raw = stale.live?.steps;
   // segments: a requeued segmented job shows the progress its finished segments keep (as its
   // live file last recorded it; the next run reads the segments' journal).
-  const segments = stale.live?.segments;
+  const segments = segmentProgressOf(stale.live?.segments);
   const requeue: RecoveryDecision = {
     state: "queued",
     changes: {
       attempts: stale.job.attempts + 1,
       ...(segments
         ? {
-          progress: typeof segments.percent === "number" ? segments.percent : null,
+          progress: segments.percent,
           payload: { ...stale.job.payload, segment_progress: segments },
         }
         : {}),
     },
   };
-  if (raw === undefined || raw === null) return requeue;
-  const steps = checkSteps(raw, stale.job, tempDirectory);
-  if (typeof steps === "string") {
-    // Nothing it names is touched. Requeued, the job starts over and the files it left (the
-    // original included) are where they were; a run that finds its temp name taken fails.
-    return { ...requeue, detail: `journal not acted on: ${steps}` };
-  }
-  const { verdict, left: kept } = await resumeReplace(steps);
-  const left = kept.length ? `; left in place: ${kept.join(", ")}` : "";
-  if (verdict === "rolled_back") {
-    return { ...requeue, detail: `partial output removed, original intact${left}` };
+  const { verdict, steps, detail } = await recoverReplace(stale, tempDirectory);
+  if (verdict !== "completed" || steps === null) {
+    return detail === undefined ? requeue : { ...requeue, detail };
   }
   // The backup is the original, which was the file fingerprinted at queue time: the replace
   // only starts once the source is checked to be unchanged since.
@@ -67,6 +58,6 @@ export async function decideRecovery(
       progress: 100,
       result,
     },
-    detail: `the output was already in place; replace finished${left}`,
+    detail,
   };
 }

@@ -3,9 +3,14 @@
  *
  * @module
  */
-import type { Job } from "../queue/job.ts";
-import type { MadeFiles } from "../queue/job_type.ts";
-import { isBackupPathOf } from "./journal_trust.ts";
+import type { Job, JsonObject } from "../queue/job.ts";
+import type { FileOutcome, JobFigures, MadeFiles } from "../queue/job_type.ts";
+import { isBackupPathOf } from "../replace/journal_trust.ts";
+import { amount, jsonList, jsonObject, readJson, text } from "../config/json_fields.ts";
+import { integer, nullable, number, type Reader } from "../config/yaml_schema.ts";
+import type { TranscodePayload } from "./payload.ts";
+
+const count = integer({ min: 0 });
 
 /** Sizes and timing of an encode that ran to its end. */
 export type EncodeFigures = {
@@ -60,17 +65,64 @@ export type ReplacedResult = ReplacedFiles & Partial<EncodeFigures> & {
 /** The result of a transcode job. */
 export type TranscodeResult = SkippedResult | KeptOriginalResult | ReplacedResult;
 
-const OUTCOMES: readonly string[] = ["skipped", "kept_original", "replaced"];
+const FIGURES = { source_size: count, output_size: count, encoder: text, wall_sec: amount };
+
+/** One reader per outcome: everything a reader of that outcome may rely on. */
+const SHAPES: Record<TranscodeResult["outcome"], Reader<Record<string, unknown>>> = {
+  skipped: (f) => jsonObject(f, { outcome_detail: text, reason: text }),
+  kept_original: (f) => jsonObject(f, { outcome_detail: text, ...FIGURES, notes: jsonList(text) }),
+  replaced: (f) =>
+    jsonObject(f, {
+      outcome_detail: text,
+      output_path: text,
+      backup_path: nullable(text),
+      backup_size: nullable(count),
+      backup_ino: nullable(count),
+    }, {
+      // Absent when recovery finished the replace.
+      ...FIGURES,
+      // Negative when the policy keeps a larger output.
+      saved_bytes: number(-Infinity),
+      notes: jsonList(text),
+    }),
+};
 
 /**
- * A job's `result` as a transcode result, or null when it is none (not finished, or edited by hand
- * into another outcome). Only the outcome is checked: figures in a hand-edited file may still not
- * be numbers, so readers that add them up check each.
+ * A job's `result` as a transcode result, checked whole for its outcome, or the first problem
+ * as one line (`result.backup_ino: expected an integer >= 0, got "x"`); null when there is none
+ * (a job not finished yet).
  */
-export function readResult(result: Record<string, unknown> | null): TranscodeResult | null {
-  return typeof result?.outcome === "string" && OUTCOMES.includes(result.outcome)
-    ? result as TranscodeResult
-    : null;
+export function readResult(result: JsonObject | null): TranscodeResult | string | null {
+  if (result === null) return null;
+  const outcome = result.outcome;
+  if (typeof outcome !== "string" || !Object.hasOwn(SHAPES, outcome)) {
+    return `result.outcome: expected one of ${Object.keys(SHAPES).join(", ")}, got ${
+      JSON.stringify(outcome) ?? "nothing"
+    }`;
+  }
+  const read = readJson(SHAPES[outcome as TranscodeResult["outcome"]], result, "result");
+  return typeof read === "string" ? read : read as TranscodeResult;
+}
+
+const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
+const OUTCOMES: readonly FileOutcome[] = ["replaced", "kept_original", "skipped"];
+
+/**
+ * What a finished transcode job adds to `vpo stats`: its target codec, and for a completed job
+ * its outcome, sizes and encode time. Only the fields counted are read, each on its own, so a
+ * job whose payload or result misses other fields still counts.
+ */
+export function transcodeFigures(job: Job): JobFigures {
+  const policy = (job.payload as Partial<TranscodePayload>).policy;
+  const outcome = job.result?.outcome;
+  const replaced = outcome === "replaced";
+  return {
+    group: typeof policy?.targetVideoCodec === "string" ? policy.targetVideoCodec : "other",
+    outcome: OUTCOMES.find((o) => o === outcome) ?? null,
+    source_bytes: replaced ? num(job.result?.source_size) : 0,
+    output_bytes: replaced ? num(job.result?.output_size) : 0,
+    wall_sec: outcome === "replaced" || outcome === "kept_original" ? num(job.result?.wall_sec) : 0,
+  };
 }
 
 /**
@@ -81,17 +133,19 @@ export function readResult(result: Record<string, unknown> | null): TranscodeRes
  */
 export function ownedBackups(job: Job): MadeFiles {
   const none: MadeFiles = { made: [], left: [] };
-  const backup = job.result?.backup_path;
-  if (backup === undefined || backup === null) return none;
-  const path = String(backup);
+  const raw = job.result?.backup_path;
+  if (raw === undefined || raw === null) return none;
+  const path = String(raw);
   const left = (reason: string): MadeFiles => ({ made: [], left: [{ path, reason }] });
+  const result = readResult(job.result);
+  if (typeof result === "string") return left(`not acted on: ${result}`);
+  if (result?.outcome !== "replaced" || result.backup_path === null) return none;
+  const backup = result.backup_path;
   if (!job.file || !isBackupPathOf(job.file, backup)) {
     return left(`not <file>.original[.N] of the job's file ${job.file}`);
   }
-  const { backup_ino: ino, backup_size: size } = job.result ?? {};
-  if (typeof ino !== "number" || typeof size !== "number") {
-    return left("no inode or size recorded for it");
-  }
+  const { backup_ino: ino, backup_size: size } = result;
+  if (ino === null || size === null) return left("no inode or size recorded for it");
   let info: Deno.FileInfo;
   try {
     info = Deno.lstatSync(backup);

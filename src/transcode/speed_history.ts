@@ -4,8 +4,7 @@
  *
  * @module
  */
-import { hostname } from "node:os";
-import { join } from "node:path";
+import { dirname } from "node:path";
 import { readRegularFileSync } from "../util/safe_read.ts";
 import { writeFileAtomic } from "../util/durable_fs.ts";
 
@@ -20,25 +19,22 @@ const ALPHA = 0.3;
 /** Estimates are padded: finishing a little early beats being stopped at the deadline. */
 const MARGIN = 1.15;
 
-/** Speed history stored at `<dir>/speed-<host>.json` (per host: a NAS and a desktop differ). */
+/** Speed history stored at {@link VpoHome.speedPath} (per host: a NAS and a desktop differ). */
 export class SpeedHistory {
-  readonly path: string;
   #entries: Record<string, Entry> = {};
 
-  private constructor(dir: string) {
-    this.path = join(dir, `speed-${hostname()}.json`);
-  }
+  private constructor(readonly path: string) {}
 
-  /** Loads the history in `dir`; a missing or unreadable file is an empty history. */
-  static async load(dir: string): Promise<SpeedHistory> {
-    const history = new SpeedHistory(dir);
+  /** Loads the history at `path`; a missing or unreadable file is an empty history. */
+  static async load(path: string): Promise<SpeedHistory> {
+    const history = new SpeedHistory(path);
     try {
       const data = JSON.parse(readRegularFileSync(history.path));
       if (data && typeof data === "object") history.#entries = data;
     } catch {
       // No history yet (or a damaged one): estimates are unknown, jobs simply start.
     }
-    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
     return history;
   }
 

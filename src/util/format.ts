@@ -38,10 +38,29 @@ export function localDay(date: Date): string {
   return `${date.getFullYear()}-${pad2(date.getMonth() + 1)}-${pad2(date.getDate())}`;
 }
 
-/** "YYYY-MM-DD HH:MM" in local time, as `jobs list` and `jobs show` print times. */
-export function localMinute(iso: string): string {
-  const d = new Date(iso);
+/**
+ * "YYYY-MM-DD HH:MM" in local time: how vpo shows a time to a person, everywhere (the CLI; the
+ * page of `vpo serve` formats alike). Files and JSON for programs keep ISO 8601 in UTC.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const noon = new Date(2026, 10, 29, 12, 5, 59); // local time
+ * assert.equal(localMinute(noon), "2026-11-29 12:05");
+ * assert.equal(localMinute(noon.toISOString()), "2026-11-29 12:05");
+ * ```
+ */
+export function localMinute(time: string | Date): string {
+  const d = new Date(time);
   return `${localDay(d)} ${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+}
+
+/**
+ * "YYYY-MM-DD HH:MM:SS" in local time: the stamp of a log line, where events a second apart must
+ * stay in order (`jobs start`'s event lines, each ffmpeg run in a job's log).
+ */
+export function localSecond(time: Date): string {
+  return `${localMinute(time)}:${pad2(time.getSeconds())}`;
 }
 
 /** "1 job", "3 jobs". */

@@ -12,7 +12,6 @@
  *
  * @module
  */
-import { join } from "node:path";
 import type { VpoHome } from "../queue/layout.ts";
 
 /** Cores a worker holds until {@link CoreClaim.release}. */
@@ -39,7 +38,7 @@ export async function claimCores(
   const held: Deno.FsFile[] = [];
   const cores: number[] = [];
   for (let core = 0; core < total && cores.length < want; core++) {
-    const file = await Deno.open(join(dir, `core-${core}.lock`), {
+    const file = await Deno.open(home.cpuLockPath(core), {
       read: true,
       write: true,
       create: true,

@@ -5,7 +5,7 @@
  * @module
  */
 import { basename } from "node:path";
-import { formatDuration, localMinute } from "../util/format.ts";
+import { formatDuration, localSecond } from "../util/format.ts";
 import { shortId } from "../util/ids.ts";
 import { displayName } from "../util/display_name.ts";
 import { writeBestEffort } from "../util/output.ts";
@@ -48,10 +48,6 @@ export interface WorkerReporter {
   progress(jobId: string, file: string, sample: ProgressSample): void;
 }
 
-function timestamp(d = new Date()): string {
-  return `${localMinute(d.toISOString())}:${String(d.getSeconds()).padStart(2, "0")}`;
-}
-
 function eventLine(
   kind: WorkerEventKind,
   jobId: string | null,
@@ -59,7 +55,9 @@ function eventLine(
   detail: string,
 ) {
   const who = [jobId && shortId(jobId), file ? basename(file) : null].filter(Boolean).join(" ");
-  const line = `${timestamp()} ${kind.padEnd(9)} ${who}${who && detail ? ": " : ""}${detail}`;
+  const line = `${localSecond(new Date())} ${kind.padEnd(9)} ${who}${
+    who && detail ? ": " : ""
+  }${detail}`;
   return displayName(line);
 }
 

@@ -6,6 +6,11 @@
  */
 import { join } from "node:path";
 
+/** What every command that needs ffmpeg says, in one line, on a machine without it. */
+export const MISSING_FFMPEG_LINE =
+  "vpo: ffmpeg and ffprobe not found on PATH: install it with `apt-get install ffmpeg` " +
+  "(as root; `sudo apt-get install ffmpeg` otherwise) or run scripts/setup.sh from the vpo checkout";
+
 /** Makes `<dir>/bin` with links to every program in /usr/bin but `hidden`; returns its path. */
 export async function pathWithout(dir: string, hidden: string[]): Promise<string> {
   const bin = join(dir, "bin");

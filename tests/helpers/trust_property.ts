@@ -11,11 +11,7 @@ import { basename, join } from "node:path";
 import { JobQueue } from "../../src/queue/store.ts";
 import { type JobRecord, serializeJob } from "../../src/queue/job.ts";
 import { decideRecovery } from "../../src/transcode/recovery.ts";
-import {
-  findOrphanTemps,
-  removeOrphanTemp,
-  tempOutputPath,
-} from "../../src/transcode/temp_files.ts";
+import { findOrphanTemps, removeOrphanTemp, tempOutputPath } from "../../src/replace/temp_files.ts";
 import { VpoError } from "../../src/errors.ts";
 import { fileIdentity } from "../../src/util/file_identity.ts";
 import { jobRecord } from "./queue.ts";
@@ -175,6 +171,7 @@ async function addJob(
         finished_at: new Date(Date.now() - 40 * 86_400_000).toISOString(),
         result: {
           outcome: "replaced",
+          outcome_detail: "replaced",
           output_path: source,
           backup_path: backup,
           backup_size: size,

@@ -33,6 +33,24 @@ export interface RunResult {
   stderr: string;
 }
 
+/** Runs a program to its end with stdin closed, from `ROOT`, with `NO_COLOR` and `env` added. */
+export async function runProcess(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<RunResult> {
+  const out = await new Deno.Command(cmd, {
+    args,
+    cwd: ROOT,
+    env: { NO_COLOR: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
 /** A temporary VPO_HOME, removed by `cleanup()` (or `await using`). */
 export class TempHome {
   private constructor(readonly dir: string) {}

@@ -366,3 +366,18 @@ Deno.test("jobs.segment_length: 0 and null turn segmenting off; negatives are re
   assert.equal((await loadText("jobs:\n  segment_length: 120\n")).jobs.segmentLength, 120);
   await assert.rejects(loadText("jobs:\n  segment_length: -5\n"), /segment_length/);
 });
+
+Deno.test("docs/configuration.md: the example is valid, and each of its keys has one table row", async () => {
+  const doc = await Deno.readTextFile(new URL("../../docs/configuration.md", import.meta.url));
+  const example = /## All keys, with their defaults\n\n```yaml\n([^]*?)```/.exec(doc)![1];
+  assert.deepEqual(parseConfig(example, "configuration.md"), defaultConfig());
+  const keys = (text: string, section: string) => {
+    const body = new RegExp(`^${section}:\\n((?:  .*\\n)*)`, "m").exec(text)![1];
+    return [...body.matchAll(/^ {2}(\w+):/gm)].map((m) => m[1]);
+  };
+  for (const section of ["jobs", "worker", "serve", "notify", "library"]) {
+    const table = new RegExp(`^### \`${section}\`\\n([^]*?)(?=^##)`, "m").exec(doc)![1];
+    const rows = [...table.matchAll(/^\| `(\w+)` +\|/gm)].map((m) => m[1]);
+    assert.deepEqual(rows, keys(example, section), `the ${section} table`);
+  }
+});

@@ -6,7 +6,7 @@ import {
   planResume,
   REPLACE_CRASH_POINTS,
   type ReplaceSteps,
-} from "../../src/transcode/replace_journal.ts";
+} from "../../src/replace/replace_journal.ts";
 import { SEGMENT_CRASH_POINTS } from "../../src/transcode/segmented_encode.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -129,12 +129,12 @@ Deno.test("journal: a record without identities (older vpo) recognises nothing b
   ]);
 });
 
-Deno.test("journal: the replace and segment lists hold every crash point of src/transcode", () => {
-  const dir = join(ROOT, "src/transcode");
+Deno.test("journal: the replace and segment lists hold every crash point of the job types and the replace", () => {
   const points = new Set(
-    [...Deno.readDirSync(dir)].flatMap((e) =>
-      [...Deno.readTextFileSync(join(dir, e.name)).matchAll(/crashPoint\("([^"]+)"\)/g)].map((m) =>
-        m[1]
+    ["src/transcode", "src/replace"].flatMap((folder) =>
+      [...Deno.readDirSync(join(ROOT, folder))].flatMap((e) =>
+        [...Deno.readTextFileSync(join(ROOT, folder, e.name)).matchAll(/crashPoint\("([^"]+)"\)/g)]
+          .map((m) => m[1])
       )
     ),
   );

@@ -1,6 +1,6 @@
 /** Segmented encoding's pure parts: cut points, cut times, the join's arguments, the ETA. */
 import assert from "node:assert/strict";
-import { segmentSummary } from "../../src/cli/job_format.ts";
+import { segmentLine } from "../../src/transcode/segment_progress.ts";
 import { buildFfmpegArgs } from "../../src/media/ffmpeg_args.ts";
 import { type EncodePlan, planTranscode } from "../../src/media/plan.ts";
 import { ffmpegTime, type PacketTimes, planSegments } from "../../src/media/segments.ts";
@@ -49,14 +49,26 @@ Deno.test("jobs show sums up a segmented job's progress and its ETA in nights", 
   } as unknown as Job;
   // 5100 s of media left at 0.5x is 10200 s: three one-hour windows.
   assert.equal(
-    segmentSummary(job, null),
+    segmentLine(job, null),
     "7/24 done, 29.2 % of the media, ETA 3 nights at 0.50x (1h00m window)",
   );
-  const noWindow = { payload: { segment_progress: { done: 0, total: 3, percent: 0 } } };
-  assert.equal(segmentSummary(noWindow as unknown as Job, null), "0/3 done, 0.0 % of the media");
-  assert.equal(segmentSummary({ payload: {} } as unknown as Job, null), null);
+  const noWindow = {
+    payload: {
+      segment_progress: {
+        done: 0,
+        total: 3,
+        percent: 0,
+        media_done_sec: 0,
+        media_total_sec: 900,
+        encode_sec: 0,
+        window_sec: null,
+      },
+    },
+  };
+  assert.equal(segmentLine(noWindow as unknown as Job, null), "0/3 done, 0.0 % of the media");
+  assert.equal(segmentLine({ payload: {} } as unknown as Job, null), null);
   const junk = { payload: { segment_progress: { done: "7", total: 24, percent: 1 } } };
-  assert.equal(segmentSummary(junk as unknown as Job, null), null);
+  assert.equal(segmentLine(junk as unknown as Job, null), null);
 });
 
 Deno.test("the join copies the joined video into the source's place, with its stream tags and hvc1", () => {

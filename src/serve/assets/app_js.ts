@@ -39,11 +39,13 @@ export const APP_JS = String.raw`"use strict";
     if (m) return m + "m" + String(r).padStart(2, "0") + "s";
     return r + "s";
   }
+  // "YYYY-MM-DD HH:MM" in the browser's local time, as the CLI's localMinute (src/util/format.ts).
   function localTime(iso) {
     if (!iso) return "";
     var d = new Date(iso);
-    return d.toLocaleString(undefined, { year: "numeric", month: "2-digit", day: "2-digit",
-      hour: "2-digit", minute: "2-digit" });
+    function two(n) { return String(n).padStart(2, "0"); }
+    return d.getFullYear() + "-" + two(d.getMonth() + 1) + "-" + two(d.getDate()) + " " +
+      two(d.getHours()) + ":" + two(d.getMinutes());
   }
   function say(text, isError) {
     var m = $("message");
@@ -238,7 +240,9 @@ export const APP_JS = String.raw`"use strict";
 
   function outcomeText(job) {
     var r = job.result || {};
-    if (job.status === "completed" && r.outcome === "replaced") return "saved " + formatBytes(r.saved_bytes);
+    if (job.status === "completed" && r.outcome === "replaced" && typeof r.saved_bytes === "number") {
+      return "saved " + formatBytes(r.saved_bytes);
+    }
     if (job.status === "completed" && r.outcome === "kept_original") return "kept the original";
     if (job.status === "completed") return String(r.outcome || "completed");
     if (job.status === "failed") return (job.error || "failed").split("\n")[0];

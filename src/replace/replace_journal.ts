@@ -1,7 +1,9 @@
 /**
- * The replace protocol of a transcode job, stated once, and its journal: the steps recorded
- * (durably, in the job's live file; L of the queue protocol in `src/queue/protocol.ts`) before
- * each is done, from which a failed replace, the worker and recovery all finish or undo it.
+ * The replace protocol, stated once, and its journal: how any job type that rewrites a library
+ * file (a transcode, a track change) puts its verified output in the original's place. The steps
+ * are recorded (durably, in the job's live file; L of the queue protocol in
+ * `src/queue/protocol.ts`) before each is done, from which a failed replace, the worker and
+ * recovery all finish or undo it.
  *
  * For a source `S`, its verified output `T` (a hidden temp file, in `temp_directory` or beside
  * `S`), the final path `F` (`S` itself, or `S` with a new extension; an existing file there is

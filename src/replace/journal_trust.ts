@@ -32,7 +32,7 @@ export function isBackupPathOf(source: string, path: unknown): path is string {
 }
 
 /** True when `path` is a temp output name of job `id` (any claim of it) for `source`, in `dirs`. */
-export function isTempPathOf(
+function isTempPathOf(
   id: string,
   source: string,
   path: unknown,

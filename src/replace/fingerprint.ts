@@ -7,7 +7,7 @@
  * @module
  */
 import { inodesAreStable } from "../util/file_identity.ts";
-import { formatBytes } from "../util/format.ts";
+import { formatBytes, localMinute } from "../util/format.ts";
 
 /** What vpo remembers of a source file. */
 export interface Fingerprint {
@@ -54,7 +54,7 @@ export function describeChange(then: Fingerprint, now: Fingerprint | null): stri
     return `the source file changed size (${was} -> ${is})`;
   }
   if (then.mtime_ms !== now.mtime_ms) {
-    return `the source file was modified (${new Date(now.mtime_ms).toISOString()})`;
+    return `the source file was modified (${localMinute(new Date(now.mtime_ms))})`;
   }
   return null;
 }

@@ -1,0 +1,136 @@
+/**
+ * Step 4 of a transcode run: the encode into the temp output, in one pass or segment by segment
+ * (resumable across runs), with progress reported to the worker.
+ *
+ * @module
+ */
+import { JobFailure } from "../errors.ts";
+import { extractCoverArt } from "../media/cover_art.ts";
+import { buildFfmpegArgs } from "../media/ffmpeg_args.ts";
+import { runFfmpeg } from "../media/ffmpeg_runner.ts";
+import type { EncodePlan } from "../media/plan.ts";
+import type { ProgressUpdate } from "../media/progress.ts";
+import type { MediaInfo } from "../media/probe.ts";
+import type { OwnedFile } from "../util/owned_file.ts";
+import { type Target, throwIfStopped, type TranscodeRun } from "./run_context.ts";
+import { encodeSegmented, progressOf } from "./segmented_encode.ts";
+
+/** Lines of ffmpeg's log kept in a failed job's error. */
+const ERROR_TAIL_LINES = 8;
+
+/** How the encode went: its wall time, and ffmpeg's last lines for a rejected output. */
+export interface Encoded {
+  wallSec: number;
+  logTail: string[];
+}
+
+/** Encodes the source into `out` as `plan` says, in one pass or segment by segment. */
+export async function encode(
+  run: TranscodeRun,
+  media: MediaInfo,
+  plan: EncodePlan,
+  target: Target,
+  out: OwnedFile,
+): Promise<Encoded> {
+  const { claimed, source, env, ctx } = run;
+  const signal = ctx.signal;
+  const coverDir = env.home.jobs.coverDir(claimed.id, claimed.token);
+  const logPath = env.home.logPath(claimed.id);
+  const wallStart = performance.now();
+  const onProgress = (u: ProgressUpdate) =>
+    ctx.progress({
+      percent: u.percent,
+      fps: u.fps,
+      speed: u.speed,
+      eta_sec: u.etaSec,
+      out_time_sec: u.outTimeSec,
+    }, u.done);
+  try {
+    await extractCoverArt(plan, source, coverDir, { signal });
+    const argsOptions = { cpuCores: env.cpuCores, coverArtDir: coverDir };
+    if (target.segments) {
+      const wallSec = await encodeInSegments(
+        run,
+        plan,
+        target,
+        logPath,
+        onProgress,
+        (video) =>
+          buildFfmpegArgs(plan, source, out.pathForChild, { ...argsOptions, encodedVideo: video }),
+      );
+      return { wallSec, logTail: [] };
+    }
+    const result = await runFfmpeg({
+      args: buildFfmpegArgs(plan, source, out.pathForChild, argsOptions),
+      logPath,
+      signal,
+      onProgress,
+      durationSec: media.duration,
+      cpuCores: env.cpuCores,
+      cpuSet: env.cpuSet,
+      // A stopped encode's output is deleted anyway: no point waiting while ffmpeg flushes the
+      // frames its encoder holds (slow presets take seconds), which would overrun a deadline.
+      killGraceMs: 1000,
+    });
+    throwIfStopped(signal);
+    // ffmpeg's last lines explain a rejected output too (decode errors in a damaged source).
+    const logTail = [`log: ${logPath}`, ...result.tail.slice(-ERROR_TAIL_LINES)];
+    if (!result.success) {
+      const why = result.signal
+        ? `ffmpeg was killed by ${result.signal}`
+        : `ffmpeg exited with code ${result.code}`;
+      throw new JobFailure(`${why}: ${result.tail.at(-1) ?? ""}`, logTail);
+    }
+    return { wallSec: (performance.now() - wallStart) / 1000, logTail };
+  } finally {
+    await Deno.remove(coverDir, { recursive: true }).catch(() => {});
+  }
+}
+
+/**
+ * Encodes the segments not yet done and joins them into the temp output, starting each segment
+ * only when the measured speed says it ends before the deadline, and keeping the live file's
+ * segment count current. Returns the wall seconds all runs spent on the job's segments.
+ */
+async function encodeInSegments(
+  run: TranscodeRun,
+  plan: EncodePlan,
+  target: Target,
+  logPath: string,
+  onProgress: (u: ProgressUpdate) => void,
+  muxArgs: (encodedVideo: { concatList: string; offsetSec: number }) => string[],
+): Promise<number> {
+  const { claimed, ctx, speed, env } = run;
+  const { dir, journal } = target.segments!;
+  // Speeds are measured per target codec.
+  const codec = run.payload.policy.targetVideoCodec;
+  const showSegments = () =>
+    claimed.updateLive({ segments: { ...progressOf(journal, ctx.windowSec) } }).catch(() => {
+      // A lost job is noticed by the heartbeat timer, which stops the encode.
+    });
+  await showSegments();
+  const { wallSec } = await encodeSegmented(journal, {
+    claimed,
+    plan,
+    source: run.source,
+    output: target.temp,
+    dir,
+    cpuCores: env.cpuCores,
+    cpuSet: env.cpuSet,
+    logPath,
+    signal: ctx.signal,
+    onProgress,
+    beforeSegment: (mediaSec) => {
+      const need = speed.estimateSec(codec, mediaSec);
+      if (ctx.deadline && need !== null && Date.now() + need * 1000 > +ctx.deadline) {
+        ctx.outOfTime("deadline: the next segment cannot finish before it");
+      }
+    },
+    afterSegment: async (mediaSec, wallSec) => {
+      await speed.record(codec, mediaSec, wallSec);
+      await showSegments();
+    },
+    muxArgs,
+  });
+  return wallSec;
+}
