@@ -12,7 +12,7 @@ import { describeChange, fingerprintPath } from "../replace/fingerprint.ts";
 import { chooseBackupPath, replaceOriginal } from "../replace/replace.ts";
 import { formatBytes } from "../util/format.ts";
 import { type OwnedFile, permissionsOf, removeIfOwned } from "../util/owned_file.ts";
-import type { EncodeFigures, TranscodeResult } from "./result.ts";
+import type { EncodeFigures, QualityFigures, TranscodeResult } from "./result.ts";
 import { type Target, throwIfStopped, type TranscodeRun } from "./run_context.ts";
 
 /**
@@ -45,7 +45,8 @@ export async function verify(
 
 /**
  * Step 6: the verified output replaces the original through the journal (the original kept as
- * its backup), unless it is not smaller and the policy keeps the original then.
+ * its backup), unless it is not smaller and the policy keeps the original then. `extra` goes
+ * into the result as it is (a quality target's figures).
  */
 export async function replaceOrKeep(
   run: TranscodeRun,
@@ -54,6 +55,7 @@ export async function replaceOrKeep(
   out: OwnedFile,
   figures: EncodeFigures,
   wallSec: number,
+  extra: { quality?: QualityFigures } = {},
 ): Promise<TranscodeResult> {
   const { claimed, source, payload, journal } = run;
   const { source_size: sourceSize, output_size: outputSize } = figures;
@@ -61,7 +63,13 @@ export async function replaceOrKeep(
     const detail = `kept the original: output ${formatBytes(outputSize)} is not smaller than ` +
       `source ${formatBytes(sourceSize)}`;
     await removeIfOwned(target.temp, out.ino);
-    return { outcome: "kept_original", outcome_detail: detail, ...figures, notes: plan.notes };
+    return {
+      outcome: "kept_original",
+      outcome_detail: detail,
+      ...figures,
+      notes: plan.notes,
+      ...extra,
+    };
   }
   // Last look before the irreversible part: the source must still be the file that was encoded.
   const sourceChange = async () =>
@@ -100,7 +108,7 @@ export async function replaceOrKeep(
   }
   const saved = sourceSize - outputSize;
   const detail = `${formatBytes(sourceSize)} -> ${formatBytes(outputSize)} ` +
-    `(saved ${formatBytes(saved)}) in ${Math.round(wallSec)} s`;
+    `(saved ${formatBytes(saved)}) in ${Math.round(wallSec)} s${qualityNote(extra.quality)}`;
   return {
     outcome: "replaced",
     outcome_detail: detail,
@@ -112,5 +120,12 @@ export async function replaceOrKeep(
     // The backup is a link to (or the renamed) original, whose inode was checked unchanged.
     backup_ino: steps.backup ? payload.fingerprint.ino : null,
     notes: plan.notes,
+    ...extra,
   };
+}
+
+/** ", crf 28, ssim 0.9512 (search 16 s)": what a quality target's encode reached. */
+function qualityNote(q: QualityFigures | undefined): string {
+  if (!q || q.achieved_score === null) return "";
+  return `, crf ${q.crf}, ${q.metric} ${q.achieved_score} (search ${Math.round(q.search_sec)} s)`;
 }

@@ -21,7 +21,7 @@ import {
 import type { FileDecision } from "../library/file_decision.ts";
 import type { Library } from "../library/library.ts";
 import { dropMark, fillMark, takeMark } from "../library/queue_marks.ts";
-import type { TranscodePolicy } from "../policy/types.ts";
+import type { TargetQuality, TranscodePolicy } from "../policy/types.ts";
 import type { JobQueue } from "../queue/store.ts";
 import { fingerprintOf } from "../replace/fingerprint.ts";
 import { tempOutputPath } from "../replace/temp_files.ts";
@@ -75,14 +75,21 @@ function describeVideo(media: MediaInfo): string {
     : "no video";
 }
 
-function describeTarget(plan: EncodePlan): string {
+function describeTarget(plan: EncodePlan, quality: TargetQuality | undefined): string {
   const v = plan.streams.find((s) => s.type === "video");
   const size = v && v.type === "video" ? ` ${v.width}x${v.height}` : "";
-  const rate = plan.video.crf !== null
+  // With a quality target the CRF is searched when the job runs.
+  const rate = quality
+    ? `${quality.metric} >= ${quality.min}${quality.rule === "mean" ? "" : ` (${quality.rule})`}`
+    : plan.video.crf !== null
     ? `crf ${plan.video.crf}`
     : `${Math.round(plan.video.bitrate! / 1000)}k`;
   return `${plan.video.codec}${size} ${rate} (${plan.video.encoder}, ${plan.format})`;
 }
+
+/** Why a dry run's command shows a CRF that the job may not use. */
+const SEARCH_NOTE = "the CRF is searched for the quality target when the job runs; the command " +
+  "shows target_crf, where a folder's first search starts";
 
 /** A video found, with its stamp when it was first looked at. */
 interface Candidate {
@@ -231,8 +238,12 @@ async function decideOne(
     remember?.decisions.record(stamp, policyId, plan.kind, { detail: plan.reason });
     return { path: media.path, status: "skipped", reason: plan.kind, detail: plan.reason };
   }
-  const detail = `${describeVideo(media)} -> ${describeTarget(plan)}`;
-  const notes = choice.note ? [choice.note, ...plan.notes] : plan.notes;
+  const detail = `${describeVideo(media)} -> ${describeTarget(plan, policy.targetQuality)}`;
+  const notes = [
+    ...(choice.note ? [choice.note] : []),
+    ...(policy.targetQuality && opts.dryRun ? [SEARCH_NOTE] : []),
+    ...plan.notes,
+  ];
   if (opts.dryRun) {
     // The real temp name carries the job id and claim token, unknown until queued and claimed.
     const placeholder = { id: "0".repeat(32), token: "0".repeat(12) };
