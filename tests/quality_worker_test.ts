@@ -225,3 +225,31 @@ Deno.test("worker: an output larger than max_encoded_percent keeps its original"
     assert.deepEqual(namesIn(media), ["loud.mkv"]);
   });
 });
+
+Deno.test("worker: a deadline stops the search; the next run resumes with what it measured", async () => {
+  await withMediaHome(undefined, async (home, media) => {
+    await makeDifficultyClip(media, "grain", 4);
+    await queue(home, qualityPolicy(0.95), [join(media, "grain.mkv")]);
+    // The first CRF's two samples encode at once; every later sample encode is held back past
+    // the deadline (a sleep in ffmpeg's place, which the stop's SIGTERM ends), which stops the
+    // run in the middle of the second CRF.
+    const calls = join(home.dir, "ffmpeg-calls");
+    const hold = `case "$*" in *passthrough*) [ "$(grep -c passthrough '${calls}')" -gt 2 ] && ` +
+      "exec sleep 120;; esac\n";
+    const ffmpeg = await countingFfmpeg(home.dir, hold);
+    const env = { PATH: ffmpeg.path };
+    const first = await home.run(["jobs", "start", "--max-duration", "20"], { env });
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    assert.match(first.stdout, /searching crf \d+: ssim 0\.\d+, 1 of/);
+    assert.match(first.stdout, /requeued .*deadline/);
+    const waiting = await onlyJob(home);
+    assert.equal(waiting.status, "queued");
+    assert.equal(waiting.attempts, 0, "a deadline is no attempt");
+    assert.deepEqual(qualityTemps(media), []);
+
+    const second = await home.run(["jobs", "start"]);
+    assert.equal(second.code, 0, second.stdout + second.stderr);
+    assert.match(second.stdout, /searching crf \d+: ssim 0\.\d+, 1 of ~\d \(remembered\)/);
+    assert.equal((await onlyJob(home)).status, "completed");
+  });
+});
