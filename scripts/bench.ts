@@ -3,7 +3,7 @@
  * the wall time of `deno run` of an empty script, so that figures from different machines (or a
  * busy CI runner) can be compared by their ratio to it.
  *
- *   deno run -A scripts/bench.ts [--quick] [--only queue,cli,...] [--against DIR]
+ *   deno task bench [--quick] [--only queue,cli,...] [--against DIR]
  *
  * `--against DIR` also times the CLI of another checkout (say `git archive main | tar -x -C DIR`)
  * in the `cli` and `startup` sections, in the same rounds as this one: before and after a change,

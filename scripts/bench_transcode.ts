@@ -188,6 +188,12 @@ export async function benchTranscode(quick: boolean): Promise<TranscodeRow[]> {
       throw new Error(`vpo completed ${completed} of ${vpoClips.length}`);
     }
 
+    // The worker's run-time probe of each source (what is mapped and verified comes from the
+    // source, never from a cache): its cost per job, beside the drain it is part of.
+    const probeTimes: number[] = [];
+    for (let i = 0; i < 9; i++) probeTimes.push(await timed(() => probe(vpoClips[i % count])));
+    const probeSec = probeTimes.sort((a, b) => a - b)[4];
+
     // 4. CPU per wall second with --cpu-cores 1, beside the unlimited run above.
     await copyClips(clips.slice(0, quick ? 2 : 5), join(root, "cap"));
     const capHome = join(root, "cap-home");
@@ -211,6 +217,11 @@ export async function benchTranscode(quick: boolean): Promise<TranscodeRow[]> {
       name: `drain ${n}: vpo jobs start`,
       value: `${vpo.wall.toFixed(1)} s`,
       note: `${(vpo.wall / loopSec).toFixed(2)} x loop`,
+    });
+    rows.push({
+      name: "worker's run-time probe of a source",
+      value: `${(probeSec * 1000).toFixed(0)} ms`,
+      note: `median of 9; ${(probeSec / (vpo.wall / count) * 100).toFixed(1)} % of a job's drain`,
     });
     rows.push({
       name: `vpo transcode (queueing ${count})`,

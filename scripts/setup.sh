@@ -45,6 +45,7 @@ TEST_PACKAGES=(
   faketime:faketime       # clock-skew tests
   ip:iproute2             # network namespaces of the multi-host tests
   logrotate:logrotate     # tests/contrib_test.ts checks contrib/logrotate/vpo
+  python3:python3         # tests/helpers/racer.ts swaps names with renameat2
 )
 
 if [ "$(id -u)" -eq 0 ]; then

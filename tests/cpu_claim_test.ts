@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { CLI_PERMISSIONS } from "../scripts/permissions.ts";
 import { claimCores } from "../src/worker/cpu_claim.ts";
 import { coreListText, launchCommand } from "../src/media/ffmpeg_runner.ts";
 import { VpoHome } from "../src/queue/layout.ts";
@@ -37,7 +38,7 @@ Deno.test("a SIGKILLed worker's cores are free again at once (the kernel drops i
       console.log(c.cores.join(","));
       setInterval(() => {}, 60_000);`;
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-read", "--allow-write", "--allow-sys=hostname", "-"],
+      args: ["run", ...CLI_PERMISSIONS, "-"],
       stdin: "piped",
       stdout: "piped",
     }).spawn();

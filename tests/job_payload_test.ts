@@ -20,32 +20,9 @@ const payloadWith = (policy: Record<string, unknown>, extra: Record<string, unkn
   ...extra,
 });
 
-/** A queue-time probe as `vpo transcode` stores it. */
-const sourceProbe = {
-  path: "/v/a.mkv",
-  formatName: "matroska,webm",
-  duration: 3,
-  size: 10,
-  bitRate: 800_000,
-  streams: [
-    {
-      index: 0,
-      type: "video",
-      codec: "h264",
-      width: 64,
-      height: 48,
-      isCoverArt: false,
-      dolbyVision: false,
-    },
-    { index: 1, type: "audio", codec: "aac", channels: 2, isCoverArt: false, dolbyVision: false },
-  ],
-};
-
 Deno.test("a valid payload reads back as it was written", () => {
   const payload = payloadWith({ ...defaultPolicy() });
   assert.deepEqual(readPayload(payload), payload);
-  const probed = payloadWith({ ...defaultPolicy() }, { source_probe: sourceProbe });
-  assert.deepEqual(readPayload(probed), probed);
 });
 
 const BAD: [string, Record<string, unknown>, string][] = [
@@ -89,24 +66,6 @@ const BAD: [string, Record<string, unknown>, string][] = [
     "a negative duration",
     payloadWith({ ...defaultPolicy() }, { duration_sec: -1 }),
     "J: payload.duration_sec: expected a number of seconds, got -1",
-  ],
-  [
-    "a queue-time probe that is not an object",
-    payloadWith({ ...defaultPolicy() }, { source_probe: "h264" }),
-    `J: payload.source_probe: expected an object, got "h264"`,
-  ],
-  [
-    "a queue-time probe with a negative duration",
-    payloadWith({ ...defaultPolicy() }, { source_probe: { ...sourceProbe, duration: -3 } }),
-    "J: payload.source_probe.duration: expected a number >= 0, got -3",
-  ],
-  [
-    "a queue-time probe's stream of an unknown type",
-    payloadWith({ ...defaultPolicy() }, {
-      source_probe: { ...sourceProbe, streams: [{ ...sourceProbe.streams[0], type: "hologram" }] },
-    }),
-    `J: payload.source_probe.streams[0].type: "hologram" is not a stream type (expected one of ` +
-    "video, audio, subtitle, attachment, data)",
   ],
 ];
 

@@ -135,10 +135,11 @@ Deno.test("library: the nightly line over one library, night after night", async
       );
       assert.match(n.scan, /unreadable\s+\S*bad\.mkv: /);
       assert.deepEqual(n.probes, { ffprobe: 5, ffmpeg: 0 });
-      // Three encodes; only the verification of each output is probed (the source's
-      // queue-time probe is reused); the truncated source fails its verification.
+      // Three encodes; each source is probed again when its job runs (what is written comes
+      // from the source itself, never from a cache) and each output is verified; the truncated
+      // source fails its verification.
       assert.equal(n.work.code, 3, n.work.out);
-      assert.deepEqual([n.work.ffmpeg, n.work.ffprobe], [3, 3], n.work.out);
+      assert.deepEqual([n.work.ffmpeg, n.work.ffprobe], [3, 6], n.work.out);
       const byFile = Object.fromEntries(
         (await listJobs(home)).map((j) => [basename(j.file ?? ""), j]),
       );
@@ -198,7 +199,7 @@ Deno.test("library: the nightly line over one library, night after night", async
       );
       assert.match(n.scan, /waiting\s+\S*copying\.mkv: still being written/);
       assert.deepEqual(n.probes, { ffprobe: 2, ffmpeg: 0 });
-      assert.deepEqual([n.work.code, n.work.ffmpeg, n.work.ffprobe], [0, 2, 2], n.work.out);
+      assert.deepEqual([n.work.code, n.work.ffmpeg, n.work.ffprobe], [0, 2, 4], n.work.out);
     });
 
     await t.step(
@@ -225,7 +226,7 @@ Deno.test("library: the nightly line over one library, night after night", async
           "2 queued, 1 remembered (1 unreadable), 4 skipped (4 compliant), 0 still being written, " +
             "0 unreadable, 0 errors",
         );
-        assert.deepEqual([n.work.code, n.work.ffmpeg, n.work.ffprobe], [0, 2, 2], n.work.out);
+        assert.deepEqual([n.work.code, n.work.ffmpeg, n.work.ffprobe], [0, 2, 4], n.work.out);
         const again = await night(home, tools, media, ["--policy", policy]);
         assert.deepEqual(again.probes, { ffprobe: 0, ffmpeg: 0 });
         assert.match(summaryOf(again.scan)!, /^0 queued, 7 remembered/);

@@ -8,9 +8,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeClip } from "./helpers/clips.ts";
 import { listJobs, withMediaHome } from "./helpers/worker.ts";
-import { TempHome } from "./helpers/vpo.ts";
+import { CLI, TempHome } from "./helpers/vpo.ts";
+import { jobRecord, writeJobFile } from "./helpers/queue.ts";
+import { CLI_PERMISSIONS } from "../scripts/permissions.ts";
 import { WEBHOOK_FORMATS, type WebhookFormat } from "../src/config/notify.ts";
-import { jobFailedEvent } from "../src/notify/events.ts";
+import { eventEnv, jobFailedEvent } from "../src/notify/events.ts";
 import { Notifier } from "../src/notify/notifier.ts";
 
 interface Received {
@@ -255,5 +257,100 @@ Deno.test("each webhook_format posts the body its service expects", async () => 
     );
   } finally {
     await server.close();
+  }
+});
+
+Deno.test("a webhook's redirect is not followed: the body never goes to another address", async () => {
+  const elsewhere = startServer(() => 200);
+  const redirecting = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    async (req) => {
+      await req.body?.cancel();
+      return new Response(null, { status: 307, headers: { location: `${elsewhere.url}/x` } });
+    },
+  );
+  try {
+    const problems: string[] = [];
+    const notifier = new Notifier(
+      {
+        command: null,
+        webhook: `http://127.0.0.1:${redirecting.addr.port}/hook`,
+        webhookFormat: "json",
+        timeoutSec: 5,
+      },
+      (msg) => problems.push(msg),
+    );
+    notifier.fire(
+      jobFailedEvent({ id: "ab".repeat(16), file: "/v/a.mkv", error: "e", attempts: 1 }),
+    );
+    await notifier.settle();
+    assert.equal(elsewhere.received.length, 0, "nothing was POSTed to the other origin");
+    assert.equal(problems.length, 1);
+    assert.match(
+      problems[0],
+      /webhook 127\.0\.0\.1:\d+ failed: HTTP 307 redirect to http:\/\/127\.0\.0\.1:\d+ not followed/,
+    );
+  } finally {
+    await redirecting.shutdown();
+    await elsewhere.close();
+  }
+});
+
+Deno.test("row 12: every one-line field of an event is one line, with names escaped", () => {
+  const event = jobFailedEvent({
+    id: "ab".repeat(16),
+    file: "/v/evil\n# forged\x1b]0;owned\x07.mkv",
+    error: "ffmpeg said \x1b[2J\u202egnp.exe\nlog: /x.log",
+    attempts: 1,
+  });
+  const env = eventEnv(event);
+  // deno-lint-ignore no-control-regex
+  const unsafe = /[\x00-\x1f\x7f\u202e]/;
+  for (const key of ["VPO_TITLE", "VPO_JOB_ERROR"]) {
+    assert.doesNotMatch(env[key], unsafe, key);
+  }
+  assert.doesNotMatch(event.title, unsafe);
+  assert.equal(event.title, "vpo: failed: evil\\n# forged\\x1b]0;owned\\x07.mkv");
+  // The message's lines are its own: the name's newline does not add one.
+  assert.equal(event.message.split("\n").length, 3);
+  // Scripts get the exact path, as --json gives it.
+  assert.equal(env.VPO_JOB_FILE, "/v/evil\n# forged\x1b]0;owned\x07.mkv");
+});
+
+/** Jobs and the descriptor limit of the flood test (`deno task test:flood` raises both). */
+const FLOOD_JOBS = Number(Deno.env.get("VPO_FLOOD_JOBS") ?? 300);
+const FLOOD_FDS = Number(Deno.env.get("VPO_FLOOD_FDS") ?? 256);
+
+Deno.test(`row 10: ${FLOOD_JOBS} failing jobs and a sleeping hook under ulimit -n ${FLOOD_FDS} all drain`, async () => {
+  await using home = await TempHome.create();
+  const hook = await writeHook(home.dir, "exec sleep 30");
+  await home.writeConfig(`notify:\n  command: [${hook}]\n  timeout: 2\n`);
+  // Jobs whose payload is empty: each fails at once ("bad job file"), without ffmpeg.
+  for (let i = 0; i < FLOOD_JOBS; i++) {
+    const id = i.toString(16).padStart(32, "0");
+    await writeJobFile(home.jobsDir, "queued", jobRecord(id, { file: `/v/${i}.mkv` }));
+  }
+  const out = await new Deno.Command("bash", {
+    args: [
+      "-c",
+      `ulimit -n ${FLOOD_FDS} && exec "$@"`,
+      "bash",
+      Deno.execPath(),
+      ...["run", "--quiet", ...CLI_PERMISSIONS, CLI, "jobs", "start"],
+    ],
+    env: { VPO_HOME: home.vpoHome, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 3, stderr + stdout.slice(-2000));
+  assert.match(stdout, new RegExp(`done +0 completed, ${FLOOD_JOBS} failed`));
+  assert.match(stdout, /\d+ notifications not sent: more than 104 at once/);
+  assert.equal([...Deno.readDirSync(join(home.jobsDir, "failed"))].length, FLOOD_JOBS);
+  // The hooks it started are its own to end; any left is killed here.
+  for (const r of hookRuns(home.dir)) {
+    await new Deno.Command("kill", { args: ["-9", String(r.pid)], stderr: "null" }).output();
   }
 });

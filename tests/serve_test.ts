@@ -103,6 +103,10 @@ Deno.test("serve without a token: reads on loopback, no actions, no foreign Host
     const raw = await rawGet(s.url, "/api/status", "evil.example:8613");
     assert.match(raw, /^HTTP\/1.1 403 /);
     assert.match(raw, /"unexpected Host header"/);
+    // Row 13: a Host that makes no URL is the client's error, not an internal one.
+    const malformed = await rawGet(s.url, "/api/status", "[evil.example:1]");
+    assert.match(malformed, /^HTTP\/1.1 400 /);
+    assert.match(malformed, /"malformed Host header"/);
     // The page itself carries no data and a strict content security policy.
     const page = await s.fetch("");
     assert.equal(page.status, 200);

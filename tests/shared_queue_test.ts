@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeClip } from "./helpers/clips.ts";
+import { Racer } from "./helpers/racer.ts";
 import { MISSING_FFMPEG_LINE, pathWithout } from "./helpers/hidden_path.ts";
 import { ROOT } from "./helpers/vpo.ts";
 import { withTempDir } from "./helpers/temp.ts";
@@ -155,6 +156,63 @@ Deno.test({
         assert.equal(again.code, 0, again.stdout + again.stderr);
         assert.match(again.stdout, /^0 queued, 1 remembered \(1 converted\), /m);
         assert.equal(again.stderr, "");
+      });
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "row 1: a member swapping another member's beat for a link never gets a private file written",
+  ignore: !isRoot,
+  fn: async () => {
+    await withUsers(async (group, [alice, bob]) => {
+      await withSetup(async ({ base, home, media, vpo }) => {
+        for (const dir of [home, media]) {
+          await Deno.mkdir(dir);
+          await run("chgrp", [group, dir]);
+          await Deno.chmod(dir, 0o2770);
+        }
+        await Deno.writeTextFile(
+          join(home, "config.yaml"),
+          `jobs:\n  shared_group: ${group}\nworker:\n  heartbeat_interval: 0.1\n`,
+        );
+        // Alice's own private file, which Bob can neither read nor write.
+        const privateDir = join(base, "alice-private");
+        await Deno.mkdir(privateDir, { mode: 0o700 });
+        const secret = join(privateDir, "secret");
+        await Deno.writeTextFile(secret, "alice's secret\n", { mode: 0o600 });
+        await run("chown", ["-R", alice, privateDir]);
+        const clip = await makeClip(join(media, "clip.mkv"), { size: "640x360", duration: 14 });
+        await run("chgrp", [group, clip]);
+        await Deno.chmod(clip, 0o660);
+        const policy = join(base, "slow.yaml");
+        await Deno.writeTextFile(
+          policy,
+          "schema_version: 1\ntranscode:\n  target_video_codec: hevc\n  preset: slower\n",
+        );
+        await Deno.chmod(policy, 0o644);
+        assert.equal((await vpo(alice, ["transcode", "--policy", policy, clip])).code, 0);
+
+        // Alice's worker heartbeats for 4 s; Bob swaps her beat file and his link to her secret.
+        const worker = vpo(alice, ["jobs", "start", "--max-duration", "4"]);
+        const live = join(home, "jobs", "live");
+        let beat: string | undefined;
+        for (let i = 0; i < 200 && !beat; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+          beat = [...Deno.readDirSync(live)].find((e) => e.name.endsWith(".beat"))?.name;
+        }
+        assert.ok(beat, "alice's worker made its beat file");
+        const link = join(live, "bob.link");
+        await run("setpriv", [
+          ...["--reuid", bob, "--regid", "nogroup", "--init-groups"],
+          ...["ln", "-s", secret, link],
+        ]);
+        const racer = await Racer.start(join(live, beat), link, 10, bob);
+        const end = await worker;
+        assert.ok(await racer.stop() > 0, "bob's racer swapped");
+        assert.equal(await Deno.readTextFile(secret), "alice's secret\n");
+        assert.equal(end.code, 0, end.stdout + end.stderr);
       });
     });
   },

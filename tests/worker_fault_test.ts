@@ -89,6 +89,44 @@ Deno.test("ENOSPC in temp_directory fails the job; the original stays, the temp 
   });
 });
 
+Deno.test("a full temp disk during a segmented encode names the disk, not the input", async () => {
+  await withMediaHome(undefined, async (home, media) => {
+    const tmpfs = join(home.dir, "tmpfs");
+    await Deno.mkdir(tmpfs);
+    await mountTmpfs(tmpfs, "3m");
+    try {
+      await home.writeConfig(`jobs:\n  temp_directory: ${tmpfs}\n  segment_length: 2\n`);
+      const policy = await writePolicy(home.dir, "huge.yaml", {
+        target_video_codec: "hevc",
+        target_crf: 0,
+        preset: "ultrafast",
+        keep_larger_output: true,
+      });
+      // 6 s with a keyframe every second: three segments, each far larger than its source part.
+      const source = join(media, "film.mkv");
+      const made = await new Deno.Command("ffmpeg", {
+        args: [
+          ...["-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25"],
+          ...["-t", "6", "-g", "25", "-c:v", "libx264", "-preset", "ultrafast", source],
+        ],
+      }).output();
+      assert.ok(made.success);
+      await Deno.utime(source, Date.now() / 1000 - 3600, Date.now() / 1000 - 3600);
+      const before = await digest(source);
+      await queue(home, ["--policy", policy, source]);
+
+      const run = await home.run(["jobs", "start"]);
+      assert.equal(run.code, 3, run.stdout + run.stderr);
+      const job = await onlyJob(home);
+      assert.equal(job.status, "failed");
+      assert.match(job.error ?? "", new RegExp(`^no space left on ${tmpfs} \\(`));
+      assert.deepEqual(await digest(source), before);
+    } finally {
+      await unmount(tmpfs);
+    }
+  });
+});
+
 Deno.test("SIGKILL mid-encode: recovery requeues the job, which then completes exactly once", async () => {
   await withMediaHome(FAST_RECOVERY, async (home, media) => {
     const source = await longClip(join(media, "killed.mkv"));

@@ -74,10 +74,13 @@ function homeDirs(home: VpoHome): string[] {
   ];
 }
 
-/** Writes a line to stdout; a failed write is the command's failure (its answer is lost). */
-export function println(text = ""): void {
+/**
+ * Writes a line (or, with `end` "", text) to stdout; a failed write is the command's failure (its
+ * answer is lost).
+ */
+export function println(text = "", end = "\n"): void {
   try {
-    writeAllSync(Deno.stdout, text + "\n");
+    writeAllSync(Deno.stdout, text + end);
   } catch (err) {
     const reason = err instanceof Error ? err.message.replace(/ \(os error \d+\).*$/s, "") : err;
     throw new VpoError(`cannot write to stdout: ${reason}`, { cause: err });

@@ -14,6 +14,7 @@ import denoJson from "../../deno.json" with { type: "json" };
 import { VpoError } from "../errors.ts";
 import { displayName } from "../util/display_name.ts";
 import { writeBestEffort } from "../util/output.ts";
+import { UnreadableFileError, UntrustedDirectoryError } from "../util/safe_open.ts";
 import { CliContext } from "./context.ts";
 import { addJobsCommands } from "./jobs_commands.ts";
 import { addTranscodeCommand } from "./transcode_command.ts";
@@ -115,6 +116,11 @@ export async function main(args: string[]): Promise<number> {
     if (err instanceof VpoError) {
       printError(`vpo: ${displayName(err.message)}`);
       return err.exitCode;
+    }
+    // Something planted where vpo reads or writes (util/safe_open.ts): the file names it.
+    if (err instanceof UnreadableFileError || err instanceof UntrustedDirectoryError) {
+      printError(`vpo: ${displayName(err.message)}`);
+      return 1;
     }
     const message = err instanceof Error ? err.message : String(err);
     printError(`vpo: internal error: ${displayName(message)}`);

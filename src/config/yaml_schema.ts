@@ -26,7 +26,7 @@ import {
 } from "yaml";
 import { ConfigError } from "../errors.ts";
 import { closest } from "../util/suggest.ts";
-import { describeFileType } from "../util/safe_read.ts";
+import { readNamedFileSync, UnreadableFileError } from "../util/safe_open.ts";
 
 interface Origin {
   file: string;
@@ -288,26 +288,28 @@ export function parseYaml<S extends Spec>(text: string, file: string, spec: S): 
   return section(spec)(Field.document(file, doc, lines));
 }
 
+/** The largest config or policy file read: real ones are a few kilobytes. */
+const MAX_YAML_BYTES = 4 * 1024 * 1024;
+
 /**
  * Reads a YAML file's text, or null when it does not exist (each caller decides what that
  * means). Any other failure (a directory, a FIFO, no permission) is a {@link ConfigError}
  * `cannot read <what> <path>: <reason>`.
  */
-export async function readYamlFile(path: string, what: string): Promise<string | null> {
-  // A FIFO or device there would hang the command. (A link to a regular file is fine: dotfile
-  // managers keep config and policy files that way.)
-  const info = await Deno.stat(path).catch(() => null);
-  if (info && !info.isFile && !info.isDirectory) {
-    throw new ConfigError(
-      `cannot read ${what} ${path}: ${describeFileType(info)}, not a regular file`,
-    );
-  }
-  try {
-    return await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    // Deno's message repeats the path ("Is a directory (os error 21): readfile '/x'").
-    const reason = String(e instanceof Error ? e.message : e).replace(/ \(os error \d+\).*$/, "");
-    throw new ConfigError(`cannot read ${what} ${path}: ${reason.toLowerCase()}`, { cause: e });
-  }
+export function readYamlFile(path: string, what: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    try {
+      // A link to a regular file is fine (dotfile managers keep config and policy files that
+      // way); a FIFO or device there is refused, never waited on.
+      resolve(readNamedFileSync(path, MAX_YAML_BYTES).text);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return resolve(null);
+      if (e instanceof UnreadableFileError) {
+        throw new ConfigError(`cannot read ${what} ${path}: ${e.reason.replace(/; vpo.*$/, "")}`);
+      }
+      // node:fs says "Is a directory" as EISDIR after the path: keep the reason only.
+      const reason = String(e instanceof Error ? e.message : e).replace(/^.*: /, "");
+      throw new ConfigError(`cannot read ${what} ${path}: ${reason.toLowerCase()}`, { cause: e });
+    }
+  });
 }

@@ -7,12 +7,10 @@
  *
  * @module
  */
-import { closeSync, constants, openSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { fileSystemNow } from "../util/durable_fs.ts";
-import { applyHomeFileMode } from "../util/file_mode.ts";
-import { readRegularFileSync, refuseIfNotRegular } from "../util/safe_read.ts";
+import { openAppendSync, readRegularFileSync, replaceFileSync } from "../util/safe_open.ts";
 
 /** An entry of a log: any JSON object with the time it was written (ms since the epoch). */
 export interface LogEntry {
@@ -101,8 +99,7 @@ export class LineLog<T extends LogEntry> {
   /**
    * Appends the queued entries to this writer's own file, creating it (again, if a compaction
    * took it) as needed. Returns an error message, or null; the entries are dropped either way.
-   * Written at the size a path stat gives, not with O_APPEND: smbnetfs stalls on that (see
-   * ffmpeg_runner.ts), and nobody else writes this writer's file. Never through a link.
+   * Never through a link, nor outside the home's own directory (util/safe_open.ts).
    */
   flush(): string | null {
     if (this.#pending.length === 0) return null;
@@ -110,29 +107,8 @@ export class LineLog<T extends LogEntry> {
     this.#pending = [];
     try {
       Deno.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-      const path = join(this.dir, this.#own);
-      let size = 0;
-      try {
-        size = Deno.lstatSync(path).size;
-      } catch (err) {
-        if (!(err instanceof Deno.errors.NotFound)) throw err;
-      }
-      refuseIfNotRegular(path);
-      const fd = openSync(
-        path,
-        constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW,
-        0o600,
-      );
-      try {
-        refuseIfNotRegular(path, true);
-        applyHomeFileMode(path);
-        let written = 0;
-        while (written < bytes.length) {
-          written += writeSync(fd, bytes, written, bytes.length - written, size + written);
-        }
-      } finally {
-        closeSync(fd);
-      }
+      using file = openAppendSync(join(this.dir, this.#own));
+      file.writeSync(bytes);
       return null;
     } catch (err) {
       return (err as Error).message;
@@ -199,17 +175,9 @@ export class LineLog<T extends LogEntry> {
     const lines = [...select(latest(entries, this.key))].map((e) => JSON.stringify(e) + "\n")
       .join("");
     const name = `snapshot-${Date.now()}-${safeHost()}-${Deno.pid}-${randomTag()}.jsonl`;
-    const temp = join(this.dir, `.tmp-${name}`);
     try {
-      Deno.writeTextFileSync(temp, lines, { createNew: true, mode: 0o600 });
-      applyHomeFileMode(temp);
-      Deno.renameSync(temp, join(this.dir, name));
+      replaceFileSync(join(this.dir, name), lines, { durable: false });
     } catch {
-      try {
-        Deno.removeSync(temp);
-      } catch {
-        // Never written.
-      }
       return; // The taken files stay (under their merging- names, still read) for next time.
     }
     this.#damagedFiles.clear();

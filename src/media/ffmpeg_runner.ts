@@ -6,17 +6,23 @@
  * @module
  */
 
+import { statfsSync } from "node:fs";
 import { FfmpegError } from "../errors.ts";
 import { toolError } from "./exec.ts";
 import { shellQuote } from "./ffmpeg_args.ts";
 import { parseProgress, ProgressTracker } from "./progress.ts";
 import type { ProgressUpdate } from "./progress.ts";
 import { readLines } from "./text_lines.ts";
-import { applyHomeFileMode } from "../util/file_mode.ts";
+import { displayName } from "../util/display_name.ts";
 import { findOnPath } from "../util/find_on_path.ts";
 import { spawnChild } from "../util/spawn.ts";
-import { localSecond } from "../util/format.ts";
-import { refuseIfNotRegular, UnreadableFileError } from "../util/safe_read.ts";
+import { formatBytes, localSecond } from "../util/format.ts";
+import {
+  openAppendSync,
+  type OpenFile,
+  UnreadableFileError,
+  UntrustedDirectoryError,
+} from "../util/safe_open.ts";
 
 /** Options of {@link runFfmpeg}. */
 export interface RunFfmpegOptions {
@@ -54,6 +60,11 @@ export interface RunFfmpegResult {
   aborted: boolean;
   /** The last (up to 20) non-blank lines ffmpeg wrote to stderr. */
   tail: string[];
+  /**
+   * ffmpeg said a write failed for want of space. ffmpeg 5.1 may still exit 0 then (an error
+   * writing the trailer is only logged), leaving a truncated output.
+   */
+  noSpace: boolean;
 }
 
 const TAIL_LINES = 20;
@@ -65,25 +76,22 @@ const TAIL_LINES = 20;
  */
 export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult> {
   const [command, ...args] = launchCommand(opts.ffmpeg ?? "ffmpeg", opts.args, opts);
-  // Appended at the size a path stat gives, not with O_APPEND or a seek to the end: smbnetfs
-  // stalls on both (they ask the size of a write-only handle), then fails every request on the
-  // mount with EIO. One worker at a time runs a job, so nobody else writes to its log.
-  const logSize = await Deno.stat(opts.logPath).then((info) => info.size, () => 0);
-  const log = await openLog(opts.logPath);
-  await log.seek(logSize, Deno.SeekMode.Start);
-  applyHomeFileMode(opts.logPath);
-  const logWriter = log.writable.getWriter();
-  await logWriter.write(
-    new TextEncoder().encode(`# ${localSecond(new Date())} ${shellQuote([command, ...args])}\n`),
+  const log = openLog(opts.logPath);
+  // One line, whatever the file name holds: `vpo jobs log` prints it to a terminal.
+  await log.write(
+    new TextEncoder().encode(
+      `# ${localSecond(new Date())} ${displayName(shellQuote([command, ...args]))}\n`,
+    ),
   );
   if (opts.signal?.aborted) {
-    await logWriter.close();
+    log.close();
     return {
       success: false,
       code: -1,
       signal: null,
       aborted: true,
       tail: ["aborted before start"],
+      noSpace: false,
     };
   }
 
@@ -91,7 +99,7 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult
   try {
     child = spawnChild(command, { args, stdin: "null", stdout: "piped", stderr: "piped" });
   } catch (error) {
-    await logWriter.close();
+    log.close();
     throw toolError(command, error);
   }
 
@@ -110,6 +118,7 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult
     for await (const block of parseProgress(child.stdout)) opts.onProgress?.(tracker.update(block));
   })();
   const tail: string[] = [];
+  let noSpace = false;
   const [logStream, lineStream] = child.stderr.tee();
   let logged = 0;
   const logDone = logStream.pipeTo(
@@ -120,14 +129,16 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult
         if (logged >= LOG_MAX_BYTES) return;
         logged += chunk.length;
         const cut = logged >= LOG_MAX_BYTES ? `\n# log cut at ${LOG_MAX_BYTES} bytes\n` : "";
-        return logWriter.write(cut ? concatBytes(chunk, cut) : chunk);
+        return log.write(cut ? concatBytes(chunk, cut) : chunk);
       },
-      close: () => logWriter.close(),
+      close: () => log.close(),
     }),
   );
   const tailDone = (async () => {
     for await (const line of readLines(lineStream)) {
       if (line.trim() === "") continue;
+      // strerror(ENOSPC): ffmpeg does not set a locale, so its messages are in English.
+      if (line.includes("No space left on device")) noSpace = true;
       tail.push(line);
       if (tail.length > TAIL_LINES) tail.shift();
     }
@@ -142,10 +153,12 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult
       signal: status.signal,
       aborted,
       tail,
+      noSpace,
     };
   } finally {
     clearTimeout(killTimer);
     opts.signal?.removeEventListener("abort", onAbort);
+    log.close();
   }
 }
 
@@ -182,20 +195,15 @@ function trySignal(child: Deno.ChildProcess, signal: Deno.Signal): void {
   }
 }
 
-/** Opens the job's log for writing, never through a link planted at its name. */
-async function openLog(path: string): Promise<Deno.FsFile> {
+/**
+ * Opens the job's log to add to it (one worker at a time runs a job, so nobody else writes it):
+ * never through a link, FIFO or hard link planted at its name, and only in the home's own logs/.
+ */
+function openLog(path: string): OpenFile {
   try {
-    refuseIfNotRegular(path);
-    const log = await Deno.open(path, { write: true, create: true });
-    try {
-      refuseIfNotRegular(path, true);
-    } catch (err) {
-      log.close();
-      throw err;
-    }
-    return log;
+    return openAppendSync(path);
   } catch (err) {
-    if (err instanceof UnreadableFileError) {
+    if (err instanceof UnreadableFileError || err instanceof UntrustedDirectoryError) {
       throw new FfmpegError(`cannot write ffmpeg's log: ${err.message}`);
     }
     throw err;
@@ -223,6 +231,23 @@ function concatBytes(chunk: Uint8Array, text: string): Uint8Array {
   out.set(chunk);
   out.set(tail, chunk.length);
   return out;
+}
+
+/**
+ * Why a run that reported {@link RunFfmpegResult.noSpace} failed, naming the directory it wrote
+ * to and what is free there now (not the input, which ffmpeg's own last line may blame).
+ */
+export function noSpaceReason(dir: string): string {
+  let free = "";
+  try {
+    const fs = statfsSync(dir);
+    free = ` (${formatBytes(Number(fs.bavail) * Number(fs.bsize))} free of ${
+      formatBytes(Number(fs.blocks) * Number(fs.bsize))
+    })`;
+  } catch {
+    // Gone or unreadable: the directory's name is the news.
+  }
+  return `no space left on ${dir}${free}: ffmpeg could not write its output`;
 }
 
 /** "0-1,4" for taskset -c. */

@@ -1,8 +1,9 @@
 /**
- * A probe read back from a file vpo does not hold the only copy of (a job's
- * `payload.source_probe`, a line of the library's probe cache), checked field by field before a
- * plan is made from it: the file may have been edited by hand, or damaged. Problems read
- * `<where>.<key>: <problem>`, like the rest of a job file's checks.
+ * A probe read back from a file vpo does not hold the only copy of (a line of the library's probe
+ * cache), checked field by field before a decision is made from it: the file may have been edited
+ * by hand, or damaged. Problems read `<where>.<key>: <problem>`, like the rest of a job file's
+ * checks. (A well-formed but false line costs at most a wasted job: the worker probes the source
+ * itself before it encodes.)
  *
  * @module
  */

@@ -5,6 +5,7 @@
  */
 import { hostname } from "node:os";
 import { basename } from "node:path";
+import { displayName } from "../util/display_name.ts";
 import { formatBytes } from "../util/format.ts";
 import { shortId } from "../util/ids.ts";
 
@@ -46,21 +47,28 @@ export type NotifyEvent = JobFailedEvent | WorkerDoneEvent;
 
 const base = () => ({ vpo_event: 1 as const, host: hostname(), time: new Date().toISOString() });
 
-/** The event of a failed job; `error` may hold ffmpeg's last log lines after its first line. */
+/**
+ * The event of a failed job; `error` may hold ffmpeg's last log lines after its first line. The
+ * title and each line of the message show names escaped (a name may hold a newline or a terminal
+ * escape); `job` keeps them exact, as `--json` does.
+ */
 export function jobFailedEvent(
   job: { id: string; file: string | null; error: string; attempts: number | null },
 ): JobFailedEvent {
-  const name = job.file ? basename(job.file) : shortId(job.id);
+  const name = displayName(job.file ? basename(job.file) : shortId(job.id));
   return {
     ...base(),
     event: "job_failed",
     title: `vpo: failed: ${name}`,
-    message: `${job.file ?? job.id}\n${job.error.split("\n")[0]}\n(vpo jobs show ${
+    message: `${displayName(job.file ?? job.id)}\n${firstLine(job.error)}\n(vpo jobs show ${
       shortId(job.id)
     })`,
     job,
   };
 }
+
+/** The first line of `text`, escaped: a field that promises one line. */
+const firstLine = (text: string) => displayName(text.split("\n")[0]);
 
 /** The event of a finished worker run. */
 export function workerDoneEvent(summary: WorkerDoneEvent["summary"]): WorkerDoneEvent {
@@ -73,7 +81,7 @@ export function workerDoneEvent(summary: WorkerDoneEvent["summary"]): WorkerDone
     }`,
     message: `${completed} completed, ${failed} failed, ${summary.cancelled} cancelled, ` +
       `${summary.requeued} requeued; saved ${formatBytes(summary.saved_bytes)}; ` +
-      `stopped: ${summary.stop_reason}`,
+      `stopped: ${firstLine(summary.stop_reason)}`,
     summary,
   };
 }
@@ -91,7 +99,7 @@ export function eventEnv(e: NotifyEvent): Record<string, string> {
     Object.assign(env, {
       VPO_JOB_ID: e.job.id,
       VPO_JOB_FILE: e.job.file ?? "",
-      VPO_JOB_ERROR: e.job.error.split("\n")[0],
+      VPO_JOB_ERROR: firstLine(e.job.error),
     });
   } else {
     const s = e.summary;
@@ -101,7 +109,7 @@ export function eventEnv(e: NotifyEvent): Record<string, string> {
       VPO_CANCELLED: String(s.cancelled),
       VPO_REQUEUED: String(s.requeued),
       VPO_SAVED_BYTES: String(s.saved_bytes),
-      VPO_STOP_REASON: s.stop_reason,
+      VPO_STOP_REASON: firstLine(s.stop_reason),
     });
   }
   return env;

@@ -2,6 +2,9 @@
  * Delivering notifications without ever holding up the work: each event is sent in the
  * background (a hook program and/or a webhook), each attempt bounded by `notify.timeout`, retried
  * once; a worker waits for what is still in flight only at its very end, and only that long.
+ * At most {@link MAX_AT_ONCE} deliveries run at once and {@link MAX_WAITING} wait their turn;
+ * beyond that a delivery is dropped and counted, so that no number of failing jobs can start
+ * hundreds of hooks and run the worker out of file descriptors.
  *
  * @module
  */
@@ -21,10 +24,17 @@ import { spawnChild, spawnFailure } from "../util/spawn.ts";
 
 /** Pause before the one retry: long enough for a restarting service, short for a worker's exit. */
 const RETRY_DELAY_MS = 1000;
+/** Deliveries running at once (each a hook process with its pipes, or a connection). */
+export const MAX_AT_ONCE = 4;
+/** Deliveries waiting for a turn; more are dropped (a hook that slow misses them anyway). */
+export const MAX_WAITING = 100;
 
 /** Sends events to the configured hook and webhook. */
 export class Notifier {
   #pending = new Set<Promise<void>>();
+  #waiting: (() => Promise<void>)[] = [];
+  #running = 0;
+  #dropped = 0;
   #abort = new AbortController();
 
   /** `onProblem` hears a one-line message for each delivery that failed twice. */
@@ -35,39 +45,71 @@ export class Notifier {
     return config.command || config.webhook ? new Notifier(config, onProblem) : null;
   }
 
-  /** Starts delivering `event`; returns at once. */
-  fire(event: NotifyEvent): void {
+  /**
+   * Starts delivering `event`, or queues it behind the deliveries running; returns at once. An
+   * `essential` event (the run's summary) is queued even when the queue is full.
+   */
+  fire(event: NotifyEvent, options: { essential?: boolean } = {}): void {
     const { command, webhook } = this.config;
     if (command) {
-      this.#track(this.#withRetry(`hook ${command[0]}`, (s) => runHook(command, event, s)));
+      this.#schedule(
+        () => this.#withRetry(`hook ${command[0]}`, (s) => runHook(command, event, s)),
+        options.essential,
+      );
     }
     if (webhook) {
       const where = `webhook ${new URL(webhook).host}`;
-      this.#track(this.#withRetry(where, (s) => postWebhook(this.config, event, s)));
+      this.#schedule(
+        () => this.#withRetry(where, (s) => postWebhook(this.config, event, s)),
+        options.essential,
+      );
     }
   }
 
   /**
    * Waits for deliveries in flight, at most as long as two attempts and the retry pause take;
-   * whatever is still running then is abandoned (a hook is killed). Resolves to the number
-   * abandoned.
+   * whatever is still running or waiting then is abandoned (a hook is killed). Resolves to the
+   * number abandoned or dropped, which it also reports in one line.
    */
   async settle(): Promise<number> {
     // Two attempts and the pause, plus slack for spawning a hook on a loaded machine.
     const limitMs = this.config.timeoutSec * 2000 + RETRY_DELAY_MS + 2000;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), limitMs));
-    const left = await Promise.race([Promise.all(this.#pending).then(() => "done"), timeout]);
+    const drained = (async () => {
+      while (this.#pending.size > 0) await Promise.all(this.#pending);
+    })();
+    const left = await Promise.race([drained.then(() => "done"), timeout]);
     clearTimeout(timer);
+    const unsent = this.#dropped + this.#waiting.length;
+    this.#waiting = [];
     const abandoned = left === "timeout" ? this.#pending.size : 0;
     this.#abort.abort();
     await Promise.allSettled(this.#pending);
-    return abandoned;
+    if (unsent > 0) {
+      this.onProblem(
+        `${unsent} notification${unsent === 1 ? "" : "s"} not sent: more than ` +
+          `${MAX_AT_ONCE + MAX_WAITING} at once (is the hook or webhook slow?)`,
+      );
+    }
+    return abandoned + unsent;
   }
 
-  #track(p: Promise<void>): void {
+  #schedule(delivery: () => Promise<void>, essential = false): void {
+    if (this.#running < MAX_AT_ONCE) return this.#start(delivery);
+    if (this.#waiting.length < MAX_WAITING || essential) this.#waiting.push(delivery);
+    else this.#dropped++;
+  }
+
+  #start(delivery: () => Promise<void>): void {
+    this.#running++;
+    const p = delivery().finally(() => {
+      this.#running--;
+      this.#pending.delete(p);
+      const next = this.#waiting.shift();
+      if (next && !this.#abort.signal.aborted) this.#start(next);
+    });
     this.#pending.add(p);
-    p.finally(() => this.#pending.delete(p));
   }
 
   async #withRetry(where: string, attempt: (s: AbortSignal) => Promise<void>): Promise<void> {
@@ -147,7 +189,11 @@ async function runHook(argv: string[], event: NotifyEvent, signal: AbortSignal):
   }
 }
 
-/** POSTs the event in the configured format; fails on a non-2xx answer. */
+/**
+ * POSTs the event in the configured format, once per attempt, to the URL as configured; fails on
+ * a non-2xx answer. A redirect is not followed: the body would go to an address nobody
+ * configured (and a 301-303 would turn the POST into a GET that delivers nothing).
+ */
 async function postWebhook(
   config: NotifyConfig,
   event: NotifyEvent,
@@ -158,9 +204,22 @@ async function postWebhook(
     method: "POST",
     headers: { "content-type": "application/json", "user-agent": "vpo" },
     body: JSON.stringify(req.body),
+    redirect: "manual",
     signal,
   });
   await res.body?.cancel();
+  if (res.status >= 300 && res.status < 400) {
+    const to = res.headers.get("location");
+    let where = "elsewhere";
+    try {
+      if (to) where = new URL(to, req.url).origin;
+    } catch {
+      // A Location that is not a URL: said as "elsewhere".
+    }
+    throw new Error(
+      `HTTP ${res.status} redirect to ${where} not followed (set notify.webhook to the final URL)`,
+    );
+  }
   if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`.trim());
 }
 
@@ -223,14 +282,17 @@ export function withNotifications(
       const ran = summary.completed + summary.failed + summary.cancelled + summary.requeued;
       if (ran > 0) {
         const { completed, failed, cancelled, requeued, stop_reason } = summary;
-        notifier.fire(workerDoneEvent({
-          completed,
-          failed,
-          cancelled,
-          requeued,
-          saved_bytes: savedBytes,
-          stop_reason,
-        }));
+        notifier.fire(
+          workerDoneEvent({
+            completed,
+            failed,
+            cancelled,
+            requeued,
+            saved_bytes: savedBytes,
+            stop_reason,
+          }),
+          { essential: true },
+        );
       }
       // Each abandoned delivery has reported itself through onProblem.
       await notifier.settle();

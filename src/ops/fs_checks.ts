@@ -8,7 +8,7 @@
 import { statfsSync } from "node:fs";
 import { join } from "node:path";
 import { runCaptured } from "../media/exec.ts";
-import { uniqueTempName } from "../util/durable_fs.ts";
+import { createFileSync, readRegularFileSync, uniqueTempName } from "../util/safe_open.ts";
 import { formatBytes } from "../util/format.ts";
 import { type Check, check } from "./check.ts";
 
@@ -66,8 +66,10 @@ async function probeSemantics(
   let hardLinks: string | null = null;
   let rename: string | null = null;
   try {
-    await Deno.writeTextFile(a, "a", { createNew: true });
-    await Deno.writeTextFile(c, "c", { createNew: true });
+    for (const [path, text] of [[a, "a"], [c, "c"]]) {
+      using file = createFileSync(path, { rule: "folder" });
+      file.writeSync(new TextEncoder().encode(text));
+    }
     try {
       await Deno.link(a, b);
       try {
@@ -83,7 +85,7 @@ async function probeSemantics(
     }
     try {
       await Deno.rename(a, c);
-      const text = await Deno.readTextFile(c);
+      const text = readRegularFileSync(c);
       const gone = await Deno.lstat(a).then(() => false, () => true);
       if (text !== "a" || !gone) rename = "rename over an existing file did not replace it whole";
     } catch (err) {
@@ -136,8 +138,10 @@ export async function checkDirectory(path: string, opts: DirectoryCheckOptions):
   let uid: number | null = null;
   let writable = true;
   try {
-    const probe = await Deno.makeTempFile({ dir: path, prefix: ".vpo-doctor-" });
-    uid = (await Deno.stat(probe)).uid;
+    const probe = join(path, uniqueTempName("doctor"));
+    const file = createFileSync(probe, { rule: "folder" });
+    uid = file.stat().uid;
+    file.close();
     await Deno.remove(probe);
   } catch {
     writable = false;

@@ -16,8 +16,9 @@ import { dirname } from "node:path";
 import type { SharedGroup } from "../config/types.ts";
 import { VpoError } from "../errors.ts";
 import { displayName } from "../util/display_name.ts";
-import { shareNewFilesWithGroup } from "../util/file_mode.ts";
+import { extraWriter, shareNewFilesWithGroup } from "../util/file_mode.ts";
 import { groupName } from "../util/groups.ts";
+import { setDirectoryModeSync } from "../util/safe_open.ts";
 
 /** A queue whose directories others than its allowed writers can write. */
 export class QueueAccessError extends VpoError {}
@@ -56,7 +57,7 @@ export function prepareSharedDirs(dirs: readonly string[], group: SharedGroup): 
         "member of the group",
     );
   }
-  shareNewFilesWithGroup();
+  shareNewFilesWithGroup(group.gid);
   for (const dir of dirs) {
     let info = lstatOrNull(dir);
     if (info === null) {
@@ -64,8 +65,8 @@ export function prepareSharedDirs(dirs: readonly string[], group: SharedGroup): 
       info = Deno.lstatSync(dir);
     }
     if (!info.isDirectory || info.uid !== Deno.uid()) continue;
-    if (info.gid !== group.gid) Deno.chownSync(dir, null, group.gid);
-    if (((info.mode ?? 0) & 0o7777) !== SHARED_DIR_MODE) Deno.chmodSync(dir, SHARED_DIR_MODE);
+    // Through the directory's descriptor: a link swapped in at its name is never followed.
+    setDirectoryModeSync(dir, group.gid, SHARED_DIR_MODE);
   }
 }
 
@@ -88,33 +89,29 @@ export function checkQueueAccess(dirs: readonly string[], shared: SharedGroup | 
     }
     const mode = info.mode ?? 0;
     const fix = shared ? `chmod ${octal(SHARED_DIR_MODE)}` : "chmod go-w";
-    if (mode & 0o002) {
+    const extra = extraWriter(info, uid, shared?.gid ?? null);
+    if (extra?.kind === "everyone") {
       throw new QueueAccessError(
         `${where} is writable by everyone (mode ${octal(mode)}); run: ${fix} ${where}`,
       );
     }
-    if (shared === null) {
-      if (uid !== null && info.uid !== uid) {
-        throw new QueueAccessError(
-          `${where} belongs to uid ${info.uid}, not to you (uid ${uid}): a private queue is its ` +
-            `owner's alone (to share one, set jobs.shared_group; see docs/design.md)`,
-        );
-      }
-      if (mode & 0o020) {
-        const group = groupName(info.gid ?? -1);
-        throw new QueueAccessError(
-          `${where} is writable by group ${group} (mode ${octal(mode)}): a private queue is ` +
-            `its owner's alone (run: chmod g-w ${where}, or set jobs.shared_group: ${group})`,
-        );
-      }
-      continue;
-    }
-    if (info.gid !== shared.gid && mode & 0o020) {
+    if (extra?.kind === "owner") {
       throw new QueueAccessError(
-        `${where} is writable by group ${groupName(info.gid ?? -1)}, not the shared group ` +
-          `${shared.name} (mode ${octal(mode)}); run: chgrp ${shared.name} ${where}`,
+        `${where} belongs to uid ${extra.uid}, not to you (uid ${uid}): a private queue is its ` +
+          `owner's alone (to share one, set jobs.shared_group; see docs/design.md)`,
       );
     }
+    if (extra?.kind === "group") {
+      const group = groupName(extra.gid);
+      throw new QueueAccessError(
+        shared === null
+          ? `${where} is writable by group ${group} (mode ${octal(mode)}): a private queue is ` +
+            `its owner's alone (run: chmod g-w ${where}, or set jobs.shared_group: ${group})`
+          : `${where} is writable by group ${group}, not the shared group ${shared.name} ` +
+            `(mode ${octal(mode)}); run: chgrp ${shared.name} ${where}`,
+      );
+    }
+    if (shared === null) continue;
     if (info.gid !== shared.gid || (mode & 0o2070) !== 0o2070) {
       throw new QueueAccessError(
         `${where} is not shared with group ${shared.name} (group ${groupName(info.gid ?? -1)}, ` +

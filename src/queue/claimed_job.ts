@@ -7,7 +7,7 @@ import { hostname } from "node:os";
 import { LostJobError } from "../errors.ts";
 import { exists, retryTransient, writeFileAtomic } from "../util/durable_fs.ts";
 import { randomHex } from "../util/ids.ts";
-import { readRegularFileSync } from "../util/safe_read.ts";
+import { readRegularFileSync } from "../util/safe_open.ts";
 import { writeBeat } from "./heartbeat.ts";
 import type { Job, JobState, WorkerInfo } from "./job.ts";
 import type { QueueLayout } from "./layout.ts";

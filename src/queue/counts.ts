@@ -14,9 +14,8 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
-import { uniqueTempName } from "../util/durable_fs.ts";
-import { readRegularFileSync } from "../util/safe_read.ts";
+import { dirname } from "node:path";
+import { readRegularFileSync, replaceFileSync } from "../util/safe_open.ts";
 import { type JobState, STATES } from "./job.ts";
 import type { QueueLayout } from "./layout.ts";
 import {
@@ -123,9 +122,7 @@ export function surveyQueue(layout: QueueLayout): QueueSurvey {
 function writeCache(path: string, cache: SurveyCache): void {
   try {
     Deno.mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const tmp = join(dirname(path), uniqueTempName("counts"));
-    Deno.writeTextFileSync(tmp, JSON.stringify(cache) + "\n", { createNew: true, mode: 0o600 });
-    Deno.renameSync(tmp, path);
+    replaceFileSync(path, JSON.stringify(cache) + "\n", { durable: false });
   } catch {
     // Read-only: the next status counts again.
   }

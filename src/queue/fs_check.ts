@@ -6,7 +6,8 @@
  * @module
  */
 import { join } from "node:path";
-import { fileSystemNow, uniqueTempName, writeTempFile } from "../util/durable_fs.ts";
+import { fileSystemNow, writeTempFile } from "../util/durable_fs.ts";
+import { uniqueTempName } from "../util/safe_open.ts";
 import { inodesAreStable } from "../util/file_identity.ts";
 import { type MountInfo, mountOf } from "../util/mounts.ts";
 import { QueueLayout } from "./layout.ts";

@@ -20,32 +20,27 @@
  */
 
 import { closeSync, fstatSync } from "node:fs";
-import { applyHomeFileMode } from "../util/file_mode.ts";
-import { openRegularFileSync, refuseIfNotRegular, UnreadableFileError } from "../util/safe_read.ts";
-
-const encoder = new TextEncoder();
+import { createFileSync, openRegularFileOrNull, rewriteFileSync } from "../util/safe_open.ts";
 
 /**
  * Writes the beat file; its new mtime is the heartbeat. The first beat of a claim is made with
- * `first`, exclusively, so nothing planted at the name is written through; later ones rewrite
- * only a regular file (others may write live/ in a shared queue).
+ * `first`, exclusively, so nothing planted at the name is written through; later ones rewrite it
+ * in place once its handle proved it a regular file (other hosts may have it open to judge it),
+ * and replace by rename whatever else is there (others may write live/ in a shared queue: a link
+ * to a file of this worker's user is replaced, never written through).
  */
-export async function writeBeat(path: string, first = false): Promise<void> {
-  if (!first) refuseIfNotRegular(path);
-  const file = await Deno.open(
-    path,
-    first
-      ? { write: true, createNew: true, mode: 0o600 }
-      : { write: true, create: true, truncate: true, mode: 0o600 },
-  );
-  try {
+export function writeBeat(path: string, first = false): Promise<void> {
+  return new Promise((resolve) => {
     // The content is for people reading the directory; only the mtime counts.
-    await file.write(encoder.encode(`${new Date().toISOString()}\n`));
-  } finally {
-    file.close();
-  }
-  // Other members' workers judge its age (they open it) in a group-shared queue.
-  if (first) applyHomeFileMode(path);
+    const content = `${new Date().toISOString()}\n`;
+    if (first) {
+      using file = createFileSync(path);
+      file.writeSync(new TextEncoder().encode(content));
+    } else {
+      rewriteFileSync(path, content);
+    }
+    resolve();
+  });
 }
 
 /**
@@ -54,13 +49,8 @@ export async function writeBeat(path: string, first = false): Promise<void> {
  * followed: the job file's own times stand in).
  */
 export function beatTime(path: string): number | null {
-  let fd: number;
-  try {
-    fd = openRegularFileSync(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound || err instanceof UnreadableFileError) return null;
-    throw err;
-  }
+  const fd = openRegularFileOrNull(path);
+  if (fd === null) return null;
   try {
     return fstatSync(fd).mtimeMs;
   } finally {

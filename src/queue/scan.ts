@@ -25,7 +25,7 @@ import {
   type QueueLayout,
 } from "./layout.ts";
 import { type Job, type JobState, parseJob, STATES } from "./job.ts";
-import { describeFileType, readRegularFileSync, UnreadableFileError } from "../util/safe_read.ts";
+import { describeFileType, readRegularFileSync, UnreadableFileError } from "../util/safe_open.ts";
 
 /** A file in a state directory that is not a readable job. It is reported, never deleted. */
 export interface Problem {

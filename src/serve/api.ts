@@ -108,9 +108,9 @@ export function getJob(ctx: ApiContext, id: string): Record<string, unknown> {
 }
 
 /** `GET /api/jobs/ID/log`: the tail of the job's ffmpeg log (or its error, without a log). */
-export async function getJobLog(ctx: ApiContext, id: string): Promise<Record<string, unknown>> {
+export function getJobLog(ctx: ApiContext, id: string): Record<string, unknown> {
   const job = ctx.queue.find(id);
-  return { id: job.id, ...await readLogTail(ctx.home, job) };
+  return { id: job.id, ...readLogTail(ctx.home, job) };
 }
 
 /** `GET /api/stats?days=N`: as `vpo stats --json`. */

@@ -6,31 +6,32 @@
  * @module
  */
 import { VpoError } from "../errors.ts";
+import { readNamedFileSync } from "../util/safe_open.ts";
 import { isLoopback } from "../config/listen.ts";
 
 /** Name of the cookie the sign-in sets. */
 export const TOKEN_COOKIE = "vpo_token";
 const MIN_TOKEN_LENGTH = 16;
+/** A token file is one short line; anything this large is not one. */
+const MAX_TOKEN_FILE_BYTES = 64 * 1024;
 
 /**
  * Reads the token from `path`: its first line, trimmed; too short or missing is an error.
  * `warn` is told when other users may read the file.
  */
-export async function readTokenFile(
+export function readTokenFile(
   path: string,
   warn: (message: string) => void = () => {},
-): Promise<string> {
+): string {
   let text: string;
+  let mode: number;
   try {
-    // A FIFO there would hang the server's start (a link to a file is fine: /run/secrets).
-    const info = await Deno.stat(path);
-    if (!info.isFile) throw new Error("not a regular file");
-    text = await Deno.readTextFile(path);
+    // A link to a file is fine (/run/secrets); a FIFO or device is refused, never waited on.
+    ({ text, mode } = readNamedFileSync(path, MAX_TOKEN_FILE_BYTES));
   } catch (err) {
     throw new VpoError(`cannot read token file ${path}: ${(err as Error).message}`);
   }
-  const mode = (await Deno.stat(path)).mode;
-  if (mode !== null && (mode & 0o077) !== 0) {
+  if ((mode & 0o077) !== 0) {
     warn(`token file ${path} can be read by other users (chmod 600 ${path})`);
   }
   const token = text.split("\n")[0].trim();

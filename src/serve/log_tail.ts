@@ -3,8 +3,10 @@
  *
  * @module
  */
+import { closeSync, fstatSync, readSync } from "node:fs";
 import type { Job } from "../queue/job.ts";
 import type { VpoHome } from "../queue/layout.ts";
+import { openRegularFileSync } from "../util/safe_open.ts";
 
 /** What the page shows under a failed job. */
 export interface LogTail {
@@ -16,22 +18,25 @@ export interface LogTail {
 
 /**
  * The last `maxBytes` of the log of `job` (a job found by id: the path is built from its
- * validated id, never from a request). A log that is a symbolic link or not a file is not read.
+ * validated id, never from a request). Only a regular file in the home's own logs/ is read: a
+ * link, FIFO or device swapped in at any moment is refused without blocking, never followed.
  */
-export async function readLogTail(home: VpoHome, job: Job, maxBytes = 16_384): Promise<LogTail> {
+export function readLogTail(home: VpoHome, job: Job, maxBytes = 16_384): LogTail {
   const path = home.logPath(job.id);
-  let file: Deno.FsFile | null = null;
+  let fd: number;
   try {
-    const info = await Deno.lstat(path);
-    if (!info.isFile) return { path: null, text: job.error ?? "" };
-    file = await Deno.open(path, { read: true });
-    const start = Math.max(0, info.size - maxBytes);
-    await file.seek(start, Deno.SeekMode.Start);
-    const buf = new Uint8Array(info.size - start);
+    fd = openRegularFileSync(path, { rule: "home" });
+  } catch {
+    return { path: null, text: job.error ?? "" };
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const start = Math.max(0, size - maxBytes);
+    const buf = new Uint8Array(size - start);
     let read = 0;
     while (read < buf.length) {
-      const n = await file.read(buf.subarray(read));
-      if (n === null) break;
+      const n = readSync(fd, buf, read, buf.length - read, start + read);
+      if (n === 0) break;
       read += n;
     }
     let text = new TextDecoder().decode(buf.subarray(0, read));
@@ -41,6 +46,6 @@ export async function readLogTail(home: VpoHome, job: Job, maxBytes = 16_384): P
   } catch {
     return { path: null, text: job.error ?? "" };
   } finally {
-    file?.close();
+    closeSync(fd);
   }
 }

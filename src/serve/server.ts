@@ -210,14 +210,21 @@ function makeHandler(
     }
     const m = JOB_ROUTE.exec(path);
     if (m && m[2] === undefined) return json(200, getJob(ctx, m[1]));
-    if (m?.[2] === "log") return json(200, await getJobLog(ctx, m[1]));
+    if (m?.[2] === "log") return json(200, getJobLog(ctx, m[1]));
     return fail(404, "not found");
   };
 
   return async (req: Request) => {
+    // The request's URL is made from its Host header, which the client chooses.
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch {
+      return fail(400, "malformed Host header");
+    }
     if (token === null && !hostAllowed(req)) return fail(403, "unexpected Host header");
     try {
-      return await route(req, new URL(req.url));
+      return await route(req, url);
     } catch (err) {
       const status = statusOf(err);
       const message = status === 500

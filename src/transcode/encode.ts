@@ -4,10 +4,11 @@
  *
  * @module
  */
+import { dirname } from "node:path";
 import { JobFailure } from "../errors.ts";
 import { extractCoverArt } from "../media/cover_art.ts";
 import { buildFfmpegArgs } from "../media/ffmpeg_args.ts";
-import { runFfmpeg } from "../media/ffmpeg_runner.ts";
+import { noSpaceReason, runFfmpeg } from "../media/ffmpeg_runner.ts";
 import type { EncodePlan } from "../media/plan.ts";
 import type { ProgressUpdate } from "../media/progress.ts";
 import type { MediaInfo } from "../media/probe.ts";
@@ -75,6 +76,9 @@ export async function encode(
     throwIfStopped(signal);
     // ffmpeg's last lines explain a rejected output too (decode errors in a damaged source).
     const logTail = [`log: ${logPath}`, ...result.tail.slice(-ERROR_TAIL_LINES)];
+    if (result.noSpace) {
+      throw new JobFailure(`${noSpaceReason(dirname(target.temp))}; original kept`, logTail);
+    }
     if (!result.success) {
       const why = result.signal
         ? `ffmpeg was killed by ${result.signal}`
@@ -82,6 +86,12 @@ export async function encode(
       throw new JobFailure(`${why}: ${result.tail.at(-1) ?? ""}`, logTail);
     }
     return { wallSec: (performance.now() - wallStart) / 1000, logTail };
+  } catch (err) {
+    // vpo's own writes beside the output (a segment's journal) may be the ones that hit it.
+    if ((err as { code?: string }).code === "ENOSPC") {
+      throw new JobFailure(`${noSpaceReason(dirname(target.temp))}; original kept`);
+    }
+    throw err;
   } finally {
     await Deno.remove(coverDir, { recursive: true }).catch(() => {});
   }

@@ -5,8 +5,6 @@
  * @module
  */
 import { ConfigError } from "../errors.ts";
-import type { MediaInfo } from "../media/probe.ts";
-import { checkMediaInfo } from "../media/probe_check.ts";
 import { checkPolicySnapshot } from "../policy/snapshot.ts";
 import type { TranscodePolicy } from "../policy/types.ts";
 import { boolean, Field, integer, nullable, number } from "../config/yaml_schema.ts";
@@ -29,11 +27,6 @@ export interface TranscodePayload {
   duration_sec: number;
   /** "h264 1920x1080 -> hevc 1920x1080", for people. */
   summary: string;
-  /**
-   * The probe the plan was made from: the worker plans from it instead of probing again while
-   * the source's fingerprint still matches (absent in jobs queued by older versions).
-   */
-  source_probe?: MediaInfo;
   /**
    * A segmented job's progress across runs, written when it goes back to the queue (by its
    * `ending` hook or recovery) and dropped when it ends; for people (`vpo jobs show`, `jobs
@@ -85,7 +78,6 @@ function checkPayload(payload: Record<string, unknown>, where: string): Transcod
   };
   text("policy_file");
   text("summary");
-  const probe = payload.source_probe;
   // Only shown to people and rewritten at the next requeue: one not shaped like a progress is
   // left out rather than failing the job.
   const { segment_progress: shown, ...rest } = payload;
@@ -93,9 +85,6 @@ function checkPayload(payload: Record<string, unknown>, where: string): Transcod
   return {
     ...rest,
     policy: checkPolicySnapshot(payload.policy, `${where}.policy`),
-    ...(probe === undefined
-      ? {}
-      : { source_probe: checkMediaInfo(probe, `${where}.source_probe`) }),
     ...(progress === null ? {} : { segment_progress: progress }),
   } as TranscodePayload;
 }

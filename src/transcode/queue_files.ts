@@ -283,7 +283,6 @@ async function decideOne(
     fingerprint: fingerprintOf(stat, media.path),
     duration_sec: media.duration,
     summary: detail,
-    source_probe: media,
   };
   let job;
   try {

@@ -176,18 +176,15 @@ async function encodeOnce(
 }
 
 /**
- * Step 1: the source must still be the file that was queued. Its queue-time probe is used
- * while its fingerprint matches (checked with the rest of the payload): probing again would
- * only cost time.
+ * Step 1: the source must still be the file that was queued; then it is probed. What is mapped
+ * and verified comes from the source itself: a probe from the library's cache or the job file is
+ * only what the queue decided from (either may be edited by whoever can write the home).
  */
 async function checkSource(run: TranscodeRun): Promise<MediaInfo> {
   const { source, payload } = run;
   const changed = describeChange(payload.fingerprint, await fingerprintPath(source));
   if (changed) throw new JobFailure(`${changed} since it was queued; nothing was touched`);
-  const queuedProbe = payload.source_probe;
-  return queuedProbe
-    ? { ...queuedProbe, path: source }
-    : await probe(source, { signal: run.ctx.signal });
+  return await probe(source, { signal: run.ctx.signal });
 }
 
 /** Step 2: the encoder this machine has for the policy, and the plan (or why to skip). */

@@ -20,9 +20,10 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import { closeSync, readSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { JobFailure } from "../errors.ts";
-import { runFfmpeg } from "../media/ffmpeg_runner.ts";
+import { noSpaceReason, runFfmpeg } from "../media/ffmpeg_runner.ts";
 import type { EncodePlan } from "../media/plan.ts";
 import type { ProgressUpdate } from "../media/progress.ts";
 import {
@@ -44,7 +45,11 @@ import { syncDir, writeFileAtomic } from "../util/durable_fs.ts";
 import type { Fingerprint } from "../replace/fingerprint.ts";
 import { scanTempDirs } from "../replace/temp_files.ts";
 import { OwnedFile, removeIfOwned } from "../util/owned_file.ts";
-import { readRegularFileSync } from "../util/safe_read.ts";
+import {
+  openRegularFileSync,
+  readRegularFileSync,
+  UnreadableFileError,
+} from "../util/safe_open.ts";
 import { inodesAreStable } from "../util/file_identity.ts";
 import { sharesWithGroup } from "../util/file_mode.ts";
 
@@ -310,6 +315,7 @@ export async function encodeSegmented(
         },
       });
       opts.signal.throwIfAborted();
+      if (run.noSpace) throw new SegmentError(`${noSpaceReason(dirname(opts.dir))}; original kept`);
       if (!run.success) {
         const why = run.signal ? `killed by ${run.signal}` : `exited with code ${run.code}`;
         throw new SegmentError(
@@ -369,7 +375,10 @@ async function join_(journal: SegmentJournal, opts: SegmentedEncodeOptions): Pro
   const times = { timeBase: journal.time_base };
   const list = join(opts.dir, LIST);
   const names = journal.segments.map((s) => segmentName(s.index));
-  await writeFileAtomic(list, concatList(times, journal.segments, names), { durable: false });
+  await writeFileAtomic(list, concatList(times, journal.segments, names), {
+    durable: false,
+    rule: "folder",
+  });
   const offsetSec = toSeconds(times, journal.segments[0].start) - journal.file_start_sec;
   const started = performance.now();
   const run = await runFfmpeg({
@@ -381,6 +390,9 @@ async function join_(journal: SegmentJournal, opts: SegmentedEncodeOptions): Pro
     killGraceMs: 1000,
   });
   opts.signal.throwIfAborted();
+  if (run.noSpace) {
+    throw new SegmentError(`${noSpaceReason(dirname(opts.output))}; original kept`);
+  }
   if (!run.success) {
     throw new SegmentError(
       `ffmpeg exited with code ${run.code} joining the segments: ${run.tail.at(-1) ?? ""}`,
@@ -476,28 +488,36 @@ async function dropDamagedSegments(dir: string, journal: SegmentJournal): Promis
 }
 
 /** Size and SHA-256 of a regular file (not through a symbolic link), read in chunks. */
-async function hashFile(path: string): Promise<{ size: number; sha256: string }> {
-  const info = await Deno.lstat(path);
-  if (!info.isFile) throw new SegmentError(`${path} is not a regular file`);
-  const hash = createHash("sha256");
-  // The readable stream closes the file when it ends or fails.
-  const file = await Deno.open(path, { read: true });
-  let size = 0;
-  for await (const chunk of file.readable) {
-    hash.update(chunk);
-    size += chunk.length;
-  }
-  return { size, sha256: hash.digest("hex") };
+function hashFile(path: string): Promise<{ size: number; sha256: string }> {
+  return new Promise((resolve) => {
+    let fd: number;
+    try {
+      fd = openRegularFileSync(path);
+    } catch (err) {
+      if (err instanceof UnreadableFileError) throw new SegmentError(`${path}: ${err.reason}`);
+      throw err;
+    }
+    try {
+      resolve(hashFd(fd));
+    } finally {
+      closeSync(fd);
+    }
+  });
 }
 
 /** Size and SHA-256 of the file vpo made, read through its descriptor whatever its name holds. */
 function hashOwned(file: OwnedFile): { size: number; sha256: string } {
+  return hashFd(file.fd);
+}
+
+function hashFd(fd: number): { size: number; sha256: string } {
   const hash = createHash("sha256");
   const buffer = new Uint8Array(1 << 20);
   let size = 0;
-  for (let n = file.readAt(buffer, 0); n > 0; n = file.readAt(buffer, size)) {
+  for (let n = readSync(fd, buffer, 0, buffer.length, 0); n > 0;) {
     hash.update(buffer.subarray(0, n));
     size += n;
+    n = readSync(fd, buffer, 0, buffer.length, size);
   }
   return { size, sha256: hash.digest("hex") };
 }
@@ -516,7 +536,9 @@ function sameSource(a: Fingerprint, b: Fingerprint): boolean {
 }
 
 async function writeJournal(dir: string, journal: SegmentJournal): Promise<void> {
-  await writeFileAtomic(join(dir, JOURNAL), JSON.stringify(journal, null, 1) + "\n");
+  await writeFileAtomic(join(dir, JOURNAL), JSON.stringify(journal, null, 1) + "\n", {
+    rule: "folder",
+  });
 }
 
 /**

@@ -5,7 +5,7 @@
  * @module
  */
 import { dirname } from "node:path";
-import { readRegularFileSync } from "../util/safe_read.ts";
+import { readRegularFileSync } from "../util/safe_open.ts";
 import { writeFileAtomic } from "../util/durable_fs.ts";
 
 interface Entry {

@@ -22,15 +22,25 @@ const UNSAFE = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]
  * `\n`, `\t`, `\x1b`, `\u202e`. Printable text, including any script and emoji, is untouched.
  */
 export function displayName(text: string): string {
-  return text.replace(UNSAFE, (c) => {
-    if (c === "\n") return "\\n";
-    if (c === "\t") return "\\t";
-    if (c === "\r") return "\\r";
-    const code = c.charCodeAt(0);
-    return code <= 0xff
-      ? `\\x${code.toString(16).padStart(2, "0")}`
-      : `\\u${code.toString(16).padStart(4, "0")}`;
-  });
+  return text.replace(UNSAFE, escapeChar);
+}
+
+/**
+ * `text` as {@link displayName} shows it, but keeping its line breaks and tabs: for printing a
+ * whole log (ffmpeg quotes file names raw in its own lines).
+ */
+export function displayLines(text: string): string {
+  return text.replace(UNSAFE, (c) => c === "\n" || c === "\t" ? c : escapeChar(c));
+}
+
+function escapeChar(c: string): string {
+  if (c === "\n") return "\\n";
+  if (c === "\t") return "\\t";
+  if (c === "\r") return "\\r";
+  const code = c.charCodeAt(0);
+  return code <= 0xff
+    ? `\\x${code.toString(16).padStart(2, "0")}`
+    : `\\u${code.toString(16).padStart(4, "0")}`;
 }
 
 /** Why a name that is not valid UTF-8 cannot be worked on. */

@@ -4,79 +4,63 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
-import { applyHomeFileMode } from "./file_mode.ts";
+import { closeSync, fsyncSync } from "node:fs";
+import { join } from "node:path";
+import {
+  createFileSync,
+  type DirRule,
+  openDirectorySync,
+  replaceFileSync,
+  uniqueTempName,
+  writeTempFileSync,
+} from "./safe_open.ts";
+
+/**
+ * `op`'s result as a promise, its exception as a rejection: the writes here are synchronous (small
+ * files), the callers' API stays a promise.
+ */
+const settled = <T>(op: () => T) => new Promise<T>((resolve) => resolve(op()));
 
 /** fsync a directory so that a rename or unlink in it survives a power cut. */
-export async function syncDir(dir: string): Promise<void> {
-  const handle = await Deno.open(dir, { read: true });
-  try {
-    await handle.sync();
-  } catch {
-    // Some file systems (and all of Windows) refuse fsync on a directory; the rename itself is
-    // still atomic there, only its durability is weaker, which is the best they offer.
-  } finally {
-    handle.close();
-  }
-}
-
-let tempCounter = 0;
-
-/** A name for a temporary file that no other process or call of this process will choose. */
-export function uniqueTempName(prefix: string): string {
-  tempCounter += 1;
-  const rand = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
-  return `.${prefix}.${Deno.pid}.${tempCounter}.${rand}.tmp`;
+export function syncDir(dir: string): Promise<void> {
+  return settled(() => {
+    const fd = openDirectorySync(dir);
+    try {
+      fsyncSync(fd);
+    } catch {
+      // Some file systems (and all of Windows) refuse fsync on a directory; the rename itself
+      // is still atomic there, only its durability is weaker, which is the best they offer.
+    } finally {
+      closeSync(fd);
+    }
+  });
 }
 
 /**
- * Writes `data` to a new temporary file in `tmpDir`, fsyncs it and returns its path. The caller
- * publishes it with a rename or link; a crash before that leaves only a temp file behind.
+ * Writes `data` to a new temporary file in `tmpDir` (one of the home's), fsyncs it and returns
+ * its path. The caller publishes it with a rename or link; a crash before that leaves only a temp
+ * file behind.
  */
-export async function writeTempFile(
+export function writeTempFile(
   tmpDir: string,
   data: string | Uint8Array,
   options: { durable?: boolean } = {},
 ): Promise<string> {
-  const path = join(tmpDir, uniqueTempName("vpo"));
-  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-  const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
-  try {
-    applyHomeFileMode(path);
-    let written = 0;
-    while (written < bytes.length) written += await file.write(bytes.subarray(written));
-    if (options.durable ?? true) await file.sync();
-  } catch (err) {
-    file.close();
-    await Deno.remove(path).catch(() => {});
-    throw err;
-  }
-  file.close();
-  return path;
+  return settled(() => writeTempFileSync(tmpDir, data, options));
 }
 
 /**
- * Atomically replaces `path` with `data` (temp file in the same directory, rename). `durable`
- * (default) adds fsync of the file and the directory, for records a crash must not lose.
- *
- * Where a rename cannot replace an existing name (an SFTP server without posix-rename), the old
- * file is removed first: a crash in that instant leaves no file at `path`, only the temp file.
- * Callers write only files a crash may lose this way (a live file: recovery then acts on less).
+ * Atomically replaces `path` with `data` (see {@link replaceFileSync}: a temp beside it, renamed
+ * over the name, never written through a link). `durable` (default) adds fsync of the file and
+ * the directory, for records a crash must not lose. `rule` says which directory may hold it (the
+ * home's, by default).
  */
-export async function writeFileAtomic(
+export function writeFileAtomic(
   path: string,
   data: string | Uint8Array,
-  options: { durable?: boolean } = {},
+  options: { durable?: boolean; rule?: DirRule } = {},
 ): Promise<void> {
-  const dir = dirname(path);
-  const tmp = await writeTempFile(dir, data, options);
-  try {
-    await renameOver(tmp, path);
-  } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
-    throw err;
-  }
-  if (options.durable ?? true) await syncDir(dir);
+  return settled(() => replaceFileSync(path, data, options));
 }
 
 /**
@@ -101,49 +85,6 @@ export async function publishNoClobber(from: string, to: string): Promise<boolea
   return true;
 }
 
-/**
- * Renames `from` to `to`, replacing `to`. Where the file system refuses to replace (SFTP without
- * posix-rename answers EPERM), removes `to` and renames again: not atomic, which is why only
- * {@link writeFileAtomic} uses it.
- */
-async function renameOver(from: string, to: string): Promise<void> {
-  try {
-    await Deno.rename(from, to);
-  } catch (err) {
-    const refused = err instanceof Deno.errors.PermissionDenied ||
-      err instanceof Deno.errors.AlreadyExists;
-    if (!refused || !await exists(to)) throw err;
-    await Deno.remove(to);
-    await Deno.rename(from, to);
-  }
-}
-
-/**
- * Runs `use` on `path` opened for reading, then closes it; null when there is no such file, also
- * when it vanishes while open: sshfs answers an fstat by path, so a file another host removes
- * between the open and the fstat reads as NotFound (with no path in the message).
- */
-export async function withOpenFile<T>(
-  path: string,
-  use: (file: Deno.FsFile) => Promise<T>,
-): Promise<T | null> {
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path, { read: true });
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return null;
-    throw err;
-  }
-  try {
-    return await use(file);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return null;
-    throw err;
-  } finally {
-    file.close();
-  }
-}
-
 /** True when `path` exists (without following a final symlink's target). */
 export async function exists(path: string): Promise<boolean> {
   try {
@@ -162,10 +103,12 @@ export async function exists(path: string): Promise<boolean> {
  */
 export function fileSystemNow(dir: string): number {
   const path = join(dir, uniqueTempName("clock"));
-  Deno.writeFileSync(path, new Uint8Array(), { createNew: true, mode: 0o600 });
+  const file = createFileSync(path);
   try {
-    return Deno.statSync(path).mtime?.getTime() ?? Date.now();
+    // Stamped by the file server when it made the file, read through the handle.
+    return file.stat().mtimeMs;
   } finally {
+    file.close();
     try {
       Deno.removeSync(path);
     } catch {

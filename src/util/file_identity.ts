@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { withOpenFile } from "./durable_fs.ts";
+import { closeSync, fstatSync, readSync } from "node:fs";
+import { openRegularFileOrNull } from "./safe_open.ts";
 import { mountOf } from "./mounts.ts";
 
 /**
@@ -52,30 +53,36 @@ export async function fileIdentity(path: string): Promise<FileIdentity | null> {
   // Anything but a regular file is not one vpo made, and opening a FIFO would hang. A path stat
   // may answer "missing" from a network mount's cache, so only the open, which asks the file
   // server, decides that a file is gone.
-  const kind = await Deno.lstat(path).then((info) => info.isFile, () => null);
-  if (kind === false) return null;
-  return await withOpenFile(path, async (file) => {
-    const info = await file.stat();
-    if (!info.isFile) return null;
-    const head = await readAt(file, 0, Math.min(SAMPLE_BYTES, info.size));
-    const tailStart = Math.max(head.length, info.size - SAMPLE_BYTES);
-    const tail = await readAt(file, tailStart, info.size - tailStart);
+  const fd = openRegularFileOrNull(path);
+  if (fd === null) return null;
+  try {
+    // sshfs answers an fstat by path, so a file another host removes meanwhile reads as gone.
+    const size = fstatSync(fd).size;
+    const head = readAt(fd, 0, Math.min(SAMPLE_BYTES, size));
+    const tailStart = Math.max(head.length, size - SAMPLE_BYTES);
+    const tail = readAt(fd, tailStart, size - tailStart);
     const both = new Uint8Array(head.length + tail.length);
     both.set(head);
     both.set(tail, head.length);
     const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", both));
     const hex = Array.from(digest.subarray(0, 12), (b) => b.toString(16).padStart(2, "0")).join("");
-    return `${info.size}:${hex}`;
-  });
+    return `${size}:${hex}`;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound || (err as { code?: string }).code === "ENOENT") {
+      return null;
+    }
+    throw err;
+  } finally {
+    closeSync(fd);
+  }
 }
 
-async function readAt(file: Deno.FsFile, offset: number, length: number): Promise<Uint8Array> {
+function readAt(fd: number, offset: number, length: number): Uint8Array {
   const buf = new Uint8Array(length);
-  await file.seek(offset, Deno.SeekMode.Start);
   let got = 0;
   while (got < length) {
-    const n = await file.read(buf.subarray(got));
-    if (n === null) break;
+    const n = readSync(fd, buf, got, length - got, offset + got);
+    if (n === 0) break;
     got += n;
   }
   return buf.subarray(0, got);

@@ -1,12 +1,14 @@
 /**
  * Files vpo makes and changes in folders other people may write (a library shared over SMB, a
- * temp directory): created exclusively, changed only through an open handle, removed only when
- * they are still the inode vpo recorded. No operation here follows a symbolic link into a write.
+ * temp directory): created exclusively (util/safe_open.ts), changed only through an open handle,
+ * removed only when they are still the inode vpo recorded. No operation here follows a symbolic
+ * link into a write.
  *
  * @module
  */
-import fs from "node:fs";
+import { closeSync, fchmodSync, fchownSync, fstatSync, readSync } from "node:fs";
 import { inodesAreStable } from "./file_identity.ts";
+import { createFileSync, OpenFile, openRegularFileSync } from "./safe_open.ts";
 
 /** Who may read and write a file: what the output copies from its source. */
 export interface Permissions {
@@ -17,80 +19,32 @@ export interface Permissions {
 }
 
 /**
- * A regular file vpo created itself, held open so that it can be named without its path. Opened
- * through node:fs, whose descriptors are the process's real ones: `/proc/<pid>/fd/<n>` names
- * this very inode to a child process, and fchmod/fchown change it whatever its path names now.
+ * A regular file vpo created itself in a folder others may write (util/safe_open.ts makes it),
+ * held open so that it can be named without its path: fchmod and fchown change this inode
+ * whatever its path names now, and a child reaches it as {@link OpenFile.pathForChild}.
  */
-export class OwnedFile {
-  #open = true;
-  private constructor(
-    readonly path: string,
-    readonly fd: number,
-    /** Inode number at creation: the file vpo records and, later, the only one it removes. */
-    readonly ino: number,
-    readonly dev: number,
-  ) {}
-
+export class OwnedFile extends OpenFile {
   /**
    * Creates `path`, failing if anything (a file, a symbolic link) is there already: O_CREAT with
    * O_EXCL never follows a link. Private to the owner (0600) until {@link setPermissions}.
    */
   static create(path: string): Promise<OwnedFile> {
-    const { O_CREAT, O_EXCL, O_RDWR, O_NOFOLLOW } = fs.constants;
-    return new Promise((resolve, reject) => {
-      fs.open(path, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW, 0o600, (err, fd) => {
-        if (err) return reject(toDenoError(err));
-        fs.fstat(fd, (err, info) => {
-          if (err) {
-            fs.close(fd);
-            return reject(toDenoError(err));
-          }
-          resolve(new OwnedFile(path, fd, info.ino, info.dev));
-        });
-      });
+    return new Promise((resolve) => {
+      const made = createFileSync(path, { rule: "folder" });
+      resolve(new OwnedFile(made.path, made.fd, made.ino, made.dev, 0));
     });
-  }
-
-  /**
-   * A path another process (ffmpeg) can open to reach exactly this inode, whatever is at
-   * {@link path} by then: `/proc/<pid>/fd/<n>` on Linux; elsewhere the path itself.
-   */
-  get pathForChild(): string {
-    return Deno.build.os === "linux" ? `/proc/${Deno.pid}/fd/${this.fd}` : this.path;
-  }
-
-  /** Current size and inode, from the descriptor. */
-  stat(): { size: number; ino: number } {
-    const info = fs.fstatSync(this.fd);
-    return { size: info.size, ino: info.ino };
   }
 
   /** Sets owner (where permitted) then mode on this inode, never on what the path names now. */
   setPermissions(perms: Permissions): void {
     if (perms.uid !== null && perms.gid !== null) {
       try {
-        fs.fchownSync(this.fd, perms.uid, perms.gid);
+        fchownSync(this.fd, perms.uid, perms.gid);
       } catch {
         // Not permitted for a non-root worker: the output keeps the worker's own user.
       }
     }
-    fs.fchmodSync(this.fd, perms.mode & 0o777);
-  }
-
-  /** Appends `data` at the current offset (the file is new and empty at first). */
-  write(data: Uint8Array): void {
-    let done = 0;
-    while (done < data.length) done += fs.writeSync(this.fd, data, done, data.length - done);
-  }
-
-  /** Reads into `buffer` from byte `position` (not the current offset); 0 at the end. */
-  readAt(buffer: Uint8Array, position: number): number {
-    return fs.readSync(this.fd, buffer, 0, buffer.length, position);
-  }
-
-  /** fsync. */
-  sync(): void {
-    fs.fsyncSync(this.fd);
+    fchmodSync(this.fd, perms.mode & 0o777);
   }
 
   /** True when `path` still names this inode (a regular file, not a link put in its place). */
@@ -102,24 +56,6 @@ export class OwnedFile {
       return false;
     }
   }
-
-  [Symbol.dispose](): void {
-    this.close();
-  }
-
-  close(): void {
-    if (!this.#open) return;
-    this.#open = false;
-    fs.closeSync(this.fd);
-  }
-}
-
-/** node:fs errors carry errno codes; callers test for Deno's error classes. */
-function toDenoError(err: NodeJS.ErrnoException): Error {
-  if (err.code === "EEXIST") return new Deno.errors.AlreadyExists(err.message);
-  if (err.code === "ENOENT") return new Deno.errors.NotFound(err.message);
-  if (err.code === "ELOOP") return new Deno.errors.AlreadyExists(err.message);
-  return err;
 }
 
 /** The permissions of a file as {@link OwnedFile.setPermissions} applies them. */
@@ -131,21 +67,23 @@ export function permissionsOf(info: Deno.FileInfo): Permissions {
  * Copies the regular file `from` (which must still be inode `fromIno`) into `to`, a new file vpo
  * made, and fsyncs it.
  */
-export async function copyToNewFile(
-  from: string,
-  fromIno: number | null,
-  to: OwnedFile,
-): Promise<void> {
-  using source = await Deno.open(from, { read: true });
-  const info = await source.stat();
-  if (!info.isFile || (fromIno !== null && info.ino !== fromIno)) {
-    throw new Deno.errors.PermissionDenied(`${from} is not the file vpo wrote`);
-  }
-  const buffer = new Uint8Array(1 << 20);
-  for (let n = await source.read(buffer); n !== null; n = await source.read(buffer)) {
-    to.write(buffer.subarray(0, n));
-  }
-  to.sync();
+export function copyToNewFile(from: string, fromIno: number | null, to: OwnedFile): Promise<void> {
+  return new Promise((resolve) => {
+    const fd = openRegularFileSync(from);
+    try {
+      if (fromIno !== null && fstatSync(fd).ino !== fromIno) {
+        throw new Deno.errors.PermissionDenied(`${from} is not the file vpo wrote`);
+      }
+      const buffer = new Uint8Array(1 << 20);
+      for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) {
+        to.writeSync(buffer.subarray(0, n));
+      }
+    } finally {
+      closeSync(fd);
+    }
+    to.sync();
+    resolve();
+  });
 }
 
 /** What {@link removeIfOwned} did. */

@@ -13,6 +13,11 @@
  * @module
  */
 import type { VpoHome } from "../queue/layout.ts";
+import {
+  openLockFileSync,
+  UnreadableFileError,
+  UntrustedDirectoryError,
+} from "../util/safe_open.ts";
 
 /** Cores a worker holds until {@link CoreClaim.release}. */
 export interface CoreClaim {
@@ -38,12 +43,15 @@ export async function claimCores(
   const held: Deno.FsFile[] = [];
   const cores: number[] = [];
   for (let core = 0; core < total && cores.length < want; core++) {
-    const file = await Deno.open(home.cpuLockPath(core), {
-      read: true,
-      write: true,
-      create: true,
-      mode: 0o600,
-    });
+    let file: Deno.FsFile;
+    try {
+      file = openLockFileSync(home.cpuLockPath(core));
+    } catch (err) {
+      // A link or anything else planted at the name (others may write the home) is never
+      // followed: that core counts as another worker's.
+      if (err instanceof UnreadableFileError || err instanceof UntrustedDirectoryError) continue;
+      throw err;
+    }
     if (await file.tryLock(true)) {
       held.push(file);
       cores.push(core);

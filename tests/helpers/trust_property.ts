@@ -3,7 +3,9 @@
  * library, links, wrong inodes, wrong types, huge values, truncated JSON), `recover`, `cleanup
  * --include-backups --remove-temp` and `retry` never remove, change or loosen a file vpo did not
  * make, never hang, and never lose an original. Worlds are built from real files as vpo leaves
- * them after a crash at each phase of a replace, then mutated at random from a seed.
+ * them after a crash at each phase of a replace, then mutated at random from a seed; in some, a
+ * hostile writer also swaps a name vpo uses for a link to a file it must not touch, over and
+ * over while vpo runs (tests/helpers/racer.ts).
  *
  * @module
  */
@@ -13,6 +15,8 @@ import { type JobRecord, serializeJob } from "../../src/queue/job.ts";
 import { decideRecovery } from "../../src/transcode/recovery.ts";
 import { findOrphanTemps, removeOrphanTemp, tempOutputPath } from "../../src/replace/temp_files.ts";
 import { VpoError } from "../../src/errors.ts";
+import { UnreadableFileError, UntrustedDirectoryError } from "../../src/util/safe_open.ts";
+import { Racer } from "./racer.ts";
 import { fileIdentity } from "../../src/util/file_identity.ts";
 import { jobRecord } from "./queue.ts";
 import { makeClip } from "./clips.ts";
@@ -207,6 +211,56 @@ async function addJob(
   }
 }
 
+/** Share of the in-process worlds raced by a hostile writer while vpo works on them. */
+const RACED_SHARE = 0.1;
+
+/**
+ * Starts a hostile writer on `world`: one name vpo uses (a record, a file vpo made in the library,
+ * the live directory) swapped over and over with a link to a victim (a directory: to outside).
+ * Returns the racer and what it swaps.
+ */
+async function startSwaps(
+  world: World,
+  pick: () => number,
+  more: string[] = [],
+): Promise<{ what: string; stop(): Promise<void> }> {
+  const choose = <T>(items: readonly T[]): T => items[Math.floor(pick() * items.length)];
+  const o = choose(world.originals.filter((o) => o.id));
+  const dirs = [world.queue.layout.liveDir, ...more.filter((m) => m.endsWith("/"))];
+  const name = choose([
+    ...world.records,
+    `${o.source}.original`,
+    tempOutputPath({ id: o.id, token: TOKEN }, o.source, null),
+    o.final,
+    ...dirs,
+    ...more,
+  ]).replace(/\/$/, "");
+  const decoy = `${name}.racer`;
+  const isDir = dirs.some((d) => d.replace(/\/$/, "") === name);
+  Deno.symlinkSync(isDir ? join(world.dir, "outside") : choose(world.victims).path, decoy);
+  // A name that does not exist yet (a log) is swapped from when it appears.
+  const racer = await Racer.start(name, decoy);
+  return {
+    what: basename(name),
+    /** Stops swapping and puts the real file (or directory) back at its own name. */
+    async stop() {
+      await racer.stop();
+      if (!isSymlink(name) || isSymlink(decoy)) return;
+      Deno.renameSync(name, `${decoy}.link`);
+      Deno.renameSync(decoy, name);
+      Deno.renameSync(`${decoy}.link`, decoy);
+    },
+  };
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return Deno.lstatSync(path).isSymlink;
+  } catch {
+    return false;
+  }
+}
+
 /** Applies one random mutation to one random record of `world`; returns what it did. */
 function mutate(world: World, pick: () => number): string {
   const choose = <T>(items: readonly T[]): T => items[Math.floor(pick() * items.length)];
@@ -369,6 +423,11 @@ function checkWorld(world: World, label: string, allowLoss: Set<string>): void {
   if (Deno.readLinkSync(world.link.path) !== world.link.target) {
     throw new Error(`${label}: the library's link was changed`);
   }
+  const outside = join(world.dir, "outside");
+  const made = [...Deno.readDirSync(outside)].filter((e) => !e.name.startsWith("victim-"));
+  if (made.length > 0) {
+    throw new Error(`${label}: ${made.map((e) => e.name).join(", ")} made outside the home`);
+  }
   const present = contents(world.lib);
   for (const o of world.originals) {
     if (!present.has(o.content) && !allowLoss.has(o.id)) {
@@ -411,12 +470,17 @@ async function withTimeout<T>(what: string, work: Promise<T>, ms = 30_000): Prom
   }
 }
 
-/** Runs an operation; a VpoError (a one-line refusal) is fine, anything else is a defect. */
+/**
+ * Runs an operation; a one-line refusal (a VpoError, or a file or directory refused as planted)
+ * is fine, anything else is a defect.
+ */
 async function tolerate(label: string, what: string, op: () => Promise<unknown>): Promise<void> {
   try {
     await withTimeout(`${label}: ${what}`, op());
   } catch (err) {
-    if (err instanceof VpoError) return;
+    const refused = err instanceof VpoError || err instanceof UnreadableFileError ||
+      err instanceof UntrustedDirectoryError;
+    if (refused) return;
     throw new Error(`${label}: ${what} threw ${(err as Error)?.stack ?? err}`);
   }
 }
@@ -433,29 +497,40 @@ export async function runTrustProperty(seed: number, iterations: number): Promis
       const n = 1 + Math.floor(pick() * 6);
       for (let m = 0; m < n; m++) done.push(mutate(world, pick));
       mutations += n;
+      const raced = pick() < RACED_SHARE ? await startSwaps(world, pick) : null;
+      if (raced) done.push(`swapping ${raced.what} during the run`);
       const label = `seed ${seed} iteration ${i} (${done.join("; ")})`;
       const allowLoss = lossAllowed(world);
       const { queue, tmp } = world;
-      await tolerate(
-        label,
-        "recover",
-        () => queue.recover({ staleAfterSec: -1, onStale: (s) => decideRecovery(s, tmp) }),
-      );
-      checkWorld(world, `${label} after recover`, allowLoss);
-      // Asked to remove the backups of finished jobs: an original may now go where its verified
-      // output replaced it, and only there.
+      try {
+        await tolerate(
+          label,
+          "recover",
+          () => queue.recover({ staleAfterSec: -1, onStale: (s) => decideRecovery(s, tmp) }),
+        );
+        // (While names are being swapped, a look at the library could miss a file: after.)
+        if (!raced) checkWorld(world, `${label} after recover`, allowLoss);
+        // Asked to remove the backups of finished jobs: an original may now go where its
+        // verified output replaced it, and only there.
+        for (const o of world.originals) {
+          if (readOrNull(o.final) === o.output) allowLoss.add(o.id);
+        }
+        await tolerate(
+          label,
+          "cleanup",
+          () => queue.cleanup({ olderThanDays: 0, madeFiles: transcodeJobType.madeFiles }),
+        );
+        await tolerate(label, "remove temps", async () => {
+          for (const t of findOrphanTemps(queue, tmp)) await removeOrphanTemp(queue, t);
+        });
+        for (const id of world.ids) await tolerate(label, `retry ${id}`, () => queue.retry(id));
+      } finally {
+        await raced?.stop();
+      }
+      // Judged with every name back in place: the swaps hid where the output was.
       for (const o of world.originals) {
         if (readOrNull(o.final) === o.output) allowLoss.add(o.id);
       }
-      await tolerate(
-        label,
-        "cleanup",
-        () => queue.cleanup({ olderThanDays: 0, madeFiles: transcodeJobType.madeFiles }),
-      );
-      await tolerate(label, "remove temps", async () => {
-        for (const t of findOrphanTemps(queue, tmp)) await removeOrphanTemp(queue, t);
-      });
-      for (const id of world.ids) await tolerate(label, `retry ${id}`, () => queue.retry(id));
       checkWorld(world, label, allowLoss);
     } finally {
       await Deno.remove(dir, { recursive: true });
@@ -508,21 +583,44 @@ export async function runTrustPropertyCli(seed: number, worlds: number): Promise
       const n = 2 + Math.floor(pick() * 6);
       for (let m = 0; m < n; m++) done.push(mutate(world, pick));
       mutations += n;
+      // A hostile writer swaps one name the worker uses, throughout the run.
+      const logs = join(home.vpoHome, "logs");
+      const queued = [...Deno.readDirSync(world.queue.layout.stateDir("queued"))];
+      const raced = await startSwaps(world, pick, [
+        `${logs}/`,
+        ...queued.map((e) => join(logs, `${e.name.slice(0, 32)}.log`)),
+        ...world.originals.filter((o) => !o.id).map((o) => o.source),
+      ]);
+      done.push(`swapping ${raced.what} during the run`);
       const label = `cli seed ${seed} world ${i} (${done.join("; ")})`;
       const allowLoss = lossAllowed(world);
-      await new Promise((r) => setTimeout(r, 2200)); // past stale_after, on 1 s ctimes
-      await cli(home, ["jobs", "recover"], label);
-      checkWorld(world, `${label} after recover`, allowLoss);
+      try {
+        await new Promise((r) => setTimeout(r, 2200)); // past stale_after, on 1 s ctimes
+        await cli(home, ["jobs", "recover"], label);
+        for (const o of world.originals) {
+          if (o.output && readOrNull(o.final) === o.output) allowLoss.add(o.id);
+        }
+        await cli(
+          home,
+          [
+            "jobs",
+            "cleanup",
+            "--include-backups",
+            "--remove-temp",
+            "--older-than",
+            "30",
+            "--force",
+          ],
+          label,
+        );
+        for (const id of world.ids) await cli(home, ["jobs", "retry", id], label);
+        await cli(home, ["jobs", "start"], label);
+      } finally {
+        await raced.stop();
+      }
       for (const o of world.originals) {
         if (o.output && readOrNull(o.final) === o.output) allowLoss.add(o.id);
       }
-      await cli(
-        home,
-        ["jobs", "cleanup", "--include-backups", "--remove-temp", "--older-than", "30", "--force"],
-        label,
-      );
-      for (const id of world.ids) await cli(home, ["jobs", "retry", id], label);
-      await cli(home, ["jobs", "start"], label);
       checkWorld(world, label, allowLoss);
     } finally {
       await home.cleanup();

@@ -167,7 +167,7 @@ Deno.test("an unreadable config file is a ConfigError naming the path", async ()
   await withTempDir(async (dir) => {
     await assert.rejects(loadConfig(dir), {
       name: "ConfigError",
-      message: `cannot read config file ${dir}: is a directory`,
+      message: `cannot read config file ${dir}: a directory, not a regular file`,
     });
   }, TEMP_PREFIX);
 });

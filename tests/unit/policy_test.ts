@@ -208,7 +208,7 @@ Deno.test("a missing policy file is a ConfigError", async () => {
     });
     await assert.rejects(loadPolicy(dir), {
       name: "ConfigError",
-      message: `cannot read policy file ${dir}: is a directory`,
+      message: `cannot read policy file ${dir}: a directory, not a regular file`,
     });
   }, TEMP_PREFIX);
 });
