@@ -30,10 +30,11 @@ import {
 import type { TranscodeRun } from "./run_context.ts";
 
 /**
- * A sample's encode with its cut and its scoring takes about this much longer than encoding the
- * same media does (the scoring is about a fifth of an encode, docs/benchmarks.md).
+ * A CRF's samples take about this many times as long as encoding the same media in one run
+ * does: each sample is also cut, scored, and pays ffmpeg's and the encoder's start-up (measured
+ * 2.8-3.4 at 640x360, docs/benchmarks.md; less on larger pictures, where the encoding weighs more).
  */
-export const SEARCH_OVERHEAD = 1.3;
+export const SEARCH_OVERHEAD = 3;
 
 /** How the search ended for the run: encode at a CRF, or keep the original. */
 export type QualityStart =
