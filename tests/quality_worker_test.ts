@@ -6,7 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Difficulty, makeDifficultyClip, qualityPolicy } from "./helpers/quality_clips.ts";
+import {
+  type Difficulty,
+  makeDifficultyClip,
+  makeMisleadingClip,
+  qualityPolicy,
+} from "./helpers/quality_clips.ts";
 import {
   type JobJson,
   listJobs,
@@ -251,5 +256,26 @@ Deno.test("worker: a deadline stops the search; the next run resumes with what i
     assert.equal(second.code, 0, second.stdout + second.stderr);
     assert.match(second.stdout, /searching crf \d+: ssim 0\.\d+, 1 of ~\d \(remembered\)/);
     assert.equal((await onlyJob(home)).status, "completed");
+  });
+});
+
+Deno.test("worker: an output below the minimum is encoded once more, lower", async () => {
+  await withMediaHome(undefined, async (home, media) => {
+    const source = await makeMisleadingClip(media);
+    const policy = qualityPolicy(0.95, "    max_encoded_percent: 100\n")
+      .replace("sample_every: 2", "sample_every: 8");
+    await queue(home, policy, [source]);
+    const run = await home.run(["jobs", "start"]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const checks = run.stdout.split("\n").filter((l) => /checked: ssim/.test(l));
+    assert.equal(checks.length, 2, run.stdout);
+    const job = await onlyJob(home);
+    const q = qualityOf(job);
+    assert.ok(q.retried_from !== null && q.crf! < q.retried_from!, JSON.stringify(q));
+    if (job.result?.outcome === "replaced") {
+      assert.ok(q.achieved_score! >= 0.95 - 0.002, JSON.stringify(q));
+    } else {
+      assert.match(String(job.result?.outcome_detail), /after a retry from crf/);
+    }
   });
 });

@@ -57,8 +57,8 @@ export const reaches = (target: TargetQuality, score: number): boolean =>
 /**
  * The CRF to retry at when an encode at `crf` measured `achieved` below the minimum: lower by the
  * shortfall (to the middle of the tolerance band above the minimum) at `slope` (score lost per
- * CRF step on the metric's linear scale, from the search), at least one step; null when the
- * range has no lower CRF.
+ * CRF step on the metric's linear scale, from the search), at least one step and at most to the
+ * range's lowest CRF; null when `crf` is that already.
  *
  * @example
  * ```ts
@@ -66,6 +66,7 @@ export const reaches = (target: TargetQuality, score: number): boolean =>
  * const target = { metric: "psnr", min: 40, tolerance: 0.5, crfMin: 10 } as const;
  * assert.equal(retryCrf(30, 38.5, target, 0.5), 26);
  * assert.equal(retryCrf(30, 39.9, target, null), 29);
+ * assert.equal(retryCrf(12, 30, target, 0.5), 10);
  * assert.equal(retryCrf(10, 39, target, 1), null);
  * ```
  */
@@ -78,6 +79,5 @@ export function retryCrf(
   const linear = LINEAR[target.metric];
   const short = linear(target.min + target.tolerance / 2) - linear(achieved);
   const steps = slope && slope > 0 ? Math.max(1, Math.ceil(short / slope)) : 1;
-  const next = crf - steps;
-  return next >= target.crfMin ? next : null;
+  return crf > target.crfMin ? Math.max(target.crfMin, crf - steps) : null;
 }

@@ -39,6 +39,26 @@ export async function makeDifficultyClip(
   return path;
 }
 
+/**
+ * An 8 s clip under heavy grain but for 3 s to 5 s, clean testsrc2: a policy sampling one second
+ * per 8 (`sample_every: 8`) samples only the clean part, so its prediction is far too kind.
+ */
+export async function makeMisleadingClip(dir: string): Promise<string> {
+  const path = join(dir, "misleading.mkv");
+  const out = await new Deno.Command("ffmpeg", {
+    args: [
+      ...["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", DIFFICULTIES.grain],
+      ...["-f", "lavfi", "-i", DIFFICULTIES.detail, "-filter_complex"],
+      "[0:v][1:v]overlay=enable='between(t,3,4.999)':shortest=1",
+      ...["-t", "8", "-c:v", "mpeg2video", "-q:v", "2", "-g", "25", path],
+    ],
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+  await ageFile(path);
+  return path;
+}
+
 /** A policy searching hevc (ultrafast) for `min` SSIM on 1 s samples, one per 2 s. */
 export function qualityPolicy(min = 0.95, extra = ""): string {
   return `transcode:
