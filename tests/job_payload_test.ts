@@ -95,3 +95,27 @@ Deno.test("a job whose policy snapshot was edited to {} fails naming the file an
     );
   });
 });
+
+Deno.test("a job put back in queued/ by hand with an older run's result runs: a run reads no result", async () => {
+  await withMediaHome(undefined, async (home, media) => {
+    const source = await makeClip(join(media, "clip.mkv"));
+    assert.equal((await home.run(["transcode", source])).code, 0);
+    const queued = await onlyJob(home);
+    const record = JSON.parse(await Deno.readTextFile(queued.path));
+    // `mv completed/<id>.json queued/` of a job an older vpo finished: no backup_ino yet.
+    record.result = {
+      outcome: "replaced",
+      outcome_detail: "replaced by an older vpo",
+      output_path: source,
+      backup_path: null,
+      backup_size: null,
+    };
+    await Deno.writeTextFile(queued.path, JSON.stringify(record));
+    const run = await home.run(["jobs", "start"]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const job = await onlyJob(home);
+    assert.equal(job.status, "completed", job.error ?? "");
+    assert.equal(job.result?.outcome, "replaced");
+    assert.equal(typeof job.result?.backup_ino, "number");
+  });
+});
