@@ -119,3 +119,10 @@ Deno.test("a job put back in queued/ by hand with an older run's result runs: a 
     assert.equal(typeof job.result?.backup_ino, "number");
   });
 });
+
+Deno.test("a source_probe an older vpo wrote is ignored, even a malformed one (the worker probes)", () => {
+  for (const probe of ["junk", { streams: "junk", format: 7 }, null]) {
+    const read = readPayload(payloadWith({ ...defaultPolicy() }, { source_probe: probe }), "J");
+    assert.notEqual(typeof read, "string", String(read));
+  }
+});
