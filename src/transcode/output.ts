@@ -8,7 +8,7 @@ import { JobFailure } from "../errors.ts";
 import type { EncodePlan } from "../media/plan.ts";
 import type { MediaInfo } from "../media/probe.ts";
 import { decodeCheck, verifyOutput } from "../media/verify.ts";
-import { describeChange, fingerprintPath } from "../replace/fingerprint.ts";
+import { describeChange, fingerprintPath, sourceChangedError } from "../replace/fingerprint.ts";
 import { chooseBackupPath, replaceOriginal } from "../replace/replace.ts";
 import { formatBytes } from "../util/format.ts";
 import { type OwnedFile, permissionsOf, removeIfOwned } from "../util/owned_file.ts";
@@ -68,7 +68,9 @@ export async function replaceOrKeep(
     describeChange(payload.fingerprint, await fingerprintPath(source));
   const changedSince = await sourceChange();
   if (changedSince) {
-    throw new JobFailure(`${changedSince} while it was being encoded; original kept`);
+    throw new JobFailure(
+      sourceChangedError(changedSince, "while it was being encoded", "original kept"),
+    );
   }
   // The source's mode (a private 0600 or 0640 file must not become world-readable 0644) and,
   // where allowed (a worker run as root), its owner, set on the output's inode through its handle.

@@ -14,7 +14,7 @@ import { type MediaInfo, probe } from "../media/probe.ts";
 import { type JobEnd, recordJobEnd } from "../library/job_outcome.ts";
 import type { ClaimedJob } from "../queue/claimed_job.ts";
 import type { RunContext, WorkerEnv } from "../queue/job_type.ts";
-import { describeChange, fingerprintPath } from "../replace/fingerprint.ts";
+import { describeChange, fingerprintPath, sourceChangedError } from "../replace/fingerprint.ts";
 import { chooseFinalPath } from "../replace/replace.ts";
 import { ReplaceJournal } from "../replace/replace_journal.ts";
 import { tempOutputPath } from "../replace/temp_files.ts";
@@ -133,7 +133,9 @@ async function transcode(
 async function checkSource(run: TranscodeRun): Promise<MediaInfo> {
   const { source, payload } = run;
   const changed = describeChange(payload.fingerprint, await fingerprintPath(source));
-  if (changed) throw new JobFailure(`${changed} since it was queued; nothing was touched`);
+  if (changed) {
+    throw new JobFailure(sourceChangedError(changed, "since it was queued", "nothing was touched"));
+  }
   return await probe(source, { signal: run.ctx.signal });
 }
 
