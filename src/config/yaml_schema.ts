@@ -110,8 +110,12 @@ export interface Section<S extends Spec> {
   at(key: keyof S & string): Field;
 }
 
-/** How a value is named in "expected ..., got <value>" messages. */
+/**
+ * How a value is named in "expected ..., got <value>" messages. A missing key of JSON read back
+ * (json_fields.ts) arrives as undefined: "nothing", as those readers say it.
+ */
 function describe(value: unknown): string {
+  if (value === undefined) return "nothing";
   if (isMap(value)) return "a mapping";
   if (isSeq(value)) return "a list";
   return typeof value === "string" ? JSON.stringify(value) : String(value);

@@ -62,7 +62,9 @@ export async function runTranscode(
   };
   return await withReplaceJournal(claimed, ctx, async (journal) => {
     if (job.type !== TRANSCODE) throw new JobFailure(`unknown job type "${job.type}"`);
-    const read = readTranscodeJob(job, `${job.path}: payload`);
+    // The result in the record is an earlier run's (a job put back in queued/ by hand keeps it),
+    // which this run replaces: it is not read.
+    const read = readTranscodeJob({ ...job, result: null }, `${job.path}: payload`);
     if (typeof read === "string") throw new JobFailure(`bad job file ${read}`);
     typed = read;
     if (!job.file) throw new JobFailure(`bad job file: no "file"`);
