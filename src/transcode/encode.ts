@@ -47,8 +47,8 @@ export async function encode(
       out_time_sec: u.outTimeSec,
     }, u.done);
   try {
-    await extractCoverArt(plan, source, coverDir, { signal });
-    const argsOptions = { cpuCores: env.cpuCores, coverArtDir: coverDir };
+    using covers = await extractCoverArt(plan, source, coverDir, { signal });
+    const argsOptions = { cpuCores: env.cpuCores, coverArtDir: covers?.pathForChild };
     if (target.segments) {
       const wallSec = await encodeInSegments(
         run,
@@ -92,8 +92,6 @@ export async function encode(
       throw new JobFailure(`${noSpaceReason(dirname(target.temp))}; original kept`);
     }
     throw err;
-  } finally {
-    await Deno.remove(coverDir, { recursive: true }).catch(() => {});
   }
 }
 

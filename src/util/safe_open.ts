@@ -669,3 +669,97 @@ export function setDirectoryModeSync(path: string, gid: number, mode: number): v
     dir.close();
   }
 }
+
+/**
+ * A directory vpo makes for its own use in one of the home's directories (the covers ffmpeg
+ * extracts for one job), into which a child process writes by name. Others who may write the
+ * parent (a shared queue's members) could plant a directory at its name beforehand, with a link
+ * in it where the child will write, or rename it away and plant a link to another directory
+ * while the child runs. So it is made exclusively (`mkdir` never follows a link nor accepts a
+ * name that exists), 0700, opened without following a link, and reached only through its
+ * descriptor: the child gets {@link pathForChild}, which stays this directory whatever its name
+ * holds by then, and in which nobody else can create a name.
+ */
+export class PrivateDir implements Disposable {
+  #open = true;
+
+  private constructor(
+    readonly path: string,
+    readonly fd: number,
+    private readonly ino: number,
+    private readonly dev: number,
+  ) {}
+
+  /**
+   * Makes the directory `path` in a directory of the home (proven as every write there is);
+   * `Deno.errors.AlreadyExists` if anything is at its name already.
+   */
+  static create(path: string): PrivateDir {
+    return inDir(path, "home", (parent, name) => {
+      const at = parent.at(name);
+      try {
+        fs.mkdirSync(at, { mode: 0o700 });
+      } catch (err) {
+        throw fsError(err, path);
+      }
+      // Where O_NOFOLLOW may be void, the directory made must be the one opened.
+      const before = pathsReachKernel() ? null : Deno.lstatSync(at);
+      const fd = fs.openSync(at, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK);
+      const stat = fs.fstatSync(fd);
+      const swapped = before !== null && (before.ino !== stat.ino || before.dev !== stat.dev);
+      try {
+        if (swapped || stat.uid !== Deno.uid()) {
+          throw new UntrustedDirectoryError(path, "replaced by another directory as vpo made it");
+        }
+        // A setgid parent (a shared queue) would pass its group on: this one is for vpo alone.
+        fs.fchmodSync(fd, 0o700);
+      } catch (err) {
+        fs.closeSync(fd);
+        throw err;
+      }
+      return new PrivateDir(path, fd, stat.ino, stat.dev);
+    });
+  }
+
+  /**
+   * A path another process (ffmpeg) can use to reach this very directory and the names in it,
+   * whatever {@link path} names by now: `/proc/<pid>/fd/<n>` on Linux; elsewhere the path itself.
+   */
+  get pathForChild(): string {
+    return Deno.build.os === "linux" ? `/proc/${Deno.pid}/fd/${this.fd}` : this.path;
+  }
+
+  /**
+   * Removes what is in the directory, then the directory itself if its name still holds it:
+   * best-effort (a leftover is only disk space), for a `finally`.
+   */
+  [Symbol.dispose](): void {
+    if (!this.#open) return;
+    this.#open = false;
+    try {
+      const inside = pathsReachKernel() ? `/proc/self/fd/${this.fd}` : this.#stillAt();
+      if (inside !== null) {
+        for (const name of fs.readdirSync(inside)) fs.unlinkSync(join(inside, name));
+      }
+    } catch {
+      // Left for the person who reads the directory's name in .tmp.
+    } finally {
+      fs.closeSync(this.fd);
+    }
+    try {
+      inDir(this.path, "home", (parent, name) => {
+        const at = parent.at(name);
+        const now = fs.lstatSync(at);
+        if (now.isDirectory() && now.ino === this.ino && now.dev === this.dev) fs.rmdirSync(at);
+      });
+    } catch {
+      // Gone already, or someone renamed another directory to its name: not vpo's to remove.
+    }
+  }
+
+  /** The path, when it still names this directory (without descriptor paths), else null. */
+  #stillAt(): string | null {
+    const now = Deno.lstatSync(this.path);
+    return now.isDirectory && now.ino === this.ino && now.dev === this.dev ? this.path : null;
+  }
+}
