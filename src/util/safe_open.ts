@@ -590,6 +590,106 @@ function renameOver(from: string, to: string): void {
   }
 }
 
+/**
+ * A folder others may write (a library folder), held open while vpo takes several steps in it:
+ * every name in it is reached through this one descriptor, so the folder swapped for a link
+ * between two steps, or between the two lookups of one link or rename (the kernel resolves the
+ * two names one after the other), cannot move a step onto a file of the same name in another
+ * directory. A link to the folder is followed when it is opened, as a person set it up.
+ */
+export class HeldFolder implements Disposable {
+  readonly #dir: ProvenDir;
+
+  /** Opens the folder `path`. */
+  constructor(readonly path: string) {
+    this.#dir = ProvenDir.open(path, "folder");
+  }
+
+  /** The folder `path` held open, or null when there is none (NotFound). */
+  static openIfThere(path: string): HeldFolder | null {
+    try {
+      return new HeldFolder(path);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return null;
+      throw err;
+    }
+  }
+
+  /** `path` reached through this folder when it names something in it; otherwise as it is. */
+  reach(path: string): string {
+    return dirname(path) === this.path ? this.#dir.at(basename(path)) : path;
+  }
+
+  /** `err`, its message naming the folder's path where it named the descriptor's. */
+  shown(err: unknown): unknown {
+    if (err instanceof Error) {
+      err.message = err.message.replaceAll(`/proc/self/fd/${this.#dir.fd}/`, `${this.path}/`);
+    }
+    return err;
+  }
+
+  /**
+   * Without descriptor paths the names were reached through the folder's path: throws if that is
+   * no longer the folder opened.
+   */
+  confirm(): void {
+    this.#dir.confirm();
+  }
+
+  /** fsync, so the renames and links in it survive a power cut. */
+  sync(): void {
+    this.#dir.sync();
+  }
+
+  [Symbol.dispose](): void {
+    this.#dir.close();
+  }
+}
+
+/** What {@link removeIfChecked} did. */
+export type RemoveOutcome = "removed" | "gone" | "not-ours";
+
+/**
+ * Removes the file at `path`, in a folder others may write (a library folder, the temp
+ * directory), only if `check` says, from a path to it, that it is the file vpo means to remove.
+ * The check and the removal reach the name through one descriptor of the folder (a link to the
+ * folder is followed, as a person set it up), so the folder swapped for a link in between cannot
+ * turn the removal onto a file of the same name in another directory. "gone" when nothing is
+ * there (or no folder).
+ */
+export async function removeIfChecked(
+  path: string,
+  check: (at: string) => Promise<boolean>,
+): Promise<RemoveOutcome> {
+  let dir: ProvenDir;
+  try {
+    dir = ProvenDir.open(dirname(path), "folder");
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return "gone";
+    throw err;
+  }
+  try {
+    const at = dir.at(basename(path));
+    if (!pathExists(at)) return "gone";
+    try {
+      if (!await check(at)) return "not-ours";
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return "gone";
+      throw err;
+    }
+    try {
+      fs.unlinkSync(at);
+    } catch (err) {
+      if (codeOf(err) === "ENOENT") return "gone";
+      throw fsError(err, path);
+    }
+    dir.confirm();
+    return "removed";
+  } finally {
+    dir.close();
+  }
+}
+
 /** True when something (a link included, not followed) is at `path`. */
 export function pathExists(path: string): boolean {
   try {
