@@ -325,6 +325,8 @@ export interface FileRead {
   mtimeMs: number;
   /** Permission bits and type, as fstat gives them. */
   mode: number;
+  /** The owner's uid. */
+  uid: number;
 }
 
 /** Reads all of `fd` (at most `maxBytes`, else {@link UnreadableFileError}) and closes it. */
@@ -342,7 +344,8 @@ function readAllAndClose(fd: number, path: string, maxBytes: number): FileRead {
     }
     if (n > maxBytes) refuseSize(path, n, maxBytes);
     const text = new TextDecoder().decode(buf.subarray(0, n));
-    return { text, ino: stat.ino, dev: stat.dev, mtimeMs: stat.mtimeMs, mode: stat.mode };
+    const { ino, dev, mtimeMs, mode, uid } = stat;
+    return { text, ino, dev, mtimeMs, mode, uid };
   } finally {
     fs.closeSync(fd);
   }
