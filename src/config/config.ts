@@ -149,32 +149,33 @@ export async function loadConfig(path: string): Promise<Config> {
   const file = await readYamlFileInfo(path, "config file");
   if (file === null) return defaultConfig();
   const config = parseConfig(file.text, path);
-  if (config.jobs.sharedGroup !== null) checkSharedConfigWriter(path, file);
+  checkConfigWriter(path, file, config.jobs.sharedGroup !== null);
   return config;
 }
 
 /**
- * Every member of a shared queue may rename names in its home, so a member could set the admin's
- * config.yaml aside for one of their own, whose notify command every other member's worker would
- * then run as its user. So a shared queue's config must belong to root, to this user, or to the
- * home directory's owner (who made the home, a member can neither be nor become), and no one else
- * may write it.
+ * Who may have written the config, whose `notify.command` vpo runs as its user: never everyone
+ * (as cron refuses a crontab anyone can write). And every member of a shared queue may rename
+ * names in its home, so a member could set the admin's config.yaml aside for one of their own,
+ * which every other member's worker would then obey: there it must belong to root, to this user,
+ * or to the home directory's owner (who made the home, a member can neither be nor become), and
+ * no one else may write it.
  */
-function checkSharedConfigWriter(path: string, file: FileRead): void {
-  const uid = Deno.uid();
+function checkConfigWriter(path: string, file: FileRead, shared: boolean): void {
+  const mode = (file.mode & 0o7777).toString(8).padStart(4, "0");
+  const writable = (who: string) =>
+    new ConfigError(
+      `${path} is writable by ${who} (mode ${mode}); vpo takes a config only its owner can ` +
+        `write (run: chmod go-w ${path})`,
+    );
+  if (file.mode & 0o002) throw writable("everyone");
+  if (!shared) return;
   const homeOwner = Deno.statSync(dirname(path)).uid;
-  if (file.uid !== 0 && file.uid !== uid && file.uid !== homeOwner) {
+  if (file.uid !== 0 && file.uid !== Deno.uid() && file.uid !== homeOwner) {
     throw new ConfigError(
       `${path} belongs to uid ${file.uid}, not to root, you or the home's owner: in a shared ` +
         "queue any member could otherwise make every member's worker run its notify command",
     );
   }
-  if (file.mode & 0o022) {
-    const who = file.mode & 0o002 ? "everyone" : "its group";
-    const mode = (file.mode & 0o7777).toString(8).padStart(4, "0");
-    throw new ConfigError(
-      `${path} is writable by ${who} (mode ${mode}); in a shared queue only its owner may ` +
-        `write it (run: chmod go-w ${path})`,
-    );
-  }
+  if (file.mode & 0o020) throw writable("its group");
 }
