@@ -109,6 +109,15 @@ async function withSetup(fn: (s: Setup) => Promise<void>): Promise<void> {
   }, "vpo-shared-test-");
 }
 
+/** The documented set-up: the admin makes the home and the library the group's (setgid 2770). */
+async function makeSharedDirs(group: string, dirs: string[]): Promise<void> {
+  for (const dir of dirs) {
+    await Deno.mkdir(dir);
+    await run("chgrp", [group, dir]);
+    await Deno.chmod(dir, 0o2770);
+  }
+}
+
 const modeOf = (path: string) => ((Deno.statSync(path).mode ?? 0) & 0o7777).toString(8);
 
 Deno.test({
@@ -117,12 +126,7 @@ Deno.test({
   fn: async () => {
     await withUsers(async (group, [alice, bob]) => {
       await withSetup(async ({ home, media, vpo }) => {
-        // The documented set-up: the admin makes the home and the library the group's.
-        for (const dir of [home, media]) {
-          await Deno.mkdir(dir);
-          await run("chgrp", [group, dir]);
-          await Deno.chmod(dir, 0o2770);
-        }
+        await makeSharedDirs(group, [home, media]);
         await Deno.writeTextFile(join(home, "config.yaml"), `jobs:\n  shared_group: ${group}\n`);
         const clip = await makeClip(join(media, "clip.mkv"));
         await run("chgrp", [group, clip]);
@@ -168,11 +172,7 @@ Deno.test({
   fn: async () => {
     await withUsers(async (group, [alice, bob]) => {
       await withSetup(async ({ base, home, media, vpo }) => {
-        for (const dir of [home, media]) {
-          await Deno.mkdir(dir);
-          await run("chgrp", [group, dir]);
-          await Deno.chmod(dir, 0o2770);
-        }
+        await makeSharedDirs(group, [home, media]);
         await Deno.writeTextFile(
           join(home, "config.yaml"),
           `jobs:\n  shared_group: ${group}\nworker:\n  heartbeat_interval: 0.1\n`,
@@ -280,11 +280,7 @@ Deno.test({
   fn: async () => {
     await withUsers(async (group, [alice, bob]) => {
       await withSetup(async ({ base, home, media, vpo }) => {
-        for (const dir of [home, media]) {
-          await Deno.mkdir(dir);
-          await run("chgrp", [group, dir]);
-          await Deno.chmod(dir, 0o2770);
-        }
+        await makeSharedDirs(group, [home, media]);
         const config = join(home, "config.yaml");
         await Deno.writeTextFile(config, `jobs:\n  shared_group: ${group}\n`, { mode: 0o640 });
         const clip = await makeClip(join(media, "clip.mkv"));
