@@ -51,6 +51,23 @@ export type {
 export { applyOverrides, defaultPolicy, loadPolicy, parsePolicy } from "./src/policy/policy.ts";
 export type { PolicyOverrides } from "./src/policy/policy.ts";
 export {
+  loadPolicyFile,
+  parsePolicyFile,
+  type PolicyFile,
+  type PolicyReadOptions,
+} from "./src/policy/policy.ts";
+export { defaultTrackPolicy } from "./src/policy/track_policy.ts";
+export type {
+  AudioFallback,
+  AudioFilter,
+  ContainerTarget,
+  DefaultFlags,
+  IncompatibleCodecMode,
+  SubtitleFilter,
+  TrackClass,
+  TrackPolicy,
+} from "./src/policy/track_types.ts";
+export {
   FINISHED_STATES,
   type Job,
   type JobRecord,
@@ -87,7 +104,7 @@ export {
 export { type MountInfo, mountOf } from "./src/util/mounts.ts";
 export { type FileIdentity, fileIdentity, hasIdentity } from "./src/util/file_identity.ts";
 export type { Problem } from "./src/queue/scan.ts";
-export { type MediaInfo, probe } from "./src/media/probe.ts";
+export { hasDispositions, type MediaInfo, probe, withDispositions } from "./src/media/probe.ts";
 export type {
   ContentLight,
   MasteringDisplay,
@@ -106,13 +123,14 @@ export type {
   OutputFormat,
   PlanOptions,
   SkipPlan,
+  StreamLabel,
   StreamPlan,
   SubtitleStreamPlan,
   TargetPixFmt,
   VideoSettings,
   VideoStreamPlan,
 } from "./src/media/plan.ts";
-export { buildFfmpegArgs } from "./src/media/ffmpeg_args.ts";
+export { buildFfmpegArgs, labelArgs } from "./src/media/ffmpeg_args.ts";
 export {
   concatList,
   type PacketTimes,
@@ -128,9 +146,28 @@ export type { RunFfmpegOptions, RunFfmpegResult } from "./src/media/ffmpeg_runne
 export type { ProgressUpdate } from "./src/media/progress.ts";
 export { verifyOutput } from "./src/media/verify.ts";
 export type { VerifyOptions, VerifyResult } from "./src/media/verify.ts";
-export { queueFiles } from "./src/transcode/queue_files.ts";
+export {
+  type DroppedTrack,
+  type PlannedTrack,
+  type PlannedTrackType,
+  planTracks,
+  type TrackDecision,
+  type TrackPlan,
+} from "./src/tracks/plan.ts";
+export { type ApplyArgsOptions, buildApplyArgs, labelOf } from "./src/tracks/apply_args.ts";
+export { planTracksInEncode, type TracksInEncode } from "./src/tracks/in_encode.ts";
+export { type RemuxOptions, remuxTracks } from "./src/tracks/remux.ts";
+export { type TrackVerdict, type TrackVerifyOptions, verifyTracks } from "./src/tracks/verify.ts";
+export {
+  eitherOf,
+  type FileDecider,
+  type FileVerdict,
+  queueFiles,
+  type QueueFilesOptions,
+} from "./src/library/queue_scan.ts";
 export type { DecisionStatus, FileDecision } from "./src/library/file_decision.ts";
-export type { QueueFilesOptions } from "./src/transcode/queue_files.ts";
+export { transcodeDecider, type TranscodeDeciderOptions } from "./src/transcode/decider.ts";
+export { applyDecider, type ApplyDeciderOptions } from "./src/apply/decider.ts";
 export { Library } from "./src/library/library.ts";
 export {
   type Decision,
@@ -170,6 +207,17 @@ export {
   type WorkerEnv,
 } from "./src/queue/job_type.ts";
 export { transcodeJobType } from "./src/transcode/job_type.ts";
+export { applyJobType } from "./src/apply/job_type.ts";
+export { APPLY, type ApplyPayload } from "./src/apply/payload.ts";
+export type {
+  ApplyReplacedResult,
+  ApplyResult,
+  ApplySkippedResult,
+  CopyFigures,
+} from "./src/apply/result.ts";
+export type { SourcePayload } from "./src/replace/source_payload.ts";
+export type { ReplacedFiles } from "./src/replace/backups.ts";
+export type { Fingerprint } from "./src/replace/fingerprint.ts";
 export type { TranscodeResult } from "./src/transcode/result.ts";
 export { ReplaceJournal, type ReplaceSteps, resumeReplace } from "./src/replace/replace_journal.ts";
 export { resolveLimits, type WorkerLimits } from "./src/worker/limits.ts";

@@ -28,6 +28,8 @@
  *              a 10-minute film: size against the best fixed CRF, search cost against the full
  *              encode, predicted against achieved, CRFs tried per episode of a season (slow:
  *              about an hour on 2 cores; --quick about 15 minutes)
+ *   apply      scripts/bench_apply.ts: files whose track policy needs a copy, drained as apply
+ *              jobs beside a plain shell loop of the same ffmpeg copies
  *
  * @module
  */
@@ -93,6 +95,7 @@ const SECTIONS: Record<string, Section> = {
   network: benchNetwork,
   library: benchLibrarySection,
   quality: benchQualitySection,
+  apply: benchApplySection,
 };
 
 const median = (xs: number[]) => {
@@ -523,6 +526,15 @@ async function benchTranscodeSection(ctx: BenchContext): Promise<void> {
   const { benchTranscode } = await import("./bench_transcode.ts");
   for (const row of await benchTranscode(ctx.quick)) {
     ctx.report({ section: "transcode", what: row.name, shown: row.value, note: row.note });
+  }
+}
+
+// apply: track policies carried out by stream copy (its own module, too).
+
+async function benchApplySection(ctx: BenchContext): Promise<void> {
+  const { benchApply } = await import("./bench_apply.ts");
+  for (const row of await benchApply(ctx.quick)) {
+    ctx.report({ section: "apply", what: row.name, shown: row.value, note: row.note });
   }
 }
 

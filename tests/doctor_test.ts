@@ -86,6 +86,7 @@ Deno.test("doctor on a healthy machine and queue: every line ok, exit 0", async 
     assert.match(line(report, "ffmpeg").detail, /^\S+ \(\/.*ffmpeg\)$/);
     assert.match(line(report, "encoders for hevc.yaml").detail, /libx265 and aac encode/);
     assert.match(line(report, "encoders for av1.yaml").detail, /libsvtav1 and libopus encode/);
+    assert.match(line(report, "encoders for tracks.yaml").detail, /^none needed \(track keys only/);
     for (const hw of ["vaapi", "qsv", "nvenc"]) assert.ok(line(report, `hardware ${hw}`));
     assert.match(line(report, "queue hard links").detail, /^supported/);
     assert.match(line(report, "queue rename").detail, /atomic/);

@@ -7,53 +7,8 @@ import assert from "node:assert/strict";
 import { basename, join } from "node:path";
 import { ageFile, corruptFile, makeClip } from "./helpers/clips.ts";
 import type { TempHome } from "./helpers/vpo.ts";
+import { ToolCounter } from "./helpers/tool_counter.ts";
 import { listJobs, withMediaHome } from "./helpers/worker.ts";
-
-/** Wrappers named ffprobe and ffmpeg that log each start to a file, then run the real tool. */
-class ToolCounter {
-  private constructor(readonly bin: string, readonly log: string) {}
-
-  static async create(dir: string): Promise<ToolCounter> {
-    const bin = join(dir, "counting-bin");
-    await Deno.mkdir(bin);
-    const counter = new ToolCounter(bin, join(dir, "tool-starts.log"));
-    for (const tool of ["ffprobe", "ffmpeg"]) {
-      const real = await which(tool);
-      const script = join(bin, tool);
-      await Deno.writeTextFile(
-        script,
-        `#!/bin/sh\necho ${tool} >> '${counter.log}'\nexec '${real}' "$@"\n`,
-      );
-      await Deno.chmod(script, 0o755);
-    }
-    return counter;
-  }
-
-  get env(): Record<string, string> {
-    return { PATH: `${this.bin}:${Deno.env.get("PATH")}` };
-  }
-
-  /** Starts of each tool since the last call. */
-  async take(): Promise<{ ffprobe: number; ffmpeg: number }> {
-    let text = "";
-    try {
-      text = await Deno.readTextFile(this.log);
-      await Deno.remove(this.log);
-    } catch {
-      // Nothing started.
-    }
-    const lines = text.split("\n");
-    return {
-      ffprobe: lines.filter((l) => l === "ffprobe").length,
-      ffmpeg: lines.filter((l) => l === "ffmpeg").length,
-    };
-  }
-}
-
-async function which(tool: string): Promise<string> {
-  const out = await new Deno.Command("sh", { args: ["-c", `command -v ${tool}`] }).output();
-  return new TextDecoder().decode(out.stdout).trim();
-}
 
 /** An h264 clip so starved of bits that its hevc re-encode comes out larger. */
 async function starvedClip(path: string): Promise<string> {
@@ -203,7 +158,7 @@ Deno.test("library: the nightly line over one library, night after night", async
     });
 
     await t.step(
-      "night 4: a policy of the original vpo; decided again without ffprobe",
+      "night 4: a policy of the original vpo; its track keys carried out; decided again without ffprobe",
       async () => {
         await ageFile(join(media, "copying.mkv"));
         const policy = join(home.dir, "old.yaml");
@@ -214,19 +169,24 @@ Deno.test("library: the nightly line over one library, night after night", async
             "  target_crf: 30\n",
         );
         const n = await night(home, tools, media, ["--policy", policy]);
-        assert.equal(
-          n.scanErr.trim(),
-          `vpo: warning: ${policy}: track_order, audio_language_preference: settings of the ` +
-            "original vpo that this tool does not use (ignored; only the transcode settings apply)",
-        );
+        // Its track keys are read, not warned about: lavfi clips mark no track default, which
+        // default_flags does. Files the transcode leaves alone get apply jobs (a stream copy);
+        // the two it encodes get the flags in the same pass.
+        assert.equal(n.scanErr, "");
+        assert.match(n.scan, /queued +\S+ \S*good\.mkv: tracks: default flags \(stream copy/);
+        assert.match(n.scan, /queued +\S+ \S*copying\.mkv: h264 .* -> hevc .*; tracks: default/);
         // Only copying.mkv, never looked at before, is probed; bad.mkv stays unreadable.
         assert.deepEqual(n.probes, { ffprobe: 1, ffmpeg: 0 });
         assert.equal(
           summaryOf(n.scan),
-          "2 queued, 1 remembered (1 unreadable), 4 skipped (4 compliant), 0 still being written, " +
+          "6 queued, 1 remembered (1 unreadable), 0 skipped, 0 still being written, " +
             "0 unreadable, 0 errors",
         );
-        assert.deepEqual([n.work.code, n.work.ffmpeg, n.work.ffprobe], [0, 2, 4], n.work.out);
+        // Two encodes and four copies; big.mkv's encode is not smaller, so its original's
+        // tracks are copied instead (a seventh ffmpeg run). Each job probes its source, and
+        // each of the seven outputs is verified.
+        assert.deepEqual([n.work.code, n.work.ffmpeg, n.work.ffprobe], [0, 7, 13], n.work.out);
+        assert.match(n.work.out, /big\.mkv: kept the original: .*; its tracks copied instead/);
         const again = await night(home, tools, media, ["--policy", policy]);
         assert.deepEqual(again.probes, { ffprobe: 0, ffmpeg: 0 });
         assert.match(summaryOf(again.scan)!, /^0 queued, 7 remembered/);

@@ -379,3 +379,29 @@ Deno.test("serve: queue a configured folder with a configured policy, nothing el
     assert.equal((await server.stop()).code, 0);
   }
 });
+
+Deno.test("serve: a folder queued under a policy of track keys only gets apply jobs", async () => {
+  await using home = await TempHome.create();
+  const media = join(home.dir, "media");
+  await Deno.mkdir(media);
+  await makeClip(join(media, "episode.mkv"), { audio: ["aac", "aac"] });
+  const policy = join(home.dir, "tracks.yaml");
+  await Deno.writeTextFile(policy, "audio_filter:\n  languages: [fre]\n");
+  await home.writeConfig(
+    `serve:\n  token_file: ${await writeToken(
+      home,
+    )}\n  folders: [${media}]\n  policies: [${policy}]\n`,
+  );
+  const server = await ServeProcess.start(home);
+  try {
+    const done = await expectStatus(
+      await server.fetch("api/queue", jsonPost(bearer, { folder: media, policy })),
+      200,
+    ) as { queued: number };
+    assert.equal(done.queued, 1);
+    const [job] = (await JobQueue.open(home.jobsDir)).list({ status: "queued" }).jobs;
+    assert.equal(job.type, "apply");
+  } finally {
+    assert.equal((await server.stop()).code, 0);
+  }
+});

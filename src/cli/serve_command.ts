@@ -40,7 +40,7 @@ export function addServeCommand(program: Command, ctx: CliContext): void {
       const { readTokenFile } = await import("../serve/auth.ts");
       const { startServer } = await import("../serve/server.ts");
       const { JOB_TYPES } = await import("./job_types.ts");
-      const { queueFolder } = await import("../transcode/queue_folder.ts");
+      const { queueFolder } = await import("./queue_folder.ts");
       const config = await ctx.config();
       const listen = opts.listen ?? parseListenAddress(config.serve.listen);
       const tokenFile = opts.tokenFile ?? config.serve.tokenFile;

@@ -7,8 +7,7 @@ import type { Command } from "@commander-js/extra-typings";
 import { resolve } from "node:path";
 import { CONFIG_LIMITS } from "../config/defaults.ts";
 import { ConfigError, UsageError } from "../errors.ts";
-import type { PolicyOverrides } from "../policy/policy.ts";
-import type { TranscodePolicy } from "../policy/types.ts";
+import type { PolicyFile, PolicyOverrides } from "../policy/policy.ts";
 import type { CliContext } from "./context.ts";
 import { println, warn } from "./context.ts";
 import { examples } from "./help.ts";
@@ -16,14 +15,20 @@ import { intAtLeast } from "./options.ts";
 import { shortId } from "../util/ids.ts";
 import { displayName } from "../util/display_name.ts";
 
-/** The policy with the command line's overrides; a bad override is a usage error (exit 2). */
-async function overridden(
-  base: TranscodePolicy,
-  overrides: PolicyOverrides,
-): Promise<TranscodePolicy> {
+/**
+ * The policy with the command line's overrides of its transcode section; a bad override, or one
+ * for a policy without a transcode section, is a usage error (exit 2).
+ */
+async function overridden(base: PolicyFile, overrides: PolicyOverrides): Promise<PolicyFile> {
+  const given = Object.entries(overrides).find(([, value]) => value !== undefined);
+  if (!given) return base;
+  if (base.transcode === null) {
+    const flag = { codec: "--codec", crf: "--crf", maxResolution: "--max-resolution" }[given[0]];
+    throw new UsageError(`${flag}: the policy has no transcode section (its track keys only copy)`);
+  }
   const { applyOverrides } = await import("../policy/policy.ts");
   try {
-    return applyOverrides(base, overrides);
+    return { ...base, transcode: applyOverrides(base.transcode, overrides) };
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(err.message);
     throw err;
@@ -67,20 +72,28 @@ export function addTranscodeCommand(program: Command, ctx: CliContext): void {
         "1 some path could not be read (missing, no permission).\n",
     )
     .action(async (paths, opts) => {
-      const { defaultPolicy, loadPolicy } = await import("../policy/policy.ts");
+      const { defaultPolicy, loadPolicyFile } = await import("../policy/policy.ts");
       const { Library } = await import("../library/library.ts");
       const { ScanSummary } = await import("../library/scan_summary.ts");
-      const { queueFiles } = await import("../transcode/queue_files.ts");
+      const { queueFiles } = await import("../library/queue_scan.ts");
+      const { deciderFor } = await import("./job_types.ts");
       const config = await ctx.config();
       const policyFile = opts.policy ? resolve(opts.policy) : null;
       const { metricProblem } = await import("../quality/compare.ts");
       const base = policyFile
-        ? await loadPolicy(policyFile, { warn, metricProblem })
-        : defaultPolicy();
+        ? await loadPolicyFile(policyFile, { warn, metricProblem })
+        : { transcode: defaultPolicy(), tracks: null };
       const policy = await overridden(base, {
         codec: opts.codec,
         crf: opts.crf,
         maxResolution: opts.maxResolution,
+      });
+      const { policyKey, decide } = deciderFor(policy, {
+        policyFile,
+        force: opts.force ?? false,
+        dryRun: opts.dryRun ?? false,
+        tempDirectory: config.jobs.tempDirectory,
+        cpuCores: config.worker.cpuCores,
       });
       const queue = await ctx.queue();
       const library = Library.of(ctx.home, warn);
@@ -88,19 +101,15 @@ export function addTranscodeCommand(program: Command, ctx: CliContext): void {
       try {
         for await (
           const d of queueFiles(queue, paths, {
-            policy,
-            policyFile,
+            policyKey,
             recursive: opts.recursive ?? false,
-            force: opts.force ?? false,
             dryRun: opts.dryRun ?? false,
             priority: opts.priority,
-            tempDirectory: config.jobs.tempDirectory,
-            cpuCores: config.worker.cpuCores,
             library,
             recheck: opts.recheck ?? false,
             settleSeconds: opts.settle ?? config.library.settleSeconds,
             namedSettleSeconds: opts.settle ?? 0,
-          })
+          }, decide)
         ) {
           summary.add(d);
           if (d.status === "remembered" && !opts.verbose) continue;

@@ -72,3 +72,23 @@ export function readJson<T>(read: Reader<T>, value: unknown, where: string): T |
     throw err;
   }
 }
+
+/**
+ * A job's `result` read by the reader of its `outcome` among `shapes` (one per outcome, each
+ * checking everything a reader of that outcome may rely on), or the first problem as one line
+ * (`result.backup_ino: expected an integer >= 0, got "x"`); null when there is none.
+ */
+export function readOutcome<T>(
+  result: Record<string, unknown> | null,
+  shapes: Record<string, Reader<Record<string, unknown>>>,
+): T | string | null {
+  if (result === null) return null;
+  const outcome = result.outcome;
+  if (typeof outcome !== "string" || !Object.hasOwn(shapes, outcome)) {
+    return `result.outcome: expected one of ${Object.keys(shapes).join(", ")}, got ${
+      JSON.stringify(outcome) ?? "nothing"
+    }`;
+  }
+  const read = readJson(shapes[outcome], result, "result");
+  return typeof read === "string" ? read : read as T;
+}

@@ -7,6 +7,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import type { TrackPolicy } from "../policy/track_types.ts";
 import type { TranscodePolicy } from "../policy/types.ts";
 import { KeyedMemory, type LogEntry, type Warn } from "./line_log.ts";
 
@@ -17,6 +18,7 @@ export type DecisionKind =
   | "compliant"
   | "skip_if"
   | "dolby_vision"
+  | "tracks_refused"
   | "not_video"
   | "unreadable"
   | "queued"
@@ -29,6 +31,7 @@ const DECISION_KINDS: readonly DecisionKind[] = [
   "compliant",
   "skip_if",
   "dolby_vision",
+  "tracks_refused",
   "not_video",
   "unreadable",
   "queued",
@@ -87,9 +90,18 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** 12 hex digits naming an effective policy (with `--force`, which changes decisions too). */
-export function policyHash(policy: TranscodePolicy, force: boolean): string {
-  return createHash("sha256").update(canonical({ policy, force })).digest("hex").slice(0, 12);
+/**
+ * 12 hex digits naming an effective policy: its transcode part (null for a policy of track keys
+ * only), `--force` (which changes decisions too) and its track part. A policy without track keys
+ * hashes as it did before track policies were read, so its remembered decisions stand.
+ */
+export function policyHash(
+  policy: TranscodePolicy | null,
+  force: boolean,
+  tracks: TrackPolicy | null = null,
+): string {
+  const key = tracks === null ? { policy, force } : { policy, force, tracks };
+  return createHash("sha256").update(canonical(key)).digest("hex").slice(0, 12);
 }
 
 function validDecision(value: unknown): Decision | null {

@@ -23,6 +23,23 @@ export interface QueuedSource {
   policy: string;
 }
 
+/**
+ * The keys of a job on one file: its id, the file's size and mtime when it was queued, and the
+ * key of the policy it was decided under; null for a job without a file.
+ */
+export function queuedSourceOf(
+  job: { id: string; file: string | null },
+  queued: { size: number; mtime_ms: number },
+  policy: string,
+): QueuedSource | null {
+  if (!job.file) return null;
+  return {
+    job: job.id,
+    source: { path: job.file, size: queued.size, mtime_ms: queued.mtime_ms },
+    policy,
+  };
+}
+
 /** How a job's run ended, as far as the library cares (a stopped run tells it nothing). */
 export type JobEnd =
   | { state: "completed"; outcome: "skipped" }
@@ -37,6 +54,20 @@ export type JobEnd =
     outputProbe: MediaInfo | null;
   }
   | { state: "failed"; error: string };
+
+/** How a completed job that replaced its file ended: `result` is its result. */
+export function replacedEnd(
+  result: { outcome_detail: string; output_path: string },
+  outputProbe: MediaInfo | null,
+): JobEnd {
+  return {
+    state: "completed",
+    outcome: "replaced",
+    detail: result.outcome_detail,
+    outputPath: result.output_path,
+    outputProbe,
+  };
+}
 
 /**
  * Remembers how the job queued as `queued` ended. Never throws: the library is a cache, and a

@@ -18,6 +18,7 @@ const REASON_NAMES: Readonly<Record<string, string>> = {
   compliant: "compliant",
   skip_if: "skip_if",
   dolby_vision: "Dolby Vision",
+  tracks_refused: "refused by the track policy",
   not_video: "not a video",
   queued: "already queued",
   converted: "converted",

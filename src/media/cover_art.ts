@@ -9,11 +9,15 @@
 
 import { join } from "node:path";
 import { FfmpegError } from "../errors.ts";
+import { PrivateDir } from "../util/safe_open.ts";
 import { fileArg, firstLine, runCaptured } from "./exec.ts";
 import type { CoverArtPlan, EncodePlan } from "./plan.ts";
 
+/** The streams of a plan: a transcode's, or a track plan's covers. */
+type WithStreams = Pick<EncodePlan, "streams">;
+
 /** Covers of a plan that must be extracted and attached again. */
-export function coversToReattach(plan: EncodePlan): CoverArtPlan[] {
+export function coversToReattach(plan: WithStreams): CoverArtPlan[] {
   return plan.streams.filter((stream): stream is CoverArtPlan =>
     stream.type === "cover" && stream.action === "reattach"
   );
@@ -26,12 +30,10 @@ export function coverArtFile(dir: string, cover: CoverArtPlan): string {
 }
 
 /**
- * The ffmpeg arguments that copy each cover to be reattached into its file in `dir` (packets of
- * an attached picture are the image file itself); null when the plan has none.
+ * The ffmpeg arguments that copy each of `covers` into its file in `dir` (packets of an attached
+ * picture are the image file itself).
  */
-function coverArtExtractArgs(plan: EncodePlan, input: string, dir: string): string[] | null {
-  const covers = coversToReattach(plan);
-  if (covers.length === 0) return null;
+function coverArtExtractArgs(covers: CoverArtPlan[], input: string, dir: string): string[] {
   return [
     ...["-nostdin", "-hide_banner", "-v", "error", "-y", "-i", fileArg(input)],
     ...covers.flatMap((cover) => [
@@ -49,24 +51,35 @@ export interface ExtractCoverArtOptions {
 }
 
 /**
- * Extracts the covers of `plan` into `dir` (created if missing) so that buildFfmpegArgs can
- * attach them; does nothing when there are none. The caller removes `dir` afterwards.
+ * Extracts the covers of `plan` into a private directory made at `dir` (in one of the home's
+ * directories; nothing may be there yet) and returns it: pass its `pathForChild` to
+ * buildFfmpegArgs as `coverArtDir`, and dispose of it (which removes it) after the encode. Null
+ * when the plan has no covers to reattach. ffmpeg writes and later reads the covers through the
+ * directory's descriptor, never through its name, which others who may write the home could
+ * have swapped for a link by then (util/safe_open.ts, {@link PrivateDir}).
  *
  * @throws FfmpegError with ffmpeg's first error line.
  */
 export async function extractCoverArt(
-  plan: EncodePlan,
+  plan: WithStreams,
   input: string,
   dir: string,
   opts: ExtractCoverArtOptions = {},
-): Promise<void> {
-  const args = coverArtExtractArgs(plan, input, dir);
-  if (args === null) return;
-  await Deno.mkdir(dir, { recursive: true });
-  const run = await runCaptured(opts.ffmpeg ?? "ffmpeg", args, opts.signal);
-  if (run.code !== 0) {
-    throw new FfmpegError(
-      `cannot extract cover art: ${firstLine(run.stderr) || `exit ${run.code}`}`,
-    );
+): Promise<PrivateDir | null> {
+  const wanted = coversToReattach(plan);
+  if (wanted.length === 0) return null;
+  const covers = PrivateDir.create(dir);
+  try {
+    const args = coverArtExtractArgs(wanted, input, covers.pathForChild);
+    const run = await runCaptured(opts.ffmpeg ?? "ffmpeg", args, opts.signal);
+    if (run.code !== 0) {
+      throw new FfmpegError(
+        `cannot extract cover art: ${firstLine(run.stderr) || `exit ${run.code}`}`,
+      );
+    }
+    return covers;
+  } catch (err) {
+    covers[Symbol.dispose]();
+    throw err;
   }
 }

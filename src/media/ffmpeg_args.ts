@@ -11,7 +11,8 @@ import { coverArtFile, coversToReattach } from "./cover_art.ts";
 import { audioEncoder, DEFAULT_VAAPI_DEVICE, encoderKind, hardwareFrames } from "./encoders.ts";
 import type { EncoderKind } from "./encoders.ts";
 import { fileArg } from "./exec.ts";
-import type { AudioStreamPlan, EncodePlan, VideoStreamPlan } from "./plan.ts";
+import type { OutputFormat } from "./containers.ts";
+import type { AudioStreamPlan, EncodePlan, StreamLabel, VideoStreamPlan } from "./plan.ts";
 import type { MasteringDisplay } from "./probe.ts";
 
 /** Options of {@link buildFfmpegArgs}. */
@@ -58,16 +59,17 @@ export function buildFfmpegArgs(
     args.push("-i", fileArg(joined.concatList));
   }
   for (const cover of covers) args.push("-attach", fileArg(coverArtFile(opts.coverArtDir!, cover)));
-  if (joined) {
-    // Stream by stream, to keep the source's order with the joined video in its place. Every
-    // stream's tags (language, title) come from the source's stream: one explicit stream
-    // -map_metadata turns ffmpeg's automatic copy off for all of them.
-    let out = 0;
-    for (const stream of plan.streams) {
-      if (stream.action === "drop" || stream.action === "reattach") continue;
-      args.push("-map", stream.type === "video" ? "1:v:0" : `0:${stream.inputIndex}`);
-      args.push(`-map_metadata:s:${out++}`, `0:s:${stream.inputIndex}`);
-    }
+  const mapped = plan.streams.filter((s) => s.action !== "drop" && s.action !== "reattach");
+  const labelled = mapped.some((s) => "label" in s && s.label !== undefined);
+  if (joined || labelled) {
+    // Stream by stream: a joined video takes its place among the source's streams, and a track
+    // policy's order is the plan's. A joined file's stream tags (language, title) come from the
+    // source's streams: one explicit stream -map_metadata turns ffmpeg's automatic copy off for
+    // all of them.
+    mapped.forEach((stream, out) => {
+      args.push("-map", joined && stream.type === "video" ? "1:v:0" : `0:${stream.inputIndex}`);
+      if (joined) args.push(`-map_metadata:s:${out}`, `0:s:${stream.inputIndex}`);
+    });
   } else {
     args.push("-map", "0");
     for (const stream of plan.streams) {
@@ -79,8 +81,7 @@ export function buildFfmpegArgs(
   args.push("-c", "copy");
 
   const ordinals = { v: 0, a: 0, s: 0, t: 0 };
-  for (const stream of plan.streams) {
-    if (stream.action === "drop" || stream.action === "reattach") continue;
+  for (const [out, stream] of mapped.entries()) {
     switch (stream.type) {
       case "video":
         // A joined video is copied: only its container tag is set, as an encode would.
@@ -103,6 +104,7 @@ export function buildFfmpegArgs(
         ordinals.t++;
         break;
     }
+    if ("label" in stream && stream.label) args.push(...labelArgs(plan.format, out, stream.label));
   }
   // -attach streams come after every mapped stream, so they follow the copied attachments.
   for (const cover of covers) {
@@ -113,8 +115,28 @@ export function buildFfmpegArgs(
   if (cores !== null) args.push("-threads", `${cores}`);
   args.push("-max_muxing_queue_size", "9999");
   if (plan.strict) args.push("-strict", "-2");
+  // Matroska: each labelled track's default flag exactly as given, none inferred.
+  if (labelled && plan.format === "matroska") args.push("-default_mode", "passthrough");
   if (plan.format === "mp4") args.push("-movflags", "+faststart");
   args.push("-progress", "pipe:1", "-nostats", "-f", plan.format, fileArg(output));
+  return args;
+}
+
+/**
+ * The options that mark output stream `out` as `label` says: default and forced flags (nothing
+ * left to the muxer's inference), language and name. MP4 keeps a track's name as its handler
+ * name: ffmpeg's mp4 muxer drops a title tag.
+ */
+export function labelArgs(format: OutputFormat, out: number, label: StreamLabel): string[] {
+  const flags = [label.default && "default", label.forced && "forced"].filter(Boolean);
+  const args = [`-disposition:${out}`, flags.length > 0 ? flags.join("+") : "0"];
+  args.push(`-metadata:s:${out}`, `language=${label.language}`);
+  if (label.title !== undefined) {
+    args.push(
+      `-metadata:s:${out}`,
+      `${format === "mp4" ? "handler_name" : "title"}=${label.title}`,
+    );
+  }
   return args;
 }
 

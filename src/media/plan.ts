@@ -8,17 +8,41 @@
  * @module
  */
 
-import { extname } from "node:path";
 import type { TranscodePolicy, VideoCodec } from "../policy/types.ts";
+import {
+  audioFits,
+  chooseContainer,
+  coverFits,
+  imageMimeType,
+  isMp4Family,
+  needsStrict,
+  type OutputFormat,
+  subtitleFits,
+  textSubtitleTarget,
+} from "./containers.ts";
 import { softwareEncoder } from "./encoders.ts";
 import type { ContentLight, MasteringDisplay, MediaInfo, StreamInfo } from "./probe.ts";
 import { formatBytes } from "../util/format.ts";
 
-/** Muxer of the output (ffmpeg `-f`). */
-export type OutputFormat = "matroska" | "mp4";
+export type { OutputFormat } from "./containers.ts";
 
 /** Pixel formats outputs are encoded in: 4:2:0 for playability, 10-bit kept where it can be. */
 export type TargetPixFmt = "yuv420p" | "yuv420p10le";
+
+/**
+ * How a kept stream is marked in the output when a track policy decided it (see src/tracks/):
+ * the plan's streams are then in output order, and each stream is mapped and marked explicitly.
+ */
+export interface StreamLabel {
+  /** Default flag. */
+  default: boolean;
+  /** Forced flag. */
+  forced: boolean;
+  /** Language tag ("und" for none). */
+  language: string;
+  /** Track name; absent for none. */
+  title?: string;
+}
 
 /** A video track, always encoded. */
 export interface VideoStreamPlan {
@@ -46,6 +70,8 @@ export interface VideoStreamPlan {
   masteringDisplay?: MasteringDisplay;
   /** Source HDR10 content light level, carried to the output. */
   contentLight?: ContentLight;
+  /** Flags, language and name set by a track policy. */
+  label?: StreamLabel;
 }
 
 /**
@@ -68,18 +94,23 @@ export interface CoverArtPlan {
   mimeType: string;
 }
 
-/** An audio track: copied, or transcoded to `codec` at `bitrate` bits/s (null: lossless). */
+/**
+ * An audio track: copied, or transcoded to `codec` at `bitrate` bits/s (null: lossless), or
+ * dropped (by a track policy's filter).
+ */
 export interface AudioStreamPlan {
   /** Discriminant of {@link StreamPlan}. */
   type: "audio";
   /** Index of the source stream (ffmpeg's `0:N`). */
   inputIndex: number;
-  /** Copy the track as it is, or transcode it to `codec`. */
-  action: "copy" | "transcode";
+  /** Copy the track as it is, transcode it to `codec`, or drop it. */
+  action: "copy" | "transcode" | "drop";
   /** Output codec (ffprobe name). */
   codec: string;
   /** Bits/s of the transcoded track; null when copied or transcoded to lossless FLAC. */
   bitrate: number | null;
+  /** Flags, language and name set by a track policy. */
+  label?: StreamLabel;
 }
 
 /** A subtitle track: copied, converted to another text format (`codec`), or dropped. */
@@ -92,6 +123,8 @@ export interface SubtitleStreamPlan {
   action: "copy" | "convert" | "drop";
   /** Output codec (ffprobe name); the source codec when copied or dropped. */
   codec: string;
+  /** Flags, language and name set by a track policy. */
+  label?: StreamLabel;
 }
 
 /** An attached file (fonts for ASS subtitles and the like). */
@@ -161,7 +194,10 @@ export interface EncodePlan {
   extension: string;
   /** Encoder settings of the video tracks. */
   video: VideoSettings;
-  /** One entry per source stream, in source order. */
+  /**
+   * One entry per source stream, in source order; in output order when a track policy labelled
+   * them (see {@link StreamLabel}).
+   */
   streams: StreamPlan[];
   /** Stream counts the output must have to pass verification. */
   expectedStreams: ExpectedStreams;
@@ -194,91 +230,6 @@ export interface PlanOptions {
   /** Encoder chosen by detectEncoder; default the software encoder of the target codec. */
   encoder?: string;
 }
-
-/** ffprobe format names of the MP4 family ("mov,mp4,m4a,3gp,3g2,mj2"). */
-const MP4_FAMILY = /(^|,)(mov|mp4)(,|$)/;
-
-const MP4_EXTENSIONS: ReadonlySet<string> = new Set([".mp4", ".m4v", ".mov"]);
-
-/** Audio codecs each muxer takes as they are (MP4's vorbis works in ffmpeg but not in players). */
-const AUDIO_ALLOWED: Record<OutputFormat, ReadonlySet<string>> = {
-  mp4: new Set(["aac", "mp3", "mp2", "ac3", "eac3", "dts", "opus", "alac", "flac", "truehd"]),
-  matroska: new Set([
-    "aac",
-    "mp3",
-    "mp2",
-    "ac3",
-    "eac3",
-    "dts",
-    "truehd",
-    "mlp",
-    "opus",
-    "vorbis",
-    "flac",
-    "alac",
-    "wavpack",
-    "tta",
-    "pcm_s16le",
-    "pcm_s24le",
-    "pcm_s32le",
-    "pcm_f32le",
-    "pcm_s16be",
-    "pcm_s24be",
-    "pcm_u8",
-  ]),
-};
-
-/** Codecs the MP4 muxer of ffmpeg 5.1 writes only with `-strict -2`. */
-const MP4_EXPERIMENTAL: ReadonlySet<string> = new Set(["flac", "truehd"]);
-
-/**
- * Subtitle codecs copied as they are. MP4 players read only mov_text; image subtitles (PGS, and
- * VobSub, which the muxer would take) are dropped from MP4 with a note.
- */
-const SUBTITLES_ALLOWED: Record<OutputFormat, ReadonlySet<string>> = {
-  mp4: new Set(["mov_text"]),
-  matroska: new Set([
-    "subrip",
-    "ass",
-    "ssa",
-    "webvtt",
-    "hdmv_pgs_subtitle",
-    "dvd_subtitle",
-    "dvb_subtitle",
-  ]),
-};
-
-/** Text subtitle formats ffmpeg can decode and re-encode as another text format. */
-const TEXT_SUBTITLES: ReadonlySet<string> = new Set([
-  "subrip",
-  "ass",
-  "ssa",
-  "webvtt",
-  "mov_text",
-  "text",
-  "microdvd",
-  "subviewer",
-  "subviewer1",
-  "sami",
-  "realtext",
-  "mpl2",
-  "pjs",
-  "vplayer",
-  "jacosub",
-  "stl",
-]);
-
-const TEXT_SUBTITLE_TARGET: Record<OutputFormat, string> = { mp4: "mov_text", matroska: "subrip" };
-
-const MP4_COVER_CODECS: ReadonlySet<string> = new Set(["mjpeg", "png", "bmp"]);
-
-const IMAGE_MIME_TYPES: Readonly<Record<string, string>> = {
-  mjpeg: "image/jpeg",
-  png: "image/png",
-  bmp: "image/bmp",
-  gif: "image/gif",
-  webp: "image/webp",
-};
 
 /**
  * Decides whether and how to transcode `media` under `policy`.
@@ -330,7 +281,7 @@ export function planTranscode(
   if (videos.some((stream) => stream.dolbyVision)) {
     notes.push("Dolby Vision metadata is lost: the output keeps only the HDR10/SDR base layer");
   }
-  const { format, extension } = chooseContainer(policy, media, notes);
+  const { format, extension } = chooseContainer(policy.container, media, notes);
   const context: PlanContext = {
     policy,
     format,
@@ -351,8 +302,7 @@ export function planTranscode(
     },
     streams,
     expectedStreams: countExpected(streams),
-    strict: format === "mp4" &&
-      streams.some((s) => s.type === "audio" && MP4_EXPERIMENTAL.has(s.codec)),
+    strict: needsStrict(format, streams.filter((s) => s.type === "audio").map((s) => s.codec)),
     notes,
   };
 }
@@ -427,7 +377,7 @@ function findSkipReason(
     return fitted.width === evenFloor(size.width) && fitted.height === evenFloor(size.height);
   });
   const containerOk = policy.container === "keep" ||
-    (policy.container === "mp4") === MP4_FAMILY.test(media.formatName);
+    (policy.container === "mp4") === isMp4Family(media.formatName);
   if (
     withinBox && containerOk && videos.every((stream) => stream.codec === policy.targetVideoCodec)
   ) {
@@ -458,22 +408,6 @@ function findSkipReason(
   return null;
 }
 
-function chooseContainer(
-  policy: TranscodePolicy,
-  media: MediaInfo,
-  notes: string[],
-): { format: OutputFormat; extension: string } {
-  if (policy.container === "mp4") return { format: "mp4", extension: ".mp4" };
-  if (policy.container === "mkv") return { format: "matroska", extension: ".mkv" };
-  const extension = extname(media.path);
-  const lower = extension.toLowerCase();
-  const families = media.formatName.split(",");
-  if (families.includes("matroska") && lower === ".mkv") return { format: "matroska", extension };
-  if (families.includes("mp4") && MP4_EXTENSIONS.has(lower)) return { format: "mp4", extension };
-  notes.push(`container ${media.formatName} (${extension || "no extension"}) is written as mkv`);
-  return { format: "matroska", extension: ".mkv" };
-}
-
 interface PlanContext {
   policy: TranscodePolicy;
   format: OutputFormat;
@@ -489,15 +423,17 @@ function planStream(stream: StreamInfo, context: PlanContext): StreamPlan {
   const container = format === "mp4" ? "mp4" : "mkv";
   switch (stream.type) {
     case "video":
-      return stream.isCoverArt ? planCoverArt(stream, context) : planVideo(stream, context, label);
+      return stream.isCoverArt
+        ? planCoverArt(stream, format, context.covers, notes)
+        : planVideo(stream, context, label);
     case "audio":
       return planAudio(stream, context, label);
     case "subtitle": {
-      if (SUBTITLES_ALLOWED[format].has(stream.codec)) {
+      if (subtitleFits(format, stream.codec)) {
         return { type: "subtitle", inputIndex, action: "copy", codec: stream.codec };
       }
-      if (TEXT_SUBTITLES.has(stream.codec)) {
-        const codec = TEXT_SUBTITLE_TARGET[format];
+      const codec = textSubtitleTarget(format, stream.codec);
+      if (codec !== null) {
         notes.push(`${label} converted to ${codec} for ${container}`);
         return { type: "subtitle", inputIndex, action: "convert", codec };
       }
@@ -547,10 +483,19 @@ function planVideo(stream: StreamInfo, context: PlanContext, label: string): Vid
   return plan;
 }
 
-function planCoverArt(stream: StreamInfo, context: PlanContext): CoverArtPlan {
-  const { format, notes } = context;
-  const mimeType = stream.mimeType ?? IMAGE_MIME_TYPES[stream.codec] ?? "application/octet-stream";
-  const ordinal = context.covers.indexOf(stream);
+/**
+ * What becomes of a cover picture in `format`: copied (MP4), extracted and attached again
+ * (Matroska), or dropped with a note when MP4 cannot hold its image format. `covers` are all the
+ * source's cover pictures, which name extracted covers cover.jpg, cover_1.jpg...
+ */
+export function planCoverArt(
+  stream: StreamInfo,
+  format: OutputFormat,
+  covers: readonly StreamInfo[],
+  notes: string[],
+): CoverArtPlan {
+  const mimeType = stream.mimeType ?? imageMimeType(stream.codec) ?? "application/octet-stream";
+  const ordinal = covers.indexOf(stream);
   const fallbackName = `cover${ordinal === 0 ? "" : `_${ordinal}`}.${mimeType.split("/")[1]}`;
   const plan: CoverArtPlan = {
     type: "cover",
@@ -560,7 +505,7 @@ function planCoverArt(stream: StreamInfo, context: PlanContext): CoverArtPlan {
     fileName: stream.fileName ?? fallbackName.replace("jpeg", "jpg"),
     mimeType,
   };
-  if (format === "mp4" && !MP4_COVER_CODECS.has(stream.codec)) {
+  if (!coverFits(format, stream.codec)) {
     notes.push(`cover art 0:${stream.index} (${stream.codec}) dropped: mp4 takes jpeg, png or bmp`);
     plan.action = "drop";
   }
@@ -569,16 +514,15 @@ function planCoverArt(stream: StreamInfo, context: PlanContext): CoverArtPlan {
 
 function planAudio(stream: StreamInfo, context: PlanContext, label: string): AudioStreamPlan {
   const { policy, format, notes } = context;
-  const allowed = AUDIO_ALLOWED[format];
   const inputIndex = stream.index;
   // Re-encoding a stream already in the target codec only loses quality.
   const keep = policy.audioPreserveCodecs.includes(stream.codec) ||
     stream.codec === policy.audioTranscodeTo;
-  if (keep && allowed.has(stream.codec)) {
+  if (keep && audioFits(format, stream.codec)) {
     return { type: "audio", inputIndex, action: "copy", codec: stream.codec, bitrate: null };
   }
   let codec = policy.audioTranscodeTo;
-  if (!allowed.has(codec)) {
+  if (!audioFits(format, codec)) {
     const note = `audio_transcode_to ${codec} cannot go into ${format}; using aac`;
     if (!notes.includes(note)) notes.push(note);
     codec = "aac";

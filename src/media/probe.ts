@@ -73,6 +73,18 @@ export interface StreamInfo {
   channels?: number;
   /** The stream's language tag as written (usually ISO 639-2, e.g. "eng"). */
   language?: string;
+  /**
+   * The track's name: its title tag, or in MP4 its handler name unless that is a muxer's
+   * generic one ("SoundHandler"); absent when it has none.
+   */
+  title?: string;
+  /**
+   * The default flag (disposition default; in MP4 the track's enabled flag). Always set by
+   * {@link probe}; absent only in probes recorded before vpo read dispositions.
+   */
+  isDefault?: boolean;
+  /** The forced flag (disposition forced); set and absent like {@link isDefault}. */
+  isForced?: boolean;
   /** File name of an attachment or Matroska cover picture. */
   fileName?: string;
   /** MIME type of an attachment or Matroska cover picture. */
@@ -230,6 +242,19 @@ export function parseFfprobeJson(path: string, json: string): MediaInfo {
   return info;
 }
 
+/**
+ * Whether every stream of `media` carries its default and forced flags: probes recorded before
+ * vpo read them (a library's probe cache, an older job) do not.
+ */
+export function hasDispositions(media: MediaInfo): boolean {
+  return media.streams.every((s) => s.isDefault !== undefined && s.isForced !== undefined);
+}
+
+/** `media` when its streams carry their flags, else a new probe of its file. */
+export function withDispositions(media: MediaInfo, opts: ProbeOptions = {}): Promise<MediaInfo> {
+  return hasDispositions(media) ? Promise.resolve(media) : probe(media.path, opts);
+}
+
 /** Result of probing one file of {@link probeMany}: the info or the error, never both. */
 export type ProbeOutcome =
   | { path: string; info: MediaInfo; error: null }
@@ -312,6 +337,8 @@ function toStreamInfo(raw: RawStream): StreamInfo {
     type,
     codec: raw.codec_name ?? "unknown",
     isCoverArt: raw.disposition?.attached_pic === 1,
+    isDefault: raw.disposition?.default === 1,
+    isForced: raw.disposition?.forced === 1,
     dolbyVision: sideData.some((side) => side.side_data_type === "DOVI configuration record") ||
       DOLBY_VISION_TAGS.has(raw.codec_tag_string ?? ""),
   };
@@ -334,6 +361,8 @@ function toStreamInfo(raw: RawStream): StreamInfo {
   Object.assign(info, sideDataInfo(sideData));
   if (raw.channels) info.channels = raw.channels;
   if (tags.language) info.language = tags.language;
+  const title = tags.title ?? trackName(tags.handler_name);
+  if (title) info.title = title;
   if (tags.filename) info.fileName = tags.filename;
   if (tags.mimetype) info.mimeType = tags.mimetype;
   return info;
@@ -364,6 +393,15 @@ function sideDataInfo(
     }
   }
   return found;
+}
+
+/**
+ * An MP4 handler name that names the track ("Director's Commentary"), not the muxer's generic
+ * one ("SoundHandler", "Core Media Audio", "GPAC ISO Video Handler"); MP4 keeps track names there.
+ */
+function trackName(handler: string | undefined): string | undefined {
+  if (!handler || /handler\b|^core media |^iso media|^mainconcept/i.test(handler)) return undefined;
+  return handler;
 }
 
 /** Bit depth encoded in a pixel format name (yuv420p10le, p010le, gray12le); null for 8-bit. */

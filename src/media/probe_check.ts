@@ -50,6 +50,9 @@ const stream: Reader<StreamInfo> = (field) =>
     contentLight: (f) => jsonObject(f, { maxCll: amount, maxFall: amount }),
     channels: count,
     language: text,
+    title: text,
+    isDefault: boolean(),
+    isForced: boolean(),
     fileName: text,
     mimeType: text,
   }) as unknown as StreamInfo;

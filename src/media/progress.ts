@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { LiveProgress } from "../queue/job_type.ts";
 import { readLines } from "./text_lines.ts";
 
 /** One progress report: its key=value pairs, including the closing `progress` key. */
@@ -126,4 +127,15 @@ function finiteOrNull(value: string | undefined): number | null {
 
 function clamp(percent: number): number {
   return Math.min(100, Math.max(0, percent));
+}
+
+/** An update as a job's live file keeps it (snake_case: people read the file). */
+export function liveProgress(u: ProgressUpdate): LiveProgress {
+  return {
+    percent: u.percent,
+    fps: u.fps,
+    speed: u.speed,
+    eta_sec: u.etaSec,
+    out_time_sec: u.outTimeSec,
+  };
 }

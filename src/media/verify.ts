@@ -41,19 +41,38 @@ export async function verifyOutput(
   plan: EncodePlan,
   opts: VerifyOptions = {},
 ): Promise<VerifyResult> {
-  let info: MediaInfo;
+  const probed = await probeOutput(source, outputPath, opts);
+  if (!probed.ok) return probed;
+  const info = probed.info;
+  const reason = durationProblem("duration", source.duration, info.duration) ??
+    streamCountProblem(plan.expectedStreams, info) ?? videoProblem(plan, info) ??
+    durationProblem("content", source.duration, info.contentEnd ?? 0);
+  return reason === null ? { ok: true, info } : { ok: false, reason };
+}
+
+/**
+ * Probes an output made from `source`, with where its packets really end
+ * ({@link MediaInfo.contentEnd}); an output ffprobe cannot read is a result, not an error.
+ *
+ * @throws FfmpegError only when ffprobe itself is missing.
+ */
+export async function probeOutput(
+  source: MediaInfo,
+  outputPath: string,
+  opts: VerifyOptions = {},
+): Promise<VerifyResult> {
   try {
-    info = await probe(outputPath, { ...opts, tailFromSec: source.duration - TAIL_WINDOW_SEC });
+    const info = await probe(outputPath, {
+      ...opts,
+      tailFromSec: source.duration - TAIL_WINDOW_SEC,
+    });
+    return { ok: true, info };
   } catch (error) {
     if (error instanceof ProbeError) {
       return { ok: false, reason: `output unreadable: ${error.message}` };
     }
     throw error;
   }
-  const reason = durationProblem("duration", source.duration, info.duration) ??
-    streamCountProblem(plan.expectedStreams, info) ?? videoProblem(plan, info) ??
-    durationProblem("content", source.duration, info.contentEnd ?? 0);
-  return reason === null ? { ok: true, info } : { ok: false, reason };
 }
 
 /**
@@ -62,7 +81,11 @@ export async function verifyOutput(
  */
 const TAIL_WINDOW_SEC = 30;
 
-function durationProblem(what: string, expected: number, actual: number): string | null {
+/**
+ * Why an output's length `actual` ("duration" from its header, "content" from its last packets)
+ * is not the source's `expected`, or null when it is within max(0.5 %, 1 s).
+ */
+export function durationProblem(what: string, expected: number, actual: number): string | null {
   const tolerance = Math.max(expected * DURATION_TOLERANCE, DURATION_FLOOR_SEC);
   if (Math.abs(actual - expected) <= tolerance) return null;
   return `${what} ${actual.toFixed(2)} s differs from the source's ${expected.toFixed(2)} s ` +

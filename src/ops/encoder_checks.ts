@@ -9,7 +9,7 @@ import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { audioEncoder, detectEncoder, softwareEncoder, videoEncoder } from "../media/encoders.ts";
 import { firstLine, runCaptured } from "../media/exec.ts";
-import { loadPolicy } from "../policy/policy.ts";
+import { loadPolicyFile } from "../policy/policy.ts";
 import { QUALITY_METRICS } from "../policy/target_quality.ts";
 import { metricProblem } from "../quality/compare.ts";
 import type { TranscodePolicy } from "../policy/types.ts";
@@ -64,11 +64,15 @@ export async function checkPolicyEncoders(files: string[]): Promise<Check[]> {
   const out: Check[] = [];
   for (const file of files) {
     const label = `encoders for ${basename(file)}`;
-    let policy: TranscodePolicy;
+    let policy: TranscodePolicy | null;
     try {
-      policy = await loadPolicy(file, { metricProblem });
+      policy = (await loadPolicyFile(file, { metricProblem })).transcode;
     } catch (err) {
       out.push(check("FAIL", label, (err as Error).message, "fix the policy file"));
+      continue;
+    }
+    if (policy === null) {
+      out.push(check("ok", label, "none needed (track keys only: a stream copy)"));
       continue;
     }
     const { video, audio } = encodersOf(policy);

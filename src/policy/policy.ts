@@ -1,7 +1,9 @@
 /**
- * Transcode policy files (the original Python tool's flat form): what to encode into, how, and
- * what to leave alone. Validation is complete here, including the rules that depend on the codec
- * (CRF ranges, presets); only container/stream compatibility is left to the media layer.
+ * Policy files (the original Python tool's flat form): what to encode into, how, and what to
+ * leave alone (the `transcode` section), and which tracks a file keeps, in which order, with
+ * which flags (the track keys, see track_policy.ts). Validation is complete here, including the
+ * rules that depend on the codec (CRF ranges, presets); only container/stream compatibility is
+ * left to the media layer.
  *
  * ```yaml
  * schema_version: 1
@@ -23,10 +25,13 @@ import {
   parsed,
   parseYaml,
   readYamlFile,
+  type Section,
   section,
 } from "../config/yaml_schema.ts";
 import { closest } from "../util/suggest.ts";
 import { ConfigError } from "../errors.ts";
+import { readTrackPolicy, TRACK_POLICY_SPEC } from "./track_policy.ts";
+import type { TrackPolicy } from "./track_types.ts";
 import type {
   ContainerChoice,
   HwAccel,
@@ -37,25 +42,19 @@ import type {
 import { DEFAULT_CRF_RANGES, readTargetQuality, TARGET_QUALITY_SPEC } from "./target_quality.ts";
 
 /**
- * Policy file versions this build reads: 1, and 2 of the original Python vpo (whose transcode
- * section is the same; its other sections are accepted and not used, see {@link LEGACY_KEYS}).
+ * Policy file versions this build reads: 1, and 2 and 3 of the original Python vpo (whose
+ * transcode section is the same, and whose track keys are read too; the keys it has that this
+ * tool does not use are accepted with a warning, see {@link LEGACY_KEYS}).
  */
-export const SUPPORTED_SCHEMA_VERSIONS: readonly number[] = [1, 2];
+export const SUPPORTED_SCHEMA_VERSIONS: readonly number[] = [1, 2, 3];
 
 /**
- * Keys of the original vpo's version 1 and 2 policies that are not about transcoding (track
- * order, default flags, ...), or that this tool does not do (moving outputs, downmixing). A
- * policy written for it loads with one warning naming the ones it holds.
+ * Keys of the original vpo's version 1 to 3 policies that this tool does not do (language
+ * detection by transcription, moving outputs, downmixing). A policy written for it loads with
+ * one warning naming the ones it holds.
  */
 const LEGACY_KEYS: Readonly<{ top: readonly string[]; transcode: readonly string[] }> = {
-  top: [
-    "track_order",
-    "audio_language_preference",
-    "subtitle_language_preference",
-    "commentary_patterns",
-    "default_flags",
-    "transcription",
-  ],
+  top: ["transcription"],
   transcode: ["audio_downmix", "destination", "destination_fallback"],
 };
 
@@ -197,33 +196,36 @@ export const codecName = parsed("a codec name", (v) => {
   return Object.hasOwn(VIDEO_CODEC_ALIASES, name) ? VIDEO_CODEC_ALIASES[name] : name;
 });
 
+const TRANSCODE_SPEC = {
+  ...unusedKeys(LEGACY_KEYS.transcode),
+  target_video_codec: videoCodec,
+  target_crf: nullable(crf),
+  target_bitrate: nullable(bitrate),
+  max_resolution: nullable(resolution),
+  max_width: dimension,
+  max_height: dimension,
+  // SVT-AV1 and vp9 presets are numbers, which YAML reads as such unless quoted.
+  preset: nullable(parsed("a preset name or number", (v) => String(v).trim().toLowerCase())),
+  container: choice("a container", CONTAINERS),
+  hardware_acceleration: choice("a hardware acceleration mode", HW_ACCELS),
+  audio_preserve_codecs: list(codecName),
+  audio_transcode_to: choice("an audio codec", AUDIO_TARGETS),
+  audio_transcode_bitrate: bitrate,
+  keep_larger_output: boolean(),
+  target_quality: section(TARGET_QUALITY_SPEC),
+  skip_if: section({
+    codec_in: list(codecName),
+    bitrate_below: nullable(bitrate),
+    size_below: nullable(size),
+    dolby_vision: boolean(),
+  }),
+};
+
 const SPEC = {
   schema_version: integer(),
   ...unusedKeys(LEGACY_KEYS.top),
-  transcode: section({
-    ...unusedKeys(LEGACY_KEYS.transcode),
-    target_video_codec: videoCodec,
-    target_crf: nullable(crf),
-    target_bitrate: nullable(bitrate),
-    max_resolution: nullable(resolution),
-    max_width: dimension,
-    max_height: dimension,
-    // SVT-AV1 and vp9 presets are numbers, which YAML reads as such unless quoted.
-    preset: nullable(parsed("a preset name or number", (v) => String(v).trim().toLowerCase())),
-    container: choice("a container", CONTAINERS),
-    hardware_acceleration: choice("a hardware acceleration mode", HW_ACCELS),
-    audio_preserve_codecs: list(codecName),
-    audio_transcode_to: choice("an audio codec", AUDIO_TARGETS),
-    audio_transcode_bitrate: bitrate,
-    keep_larger_output: boolean(),
-    target_quality: section(TARGET_QUALITY_SPEC),
-    skip_if: section({
-      codec_in: list(codecName),
-      bitrate_below: nullable(bitrate),
-      size_below: nullable(size),
-      dolby_vision: boolean(),
-    }),
-  }),
+  ...TRACK_POLICY_SPEC,
+  transcode: section(TRANSCODE_SPEC),
 };
 
 /** Checks a CRF against its codec's range. */
@@ -249,51 +251,93 @@ export function checkPreset(field: Field, codec: VideoCodec, preset: string): st
   field.fail(`"${preset}" is not a preset for ${codec} (${hint})`);
 }
 
+/** What a policy file asks for: a transcode, track changes, or both. */
+export interface PolicyFile {
+  /** The `transcode` section; null when the file has none. */
+  transcode: TranscodePolicy | null;
+  /** The track keys (see track_policy.ts); null when the file has none. */
+  tracks: TrackPolicy | null;
+}
+
 /**
- * Validates policy text (`path` is only used in messages) and fills in the defaults. Throws a
+ * Validates policy text (`path` is only used in messages) and fills in the defaults of both its
+ * parts. A file must hold a `transcode` section or track keys, or both. Throws a
  * {@link ConfigError} `<path>:<line>:<col>: <key>: <problem>` for the first problem.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const policy = parsePolicy("transcode:\n  target_video_codec: av1\n  target_crf: 30\n", "p.yaml");
- * assert.equal(policy.targetVideoCodec, "av1");
- * assert.throws(() => parsePolicy("transcode:\n  target_crf: fast\n", "p.yaml"), /p.yaml:2:/);
+ * const file = parsePolicyFile("audio_filter:\n  languages: [jpn]\n", "p.yaml");
+ * assert.equal(file.transcode, null);
+ * assert.deepEqual(file.tracks?.audioFilter?.languages, ["jpn"]);
+ * assert.throws(() => parsePolicyFile("audio_filter:\n  languages: [j]\n", "p.yaml"), /p.yaml:2:/);
  * ```
  */
-export function parsePolicy(
+export function parsePolicyFile(
   text: string,
   path: string,
   opts: PolicyReadOptions = {},
-): TranscodePolicy {
-  const file = parseYaml(text, path, SPEC);
+): PolicyFile {
+  return readPolicyFile(parseYaml(text, path, SPEC), path, opts, false);
+}
+
+function readPolicyFile(
+  file: Section<typeof SPEC>,
+  path: string,
+  opts: PolicyReadOptions,
+  mustTranscode: boolean,
+): PolicyFile {
   const version = file.values.schema_version ?? 1;
   if (!SUPPORTED_SCHEMA_VERSIONS.includes(version)) {
     file.at("schema_version").fail(
       `${version} is not supported (this vpo reads versions ${
-        SUPPORTED_SCHEMA_VERSIONS.join(" and ")
+        SUPPORTED_SCHEMA_VERSIONS.join(", ")
       }; later versions of the original vpo use a phased format it does not understand)`,
     );
   }
   const transcode = file.values.transcode;
-  if (!transcode) {
+  if (!transcode && mustTranscode) {
     return file.at("transcode").fail(
       "missing required section (it must set at least target_video_codec)",
     );
   }
-  const t = transcode.values;
+  const tracks = readTrackPolicy(file);
+  if (!transcode && !tracks) {
+    return file.at("transcode").fail(
+      "missing required section (it must set at least target_video_codec), or track keys " +
+        "(audio_filter, track_order, ...: see docs/track-policy.md)",
+    );
+  }
   const present = (values: object, keys: readonly string[], prefix = "") =>
     keys.filter((k) => Object.hasOwn(values, k)).map((k) => prefix + k);
   const notUsed = [
     ...present(file.values, LEGACY_KEYS.top),
-    ...present(t, LEGACY_KEYS.transcode, "transcode."),
+    ...present(transcode?.values ?? {}, LEGACY_KEYS.transcode, "transcode."),
   ];
   if (notUsed.length > 0) {
     opts.warn?.(
       `${path}: ${notUsed.join(", ")}: settings of the original vpo that this tool does not ` +
-        "use (ignored; only the transcode settings apply)",
+        "use (ignored)",
     );
   }
+  const policy = transcode ? readTranscode(transcode, version, opts) : null;
+  if (policy && tracks?.container && policy.container !== "keep") {
+    if (policy.container !== tracks.container.target) {
+      transcode!.at("container").fail(
+        `${policy.container} disagrees with container.target ${tracks.container.target} ` +
+          "(set one of them)",
+      );
+    }
+  }
+  return { transcode: policy, tracks };
+}
+
+function readTranscode(
+  transcode: Section<typeof TRANSCODE_SPEC>,
+  version: number,
+  opts: PolicyReadOptions,
+): TranscodePolicy {
+  const t = transcode.values;
   const codec = t.target_video_codec;
   if (!codec) {
     return transcode.at("target_video_codec").fail(
@@ -348,24 +392,70 @@ export function parsePolicy(
 }
 
 /**
+ * Validates the text of a policy that must transcode (`path` is only used in messages) and
+ * returns its transcode part; its track keys are checked too. Throws a {@link ConfigError}
+ * `<path>:<line>:<col>: <key>: <problem>` for the first problem.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const policy = parsePolicy("transcode:\n  target_video_codec: av1\n  target_crf: 30\n", "p.yaml");
+ * assert.equal(policy.targetVideoCodec, "av1");
+ * assert.throws(() => parsePolicy("transcode:\n  target_crf: fast\n", "p.yaml"), /p.yaml:2:/);
+ * ```
+ */
+export function parsePolicy(
+  text: string,
+  path: string,
+  opts: PolicyReadOptions = {},
+): TranscodePolicy {
+  return readPolicyFile(parseYaml(text, path, SPEC), path, opts, true).transcode!;
+}
+
+/**
  * Loads and validates a policy file; a missing file is a {@link ConfigError}, and so is a
  * quality metric `opts.metricProblem` says this host cannot measure.
  */
+export async function loadPolicyFile(
+  path: string,
+  opts: PolicyReadOptions = {},
+): Promise<PolicyFile> {
+  const text = await readPolicyText(path);
+  const file = parsePolicyFile(text, path, opts);
+  await checkMetric(file.transcode, text, path, opts);
+  return file;
+}
+
+/** Loads and validates a policy file that must transcode (see {@link parsePolicy}). */
 export async function loadPolicy(
   path: string,
   opts: PolicyReadOptions = {},
 ): Promise<TranscodePolicy> {
+  const text = await readPolicyText(path);
+  const policy = parsePolicy(text, path, opts);
+  await checkMetric(policy, text, path, opts);
+  return policy;
+}
+
+/** Refuses a quality target whose metric this host cannot measure, at the key that names it. */
+async function checkMetric(
+  policy: TranscodePolicy | null,
+  text: string,
+  path: string,
+  opts: PolicyReadOptions,
+): Promise<void> {
+  const metric = policy?.targetQuality?.metric;
+  const why = metric && opts.metricProblem ? await opts.metricProblem(metric) : null;
+  if (!metric || !why) return;
+  // Parsed again to report the problem at the key, with its line and column.
+  parsePolicyFile(text, path, { unavailableMetrics: new Map([[metric, why]]) });
+  throw new ConfigError(`${path}: transcode.target_quality.metric: ${why}`);
+}
+
+async function readPolicyText(path: string): Promise<string> {
   const text = await readYamlFile(path, "policy file");
   if (text === null) throw new ConfigError(`policy file not found: ${path}`);
-  const policy = parsePolicy(text, path, opts);
-  const metric = policy.targetQuality?.metric;
-  const why = metric && opts.metricProblem ? await opts.metricProblem(metric) : null;
-  if (metric && why) {
-    // Parsed again to report the problem at the key, with its line and column.
-    parsePolicy(text, path, { unavailableMetrics: new Map([[metric, why]]) });
-    throw new ConfigError(`${path}: transcode.target_quality.metric: ${why}`);
-  }
-  return policy;
+  return text;
 }
 
 /** Command-line values that override a policy (`--codec`, `--crf`, `--max-resolution`). */

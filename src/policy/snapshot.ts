@@ -1,8 +1,9 @@
 /**
- * A job's policy snapshot (`payload.policy`, a {@link TranscodePolicy} as JSON) checked again when
- * the job runs: the job file may have been edited by hand since `vpo transcode` wrote it. Each
- * key goes through the same reader as the policy file's key it came from, so the messages are
- * the policy file's, prefixed with the job file and the key:
+ * A job's policy snapshots (`payload.policy`, a {@link TranscodePolicy} as JSON, and
+ * `payload.tracks`, a {@link TrackPolicy}) checked again when the job runs: the job file may have
+ * been edited by hand since `vpo transcode` wrote it. Each key goes through the same reader as the
+ * policy file's key it came from, so the messages are the policy file's, prefixed with the job
+ * file and the key:
  *
  * ```text
  * /q/running/ab12.json: payload.policy.targetCrf: 70 is out of range for hevc (0-51)
@@ -27,8 +28,22 @@ import {
   SUPPORTED_SCHEMA_VERSIONS,
   videoCodec,
 } from "./policy.ts";
-import { checkTargetQuality, TARGET_QUALITY_SNAPSHOT } from "./target_quality.ts";
+import {
+  AUDIO_FALLBACKS,
+  commentaryPattern,
+  INCOMPATIBLE_CODEC_MODES,
+  languageCode,
+  TRACK_CLASSES,
+} from "./track_policy.ts";
+import type {
+  AudioFilter,
+  ContainerTarget,
+  DefaultFlags,
+  SubtitleFilter,
+  TrackPolicy,
+} from "./track_types.ts";
 import type { SkipConditions, TargetQuality, TranscodePolicy } from "./types.ts";
+import { checkTargetQuality, TARGET_QUALITY_SNAPSHOT } from "./target_quality.ts";
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
@@ -119,4 +134,46 @@ export function checkPolicySnapshot(value: unknown, where: string): TranscodePol
     CRF_RANGES[policy.targetVideoCodec],
   );
   return { ...policy, targetQuality };
+}
+
+/**
+ * Checks the track policy snapshot `value` of a job; `where` names it in messages
+ * (`<job file>: payload.tracks`). Throws a ConfigError naming the first bad key.
+ */
+export function checkTrackPolicySnapshot(value: unknown, where: string): TrackPolicy {
+  const languages = array(languageCode);
+  return object<TrackPolicy>(where, value, {
+    trackOrder: array(choice("a track class", TRACK_CLASSES)),
+    audioLanguagePreference: languages,
+    subtitleLanguagePreference: languages,
+    commentaryPatterns: array(commentaryPattern),
+    defaultFlags: (field) =>
+      object<DefaultFlags>(field.where, field.value, {
+        setFirstVideoDefault: boolean(),
+        setPreferredAudioDefault: boolean(),
+        setPreferredSubtitleDefault: boolean(),
+        clearOtherDefaults: boolean(),
+      }),
+    audioFilter: nullable((field) =>
+      object<AudioFilter>(field.where, field.value, {
+        languages,
+        minimum: integer({ min: 1, max: 64 }),
+        fallback: choice("a fallback mode", AUDIO_FALLBACKS),
+      })
+    ),
+    subtitleFilter: nullable((field) =>
+      object<SubtitleFilter>(field.where, field.value, {
+        languages: nullable(languages),
+        preserveForced: boolean(),
+        removeAll: boolean(),
+      })
+    ),
+    removeAttachments: boolean(),
+    container: nullable((field) =>
+      object<ContainerTarget>(field.where, field.value, {
+        target: choice("a container", ["mkv", "mp4"] as const),
+        onIncompatibleCodec: choice("an on_incompatible_codec mode", INCOMPATIBLE_CODEC_MODES),
+      })
+    ),
+  });
 }

@@ -4,7 +4,11 @@
  *
  * @module
  */
-import type { StaleJob } from "../queue/recovery.ts";
+import type { JsonObject } from "../queue/job.ts";
+import type { RecoveryDecision, StaleJob } from "../queue/recovery.ts";
+import type { RecordChanges } from "../queue/transition.ts";
+import { type ReplacedFiles, replacedFiles } from "./backups.ts";
+import type { Fingerprint } from "./fingerprint.ts";
 import { checkSteps } from "./journal_trust.ts";
 import { type ReplaceSteps, resumeReplace, type ResumeVerdict } from "./replace_journal.ts";
 
@@ -46,5 +50,44 @@ export async function recoverReplace(
     detail: verdict === "rolled_back"
       ? `partial output removed, original intact${left}`
       : `the output was already in place; replace finished${left}`,
+  };
+}
+
+/** What {@link replaceRecoveryDecision} needs from a job type. */
+export interface ReplaceRecoveryOptions {
+  /** The configured `jobs.temp_directory`. */
+  tempDirectory: string | null;
+  /** Changes to the record when the job goes back to the queue, besides one attempt more. */
+  requeue?: RecordChanges;
+  /** The source's fingerprint at queue time (null when the payload cannot be read). */
+  source: Fingerprint | null;
+  /** The job's result when recovery finished its replace, from where the files are. */
+  replaced: (files: ReplacedFiles) => JsonObject;
+}
+
+/**
+ * Where a stale job that rewrites a library file goes once {@link recoverReplace} repaired its
+ * files: completed with `replaced`'s result when the new file was already in place, else back to
+ * the queue with one attempt more.
+ */
+export async function replaceRecoveryDecision(
+  stale: StaleJob,
+  o: ReplaceRecoveryOptions,
+): Promise<RecoveryDecision> {
+  const attempts = stale.job.attempts + 1;
+  const requeue: RecoveryDecision = { state: "queued", changes: { attempts, ...o.requeue } };
+  const { verdict, steps, detail } = await recoverReplace(stale, o.tempDirectory);
+  if (verdict !== "completed" || steps === null) {
+    return detail === undefined ? requeue : { ...requeue, detail };
+  }
+  return {
+    state: "completed",
+    changes: {
+      attempts,
+      finished_at: new Date().toISOString(),
+      progress: 100,
+      result: o.replaced(replacedFiles(steps, o.source)),
+    },
+    detail,
   };
 }

@@ -8,6 +8,7 @@
  * @module
  */
 import { basename, dirname, join } from "node:path";
+import { shellQuote } from "../media/ffmpeg_args.ts";
 import type { Job } from "../queue/job.ts";
 import type { JobQueue } from "../queue/store.ts";
 import { NAME_MAX } from "../util/ids.ts";
@@ -35,6 +36,20 @@ export function tempOutputPath(
 }
 
 const SUFFIX = ".partial";
+
+/**
+ * The ffmpeg command a dry run shows for `source`, made by `args` from its temp output path.
+ * The real path carries the job id and claim token, unknown until the job is queued and claimed,
+ * so zeros stand in for them.
+ */
+export function dryRunCommand(
+  source: string,
+  tempDirectory: string | null,
+  args: (temp: string) => string[],
+): string {
+  const temp = tempOutputPath({ id: "0".repeat(32), token: "0".repeat(12) }, source, tempDirectory);
+  return shellQuote(["ffmpeg", ...args(temp)]);
+}
 
 /** The longest prefix of `text` whose UTF-8 encoding fits `maxBytes`, whole characters only. */
 function truncateUtf8(text: string, maxBytes: number): string {

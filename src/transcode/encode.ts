@@ -10,7 +10,7 @@ import { extractCoverArt } from "../media/cover_art.ts";
 import { buildFfmpegArgs } from "../media/ffmpeg_args.ts";
 import { noSpaceReason, runFfmpeg } from "../media/ffmpeg_runner.ts";
 import type { EncodePlan } from "../media/plan.ts";
-import type { ProgressUpdate } from "../media/progress.ts";
+import { liveProgress, type ProgressUpdate } from "../media/progress.ts";
 import type { MediaInfo } from "../media/probe.ts";
 import type { OwnedFile } from "../util/owned_file.ts";
 import { type Target, throwIfStopped, type TranscodeRun } from "./run_context.ts";
@@ -38,17 +38,10 @@ export async function encode(
   const coverDir = env.home.jobs.coverDir(claimed.id, claimed.token);
   const logPath = env.home.logPath(claimed.id);
   const wallStart = performance.now();
-  const onProgress = (u: ProgressUpdate) =>
-    ctx.progress({
-      percent: u.percent,
-      fps: u.fps,
-      speed: u.speed,
-      eta_sec: u.etaSec,
-      out_time_sec: u.outTimeSec,
-    }, u.done);
+  const onProgress = (u: ProgressUpdate) => ctx.progress(liveProgress(u), u.done);
   try {
-    await extractCoverArt(plan, source, coverDir, { signal });
-    const argsOptions = { cpuCores: env.cpuCores, coverArtDir: coverDir };
+    using covers = await extractCoverArt(plan, source, coverDir, { signal });
+    const argsOptions = { cpuCores: env.cpuCores, coverArtDir: covers?.pathForChild };
     if (target.segments) {
       const wallSec = await encodeInSegments(
         run,
@@ -92,8 +85,6 @@ export async function encode(
       throw new JobFailure(`${noSpaceReason(dirname(target.temp))}; original kept`);
     }
     throw err;
-  } finally {
-    await Deno.remove(coverDir, { recursive: true }).catch(() => {});
   }
 }
 

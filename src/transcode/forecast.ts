@@ -21,7 +21,7 @@ import { searchCrf, type SearchResult } from "../quality/crf_search.ts";
 import type { QualityMemory } from "../quality/memory.ts";
 import type { SampleRun } from "../quality/samples.ts";
 import type { QualityTemps } from "../quality/temps.ts";
-import { findFiles } from "./find_files.ts";
+import { findFiles } from "../library/find_files.ts";
 
 /** What {@link forecast} needs. */
 export interface ForecastOptions {

@@ -10,7 +10,7 @@ import { queuedSource } from "./memory.ts";
 import { readPayload, TRANSCODE } from "./payload.ts";
 import { readTranscodeJob } from "./record.ts";
 import { decideRecovery } from "./recovery.ts";
-import { ownedBackups, transcodeFigures } from "./result.ts";
+import { ownedTranscodeBackups, transcodeFigures } from "./result.ts";
 import { runTranscode } from "./run.ts";
 import { segmentLine } from "./segment_progress.ts";
 import { firstPieceMediaSec, qualityLine } from "./quality_step.ts";
@@ -25,7 +25,7 @@ export const transcodeJobType: JobType = {
     return typeof payload === "string" ? "" : payload.summary;
   },
   recover: (stale, config) => decideRecovery(stale, config.jobs.tempDirectory),
-  madeFiles: ownedBackups,
+  madeFiles: ownedTranscodeBackups,
   async runner(env) {
     const speed = await SpeedHistory.load(env.home.speedPath());
     const segmentLength = env.config.jobs.segmentLength;
@@ -47,7 +47,8 @@ export const transcodeJobType: JobType = {
       run: (claimed, ctx) => runTranscode(claimed, env, speed, ctx),
       ending(claimed, requeued) {
         // An ended job's file may be queued again (failed, cancelled): its mark goes.
-        const job = requeued ? null : readTranscodeJob(claimed.record);
+        // Only what it was queued as counts (the result is being written, or an earlier run's).
+        const job = requeued ? null : readTranscodeJob({ ...claimed.record, result: null });
         const queued = job === null || typeof job === "string" ? null : queuedSource(job);
         if (queued) dropJobMark(env.home, queued);
         return segmentRecordChanges(claimed, env.config.jobs.tempDirectory, requeued);

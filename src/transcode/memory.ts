@@ -6,19 +6,19 @@
  */
 import type { MediaInfo } from "../media/probe.ts";
 import { policyHash } from "../library/decisions.ts";
-import type { JobEnd, QueuedSource } from "../library/job_outcome.ts";
+import {
+  type JobEnd,
+  type QueuedSource,
+  queuedSourceOf,
+  replacedEnd,
+} from "../library/job_outcome.ts";
 import type { TranscodeJob } from "./record.ts";
 import type { TranscodeResult } from "./result.ts";
 
 /** The source's stamp when it was queued, and its policy; null for a job without a file. */
 export function queuedSource(job: TranscodeJob): QueuedSource | null {
-  if (!job.file) return null;
-  const { fingerprint: { size, mtime_ms }, policy, force } = job.payload;
-  return {
-    job: job.id,
-    source: { path: job.file, size, mtime_ms },
-    policy: policyHash(policy, force),
-  };
+  const { fingerprint, policy, force, tracks } = job.payload;
+  return queuedSourceOf(job, fingerprint, policyHash(policy, force, tracks ?? null));
 }
 
 /** How a completed transcode ended, as the library remembers it. */
@@ -29,12 +29,6 @@ export function completedEnd(result: TranscodeResult, outputProbe: MediaInfo | n
     case "kept_original":
       return { state: "completed", outcome: "kept_original", detail: result.outcome_detail };
     case "replaced":
-      return {
-        state: "completed",
-        outcome: "replaced",
-        detail: result.outcome_detail,
-        outputPath: result.output_path,
-        outputProbe,
-      };
+      return replacedEnd(result, outputProbe);
   }
 }

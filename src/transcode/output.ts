@@ -8,21 +8,24 @@ import { JobFailure } from "../errors.ts";
 import type { EncodePlan } from "../media/plan.ts";
 import type { MediaInfo } from "../media/probe.ts";
 import { decodeCheck, verifyOutput } from "../media/verify.ts";
-import { describeChange, fingerprintPath } from "../replace/fingerprint.ts";
-import { chooseBackupPath, replaceOriginal } from "../replace/replace.ts";
+import { replacedFiles } from "../replace/backups.ts";
+import { swapIn } from "../replace/swap.ts";
+import type { TrackPlan } from "../tracks/plan.ts";
+import { checkTracks } from "../tracks/verify.ts";
 import { formatBytes } from "../util/format.ts";
-import { type OwnedFile, permissionsOf, removeIfOwned } from "../util/owned_file.ts";
+import { type OwnedFile, removeIfOwned } from "../util/owned_file.ts";
 import type { EncodeFigures, QualityFigures, TranscodeResult } from "./result.ts";
-import { type Target, throwIfStopped, type TranscodeRun } from "./run_context.ts";
+import type { Target, TranscodeRun } from "./run_context.ts";
 
 /**
- * Step 5: the output is still the file ffmpeg wrote and is what the plan asked for (and, with
- * `--verify-decode`, decodes whole). Returns its probe.
+ * Step 5: the output is still the file ffmpeg wrote and is what the plan asked for: the encode
+ * and, when the pass carried out a track plan, its tracks (and, with `--verify-decode`, it
+ * decodes whole). Returns its probe.
  */
 export async function verify(
   run: TranscodeRun,
   media: MediaInfo,
-  plan: EncodePlan,
+  { plan, tracks }: { plan: EncodePlan; tracks: TrackPlan | null },
   out: OwnedFile,
   logTail: string[],
 ): Promise<MediaInfo> {
@@ -33,6 +36,10 @@ export async function verify(
   const verdict = await verifyOutput(media, out.pathForChild, plan, { signal });
   if (!verdict.ok) {
     throw new JobFailure(`output rejected, original kept: ${verdict.reason}`, logTail);
+  }
+  const labelled = tracks && await checkTracks(tracks, out.pathForChild, verdict.info, { signal });
+  if (labelled && !labelled.ok) {
+    throw new JobFailure(`output rejected, original kept: ${labelled.reason}`, logTail);
   }
   if (run.env.fullDecodeCheck) {
     const decoded = await decodeCheck(out.pathForChild, { signal });
@@ -71,41 +78,16 @@ export async function replaceOrKeep(
       ...extra,
     };
   }
-  // Last look before the irreversible part: the source must still be the file that was encoded.
-  const sourceChange = async () =>
-    describeChange(payload.fingerprint, await fingerprintPath(source));
-  const changedSince = await sourceChange();
-  if (changedSince) {
-    throw new JobFailure(`${changedSince} while it was being encoded; original kept`);
-  }
-  // The source's mode (a private 0600 or 0640 file must not become world-readable 0644) and,
-  // where allowed (a worker run as root), its owner, set on the output's inode through its handle.
-  const permissions = permissionsOf(await Deno.stat(source));
-  out.setPermissions(permissions);
-  out.close();
-  throwIfStopped(run.ctx.signal);
-  await claimed.heartbeat();
-  const backup = run.env.config.jobs.backupOriginal ? await chooseBackupPath(source) : null;
-  let steps = { ...journal.last!, backup };
-  try {
-    steps = await replaceOriginal(steps, journal, {
-      fence: () => claimed.heartbeat(),
-      permissions,
-      sourceChange,
-    });
-  } catch (err) {
-    // A failed step is undone (or completed) from the journal's last record, exactly as after a
-    // crash, not from the steps the replace started with (which know nothing of the backup link
-    // or of an output moved beside the source). Only the job's owner may undo: a worker that lost
-    // the job (stopped past stale_after) must leave the files to the recovery and to the worker
-    // that runs the job now, whose backup link would otherwise look like this worker's own.
-    await claimed.heartbeat();
-    if (await journal.resume() === "rolled_back") {
-      throw new JobFailure(
-        `could not replace the original, which is intact: ${(err as Error).message}`,
-      );
-    }
-  }
+  const steps = await swapIn({
+    source,
+    fingerprint: payload.fingerprint,
+    journal,
+    out,
+    backupOriginal: run.env.config.jobs.backupOriginal,
+    fence: () => claimed.heartbeat(),
+    signal: run.ctx.signal,
+    during: "while it was being encoded",
+  });
   const saved = sourceSize - outputSize;
   const detail = `${formatBytes(sourceSize)} -> ${formatBytes(outputSize)} ` +
     `(saved ${formatBytes(saved)}) in ${Math.round(wallSec)} s${qualityNote(extra.quality)}`;
@@ -114,11 +96,7 @@ export async function replaceOrKeep(
     outcome_detail: detail,
     ...figures,
     saved_bytes: saved,
-    output_path: steps.final,
-    backup_path: steps.backup,
-    backup_size: steps.backup ? sourceSize : null,
-    // The backup is a link to (or the renamed) original, whose inode was checked unchanged.
-    backup_ino: steps.backup ? payload.fingerprint.ino : null,
+    ...replacedFiles(steps, payload.fingerprint),
     notes: plan.notes,
     ...extra,
   };

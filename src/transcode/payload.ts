@@ -5,10 +5,10 @@
  * @module
  */
 import { ConfigError } from "../errors.ts";
-import { checkPolicySnapshot } from "../policy/snapshot.ts";
+import { checkPolicySnapshot, checkTrackPolicySnapshot } from "../policy/snapshot.ts";
+import type { TrackPolicy } from "../policy/track_types.ts";
 import type { TranscodePolicy } from "../policy/types.ts";
-import { boolean, Field, integer, nullable, number } from "../config/yaml_schema.ts";
-import type { Fingerprint } from "../replace/fingerprint.ts";
+import { checkSourcePayload, type SourcePayload } from "../replace/source_payload.ts";
 import { segmentProgressOf } from "./segment_progress.ts";
 import type { SegmentProgress } from "./segmented_encode.ts";
 
@@ -16,17 +16,13 @@ import type { SegmentProgress } from "./segmented_encode.ts";
 export const TRANSCODE = "transcode";
 
 /** The payload of a transcode job. */
-export interface TranscodePayload {
+export interface TranscodePayload extends SourcePayload {
   policy: TranscodePolicy;
-  /** The policy file it came from, for people reading the job. */
-  policy_file: string | null;
-  /** Transcode even if compliant or matched by skip_if. */
-  force: boolean;
-  fingerprint: Fingerprint;
-  /** Probed duration in seconds, for deadline estimates. */
-  duration_sec: number;
-  /** "h264 1920x1080 -> hevc 1920x1080", for people. */
-  summary: string;
+  /**
+   * The policy's track keys, carried out in the same pass (see src/tracks/in_encode.ts); absent
+   * when the policy has none.
+   */
+  tracks?: TrackPolicy;
   /**
    * A segmented job's progress across runs, written when it goes back to the queue (by its
    * `ending` hook or recovery) and dropped when it ends; for people (`vpo jobs show`, `jobs
@@ -54,37 +50,17 @@ export function readPayload(
 }
 
 function checkPayload(payload: Record<string, unknown>, where: string): TranscodePayload {
-  const field = (key: string, value = payload[key]) => Field.flag(`${where}.${key}`, value);
-  const fp = payload.fingerprint as Record<string, unknown> | undefined;
-  if (typeof fp !== "object" || fp === null) {
-    return field("fingerprint").fail("missing or not an object");
-  }
-  const count = integer({ min: 0 });
-  const idOrNull = nullable(count);
-  count(field("fingerprint.size", fp.size));
-  number(-Infinity)(field("fingerprint.mtime_ms", fp.mtime_ms));
-  idOrNull(field("fingerprint.ino", fp.ino ?? null));
-  idOrNull(field("fingerprint.dev", fp.dev ?? null));
-  const duration = field("duration_sec");
-  if (typeof duration.value !== "number" || !(duration.value >= 0) || duration.value > 1e9) {
-    duration.fail(`expected a number of seconds, got ${JSON.stringify(duration.value)}`);
-  }
-  if (payload.force !== undefined) boolean()(field("force"));
-  const text = (key: string) => {
-    const f = field(key);
-    if (f.value !== undefined && f.value !== null && typeof f.value !== "string") {
-      f.fail(`expected a string, got ${JSON.stringify(f.value)}`);
-    }
-  };
-  text("policy_file");
-  text("summary");
+  const checked = checkSourcePayload(payload, where);
   // Only shown to people and rewritten at the next requeue: one not shaped like a progress is
   // left out rather than failing the job.
-  const { segment_progress: shown, ...rest } = payload;
+  const { segment_progress: shown, ...rest } = checked;
   const progress = segmentProgressOf(shown);
   return {
     ...rest,
     policy: checkPolicySnapshot(payload.policy, `${where}.policy`),
+    ...(payload.tracks === undefined
+      ? {}
+      : { tracks: checkTrackPolicySnapshot(payload.tracks, `${where}.tracks`) }),
     ...(progress === null ? {} : { segment_progress: progress }),
   } as TranscodePayload;
 }

@@ -4,9 +4,17 @@
  * @module
  */
 import type { Job, JsonObject } from "../queue/job.ts";
-import type { FileOutcome, JobFigures, MadeFiles } from "../queue/job_type.ts";
-import { isBackupPathOf } from "../replace/journal_trust.ts";
-import { amount, jsonList, jsonObject, readJson, text } from "../config/json_fields.ts";
+import type { JobFigures, MadeFiles } from "../queue/job_type.ts";
+import { ownedBackups, REPLACED_FILES_SHAPE, type ReplacedFiles } from "../replace/backups.ts";
+import { fileJobFigures } from "../replace/figures.ts";
+import {
+  amount,
+  jsonList,
+  jsonObject,
+  readJson,
+  readOutcome,
+  text,
+} from "../config/json_fields.ts";
 import { integer, nullable, number, type Reader } from "../config/yaml_schema.ts";
 import type { TranscodePayload } from "./payload.ts";
 import type { QualityMetric, QualityRule } from "../policy/types.ts";
@@ -70,18 +78,6 @@ export type KeptOriginalResult = Omit<EncodeFigures, "output_size"> & {
   quality?: QualityFigures;
 };
 
-/** Where the new file and the kept original are after a replace. */
-export type ReplacedFiles = {
-  /** Where the new file is. */
-  output_path: string;
-  /** Where the original was kept (`<source>.original[.N]`); null when backups are off. */
-  backup_path: string | null;
-  /** Bytes of the backup when it was made: `jobs cleanup` removes it only while it still has them. */
-  backup_size: number | null;
-  /** Inode of the backup (the original's): `jobs cleanup` removes it only while it still is. */
-  backup_ino: number | null;
-};
-
 /** The output replaced the original, by the worker or, after it died, by recovery. */
 export type ReplacedResult = ReplacedFiles & Partial<EncodeFigures> & {
   outcome: "replaced";
@@ -126,13 +122,7 @@ const SHAPES: Record<TranscodeResult["outcome"], Reader<Record<string, unknown>>
     });
   },
   replaced: (f) =>
-    jsonObject(f, {
-      outcome_detail: text,
-      output_path: text,
-      backup_path: nullable(text),
-      backup_size: nullable(count),
-      backup_ino: nullable(count),
-    }, {
+    jsonObject(f, { outcome_detail: text, ...REPLACED_FILES_SHAPE }, {
       // Absent when recovery finished the replace.
       ...FIGURES,
       // Negative when the policy keeps a larger output.
@@ -144,43 +134,28 @@ const SHAPES: Record<TranscodeResult["outcome"], Reader<Record<string, unknown>>
 
 /**
  * A job's `result` as a transcode result, checked whole for its outcome, or the first problem
- * as one line (`result.backup_ino: expected an integer >= 0, got "x"`); null when there is none
- * (a job not finished yet).
+ * as one line; null when there is none (a job not finished yet).
  */
 export function readResult(result: JsonObject | null): TranscodeResult | string | null {
-  if (result === null) return null;
-  const outcome = result.outcome;
-  if (typeof outcome !== "string" || !Object.hasOwn(SHAPES, outcome)) {
-    return `result.outcome: expected one of ${Object.keys(SHAPES).join(", ")}, got ${
-      JSON.stringify(outcome) ?? "nothing"
-    }`;
-  }
-  const read = readJson(SHAPES[outcome as TranscodeResult["outcome"]], result, "result");
-  return typeof read === "string" ? read : read as TranscodeResult;
+  return readOutcome<TranscodeResult>(result, SHAPES);
 }
 
-const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
-const OUTCOMES: readonly FileOutcome[] = ["replaced", "kept_original", "skipped"];
-
 /**
- * What a finished transcode job adds to `vpo stats`: its target codec, and for a completed job
- * its outcome, sizes and encode time. Only the fields counted are read, each on its own, so a
- * job whose payload or result misses other fields still counts.
+ * What a finished transcode job adds to `vpo stats`: counted under its target codec (see
+ * fileJobFigures).
  */
 export function transcodeFigures(job: Job): JobFigures {
   const policy = (job.payload as Partial<TranscodePayload>).policy;
-  const outcome = job.result?.outcome;
-  const replaced = outcome === "replaced";
+  const codec = policy?.targetVideoCodec;
+  const figures = fileJobFigures(job, typeof codec === "string" ? codec : "other");
   const quality = qualityOf(job.result?.quality);
   return {
-    group: typeof policy?.targetVideoCodec === "string" ? policy.targetVideoCodec : "other",
-    outcome: OUTCOMES.find((o) => o === outcome) ?? null,
-    source_bytes: replaced ? num(job.result?.source_size) : 0,
-    output_bytes: replaced ? num(job.result?.output_size) : 0,
+    ...figures,
     // A quality target's search is time the machine spent too.
-    wall_sec: outcome === "replaced" || outcome === "kept_original"
-      ? num(job.result?.wall_sec) + num(quality.searchSec)
-      : 0,
+    wall_sec: figures.wall_sec +
+      (figures.outcome === "replaced" || figures.outcome === "kept_original"
+        ? quality.searchSec
+        : 0),
     ...(quality.figures ? { quality: quality.figures } : {}),
   };
 }
@@ -192,7 +167,7 @@ export function transcodeFigures(job: Job): JobFigures {
 function qualityOf(raw: unknown): { figures?: JobFigures["quality"]; searchSec: number } {
   const q = readJson(QUALITY, raw, "quality");
   if (raw === undefined || typeof q === "string") return { searchSec: 0 };
-  const searchSec = num(q.search_sec);
+  const searchSec = typeof q.search_sec === "number" ? q.search_sec : 0;
   if (typeof q.achieved_score !== "number") return { searchSec };
   const predicted = q.predicted_score;
   const figures = {
@@ -204,36 +179,7 @@ function qualityOf(raw: unknown): { figures?: JobFigures["quality"]; searchSec: 
   return { figures, searchSec };
 }
 
-/**
- * The backup a job's result names, when it is one vpo made for that job: `<file>.original[.N]`
- * of the job's file, a regular file (not a link) with the inode and size vpo recorded. A backup
- * named but not acted on (moved or replaced since, a hand edit, or a network file system whose
- * inode numbers change per mount) is listed in `left` with the reason.
- */
-export function ownedBackups(job: Job): MadeFiles {
-  const none: MadeFiles = { made: [], left: [] };
-  const raw = job.result?.backup_path;
-  if (raw === undefined || raw === null) return none;
-  const path = String(raw);
-  const left = (reason: string): MadeFiles => ({ made: [], left: [{ path, reason }] });
-  const result = readResult(job.result);
-  if (typeof result === "string") return left(`not acted on: ${result}`);
-  if (result?.outcome !== "replaced" || result.backup_path === null) return none;
-  const backup = result.backup_path;
-  if (!job.file || !isBackupPathOf(job.file, backup)) {
-    return left(`not <file>.original[.N] of the job's file ${job.file}`);
-  }
-  const { backup_ino: ino, backup_size: size } = result;
-  if (ino === null || size === null) return left("no inode or size recorded for it");
-  let info: Deno.FileInfo;
-  try {
-    info = Deno.lstatSync(backup);
-  } catch {
-    return none;
-  }
-  if (!info.isFile) return left("not a regular file");
-  if (info.ino !== ino || info.size !== size) {
-    return left("not the file vpo recorded (inode or size differ)");
-  }
-  return { made: [{ path: backup, ino, size }], left: [] };
+/** The backup a transcode job's result names, when vpo made it for the job. */
+export function ownedTranscodeBackups(job: Job): MadeFiles {
+  return ownedBackups(job, readResult);
 }

@@ -5,29 +5,34 @@
  *
  * @module
  */
-import { statfsSync } from "node:fs";
-import { basename, dirname } from "node:path";
-import { JobFailure, LostJobError } from "../errors.ts";
+import { dirname } from "node:path";
+import { JobFailure } from "../errors.ts";
 import { detectEncoder } from "../media/encoders.ts";
-import { type EncodePlan, planTranscode, type TranscodePlan } from "../media/plan.ts";
-import { type MediaInfo, probe } from "../media/probe.ts";
+import type { EncodePlan, TranscodePlan } from "../media/plan.ts";
+import type { MediaInfo } from "../media/probe.ts";
 import { type JobEnd, recordJobEnd } from "../library/job_outcome.ts";
 import type { ClaimedJob } from "../queue/claimed_job.ts";
 import type { RunContext, WorkerEnv } from "../queue/job_type.ts";
-import { describeChange, fingerprintPath } from "../replace/fingerprint.ts";
 import { chooseFinalPath } from "../replace/replace.ts";
-import { ReplaceJournal } from "../replace/replace_journal.ts";
+import {
+  checkBackupName,
+  checkFreeSpace,
+  openTempOutput,
+  sourceAsQueued,
+  withReplaceJournal,
+} from "../replace/swap.ts";
 import { tempOutputPath } from "../replace/temp_files.ts";
-import { fileIdentity } from "../util/file_identity.ts";
+import { copyTracks } from "../tracks/copy_pass.ts";
+import { planTracks, type TrackPlan } from "../tracks/plan.ts";
+import { replacedFiles } from "../replace/backups.ts";
 import { formatBytes } from "../util/format.ts";
-import { NAME_MAX } from "../util/ids.ts";
-import { OwnedFile } from "../util/owned_file.ts";
 import { encode } from "./encode.ts";
+import { planFile } from "./file_plan.ts";
 import { completedEnd, queuedSource } from "./memory.ts";
 import { replaceOrKeep, verify } from "./output.ts";
 import { TRANSCODE } from "./payload.ts";
 import { readTranscodeJob, type TranscodeJob } from "./record.ts";
-import type { EncodeFigures, TranscodeResult } from "./result.ts";
+import type { EncodeFigures, KeptOriginalResult, TranscodeResult } from "./result.ts";
 import { type Target, throwIfStopped, type TranscodeRun } from "./run_context.ts";
 import {
   openSegments,
@@ -50,18 +55,17 @@ export async function runTranscode(
   ctx: RunContext,
 ): Promise<TranscodeResult> {
   const job = claimed.record;
-  const journal = new ReplaceJournal((steps) =>
-    claimed.updateLive({ steps: { ...steps } }, { durable: true })
-  );
   // Known once the job file is read: a job vpo cannot read has no outcome to remember.
   let typed: TranscodeJob | null = null;
   const remember = (end: JobEnd) => {
     const queued = typed && queuedSource(typed);
     if (queued) recordJobEnd(env.home, queued, end, ctx.warn);
   };
-  try {
+  return await withReplaceJournal(claimed, ctx, async (journal) => {
     if (job.type !== TRANSCODE) throw new JobFailure(`unknown job type "${job.type}"`);
-    const read = readTranscodeJob(job, `${job.path}: payload`);
+    // The result in the record is an earlier run's (a job put back in queued/ by hand keeps it),
+    // which this run replaces: it is not read.
+    const read = readTranscodeJob({ ...job, result: null }, `${job.path}: payload`);
     if (typeof read === "string") throw new JobFailure(`bad job file ${read}`);
     typed = read;
     if (!job.file) throw new JobFailure(`bad job file: no "file"`);
@@ -69,14 +73,7 @@ export async function runTranscode(
     const { result, outputProbe } = await transcode(run);
     remember(completedEnd(result, outputProbe));
     return result;
-  } catch (err) {
-    await journal.discardOutput().catch(() => {});
-    // Stopped (deadline, signal, cancel) or lost: the job has no outcome to remember yet.
-    if (!ctx.signal.aborted && !(err instanceof LostJobError)) {
-      remember({ state: "failed", error: (err as Error).message ?? String(err) });
-    }
-    throw err;
-  }
+  }, (error) => remember({ state: "failed", error }));
 }
 
 /** What a run returns: the job's result and the verified output's probe. */
@@ -85,7 +82,7 @@ type Done = { result: TranscodeResult; outputProbe: MediaInfo | null };
 /** The steps in order; returns the job's result and the verified output's probe. */
 async function transcode(run: TranscodeRun): Promise<Done> {
   const media = await checkSource(run);
-  const { plan, encoder } = await planFor(run, media);
+  const { plan, tracks, encoder } = await planFor(run, media);
   if (plan.action === "skip") {
     const detail = `skipped: ${plan.reason}`;
     return {
@@ -99,11 +96,11 @@ async function transcode(run: TranscodeRun): Promise<Done> {
   const start = quality
     ? await searchStep(run, media, plan, quality, { source_size: media.size, encoder })
     : null;
-  if (start?.kind === "keep") return { result: start.result, outputProbe: null };
+  if (start?.kind === "keep") return await keep(run, media, start.result, tracks);
   let crf = start?.crf ?? null;
   for (;;) {
     const planned = crf === null ? plan : { ...plan, video: { ...plan.video, crf } };
-    const done = await encodeOnce(run, media, planned, encoder, start);
+    const done = await encodeOnce(run, media, { plan: planned, tracks }, encoder, start);
     if ("result" in done) return done;
     crf = done.retry;
   }
@@ -116,30 +113,18 @@ async function transcode(run: TranscodeRun): Promise<Done> {
 async function encodeOnce(
   run: TranscodeRun,
   media: MediaInfo,
-  plan: EncodePlan,
+  { plan, tracks }: { plan: EncodePlan; tracks: TrackPlan | null },
   encoder: string,
   quality: Extract<QualityStart, { kind: "encode" }> | null,
 ): Promise<Done | { retry: number }> {
   const target = await chooseTarget(run, media, plan);
   // A segmented encode checks each segment against the deadline instead.
   if (quality && !target.segments) checkEncodeFits(run, media, plan.video.crf!);
-  // P1. Made exclusively and held open: ffmpeg writes to this very inode through /proc, so a
-  // link planted at the temp name can neither receive the output nor be overwritten.
-  using out = await OwnedFile.create(target.temp).catch((err) => {
-    throw new JobFailure(`cannot create the temp output ${target.temp}: ${err.message}`);
-  });
-  await run.journal.record({
-    phase: "encoding",
-    source: run.source,
-    source_id: await fileIdentity(run.source),
-    temp: target.temp,
-    temp_ino: out.ino,
-    final: target.final,
-    backup: null,
-  });
+  // ffmpeg writes to this very inode through /proc (see openTempOutput).
+  using out = await openTempOutput(run.journal, run.source, target.temp, target.final);
   throwIfStopped(run.ctx.signal);
   const encoded = await encode(run, media, plan, target, out);
-  const outputProbe = await verify(run, media, plan, out, encoded.logTail);
+  const outputProbe = await verify(run, media, { plan, tracks }, out, encoded.logTail);
   // Each segment recorded its own speed.
   if (!target.segments) {
     await run.speed.record(run.payload.policy.targetVideoCodec, media.duration, encoded.wallSec);
@@ -150,48 +135,87 @@ async function encodeOnce(
     encoder,
     wall_sec: round(encoded.wallSec),
   };
-  if (!quality) {
-    return {
-      result: await replaceOrKeep(run, plan, target, out, figures, encoded.wallSec),
-      outputProbe,
-    };
+  let extra = {};
+  if (quality) {
+    const output = { path: out.pathForChild, size: figures.output_size };
+    const checked = await checkStep(run, media, plan, output, quality, plan.video.crf!);
+    if (checked.verdict !== "ok") {
+      await run.journal.discardOutput();
+      if (checked.verdict === "retry") return { retry: checked.crf };
+      const kept: KeptOriginalResult = {
+        outcome: "kept_original",
+        outcome_detail: `kept the original: ${checked.why}`,
+        ...figures,
+        notes: plan.notes,
+        quality: checked.figures,
+      };
+      return await keep(run, media, kept, tracks);
+    }
+    extra = { quality: checked.figures };
   }
-  const output = { path: out.pathForChild, size: figures.output_size };
-  const checked = await checkStep(run, media, plan, output, quality, plan.video.crf!);
-  if (checked.verdict === "ok") {
-    const extra = { quality: checked.figures };
-    const result = await replaceOrKeep(run, plan, target, out, figures, encoded.wallSec, extra);
-    return { result, outputProbe };
-  }
-  await run.journal.discardOutput();
-  if (checked.verdict === "retry") return { retry: checked.crf };
-  const result: TranscodeResult = {
-    outcome: "kept_original",
-    outcome_detail: `kept the original: ${checked.why}`,
-    ...figures,
-    notes: plan.notes,
-    quality: checked.figures,
-  };
-  return { result, outputProbe: null };
+  const result = await replaceOrKeep(run, plan, target, out, figures, encoded.wallSec, extra);
+  if (result.outcome === "kept_original") return await keep(run, media, result, tracks);
+  return { result, outputProbe };
+}
+
+/** The original's video is kept; a policy's track changes are made all the same (step 7). */
+function keep(
+  run: TranscodeRun,
+  media: MediaInfo,
+  kept: KeptOriginalResult,
+  tracks: TrackPlan | null,
+): Promise<Done> {
+  return tracks
+    ? copyTracksOnly(run, media, kept)
+    : Promise.resolve({ result: kept, outputProbe: null });
 }
 
 /**
- * Step 1: the source must still be the file that was queued; then it is probed. What is mapped
- * and verified comes from the source itself: a probe from the library's cache or the job file is
- * only what the queue decided from (either may be edited by whoever can write the home).
+ * Step 7, when the encode came out no smaller and the original's video is kept: the policy's
+ * track changes are made all the same, by stream copy of the source (otherwise the file, now
+ * remembered as kept, would never get them).
  */
-async function checkSource(run: TranscodeRun): Promise<MediaInfo> {
-  const { source, payload } = run;
-  const changed = describeChange(payload.fingerprint, await fingerprintPath(source));
-  if (changed) throw new JobFailure(`${changed} since it was queued; nothing was touched`);
-  return await probe(source, { signal: run.ctx.signal });
+async function copyTracksOnly(
+  run: TranscodeRun,
+  media: MediaInfo,
+  kept: KeptOriginalResult,
+): Promise<{ result: TranscodeResult; outputProbe: MediaInfo | null }> {
+  const decision = planTracks(run.payload.tracks!, media);
+  if (decision.action !== "apply") return { result: kept, outputProbe: null };
+  const { fingerprint } = run.payload;
+  const copied = await copyTracks({ ...run, fingerprint }, media, decision.plan);
+  return {
+    result: {
+      outcome: "replaced",
+      outcome_detail:
+        `${kept.outcome_detail}; its tracks copied instead (${decision.plan.summary}): ${
+          formatBytes(media.size)
+        } -> ${formatBytes(copied.outputSize)}`,
+      source_size: media.size,
+      output_size: copied.outputSize,
+      encoder: "copy",
+      wall_sec: round(kept.wall_sec + copied.wallSec),
+      saved_bytes: media.size - copied.outputSize,
+      ...replacedFiles(copied.steps, fingerprint),
+      notes: [...kept.notes, ...decision.plan.changes],
+    },
+    outputProbe: copied.info,
+  };
 }
 
-/** Step 2: the encoder this machine has for the policy, and the plan (or why to skip). */
+/** Step 1: the source must still be the file that was queued; then it is probed (sourceAsQueued). */
+function checkSource(run: TranscodeRun): Promise<MediaInfo> {
+  return sourceAsQueued(run.source, run.payload.fingerprint, run.ctx.signal);
+}
+
+/**
+ * Step 2: the encoder this machine has for the policy, and the plan (or why to skip) with the
+ * track plan it carries out.
+ */
 async function planFor(
   run: TranscodeRun,
   media: MediaInfo,
-): Promise<{ plan: TranscodePlan; encoder: string }> {
+): Promise<{ plan: TranscodePlan; tracks: TrackPlan | null; encoder: string }> {
   const policy = run.payload.policy;
   const tenBit = media.streams.some((s) =>
     s.type === "video" && !s.isCoverArt && (s.bitDepth ?? 8) > 8
@@ -200,8 +224,10 @@ async function planFor(
     tenBit,
     signal: run.ctx.signal,
   });
-  const plan = planTranscode(policy, media, { force: run.payload.force, encoder: choice.encoder });
-  return { plan, encoder: choice.encoder };
+  const opts = { force: run.payload.force, encoder: choice.encoder };
+  const planned = planFile(policy, run.payload.tracks ?? null, media, opts);
+  if ("refuse" in planned) throw new JobFailure(`the track policy refuses it: ${planned.refuse}`);
+  return { ...planned, encoder: choice.encoder };
 }
 
 /**
@@ -239,30 +265,3 @@ async function chooseTarget(
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
-
-/** Fails before encoding when `<name>.original.NN` could not be created (the name is too long). */
-function checkBackupName(source: string): void {
-  const bytes = new TextEncoder().encode(`${basename(source)}.original.99`).length;
-  if (bytes > NAME_MAX) {
-    throw new JobFailure(
-      `the file name is too long to keep a backup beside it (${bytes} of ${NAME_MAX} bytes ` +
-        `with ".original"); rename the file, or set jobs.backup_original: false`,
-    );
-  }
-}
-
-/** Refuses to start an encode into a directory without room for an output the source's size. */
-function checkFreeSpace(dir: string, needed: number): void {
-  const fs = statfsSync(dir);
-  // A total of 0 blocks means the file system does not know its size (smbnetfs unless given
-  // free_space_size): unknown, not full.
-  if (Number(fs.blocks) === 0) return;
-  const free = Number(fs.bavail) * Number(fs.bsize);
-  if (free < needed) {
-    throw new JobFailure(
-      `not enough free space in ${dir}: ${formatBytes(free)} free, the source is ${
-        formatBytes(needed)
-      }`,
-    );
-  }
-}

@@ -116,7 +116,17 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
     : null;
   if (cpu) {
     const shared = cpu.shared ? ` (${cpu.shared} shared with other workers: too few free)` : "";
-    reporter.event("cpu", null, null, `ffmpeg pinned to cores ${coreListText(cpu.cores)}${shared}`);
+    const cores = `${cpu.cores.length === 1 ? "core" : "cores"} ${coreListText(cpu.cores)}`;
+    reporter.event("cpu", null, null, `ffmpeg pinned to ${cores}${shared}`);
+  } else if (opts.cpuCores !== null) {
+    // Said, so that `--cpu-cores 4` on a 4-core NAS is not taken for headroom it does not leave.
+    const all = navigator.hardwareConcurrency;
+    reporter.event(
+      "cpu",
+      null,
+      null,
+      `${opts.cpuCores} cores allowed and this host has ${all}: ffmpeg may use them all (not pinned)`,
+    );
   }
   const env = {
     config,

@@ -17,6 +17,8 @@ export { sleep };
 export interface JobJson {
   status: "queued" | "running" | "completed" | "failed" | "cancelled";
   id: string;
+  /** The job type ("transcode", "apply"). */
+  type: string;
   file: string | null;
   /** The job file. */
   path: string;

@@ -7,6 +7,7 @@ import {
   DEFAULT_CRF,
   defaultPolicy,
   loadPolicy,
+  loadPolicyFile,
   parsePolicy,
   RESOLUTIONS,
 } from "../../src/policy/policy.ts";
@@ -187,7 +188,13 @@ Deno.test("examples/*.yaml all load", async () => {
   for await (const entry of Deno.readDir(EXAMPLES)) {
     if (entry.name.endsWith(".yaml")) names.push(entry.name);
   }
-  assert.deepEqual(names.sort(), ["av1.yaml", "h264-compat.yaml", "hevc.yaml"]);
+  assert.deepEqual(names.sort(), [
+    "av1.yaml",
+    "h264-compat.yaml",
+    "hevc-quality.yaml",
+    "hevc.yaml",
+    "tracks.yaml",
+  ]);
   const hevc = await loadPolicy(join(EXAMPLES, "hevc.yaml"));
   assert.equal(hevc.targetVideoCodec, "hevc");
   const compat = await loadPolicy(join(EXAMPLES, "h264-compat.yaml"));
@@ -197,6 +204,11 @@ Deno.test("examples/*.yaml all load", async () => {
   );
   const av1 = await loadPolicy(join(EXAMPLES, "av1.yaml"));
   assert.deepEqual([av1.targetVideoCodec, av1.preset], ["av1", "6"]);
+  const quality = await loadPolicy(join(EXAMPLES, "hevc-quality.yaml"));
+  assert.deepEqual([quality.targetQuality?.metric, quality.targetQuality?.min], ["ssim", 0.98]);
+  const tracks = await loadPolicyFile(join(EXAMPLES, "tracks.yaml"));
+  assert.equal(tracks.transcode, null);
+  assert.deepEqual(tracks.tracks?.audioFilter?.languages, ["jpn", "eng", "und"]);
 });
 
 Deno.test("a missing policy file is a ConfigError", async () => {
@@ -224,6 +236,7 @@ Deno.test("parsePolicy names the path it is given", () => {
 });
 
 Deno.test("a schema_version 2 policy of the original vpo loads, naming unused keys once", () => {
+  // Its track keys are read (tests/unit/track_policy_test.ts); the rest are named once.
   const text = `schema_version: 2
 track_order: [video, audio_main, subtitle_main]
 audio_language_preference: [eng, und]
@@ -241,9 +254,8 @@ transcode:
   assert.equal(policy.schemaVersion, 2);
   assert.equal(policy.targetCrf, 22);
   assert.deepEqual(warnings, [
-    "old.yaml: track_order, audio_language_preference, subtitle_language_preference, " +
-    "commentary_patterns, default_flags, transcode.destination: settings of the original vpo " +
-    "that this tool does not use (ignored; only the transcode settings apply)",
+    "old.yaml: transcode.destination: settings of the original vpo that this tool does not " +
+    "use (ignored)",
   ]);
   // A policy without them says nothing.
   parsePolicy(`schema_version: 2\n${HEVC}`, "new.yaml", { warn: (w) => warnings.push(w) });
@@ -298,8 +310,8 @@ const BAD_FILES: [string, string, string][] = [
   ],
   [
     "unsupported schema_version",
-    `schema_version: 3\n${HEVC}`,
-    "policy.yaml:1:17: schema_version: 3 is not supported (this vpo reads versions 1 and 2; " +
+    `schema_version: 4\n${HEVC}`,
+    "policy.yaml:1:17: schema_version: 4 is not supported (this vpo reads versions 1, 2, 3; " +
     "later versions of the original vpo use a phased format it does not understand)",
   ],
   [

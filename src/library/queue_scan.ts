@@ -1,52 +1,72 @@
 /**
- * `vpo transcode`: decide for each file whether it needs converting, and queue those that do,
- * with a snapshot of the policy and a fingerprint of the source.
+ * `vpo transcode`'s scan, for any job type: find the videos under the paths given, pass over what
+ * the library remembers, what is still arriving and what is already queued, probe the rest, and
+ * let a job type's decider say per file whether it needs a job and which; then queue it (or, on a
+ * dry run, show its command) with a queue mark, so that two runs never queue a file twice.
  *
  * @module
  */
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { detectEncoder } from "../media/encoders.ts";
-import { buildFfmpegArgs, shellQuote } from "../media/ffmpeg_args.ts";
-import { type EncodePlan, planTranscode } from "../media/plan.ts";
-import { type MediaInfo, probeMany } from "../media/probe.ts";
 import { ProbeError } from "../errors.ts";
-import {
-  ANY_POLICY,
-  type FileStamp,
-  policyHash,
-  sameStamp,
-  stampOf,
-} from "../library/decisions.ts";
-import type { FileDecision } from "../library/file_decision.ts";
-import type { Library } from "../library/library.ts";
-import { dropMark, fillMark, takeMark } from "../library/queue_marks.ts";
-import type { TargetQuality, TranscodePolicy } from "../policy/types.ts";
+import { type MediaInfo, probeMany } from "../media/probe.ts";
 import type { JobQueue } from "../queue/store.ts";
-import { fingerprintOf } from "../replace/fingerprint.ts";
-import { tempOutputPath } from "../replace/temp_files.ts";
 import { shortId } from "../util/ids.ts";
+import { ANY_POLICY, type DecisionKind, type FileStamp, sameStamp, stampOf } from "./decisions.ts";
+import type { FileDecision } from "./file_decision.ts";
 import { findFiles } from "./find_files.ts";
-import { TRANSCODE, type TranscodePayload } from "./payload.ts";
+import type { Library } from "./library.ts";
+import { dropMark, fillMark, takeMark } from "./queue_marks.ts";
+
+/** What a decider says about one probed file. */
+export type FileVerdict =
+  | {
+    action: "skip";
+    /** How the library remembers it. */
+    kind: DecisionKind;
+    /** Why, in one line. */
+    reason: string;
+  }
+  | {
+    action: "queue";
+    /** The job type. */
+    type: string;
+    /** What the job will do, in one line ("h264 1920x1080 -> hevc ..."). */
+    detail: string;
+    /** Dropped or converted streams and other warnings of the plan. */
+    notes: string[];
+    /** On a dry run, the exact command the job would run. */
+    command?: string;
+    /** The job's payload, given the source's stat at the moment it is queued. */
+    payload(stat: Deno.FileInfo): object;
+  };
+
+/** A job type's decision for one probed file. */
+export type FileDecider = (media: MediaInfo) => Promise<FileVerdict>;
+
+/**
+ * The first decider's verdict, unless it skips the file: then the second's. When both skip, the
+ * second's refusal wins (it says what is wrong), else the first's reason stands, with the
+ * second's after it.
+ */
+export function eitherOf(first: FileDecider, second: FileDecider): FileDecider {
+  return async (media) => {
+    const one = await first(media);
+    if (one.action === "queue") return one;
+    const two = await second(media);
+    if (two.action === "queue" || two.kind === "tracks_refused") return two;
+    return { ...one, reason: `${one.reason}; ${two.reason}` };
+  };
+}
 
 /** Options of {@link queueFiles}. */
 export interface QueueFilesOptions {
-  /** Policy to plan with; each job stores a snapshot of it. */
-  policy: TranscodePolicy;
-  /** Absolute path of the policy file, recorded in each job; null for the built-in default. */
-  policyFile: string | null;
+  /** The effective policy's key in the library's memory (`policyHash`). */
+  policyKey: string;
   /** Also look in subdirectories of the given directories. */
   recursive: boolean;
-  /** Queue files even when compliant or matched by skip_if. */
-  force: boolean;
-  /** Decide and show the ffmpeg command, but queue nothing. */
+  /** Decide and show the commands, but queue nothing. */
   dryRun: boolean;
   /** Priority of the queued jobs (lower runs first); the queue's default when omitted. */
   priority?: number;
-  /** Temp output directory shown in dry-run commands; null means beside the source. */
-  tempDirectory: string | null;
-  /** CPU cores for the thread options of dry-run commands; null for no limit. */
-  cpuCores: number | null;
   /** Probes run at once (ffprobe is mostly I/O on a NAS). */
   concurrency?: number;
   /** Memory of decisions and probe cache; null to decide every file afresh and remember nothing. */
@@ -67,30 +87,6 @@ export interface QueueFilesOptions {
   namedSettleSeconds?: number;
 }
 
-/** "h264 1920x1080", the first real video stream of a probe. */
-function describeVideo(media: MediaInfo): string {
-  const v = media.streams.find((s) => s.type === "video" && !s.isCoverArt);
-  return v
-    ? `${v.codec} ${v.width}x${v.height}${(v.bitDepth ?? 8) > 8 ? ` ${v.bitDepth}-bit` : ""}`
-    : "no video";
-}
-
-function describeTarget(plan: EncodePlan, quality: TargetQuality | undefined): string {
-  const v = plan.streams.find((s) => s.type === "video");
-  const size = v && v.type === "video" ? ` ${v.width}x${v.height}` : "";
-  // With a quality target the CRF is searched when the job runs.
-  const rate = quality
-    ? `${quality.metric} >= ${quality.min}${quality.rule === "mean" ? "" : ` (${quality.rule})`}`
-    : plan.video.crf !== null
-    ? `crf ${plan.video.crf}`
-    : `${Math.round(plan.video.bitrate! / 1000)}k`;
-  return `${plan.video.codec}${size} ${rate} (${plan.video.encoder}, ${plan.format})`;
-}
-
-/** Why a dry run's command shows a CRF that the job may not use. */
-const SEARCH_NOTE = "the CRF is searched for the quality target when the job runs; the command " +
-  "shows target_crf, where a folder's first search starts";
-
 /** A video found, with its stamp when it was first looked at. */
 interface Candidate {
   stamp: FileStamp;
@@ -99,14 +95,15 @@ interface Candidate {
 }
 
 /**
- * Decides (and unless dry-run, queues) every video found under `paths`, yielding in order:
- * first what needs no probe (errors, remembered, still arriving, cached probes), then the rest
- * as ffprobe answers.
+ * Decides with `decide` (and unless dry-run, queues) every video found under `paths`, yielding
+ * in order: first what needs no probe (errors, remembered, still arriving, cached probes), then
+ * the rest as ffprobe answers.
  */
 export async function* queueFiles(
   queue: JobQueue,
   paths: readonly string[],
   opts: QueueFilesOptions,
+  decide: FileDecider,
 ): AsyncGenerator<FileDecision> {
   const active = new Set(
     [...queue.list({ status: "running" }).jobs, ...queue.list({ status: "queued" }).jobs]
@@ -114,7 +111,6 @@ export async function* queueFiles(
   );
   const library = opts.library;
   const remember = opts.dryRun ? null : library;
-  const policyId = policyHash(opts.policy, opts.force);
   const settleMs = (named: boolean) =>
     ((named ? opts.namedSettleSeconds : opts.settleSeconds) ?? 0) * 1000;
   const toProbe: FileStamp[] = [];
@@ -145,7 +141,7 @@ export async function* queueFiles(
       continue;
     }
     // A remembered version is exactly as it was decided (a converted output is fresh, and known).
-    const known = opts.recheck ? undefined : library?.decisions.lookup(stamp, policyId);
+    const known = opts.recheck ? undefined : library?.decisions.lookup(stamp, opts.policyKey);
     if (known && known.decision !== "queued") {
       yield {
         path: found.path,
@@ -176,9 +172,9 @@ export async function* queueFiles(
     }
     toProbe.push(stamp);
   }
-  const decide = (c: Candidate, media: MediaInfo) =>
-    decideOne(queue, c.stamp, media, opts, policyId, remember);
-  for (const c of planned) yield await decide(c, c.cached!);
+  const decideOne = async (c: Candidate, media: MediaInfo) =>
+    queueOne(queue, c.stamp, media, await decide(media), opts, remember);
+  for (const c of planned) yield await decideOne(c, c.cached!);
   const stamps = new Map(toProbe.map((s) => [s.path, s]));
   for await (const probed of probeMany(stamps.keys(), opts.concurrency ?? 4)) {
     const stamp = stamps.get(probed.path)!;
@@ -215,50 +211,26 @@ export async function* queueFiles(
       continue;
     }
     remember?.probes.record(stamp, probed.info);
-    yield await decide({ stamp }, probed.info);
+    yield await decideOne({ stamp }, probed.info);
   }
 }
 
-/** Plans one probed file and queues it (or, on a dry run, shows the command). */
-async function decideOne(
+/** Carries out one file's verdict: remembers a skip, queues a job (or shows its command). */
+async function queueOne(
   queue: JobQueue,
   stamp: FileStamp,
   media: MediaInfo,
+  verdict: FileVerdict,
   opts: QueueFilesOptions,
-  policyId: string,
   remember: Library | null,
 ): Promise<FileDecision> {
-  const policy = opts.policy;
-  const tenBit = media.streams.some((s) =>
-    s.type === "video" && !s.isCoverArt && (s.bitDepth ?? 8) > 8
-  );
-  const choice = await detectEncoder(policy.targetVideoCodec, policy.hwAccel, { tenBit });
-  const plan = planTranscode(policy, media, { force: opts.force, encoder: choice.encoder });
-  if (plan.action === "skip") {
-    remember?.decisions.record(stamp, policyId, plan.kind, { detail: plan.reason });
-    return { path: media.path, status: "skipped", reason: plan.kind, detail: plan.reason };
+  if (verdict.action === "skip") {
+    remember?.decisions.record(stamp, opts.policyKey, verdict.kind, { detail: verdict.reason });
+    return { path: media.path, status: "skipped", reason: verdict.kind, detail: verdict.reason };
   }
-  const detail = `${describeVideo(media)} -> ${describeTarget(plan, policy.targetQuality)}`;
-  const notes = [
-    ...(choice.note ? [choice.note] : []),
-    ...(policy.targetQuality && opts.dryRun ? [SEARCH_NOTE] : []),
-    ...plan.notes,
-  ];
+  const { detail, notes } = verdict;
   if (opts.dryRun) {
-    // The real temp name carries the job id and claim token, unknown until queued and claimed.
-    const placeholder = { id: "0".repeat(32), token: "0".repeat(12) };
-    const temp = tempOutputPath(placeholder, media.path, opts.tempDirectory);
-    const args = buildFfmpegArgs(plan, media.path, temp, {
-      cpuCores: opts.cpuCores,
-      coverArtDir: join(tmpdir(), "vpo-covers"),
-    });
-    return {
-      path: media.path,
-      status: "queued",
-      detail,
-      notes,
-      command: shellQuote(["ffmpeg", ...args]),
-    };
+    return { path: media.path, status: "queued", detail, notes, command: verdict.command };
   }
   let stat: Deno.FileInfo;
   try {
@@ -276,20 +248,12 @@ async function decideOne(
       detail: `already queued (${held === "another run" ? held : `job ${shortId(held)}`})`,
     };
   }
-  const payload: TranscodePayload = {
-    policy,
-    policy_file: opts.policyFile,
-    force: opts.force,
-    fingerprint: fingerprintOf(stat, media.path),
-    duration_sec: media.duration,
-    summary: detail,
-  };
   let job;
   try {
     job = await queue.enqueue({
-      type: TRANSCODE,
+      type: verdict.type,
       file: media.path,
-      payload: payload as unknown as Record<string, unknown>,
+      payload: verdict.payload(stat),
       priority: opts.priority,
     });
   } catch (err) {
@@ -298,7 +262,7 @@ async function decideOne(
   }
   if (remember) {
     await fillMark(remember.layout, stamp, job.id);
-    remember.decisions.record(stamp, policyId, "queued", { detail, job: job.id });
+    remember.decisions.record(stamp, opts.policyKey, "queued", { detail, job: job.id });
   }
   return { path: media.path, status: "queued", jobId: job.id, detail, notes };
 }

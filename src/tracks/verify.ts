@@ -1,0 +1,176 @@
+/**
+ * Proof that a track plan's output is what it planned before it may replace its source: as long
+ * as the source, and its tracks in the planned order with the planned codecs, languages, names
+ * and default and forced flags, as ffprobe reads them and, for Matroska, as mkvmerge (an
+ * independent reader, the one Matroska's own tools use) reads them too.
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+import { runCaptured } from "../media/exec.ts";
+import type { MediaInfo, StreamInfo } from "../media/probe.ts";
+import { durationProblem, probeOutput, type VerifyOptions } from "../media/verify.ts";
+import { findOnPath } from "../util/find_on_path.ts";
+import { languageKey } from "../util/languages.ts";
+import type { PlannedTrack, PlannedTrackType, TrackPlan } from "./plan.ts";
+
+/** Options of {@link verifyTracks}. */
+export interface TrackVerifyOptions extends VerifyOptions {
+  /** mkvmerge binary; default "mkvmerge" from PATH. Without one, Matroska is read by ffprobe
+   * alone (the verdict says so). */
+  mkvmerge?: string;
+}
+
+/** Verdict on an output: its probe and the tools that read it, or one line saying what is wrong. */
+export type TrackVerdict =
+  | { ok: true; info: MediaInfo; checkedWith: string[] }
+  | { ok: false; reason: string };
+
+/**
+ * Checks `outputPath` against the plan that produced it from `source`.
+ *
+ * @throws FfmpegError only when ffprobe itself is missing; a bad output is a verdict.
+ */
+export async function verifyTracks(
+  source: MediaInfo,
+  outputPath: string,
+  plan: TrackPlan,
+  opts: TrackVerifyOptions = {},
+): Promise<TrackVerdict> {
+  const probed = await probeOutput(source, outputPath, opts);
+  if (!probed.ok) return probed;
+  const info = probed.info;
+  const reason = durationProblem("duration", source.duration, info.duration) ??
+    durationProblem("content", source.duration, info.contentEnd ?? 0);
+  if (reason !== null) return { ok: false, reason };
+  return await checkTracks(plan, outputPath, info, opts);
+}
+
+/**
+ * Checks the tracks of an output whose probe is `info` against `plan`: ffprobe's reading and,
+ * for Matroska, mkvmerge's. Exposed for the transcode that carries out a track plan in the same
+ * pass (its length and video are checked by its own verification).
+ */
+export async function checkTracks(
+  plan: TrackPlan,
+  outputPath: string,
+  info: MediaInfo,
+  opts: TrackVerifyOptions = {},
+): Promise<TrackVerdict> {
+  const problem = trackProblem(plan, info);
+  if (problem !== null) return { ok: false, reason: problem };
+  const checkedWith = ["ffprobe"];
+  if (plan.format === "matroska") {
+    const mkvmerge = findOnPath(opts.mkvmerge ?? "mkvmerge");
+    if (mkvmerge !== null) {
+      const problem = await mkvmergeProblem(mkvmerge, outputPath, plan, opts.signal);
+      if (problem !== null) return { ok: false, reason: `mkvmerge: ${problem}` };
+      checkedWith.push("mkvmerge");
+    }
+  }
+  return { ok: true, info, checkedWith };
+}
+
+/** A stream's kind as a plan names it. */
+function kindOf(stream: StreamInfo): PlannedTrackType | "data" {
+  return stream.isCoverArt ? "cover" : stream.type;
+}
+
+const flagged = (type: PlannedTrackType) =>
+  type === "video" || type === "audio" || type === "subtitle";
+
+/**
+ * Why the streams ffprobe read from an output are not the planned tracks, or null. Data streams
+ * are not counted (a muxer may add a chapter or timecode track).
+ */
+function trackProblem(plan: TrackPlan, info: MediaInfo): string | null {
+  const got = info.streams.filter((stream) => stream.type !== "data");
+  const kinds = (list: string[]) => list.join(" ");
+  if (got.length !== plan.tracks.length) {
+    return `${got.length} tracks (${kinds(got.map(kindOf))}), planned ${plan.tracks.length} ` +
+      `(${kinds(plan.tracks.map((t) => t.type))})`;
+  }
+  for (const [i, want] of plan.tracks.entries()) {
+    const problem = streamProblem(want, got[i]);
+    if (problem !== null) return `track ${i} (from 0:${want.inputIndex}): ${problem}`;
+  }
+  return null;
+}
+
+function streamProblem(want: PlannedTrack, got: StreamInfo): string | null {
+  const kind = kindOf(got);
+  if (kind !== want.type) return `is ${kind}, planned ${want.type}`;
+  if (want.type !== "attachment" && got.codec !== want.codec) {
+    return `is ${got.codec}, planned ${want.codec}`;
+  }
+  if (!flagged(want.type)) return null;
+  return differs("language", languageKey(got.language), languageKey(want.language)) ??
+    differs("default flag", got.isDefault ?? false, want.default) ??
+    differs("forced flag", got.isForced ?? false, want.forced) ??
+    differs("name", got.title ?? "", want.title ?? "");
+}
+
+function differs<T>(what: string, got: T, want: T): string | null {
+  return got === want ? null : `${what} is ${JSON.stringify(got)}, planned ${JSON.stringify(want)}`;
+}
+
+/** The part of `mkvmerge -J` this check reads. */
+interface MkvmergeIdentity {
+  container?: { recognized?: boolean };
+  errors?: string[];
+  tracks?: {
+    type?: string;
+    properties?: {
+      language?: string;
+      language_ietf?: string;
+      default_track?: boolean;
+      forced_track?: boolean;
+      track_name?: string;
+    };
+  }[];
+  attachments?: unknown[];
+}
+
+const MKVMERGE_TYPES: Readonly<Record<string, PlannedTrackType>> = {
+  video: "video",
+  audio: "audio",
+  subtitles: "subtitle",
+};
+
+/** Why mkvmerge's reading of a Matroska output differs from the plan, or null. */
+async function mkvmergeProblem(
+  mkvmerge: string,
+  path: string,
+  plan: TrackPlan,
+  signal?: AbortSignal,
+): Promise<string | null> {
+  // An absolute path: mkvmerge would read a name starting with "-" as an option.
+  const run = await runCaptured(mkvmerge, ["-J", resolve(path)], signal);
+  let identity: MkvmergeIdentity;
+  try {
+    identity = JSON.parse(run.stdout);
+  } catch {
+    return `printed no identification (exit ${run.code})`;
+  }
+  if (!identity.container?.recognized) {
+    return `does not recognise the file${identity.errors?.length ? `: ${identity.errors[0]}` : ""}`;
+  }
+  const tracks = identity.tracks ?? [];
+  const planned = plan.tracks.filter((track) => flagged(track.type));
+  if (tracks.length !== planned.length) {
+    return `${tracks.length} tracks, planned ${planned.length}`;
+  }
+  for (const [i, want] of planned.entries()) {
+    const got = tracks[i];
+    const p = got.properties ?? {};
+    const problem = differs("type", MKVMERGE_TYPES[got.type ?? ""] ?? got.type, want.type) ??
+      differs("language", languageKey(p.language_ietf ?? p.language), languageKey(want.language)) ??
+      differs("default flag", p.default_track ?? false, want.default) ??
+      differs("forced flag", p.forced_track ?? false, want.forced) ??
+      differs("name", p.track_name ?? "", want.title ?? "");
+    if (problem !== null) return `track ${i}: ${problem}`;
+  }
+  const attached = plan.tracks.length - planned.length;
+  const attachments = identity.attachments?.length ?? 0;
+  return attachments === attached ? null : `${attachments} attachments, planned ${attached}`;
+}
