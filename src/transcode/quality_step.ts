@@ -32,7 +32,7 @@ import type { TranscodeRun } from "./run_context.ts";
 /**
  * A CRF's samples take about this many times as long as encoding the same media in one run
  * does: each sample is also cut, scored, and pays ffmpeg's and the encoder's start-up (measured
- * 2.8-3.4 at 640x360, docs/benchmarks.md; less on larger pictures, where the encoding weighs more).
+ * 1.9-3.4 at 640x360, docs/benchmarks.md; less on larger pictures, where the encoding weighs more).
  */
 export const SEARCH_OVERHEAD = 3;
 
