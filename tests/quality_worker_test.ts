@@ -13,6 +13,7 @@ import {
   qualityPolicy,
 } from "./helpers/quality_clips.ts";
 import {
+  FAST_RECOVERY,
   type JobJson,
   listJobs,
   namesIn,
@@ -25,9 +26,6 @@ import {
 } from "./helpers/worker.ts";
 import type { TempHome } from "./helpers/vpo.ts";
 import { countingFfmpeg } from "./helpers/segments.ts";
-
-/** Heartbeats every 0.2 s, stale after 1 s: recovery tests need not wait minutes. */
-const FAST_RECOVERY = "worker:\n  heartbeat_interval: 0.2\n  stale_after: 1\n";
 
 async function queue(home: TempHome, policy: string, paths: string[], recursive = false) {
   const file = join(home.dir, "quality.yaml");
