@@ -42,7 +42,10 @@ export { CONFIG_LIMITS, defaultConfig, loadConfig, parseConfig } from "./src/con
 export type {
   ContainerChoice,
   HwAccel,
+  QualityMetric,
+  QualityRule,
   SkipConditions,
+  TargetQuality,
   TranscodePolicy,
   VideoCodec,
 } from "./src/policy/types.ts";
@@ -183,6 +186,19 @@ export {
   policyHash,
 } from "./src/library/decisions.ts";
 export { ProbeCache } from "./src/library/probe_cache.ts";
+export {
+  searchCrf,
+  type SearchOptions,
+  type SearchProbe,
+  type SearchResult,
+} from "./src/quality/crf_search.ts";
+export { type FolderSeed, QualityMemory, type SampleScore } from "./src/quality/memory.ts";
+export { QualityTemps } from "./src/quality/temps.ts";
+export { type CompareOptions, compareVideos, metricProblem } from "./src/quality/compare.ts";
+export { nextStep, type Probe, type SearchGoal, type SearchStep } from "./src/quality/search.ts";
+export { scoreOf, type ScoreSummary, summarize } from "./src/quality/scores.ts";
+export { planSamples, type SamplePlan, type SampleRun } from "./src/quality/samples.ts";
+export { forecast, type ForecastOptions, type ForecastReport } from "./src/transcode/forecast.ts";
 export { recoverStale } from "./src/worker/recovery.ts";
 export {
   coresPerLoop,

@@ -6,7 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { QueueLayout } from "../src/queue/layout.ts";
 import { ageFile, makeClip } from "./helpers/clips.ts";
+import { jobRecord, writeJobFile } from "./helpers/queue.ts";
+import { TempHome } from "./helpers/vpo.ts";
 import { ffprobe, listJobs, onlyJob, withMediaHome } from "./helpers/worker.ts";
 
 /** Streams of `path` by kind, as ffprobe counts them. */
@@ -91,4 +94,24 @@ Deno.test("row 11: jobs log shows a hostile file name escaped, in vpo's header a
     assert.ok(!log.stdout.split("\n").some((l) => l.startsWith("# forged")), "no forged line");
     assert.match(log.stdout, /^# \S+ .*evil\\x1b\]0;owned\\x07\\x1b\[2J\\u202eimg\\n# forged\.mkv/);
   });
+});
+
+Deno.test("a live file's hand-made progress is shown as far as it is numbers, never an internal error", async () => {
+  await using home = await TempHome.create();
+  const id = "cd".repeat(16);
+  await writeJobFile(home.jobsDir, "running", jobRecord(id, { file: "/v/a.mkv" }));
+  const layout = new QueueLayout(home.jobsDir);
+  await Deno.mkdir(layout.liveDir, { mode: 0o700 });
+  const live = layout.livePath(id, "0000test0000");
+  const show = async (progress: unknown) => {
+    const worker = { host: "nas", pid: 7 };
+    await Deno.writeTextFile(live, JSON.stringify({ worker, claimed_at: "x", progress }));
+    const out = await home.run(["jobs", "show", id.slice(0, 8)]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(out.stderr, "");
+    return out.stdout.split("\n").find((line) => line.startsWith("Progress")) ?? null;
+  };
+  assert.equal(await show({ percent: "12", fps: [], speed: {}, eta_sec: true }), null);
+  assert.equal(await show({ percent: 12.5 }), "Progress    12.5%");
+  assert.equal(await show("fast"), null);
 });

@@ -8,6 +8,7 @@ import { defaultPolicy } from "../src/policy/policy.ts";
 import { readPayload } from "../src/transcode/payload.ts";
 import { makeClip } from "./helpers/clips.ts";
 import { onlyJob, withMediaHome } from "./helpers/worker.ts";
+import type { RunResult, TempHome } from "./helpers/vpo.ts";
 
 const fingerprint = { size: 10, mtime_ms: 1, ino: 2, dev: 3 };
 const payloadWith = (policy: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
@@ -75,15 +76,27 @@ for (const [name, payload, message] of BAD) {
   });
 }
 
+/**
+ * Queues a clip, edits its queued job file with `edit` (given the record and the clip's path),
+ * and runs a worker over it.
+ */
+async function runEditedJob(
+  home: TempHome,
+  media: string,
+  edit: (record: Record<string, Record<string, unknown>>, source: string) => void,
+): Promise<RunResult> {
+  const source = await makeClip(join(media, "clip.mkv"));
+  assert.equal((await home.run(["transcode", source])).code, 0);
+  const queued = await onlyJob(home);
+  const record = JSON.parse(await Deno.readTextFile(queued.path));
+  edit(record, source);
+  await Deno.writeTextFile(queued.path, JSON.stringify(record));
+  return await home.run(["jobs", "start"]);
+}
+
 Deno.test("a job whose policy snapshot was edited to {} fails naming the file and key", async () => {
   await withMediaHome(undefined, async (home, media) => {
-    const source = await makeClip(join(media, "clip.mkv"));
-    assert.equal((await home.run(["transcode", source])).code, 0);
-    const queued = await onlyJob(home);
-    const record = JSON.parse(await Deno.readTextFile(queued.path));
-    record.payload.policy = {};
-    await Deno.writeTextFile(queued.path, JSON.stringify(record));
-    const run = await home.run(["jobs", "start"]);
+    const run = await runEditedJob(home, media, (record) => record.payload.policy = {});
     assert.equal(run.code, 3, run.stdout + run.stderr);
     const job = await onlyJob(home);
     assert.equal(job.status, "failed");
@@ -94,4 +107,31 @@ Deno.test("a job whose policy snapshot was edited to {} fails naming the file an
       job.error ?? "",
     );
   });
+});
+
+Deno.test("a job put back in queued/ by hand with an older run's result runs: a run reads no result", async () => {
+  await withMediaHome(undefined, async (home, media) => {
+    const run = await runEditedJob(home, media, (record, source) => {
+      // `mv completed/<id>.json queued/` of a job an older vpo finished: no backup_ino yet.
+      record.result = {
+        outcome: "replaced",
+        outcome_detail: "replaced by an older vpo",
+        output_path: source,
+        backup_path: null,
+        backup_size: null,
+      };
+    });
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const job = await onlyJob(home);
+    assert.equal(job.status, "completed", job.error ?? "");
+    assert.equal(job.result?.outcome, "replaced");
+    assert.equal(typeof job.result?.backup_ino, "number");
+  });
+});
+
+Deno.test("a source_probe an older vpo wrote is ignored, even a malformed one (the worker probes)", () => {
+  for (const probe of ["junk", { streams: "junk", format: 7 }, null]) {
+    const read = readPayload(payloadWith({ ...defaultPolicy() }, { source_probe: probe }), "J");
+    assert.notEqual(typeof read, "string", String(read));
+  }
 });

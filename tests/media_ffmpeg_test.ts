@@ -38,10 +38,9 @@ async function transcode(
   const plan = planTranscode({ ...POLICY, ...policy }, info);
   assert.equal(plan.action, "transcode", plan.action === "skip" ? plan.reason : "");
   const encodePlan = plan as EncodePlan;
-  const coverArtDir = join(dir, "covers");
-  await extractCoverArt(encodePlan, source, coverArtDir);
+  using covers = await extractCoverArt(encodePlan, source, join(dir, "covers"));
   const output = join(dir, `out${encodePlan.extension}`);
-  const args = buildFfmpegArgs(encodePlan, source, output, { coverArtDir });
+  const args = buildFfmpegArgs(encodePlan, source, output, { coverArtDir: covers?.pathForChild });
   const updates: ProgressUpdate[] = [];
   const result = await runFfmpeg({
     args: [...extraArgs, ...args],

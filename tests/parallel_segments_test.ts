@@ -23,6 +23,7 @@ import {
   assertSameMedia,
   countingFfmpeg,
   plantRunningFilm,
+  segmentDelay,
   segmentDirsIn,
   SEGMENTS_CONFIG,
   segmentStarts,
@@ -73,13 +74,13 @@ function recordsIn(media: string): string[] {
 Deno.test("two workers of one command share a film: each segment encoded once, one join", async () => {
   await withMediaHome(CONFIG, async (home, media) => {
     const { source, original } = await queueFilm(home, media);
-    const ffmpeg = await countingFfmpeg(home.dir, { segmentDelaySec: 1 });
+    const ffmpeg = await countingFfmpeg(home.dir, segmentDelay(1));
     const run = await home.run(["jobs", "start", "--workers", "2"], {
       env: { PATH: ffmpeg.path },
     });
     assert.equal(run.code, 0, run.stdout + run.stderr);
-    assert.match(run.stdout, /cpu +worker 1: ffmpeg pinned to cores \d/);
-    assert.match(run.stdout, /cpu +worker 2: ffmpeg pinned to cores \d/);
+    assert.match(run.stdout, /cpu +worker 1: ffmpeg pinned to core \d/);
+    assert.match(run.stdout, /cpu +worker 2: ffmpeg pinned to core \d/);
     assert.match(run.stdout, /helping +[0-9a-f]{8} film\.mkv: segment \d\/4/, run.stdout);
     const calls = ffmpeg.calls();
     assert.deepEqual([...encodesPerSegment(calls).values()], [1, 1, 1, 1], calls.join("\n"));
@@ -91,7 +92,7 @@ Deno.test("two workers of one command share a film: each segment encoded once, o
 Deno.test("a helper killed mid-segment: the worker holding the film takes it over and finishes", async () => {
   await withMediaHome(CONFIG, async (home, media) => {
     const { source, original } = await queueFilm(home, media);
-    const ffmpeg = await countingFfmpeg(home.dir, { segmentDelaySec: 1 });
+    const ffmpeg = await countingFfmpeg(home.dir, segmentDelay(1));
     const holder = WorkerProcess.start(home, ["--cpu-cores", "1"], { PATH: ffmpeg.path });
     try {
       await waitUntil("the first finished segment", () => recordsIn(media).length > 0);
@@ -119,7 +120,7 @@ Deno.test("a helper killed mid-segment: the worker holding the film takes it ove
 Deno.test("the worker holding a film killed mid-segment: the helper finishes the film", async () => {
   await withMediaHome(CONFIG, async (home, media) => {
     const { source, original } = await queueFilm(home, media);
-    const ffmpeg = await countingFfmpeg(home.dir, { segmentDelaySec: 1 });
+    const ffmpeg = await countingFfmpeg(home.dir, segmentDelay(1));
     // Dies in its second segment, once the first one is recorded.
     const holder = WorkerProcess.start(home, ["--cpu-cores", "1"], {
       PATH: ffmpeg.path,

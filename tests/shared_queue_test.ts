@@ -109,6 +109,15 @@ async function withSetup(fn: (s: Setup) => Promise<void>): Promise<void> {
   }, "vpo-shared-test-");
 }
 
+/** The documented set-up: the admin makes the home and the library the group's (setgid 2770). */
+async function makeSharedDirs(group: string, dirs: string[]): Promise<void> {
+  for (const dir of dirs) {
+    await Deno.mkdir(dir);
+    await run("chgrp", [group, dir]);
+    await Deno.chmod(dir, 0o2770);
+  }
+}
+
 const modeOf = (path: string) => ((Deno.statSync(path).mode ?? 0) & 0o7777).toString(8);
 
 Deno.test({
@@ -117,12 +126,7 @@ Deno.test({
   fn: async () => {
     await withUsers(async (group, [alice, bob]) => {
       await withSetup(async ({ home, media, vpo }) => {
-        // The documented set-up: the admin makes the home and the library the group's.
-        for (const dir of [home, media]) {
-          await Deno.mkdir(dir);
-          await run("chgrp", [group, dir]);
-          await Deno.chmod(dir, 0o2770);
-        }
+        await makeSharedDirs(group, [home, media]);
         await Deno.writeTextFile(join(home, "config.yaml"), `jobs:\n  shared_group: ${group}\n`);
         const clip = await makeClip(join(media, "clip.mkv"));
         await run("chgrp", [group, clip]);
@@ -168,11 +172,7 @@ Deno.test({
   fn: async () => {
     await withUsers(async (group, [alice, bob]) => {
       await withSetup(async ({ base, home, media, vpo }) => {
-        for (const dir of [home, media]) {
-          await Deno.mkdir(dir);
-          await run("chgrp", [group, dir]);
-          await Deno.chmod(dir, 0o2770);
-        }
+        await makeSharedDirs(group, [home, media]);
         await Deno.writeTextFile(
           join(home, "config.yaml"),
           `jobs:\n  shared_group: ${group}\nworker:\n  heartbeat_interval: 0.1\n`,
@@ -268,6 +268,58 @@ Deno.test({
           );
           assert.equal(out.code, 1);
         });
+      });
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "a member's own config.yaml in a shared home is refused: its notify command never runs as another member",
+  ignore: !isRoot,
+  fn: async () => {
+    await withUsers(async (group, [alice, bob]) => {
+      await withSetup(async ({ base, home, media, vpo }) => {
+        await makeSharedDirs(group, [home, media]);
+        const config = join(home, "config.yaml");
+        await Deno.writeTextFile(config, `jobs:\n  shared_group: ${group}\n`, { mode: 0o640 });
+        const clip = await makeClip(join(media, "clip.mkv"));
+        await run("chgrp", [group, clip]);
+        await Deno.chmod(clip, 0o660);
+        assert.equal((await vpo(bob, ["transcode", clip])).code, 0);
+        // Where the hook would leave its mark, as whoever ran it.
+        const out = join(base, "out");
+        await Deno.mkdir(out);
+        await Deno.chmod(out, 0o1777);
+        const mark = join(out, "ran");
+        // Bob may rename names in the shared home: he sets the admin's config aside for his own.
+        const own = `jobs:\n  shared_group: ${group}\nnotify:\n  command: [touch, ${mark}]\n`;
+        await run("setpriv", [
+          ...["--reuid", bob, "--regid", "nogroup", "--init-groups", "sh", "-c"],
+          `mv "$1" "$1.admin" && printf '%s' "$2" > "$1"`,
+          "sh",
+          config,
+          own,
+        ]);
+        const started = await vpo(alice, ["jobs", "start"]);
+        assert.equal(started.code, 1, started.stdout + started.stderr);
+        const bobUid = (await run("id", ["-u", bob])).trim();
+        assert.equal(
+          started.stderr,
+          `vpo: ${config} belongs to uid ${bobUid}, not to root, you or the home's owner: in a ` +
+            "shared queue any member could otherwise make every member's worker run its notify " +
+            "command\n",
+        );
+        assert.throws(() => Deno.lstatSync(mark), Deno.errors.NotFound, "bob's hook ran as alice");
+        // The admin's own file, even group-writable, is refused the same way.
+        await Deno.rename(`${config}.admin`, config);
+        await Deno.chmod(config, 0o660);
+        const writable = await vpo(alice, ["jobs", "start"]);
+        assert.match(writable.stderr, /is writable by its group .*run: chmod go-w/);
+        await Deno.chmod(config, 0o640);
+        const admin = await vpo(alice, ["jobs", "start"]);
+        assert.equal(admin.code, 0, admin.stdout + admin.stderr);
+        assert.match(admin.stdout, /completed/);
       });
     });
   },

@@ -9,11 +9,17 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { claimCores } from "../src/worker/cpu_claim.ts";
+import { coverArtFile, coversToReattach, extractCoverArt } from "../src/media/cover_art.ts";
+import { buildFfmpegArgs } from "../src/media/ffmpeg_args.ts";
 import { runFfmpeg } from "../src/media/ffmpeg_runner.ts";
+import { type EncodePlan, planTranscode } from "../src/media/plan.ts";
+import { probe } from "../src/media/probe.ts";
 import { LineLog } from "../src/library/line_log.ts";
 import { takeMark } from "../src/library/queue_marks.ts";
 import { LibraryLayout, VpoHome } from "../src/queue/layout.ts";
 import { writeBeat } from "../src/queue/heartbeat.ts";
+import { makeClip } from "./helpers/clips.ts";
+import { TEST_POLICY } from "./helpers/media_info.ts";
 import { jobRecord, writeJobFile } from "./helpers/queue.ts";
 import { Racer } from "./helpers/racer.ts";
 import { ServeProcess } from "./helpers/serve.ts";
@@ -159,6 +165,42 @@ Deno.test("row 6: a home directory swapped for a link while vpo writes in it get
       }
       const landed = [...Deno.readDirSync(outside)].map((e) => e.name);
       assert.deepEqual(landed, [], `written outside the home through ${target}`);
+    }
+  }, "vpo-race-");
+});
+
+Deno.test("cover art: a directory planted or swapped in at the covers' name gets nothing written, gives nothing read", async () => {
+  await withTempDir(async (dir) => {
+    const secret = await secretFile(dir);
+    const source = await makeClip(join(dir, "film.mkv"), { coverArt: true, size: "160x90" });
+    const plan = planTranscode(TEST_POLICY, await probe(source)) as EncodePlan;
+    const [cover] = coversToReattach(plan);
+    // Another member of a shared queue prepares a directory whose cover file is a link to a file
+    // of the worker's user.
+    const evil = join(dir, "evil");
+    await Deno.mkdir(evil);
+    await Deno.symlink(secret, coverArtFile(evil, cover));
+    // Planted at the very name vpo uses (`jobs/.tmp/covers-<id>-<token>`), before vpo makes it.
+    const planted = join(dir, "covers-planted");
+    await Deno.mkdir(planted);
+    await Deno.symlink(secret, coverArtFile(planted, cover));
+    await assert.rejects(extractCoverArt(plan, source, planted), Deno.errors.AlreadyExists);
+    assert.equal(await Deno.readTextFile(secret), SECRET);
+    // Swapped for a link to that directory while ffmpeg extracts the cover and attaches it.
+    for (let i = 0; i < 4; i++) {
+      const covers = join(dir, `covers-${i}`);
+      const link = `${covers}.evil`;
+      await Deno.symlink(evil, link);
+      const output = join(dir, `out-${i}.mkv`);
+      await racing(covers, link, async () => {
+        using made = await extractCoverArt(plan, source, covers);
+        const args = buildFfmpegArgs(plan, source, output, { coverArtDir: made?.pathForChild });
+        const run = await runFfmpeg({ args, logPath: join(dir, "ffmpeg.log"), nice: null });
+        assert.ok(run.success, run.tail.join("\n"));
+      });
+      assert.equal(await Deno.readTextFile(secret), SECRET, "the secret was overwritten");
+      const muxed = new TextDecoder().decode(await Deno.readFile(output));
+      assert.ok(!muxed.includes("TOP SECRET"), "the secret was attached to the output");
     }
   }, "vpo-race-");
 });

@@ -16,3 +16,18 @@ Deno.test("jobs start announces its deadline; a flag wins over config.yaml", asy
     await home.cleanup();
   }
 });
+
+Deno.test("jobs start says which cores ffmpeg is pinned to, and when --cpu-cores pins nothing", async () => {
+  await using home = await TempHome.create();
+  const cores = navigator.hardwareConcurrency;
+  const all = await home.run(["jobs", "start", "--cpu-cores", String(cores + 2)]);
+  assert.equal(all.code, 0, all.stderr);
+  assert.match(
+    all.stdout,
+    new RegExp(` cpu +${cores + 2} cores allowed and this host has ${cores}: .+\\(not pinned\\)\n`),
+  );
+  if (cores > 1) {
+    const one = await home.run(["jobs", "start", "--cpu-cores", "1"]);
+    assert.match(one.stdout, / cpu +ffmpeg pinned to core 0\n/);
+  }
+});

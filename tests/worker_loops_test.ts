@@ -54,7 +54,7 @@ Deno.test("two workers of one command stop together at a signal or the deadline"
           await worker.dispose();
         }
         assert.equal(end.code, 0, end.stdout + end.stderr);
-        const cores = [...end.stdout.matchAll(/worker \d: ffmpeg pinned to cores (\d)/g)]
+        const cores = [...end.stdout.matchAll(/worker \d: ffmpeg pinned to core (\d)/g)]
           .map((m) => m[1]);
         assert.deepEqual(cores.sort(), ["0", "1"], "one core each, not the same one");
         assert.equal(end.stdout.match(/ requeued /g)?.length, 2, end.stdout);

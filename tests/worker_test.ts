@@ -378,6 +378,11 @@ Deno.test("a source changed after queueing fails its job and is left alone", asy
         // vpo wrote nothing: the bytes are the user's changed file, nothing else is there.
         assert.deepEqual(await digest(source), before);
         assert.deepEqual(namesIn(media), ["moving.mkv"]);
+        // A retry would compare with the same queue-time stamp: the error says what works, and
+        // it does.
+        assert.match(job.error ?? "", /queue the file again to convert it as it is now/);
+        const again = await home.run(["transcode", source]);
+        assert.match(again.stdout, /^queued /, again.stdout + again.stderr);
       });
     });
   }

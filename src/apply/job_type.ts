@@ -49,7 +49,7 @@ export const applyJobType: JobType = {
       run: (claimed, ctx) => runApply(claimed, env, ctx),
       ending(claimed, requeued) {
         // An ended job's file may be queued again (failed, cancelled): its mark goes.
-        const job = requeued ? null : readApplyJob(claimed.record);
+        const job = requeued ? null : readApplyJob({ ...claimed.record, result: null });
         const queued = job === null || typeof job === "string" ? null : queuedSource(job);
         if (queued) dropJobMark(env.home, queued);
         return Promise.resolve({});

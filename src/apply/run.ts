@@ -38,7 +38,8 @@ export async function runApply(
   };
   return await withReplaceJournal(claimed, ctx, async (journal) => {
     if (job.type !== APPLY) throw new JobFailure(`unknown job type "${job.type}"`);
-    const read = readApplyJob(job, `${job.path}: payload`);
+    // An earlier run's result (a job put back in queued/ by hand keeps it) is not read.
+    const read = readApplyJob({ ...job, result: null }, `${job.path}: payload`);
     if (typeof read === "string") throw new JobFailure(`bad job file ${read}`);
     typed = read;
     if (!job.file) throw new JobFailure(`bad job file: no "file"`);

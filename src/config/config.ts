@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { isAbsolute, join } from "node:path";
+import { dirname, isAbsolute, join } from "node:path";
 import {
   boolean,
   integer,
@@ -13,9 +13,11 @@ import {
   number,
   parsed,
   parseYaml,
-  readYamlFile,
+  readYamlFileInfo,
   section,
 } from "./yaml_schema.ts";
+import { ConfigError } from "../errors.ts";
+import type { FileRead } from "../util/safe_open.ts";
 import { lookUpGroup } from "../util/groups.ts";
 import type { Config } from "./types.ts";
 import { CONFIG_LIMITS, defaultConfig, parseTimeOfDay, parseWorkers } from "./defaults.ts";
@@ -148,6 +150,36 @@ export function parseConfig(text: string, path: string): Config {
  * cannot be read, or is invalid, is a {@link ConfigError} naming the path.
  */
 export async function loadConfig(path: string): Promise<Config> {
-  const text = await readYamlFile(path, "config file");
-  return text === null ? defaultConfig() : parseConfig(text, path);
+  const file = await readYamlFileInfo(path, "config file");
+  if (file === null) return defaultConfig();
+  const config = parseConfig(file.text, path);
+  checkConfigWriter(path, file, config.jobs.sharedGroup !== null);
+  return config;
+}
+
+/**
+ * Who may have written the config, whose `notify.command` vpo runs as its user: never everyone
+ * (as cron refuses a crontab anyone can write). And every member of a shared queue may rename
+ * names in its home, so a member could set the admin's config.yaml aside for one of their own,
+ * which every other member's worker would then obey: there it must belong to root, to this user,
+ * or to the home directory's owner (who made the home, a member can neither be nor become), and
+ * no one else may write it.
+ */
+function checkConfigWriter(path: string, file: FileRead, shared: boolean): void {
+  const mode = (file.mode & 0o7777).toString(8).padStart(4, "0");
+  const writable = (who: string) =>
+    new ConfigError(
+      `${path} is writable by ${who} (mode ${mode}); vpo takes a config only its owner can ` +
+        `write (run: chmod go-w ${path})`,
+    );
+  if (file.mode & 0o002) throw writable("everyone");
+  if (!shared) return;
+  const homeOwner = Deno.statSync(dirname(path)).uid;
+  if (file.uid !== 0 && file.uid !== Deno.uid() && file.uid !== homeOwner) {
+    throw new ConfigError(
+      `${path} belongs to uid ${file.uid}, not to root, you or the home's owner: in a shared ` +
+        "queue any member could otherwise make every member's worker run its notify command",
+    );
+  }
+  if (file.mode & 0o020) throw writable("its group");
 }

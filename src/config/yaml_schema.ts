@@ -26,7 +26,7 @@ import {
 } from "yaml";
 import { ConfigError } from "../errors.ts";
 import { closest } from "../util/suggest.ts";
-import { readNamedFileSync, UnreadableFileError } from "../util/safe_open.ts";
+import { type FileRead, readNamedFileSync, UnreadableFileError } from "../util/safe_open.ts";
 
 interface Origin {
   file: string;
@@ -110,8 +110,12 @@ export interface Section<S extends Spec> {
   at(key: keyof S & string): Field;
 }
 
-/** How a value is named in "expected ..., got <value>" messages. */
+/**
+ * How a value is named in "expected ..., got <value>" messages. A missing key of JSON read back
+ * (json_fields.ts) arrives as undefined: "nothing", as those readers say it.
+ */
 function describe(value: unknown): string {
+  if (value === undefined) return "nothing";
   if (isMap(value)) return "a mapping";
   if (isSeq(value)) return "a list";
   return typeof value === "string" ? JSON.stringify(value) : String(value);
@@ -296,12 +300,17 @@ const MAX_YAML_BYTES = 4 * 1024 * 1024;
  * means). Any other failure (a directory, a FIFO, no permission) is a {@link ConfigError}
  * `cannot read <what> <path>: <reason>`.
  */
-export function readYamlFile(path: string, what: string): Promise<string | null> {
+export async function readYamlFile(path: string, what: string): Promise<string | null> {
+  return (await readYamlFileInfo(path, what))?.text ?? null;
+}
+
+/** {@link readYamlFile} with the owner, mode and identity of the very file read. */
+export function readYamlFileInfo(path: string, what: string): Promise<FileRead | null> {
   return new Promise((resolve) => {
     try {
       // A link to a regular file is fine (dotfile managers keep config and policy files that
       // way); a FIFO or device there is refused, never waited on.
-      resolve(readNamedFileSync(path, MAX_YAML_BYTES).text);
+      resolve(readNamedFileSync(path, MAX_YAML_BYTES));
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return resolve(null);
       if (e instanceof UnreadableFileError) {

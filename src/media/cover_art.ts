@@ -9,6 +9,7 @@
 
 import { join } from "node:path";
 import { FfmpegError } from "../errors.ts";
+import { PrivateDir } from "../util/safe_open.ts";
 import { fileArg, firstLine, runCaptured } from "./exec.ts";
 import type { CoverArtPlan, EncodePlan } from "./plan.ts";
 
@@ -29,16 +30,10 @@ export function coverArtFile(dir: string, cover: CoverArtPlan): string {
 }
 
 /**
- * The ffmpeg arguments that copy each cover to be reattached into its file in `dir` (packets of
- * an attached picture are the image file itself); null when the plan has none.
+ * The ffmpeg arguments that copy each of `covers` into its file in `dir` (packets of an attached
+ * picture are the image file itself).
  */
-function coverArtExtractArgs(
-  plan: WithStreams,
-  input: string,
-  dir: string,
-): string[] | null {
-  const covers = coversToReattach(plan);
-  if (covers.length === 0) return null;
+function coverArtExtractArgs(covers: CoverArtPlan[], input: string, dir: string): string[] {
   return [
     ...["-nostdin", "-hide_banner", "-v", "error", "-y", "-i", fileArg(input)],
     ...covers.flatMap((cover) => [
@@ -56,8 +51,12 @@ export interface ExtractCoverArtOptions {
 }
 
 /**
- * Extracts the covers of `plan` into `dir` (created if missing) so that buildFfmpegArgs can
- * attach them; does nothing when there are none. The caller removes `dir` afterwards.
+ * Extracts the covers of `plan` into a private directory made at `dir` (in one of the home's
+ * directories; nothing may be there yet) and returns it: pass its `pathForChild` to
+ * buildFfmpegArgs as `coverArtDir`, and dispose of it (which removes it) after the encode. Null
+ * when the plan has no covers to reattach. ffmpeg writes and later reads the covers through the
+ * directory's descriptor, never through its name, which others who may write the home could
+ * have swapped for a link by then (util/safe_open.ts, {@link PrivateDir}).
  *
  * @throws FfmpegError with ffmpeg's first error line.
  */
@@ -66,14 +65,21 @@ export async function extractCoverArt(
   input: string,
   dir: string,
   opts: ExtractCoverArtOptions = {},
-): Promise<void> {
-  const args = coverArtExtractArgs(plan, input, dir);
-  if (args === null) return;
-  await Deno.mkdir(dir, { recursive: true });
-  const run = await runCaptured(opts.ffmpeg ?? "ffmpeg", args, opts.signal);
-  if (run.code !== 0) {
-    throw new FfmpegError(
-      `cannot extract cover art: ${firstLine(run.stderr) || `exit ${run.code}`}`,
-    );
+): Promise<PrivateDir | null> {
+  const wanted = coversToReattach(plan);
+  if (wanted.length === 0) return null;
+  const covers = PrivateDir.create(dir);
+  try {
+    const args = coverArtExtractArgs(wanted, input, covers.pathForChild);
+    const run = await runCaptured(opts.ffmpeg ?? "ffmpeg", args, opts.signal);
+    if (run.code !== 0) {
+      throw new FfmpegError(
+        `cannot extract cover art: ${firstLine(run.stderr) || `exit ${run.code}`}`,
+      );
+    }
+    return covers;
+  } catch (err) {
+    covers[Symbol.dispose]();
+    throw err;
   }
 }

@@ -37,6 +37,8 @@ export interface LiveInfo {
   steps?: Record<string, unknown>;
   /** A segmented encode's progress across runs (segments done of total, media seconds); free-form. */
   segments?: Record<string, unknown>;
+  /** A quality phase's last status line (`searching crf 27: ...`), for people; free-form. */
+  quality?: Record<string, unknown>;
 }
 
 const INSTANCE = randomHex(12);
@@ -56,10 +58,28 @@ export function readLiveFile(path: string): LiveInfo | null {
   try {
     const live = JSON.parse(readRegularFileSync(path));
     const worker = live?.worker;
-    return typeof worker?.host === "string" && typeof worker.pid === "number" ? live : null;
+    if (typeof worker?.host !== "string" || typeof worker.pid !== "number") return null;
+    return { ...live, progress: progressOf(live.progress) };
   } catch {
     return null;
   }
+}
+
+const PROGRESS_FIELDS = ["percent", "fps", "speed", "eta_sec", "out_time_sec"] as const;
+
+/**
+ * A live file's progress with each field a number or null (missing ones null), or undefined when
+ * it is not one: a hand-made one is printed with number formatting, which must not fail.
+ */
+function progressOf(value: unknown): LiveInfo["progress"] {
+  if (typeof value !== "object" || value === null) return undefined;
+  const p = value as Record<string, unknown>;
+  const ok = PROGRESS_FIELDS.every((key) => p[key] == null || Number.isFinite(p[key]));
+  return ok
+    ? Object.fromEntries(
+      PROGRESS_FIELDS.map((key) => [key, p[key] ?? null]),
+    ) as LiveInfo["progress"]
+    : undefined;
 }
 
 /** A job held by this worker. Every method first proves the job is still this worker's. */

@@ -42,12 +42,14 @@ export async function fingerprintPath(path: string): Promise<Fingerprint | null>
   }
 }
 
+const GONE = "the source file is gone";
+
 /**
  * Why `now` is not the file `then` described, or null when it is the same file, unchanged.
  * Both come from stats of one path on one file system, so comparing mtimes exactly is sound.
  */
 export function describeChange(then: Fingerprint, now: Fingerprint | null): string | null {
-  if (now === null) return "the source file is gone";
+  if (now === null) return GONE;
   if (then.ino !== null && now.ino !== null && then.ino !== now.ino) {
     return "the source file was replaced by another file";
   }
@@ -61,4 +63,16 @@ export function describeChange(then: Fingerprint, now: Fingerprint | null): stri
     return `the source file was modified (${localMinute(new Date(now.mtime_ms))})`;
   }
   return null;
+}
+
+/**
+ * A job's error for a source that changed (`change`, from {@link describeChange}) `when`, with
+ * what was `kept`. A retry compares the file with the same queue-time fingerprint and fails alike,
+ * so the error says what does work: queueing the file again (unless it is gone).
+ */
+export function sourceChangedError(change: string, when: string, kept: string): string {
+  const next = change === GONE
+    ? ""
+    : " (queue the file again to convert it as it is now; a retry would fail alike)";
+  return `${change} ${when}; ${kept}${next}`;
 }

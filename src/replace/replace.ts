@@ -10,6 +10,7 @@ import { VpoError } from "../errors.ts";
 import { crashPoint } from "../util/crash_point.ts";
 import { exists, publishNoClobber, syncDir } from "../util/durable_fs.ts";
 import { fileIdentity, hasIdentity } from "../util/file_identity.ts";
+import { HeldFolder } from "../util/safe_open.ts";
 import { copyToNewFile, OwnedFile, type Permissions, removeIfOwned } from "../util/owned_file.ts";
 import type { ReplaceJournal, ReplaceSteps } from "./replace_journal.ts";
 
@@ -103,33 +104,60 @@ export async function replaceOriginal(
   if ((await Deno.stat(dirname(steps.temp))).dev !== (await Deno.stat(finalDir)).dev) {
     steps = await moveBeside(steps, journal, guard);
   }
-  const output = await Deno.lstat(steps.temp).catch(() => null);
+  // From here on every name in the source's folder is reached through one descriptor of it:
+  // someone who may rename the folder (the library above it is often the household's) and swaps
+  // it for a link meanwhile cannot turn a step onto a file of the same name elsewhere.
+  using folder = new HeldFolder(finalDir);
+  try {
+    return await swapInFolder(steps, journal, guard, folder);
+  } catch (err) {
+    throw folder.shown(err);
+  }
+}
+
+/** The swap itself (P3-P6), each name of `steps` reached through `folder`. */
+async function swapInFolder(
+  recorded: ReplaceSteps,
+  journal: ReplaceJournal,
+  guard: ReplaceGuard,
+  folder: HeldFolder,
+): Promise<ReplaceSteps> {
+  let steps = recorded;
+  const here: ReplaceSteps = {
+    ...steps,
+    source: folder.reach(steps.source),
+    temp: folder.reach(steps.temp),
+    final: folder.reach(steps.final),
+    backup: steps.backup && folder.reach(steps.backup),
+  };
+  const output = await Deno.lstat(here.temp).catch(() => null);
   if (!output?.isFile || (steps.temp_ino != null && output.ino !== steps.temp_ino)) {
     throw new ReplaceError(`${steps.temp} was replaced by another file; original kept`);
   }
   const changed = await guard.sourceChange?.();
   if (changed) throw new ReplaceError(`${changed} while the output was moved; original kept`);
-  steps = { ...steps, phase: "replacing", output_id: await fileIdentity(steps.temp) };
+  steps = { ...steps, phase: "replacing", output_id: await fileIdentity(here.temp) };
   await journal.record(steps);
   crashPoint("replace:recorded");
   await guard.fence();
-  if (steps.backup) await keepBackup(steps.source, steps.backup);
+  if (here.backup) await keepBackup(here.source, here.backup);
   crashPoint("replace:backed-up");
   await guard.fence();
   if (steps.final === steps.source) {
-    await renameOverSource(steps);
+    await renameOverSource(here);
   } else {
-    await publishFinal(steps.temp, steps.final);
+    await publishFinal(here.temp, here.final);
     crashPoint("replace:linked");
     await guard.fence();
     // Only the file that was encoded goes; one another program put there meanwhile stays.
-    if (await hasIdentity(steps.source, steps.source_id)) {
-      await Deno.remove(steps.source).catch((err) => {
+    if (await hasIdentity(here.source, steps.source_id)) {
+      await Deno.remove(here.source).catch((err) => {
         if (!(err instanceof Deno.errors.NotFound)) throw err;
       });
     }
   }
-  await syncDir(finalDir);
+  folder.confirm();
+  folder.sync();
   crashPoint("replace:swapped");
   steps = { ...steps, phase: "done" };
   await journal.record(steps);

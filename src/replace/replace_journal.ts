@@ -49,6 +49,7 @@ import { dirname } from "node:path";
 import { syncDir } from "../util/durable_fs.ts";
 import { type FileIdentity, fileIdentity } from "../util/file_identity.ts";
 import { removeIfOwned } from "../util/owned_file.ts";
+import { HeldFolder } from "../util/safe_open.ts";
 
 /** Where a replace stands; written to the job before each step. */
 export interface ReplaceSteps {
@@ -162,21 +163,36 @@ export interface ResumeOutcome {
  * in place and the output removed.
  */
 export async function resumeReplace(steps: ReplaceSteps): Promise<ResumeOutcome> {
+  // Every name in the source's folder is reached through one descriptor of it, as in the replace
+  // itself (replace.ts): a folder swapped for a link meanwhile cannot turn a rename or removal
+  // onto a file of the same name elsewhere.
+  using folder = HeldFolder.openIfThere(dirname(steps.source));
+  try {
+    return await resumeIn(steps, (path) => folder?.reach(path) ?? path);
+  } catch (err) {
+    throw folder ? folder.shown(err) : err;
+  }
+}
+
+async function resumeIn(
+  steps: ReplaceSteps,
+  reach: (path: string) => string,
+): Promise<ResumeOutcome> {
   const found: FoundIdentities = steps.phase === "replacing"
     ? {
-      source: await fileIdentity(steps.source),
-      final: await fileIdentity(steps.final),
-      temp: await fileIdentity(steps.temp),
-      backup: steps.backup ? await fileIdentity(steps.backup) : null,
+      source: await fileIdentity(reach(steps.source)),
+      final: await fileIdentity(reach(steps.final)),
+      temp: await fileIdentity(reach(steps.temp)),
+      backup: steps.backup ? await fileIdentity(reach(steps.backup)) : null,
     }
     : { source: null, final: null, temp: null, backup: null };
   const { verdict, actions } = planResume(steps, found);
   const left: string[] = [];
   for (const action of actions) {
     if ("syncDir" in action) await syncDir(action.syncDir);
-    else if ("rename" in action) await Deno.rename(action.rename, action.to);
-    else if (action.ino === undefined) await Deno.remove(action.remove);
-    else if (await removeIfOwned(action.remove, action.ino) === "not-ours") {
+    else if ("rename" in action) await Deno.rename(reach(action.rename), reach(action.to));
+    else if (action.ino === undefined) await Deno.remove(reach(action.remove));
+    else if (await removeIfOwned(reach(action.remove), action.ino) === "not-ours") {
       left.push(`${action.remove} (not the file vpo recorded there)`);
     }
   }

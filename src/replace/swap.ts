@@ -16,7 +16,12 @@ import { fileIdentity } from "../util/file_identity.ts";
 import { formatBytes } from "../util/format.ts";
 import { NAME_MAX } from "../util/ids.ts";
 import { OwnedFile, permissionsOf } from "../util/owned_file.ts";
-import { describeChange, type Fingerprint, fingerprintPath } from "./fingerprint.ts";
+import {
+  describeChange,
+  type Fingerprint,
+  fingerprintPath,
+  sourceChangedError,
+} from "./fingerprint.ts";
 import { chooseBackupPath, replaceOriginal } from "./replace.ts";
 import { ReplaceJournal, type ReplaceSteps } from "./replace_journal.ts";
 
@@ -60,7 +65,9 @@ export async function sourceAsQueued(
   signal: AbortSignal,
 ): Promise<MediaInfo> {
   const changed = describeChange(fingerprint, await fingerprintPath(source));
-  if (changed) throw new JobFailure(`${changed} since it was queued; nothing was touched`);
+  if (changed) {
+    throw new JobFailure(sourceChangedError(changed, "since it was queued", "nothing was touched"));
+  }
   return await probe(source, { signal });
 }
 
@@ -152,7 +159,9 @@ export async function swapIn(o: SwapOptions): Promise<ReplaceSteps> {
   // Last look before the irreversible part: the source must still be the file that was read.
   const sourceChange = async () => describeChange(o.fingerprint, await fingerprintPath(source));
   const changedSince = await sourceChange();
-  if (changedSince) throw new JobFailure(`${changedSince} ${o.during}; original kept`);
+  if (changedSince) {
+    throw new JobFailure(sourceChangedError(changedSince, o.during, "original kept"));
+  }
   // The source's mode (a private 0600 or 0640 file must not become world-readable 0644) and,
   // where allowed (a worker run as root), its owner, set on the output's inode through its handle.
   const permissions = permissionsOf(await Deno.stat(source));

@@ -15,7 +15,8 @@ import type { TrackPlan } from "./plan.ts";
 export interface RemuxOptions {
   /** File ffmpeg's whole log is appended to. */
   logPath: string;
-  /** A directory for the extracted covers, made and removed here. */
+  /** Where the extracted covers' private directory is made (nothing may be there yet); it is
+   * removed when the copy ends. */
   coverDir: string;
   /** The source's probed duration, for progress. */
   durationSec: number;
@@ -37,20 +38,19 @@ export async function remuxTracks(
   output: string,
   opts: RemuxOptions,
 ): Promise<RunFfmpegResult> {
-  try {
-    await extractCoverArt({ streams: coversToExtract(plan) }, source, opts.coverDir, {
-      signal: opts.signal,
-    });
-    return await runFfmpeg({
-      args: buildApplyArgs(plan, source, output, { coverArtDir: opts.coverDir }),
-      logPath: opts.logPath,
-      signal: opts.signal,
-      onProgress: opts.onProgress,
-      durationSec: opts.durationSec,
-      // A stream copy is mostly I/O: a stopped copy's output is deleted, no flush is awaited.
-      killGraceMs: 1000,
-    });
-  } finally {
-    await Deno.remove(opts.coverDir, { recursive: true }).catch(() => {});
-  }
+  using covers = await extractCoverArt(
+    { streams: coversToExtract(plan) },
+    source,
+    opts.coverDir,
+    { signal: opts.signal },
+  );
+  return await runFfmpeg({
+    args: buildApplyArgs(plan, source, output, { coverArtDir: covers?.pathForChild }),
+    logPath: opts.logPath,
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+    durationSec: opts.durationSec,
+    // A stream copy is mostly I/O: a stopped copy's output is deleted, no flush is awaited.
+    killGraceMs: 1000,
+  });
 }

@@ -42,8 +42,8 @@ export async function encode(
   const wallStart = performance.now();
   const onProgress = (u: ProgressUpdate) => ctx.progress(liveProgress(u), u.done);
   try {
-    await extractCoverArt(plan, source, coverDir, { signal });
-    const argsOptions = { cpuCores: env.cpuCores, coverArtDir: coverDir };
+    using covers = await extractCoverArt(plan, source, coverDir, { signal });
+    const argsOptions = { cpuCores: env.cpuCores, coverArtDir: covers?.pathForChild };
     if (target.segments) {
       const wallSec = await encodeInSegments(
         run,
@@ -87,8 +87,6 @@ export async function encode(
       throw new JobFailure(`${noSpaceReason(dirname(target.temp))}; original kept`);
     }
     throw err;
-  } finally {
-    await Deno.remove(coverDir, { recursive: true }).catch(() => {});
   }
 }
 

@@ -17,6 +17,7 @@ import { segmentRecordChanges } from "./segments/run_end.ts";
 import { helpWithSegments } from "./segments/help.ts";
 import { segmentLine } from "./segment_progress.ts";
 import { shortId } from "../util/ids.ts";
+import { firstPieceMediaSec, qualityLine } from "./quality_step.ts";
 import { SpeedHistory } from "./speed_history.ts";
 
 /** Transcode jobs, as `vpo transcode` queues them. */
@@ -39,7 +40,12 @@ export const transcodeJobType: JobType = {
         const payload = readPayload(job.payload);
         if (typeof payload === "string") return null;
         // segments: a segmented job progresses when one segment fits; each is checked as it starts.
-        const mediaSec = wantsSegments(payload.duration_sec, segmentLength)
+        // A quality target's search keeps every CRF's scores: its first piece is one CRF's
+        // samples, and the encode is started only once it fits (quality_step.ts).
+        const quality = payload.policy.targetQuality;
+        const mediaSec = quality
+          ? firstPieceMediaSec(payload.duration_sec, quality)
+          : wantsSegments(payload.duration_sec, segmentLength)
           ? segmentLength!
           : payload.duration_sec;
         return speed.estimateSec(payload.policy.targetVideoCodec, mediaSec, env.cpuCores);
@@ -64,7 +70,8 @@ export const transcodeJobType: JobType = {
       run: (claimed, ctx) => runTranscode(claimed, env, speed, ctx),
       ending(claimed, requeued) {
         // An ended job's file may be queued again (failed, cancelled): its mark goes.
-        const job = requeued ? null : readTranscodeJob(claimed.record);
+        // Only what it was queued as counts (the result is being written, or an earlier run's).
+        const job = requeued ? null : readTranscodeJob({ ...claimed.record, result: null });
         const queued = job === null || typeof job === "string" ? null : queuedSource(job);
         if (queued) dropJobMark(env.home, queued);
         return segmentRecordChanges(claimed, env.config.jobs.tempDirectory, requeued);
@@ -79,6 +86,10 @@ export const transcodeJobType: JobType = {
   },
   details(job, live) {
     const segments = segmentLine(job, live);
-    return segments === null ? [] : [{ label: "Segments", text: segments }];
+    const quality = qualityLine(job, live);
+    return [
+      ...(segments === null ? [] : [{ label: "Segments", text: segments }]),
+      ...(quality === null ? [] : [{ label: "Quality", text: quality }]),
+    ];
   },
 };

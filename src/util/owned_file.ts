@@ -8,7 +8,13 @@
  */
 import { closeSync, fchmodSync, fchownSync, fstatSync, readSync } from "node:fs";
 import { inodesAreStable } from "./file_identity.ts";
-import { createFileSync, OpenFile, openRegularFileSync } from "./safe_open.ts";
+import {
+  createFileSync,
+  OpenFile,
+  openRegularFileSync,
+  removeIfChecked,
+  type RemoveOutcome,
+} from "./safe_open.ts";
 
 /** Who may read and write a file: what the output copies from its source. */
 export interface Permissions {
@@ -87,41 +93,30 @@ export function copyToNewFile(from: string, fromIno: number | null, to: OwnedFil
 }
 
 /** What {@link removeIfOwned} did. */
-export type RemoveOutcome = "removed" | "gone" | "not-ours";
+export type { RemoveOutcome } from "./safe_open.ts";
 
 /**
  * Removes `path` only when it is a regular file with inode `ino` (and `size`, when given): the
  * file vpo recorded. Anything else (another file, a link, a directory) is left where it is. On a
  * file system whose inode numbers differ per mount, a regular file of that size at `path` counts.
+ * The file is judged and removed through one descriptor of its folder (see removeIfChecked).
  */
-export async function removeIfOwned(
+export function removeIfOwned(
   path: string,
   ino: number | null | undefined,
   size?: number,
 ): Promise<RemoveOutcome> {
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.lstat(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return "gone";
-    throw err;
-  }
-  // Over sshfs and SMB inode numbers differ per mount, so a host recovering another host's job
-  // could never match one: there the name stands in for it (the journal checks have confined it
-  // to vpo's own pattern for that job, in a folder vpo works in), with the size when given.
-  // Removing a name never touches another file's data: a link is removed, not followed.
-  const sameInode = ino != null && info.ino === ino;
-  if (
-    !info.isFile || (!sameInode && inodesAreStable(path)) ||
-    (size !== undefined && info.size !== size)
-  ) {
-    return "not-ours";
-  }
-  try {
-    await Deno.remove(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return "gone";
-    throw err;
-  }
-  return "removed";
+  return removeIfChecked(path, (at) => {
+    const info = Deno.lstatSync(at);
+    // Over sshfs and SMB inode numbers differ per mount, so a host recovering another host's
+    // job could never match one: there the name stands in for it (the journal checks have
+    // confined it to vpo's own pattern for that job, in a folder vpo works in), with the size
+    // when given. Removing a name never touches another file's data: a link is removed, not
+    // followed.
+    const sameInode = ino != null && info.ino === ino;
+    return Promise.resolve(
+      info.isFile && (sameInode || !inodesAreStable(path)) &&
+        (size === undefined || info.size === size),
+    );
+  });
 }

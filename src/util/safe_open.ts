@@ -325,6 +325,8 @@ export interface FileRead {
   mtimeMs: number;
   /** Permission bits and type, as fstat gives them. */
   mode: number;
+  /** The owner's uid. */
+  uid: number;
 }
 
 /** Reads all of `fd` (at most `maxBytes`, else {@link UnreadableFileError}) and closes it. */
@@ -342,7 +344,8 @@ function readAllAndClose(fd: number, path: string, maxBytes: number): FileRead {
     }
     if (n > maxBytes) refuseSize(path, n, maxBytes);
     const text = new TextDecoder().decode(buf.subarray(0, n));
-    return { text, ino: stat.ino, dev: stat.dev, mtimeMs: stat.mtimeMs, mode: stat.mode };
+    const { ino, dev, mtimeMs, mode, uid } = stat;
+    return { text, ino, dev, mtimeMs, mode, uid };
   } finally {
     fs.closeSync(fd);
   }
@@ -592,6 +595,106 @@ function renameOver(from: string, to: string): void {
   }
 }
 
+/**
+ * A folder others may write (a library folder), held open while vpo takes several steps in it:
+ * every name in it is reached through this one descriptor, so the folder swapped for a link
+ * between two steps, or between the two lookups of one link or rename (the kernel resolves the
+ * two names one after the other), cannot move a step onto a file of the same name in another
+ * directory. A link to the folder is followed when it is opened, as a person set it up.
+ */
+export class HeldFolder implements Disposable {
+  readonly #dir: ProvenDir;
+
+  /** Opens the folder `path`. */
+  constructor(readonly path: string) {
+    this.#dir = ProvenDir.open(path, "folder");
+  }
+
+  /** The folder `path` held open, or null when there is none (NotFound). */
+  static openIfThere(path: string): HeldFolder | null {
+    try {
+      return new HeldFolder(path);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return null;
+      throw err;
+    }
+  }
+
+  /** `path` reached through this folder when it names something in it; otherwise as it is. */
+  reach(path: string): string {
+    return dirname(path) === this.path ? this.#dir.at(basename(path)) : path;
+  }
+
+  /** `err`, its message naming the folder's path where it named the descriptor's. */
+  shown(err: unknown): unknown {
+    if (err instanceof Error) {
+      err.message = err.message.replaceAll(`/proc/self/fd/${this.#dir.fd}/`, `${this.path}/`);
+    }
+    return err;
+  }
+
+  /**
+   * Without descriptor paths the names were reached through the folder's path: throws if that is
+   * no longer the folder opened.
+   */
+  confirm(): void {
+    this.#dir.confirm();
+  }
+
+  /** fsync, so the renames and links in it survive a power cut. */
+  sync(): void {
+    this.#dir.sync();
+  }
+
+  [Symbol.dispose](): void {
+    this.#dir.close();
+  }
+}
+
+/** What {@link removeIfChecked} did. */
+export type RemoveOutcome = "removed" | "gone" | "not-ours";
+
+/**
+ * Removes the file at `path`, in a folder others may write (a library folder, the temp
+ * directory), only if `check` says, from a path to it, that it is the file vpo means to remove.
+ * The check and the removal reach the name through one descriptor of the folder (a link to the
+ * folder is followed, as a person set it up), so the folder swapped for a link in between cannot
+ * turn the removal onto a file of the same name in another directory. "gone" when nothing is
+ * there (or no folder).
+ */
+export async function removeIfChecked(
+  path: string,
+  check: (at: string) => Promise<boolean>,
+): Promise<RemoveOutcome> {
+  let dir: ProvenDir;
+  try {
+    dir = ProvenDir.open(dirname(path), "folder");
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return "gone";
+    throw err;
+  }
+  try {
+    const at = dir.at(basename(path));
+    if (!pathExists(at)) return "gone";
+    try {
+      if (!await check(at)) return "not-ours";
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return "gone";
+      throw err;
+    }
+    try {
+      fs.unlinkSync(at);
+    } catch (err) {
+      if (codeOf(err) === "ENOENT") return "gone";
+      throw fsError(err, path);
+    }
+    dir.confirm();
+    return "removed";
+  } finally {
+    dir.close();
+  }
+}
+
 /** True when something (a link included, not followed) is at `path`. */
 export function pathExists(path: string): boolean {
   try {
@@ -670,5 +773,99 @@ export function setDirectoryModeSync(path: string, gid: number, mode: number): v
     if ((stat.mode & 0o7777) !== mode) fs.fchmodSync(dir.fd, mode);
   } finally {
     dir.close();
+  }
+}
+
+/**
+ * A directory vpo makes for its own use in one of the home's directories (the covers ffmpeg
+ * extracts for one job), into which a child process writes by name. Others who may write the
+ * parent (a shared queue's members) could plant a directory at its name beforehand, with a link
+ * in it where the child will write, or rename it away and plant a link to another directory
+ * while the child runs. So it is made exclusively (`mkdir` never follows a link nor accepts a
+ * name that exists), 0700, opened without following a link, and reached only through its
+ * descriptor: the child gets {@link pathForChild}, which stays this directory whatever its name
+ * holds by then, and in which nobody else can create a name.
+ */
+export class PrivateDir implements Disposable {
+  #open = true;
+
+  private constructor(
+    readonly path: string,
+    readonly fd: number,
+    private readonly ino: number,
+    private readonly dev: number,
+  ) {}
+
+  /**
+   * Makes the directory `path` in a directory of the home (proven as every write there is);
+   * `Deno.errors.AlreadyExists` if anything is at its name already.
+   */
+  static create(path: string): PrivateDir {
+    return inDir(path, "home", (parent, name) => {
+      const at = parent.at(name);
+      try {
+        fs.mkdirSync(at, { mode: 0o700 });
+      } catch (err) {
+        throw fsError(err, path);
+      }
+      // Where O_NOFOLLOW may be void, the directory made must be the one opened.
+      const before = pathsReachKernel() ? null : Deno.lstatSync(at);
+      const fd = fs.openSync(at, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK);
+      const stat = fs.fstatSync(fd);
+      const swapped = before !== null && (before.ino !== stat.ino || before.dev !== stat.dev);
+      try {
+        if (swapped || stat.uid !== Deno.uid()) {
+          throw new UntrustedDirectoryError(path, "replaced by another directory as vpo made it");
+        }
+        // A setgid parent (a shared queue) would pass its group on: this one is for vpo alone.
+        fs.fchmodSync(fd, 0o700);
+      } catch (err) {
+        fs.closeSync(fd);
+        throw err;
+      }
+      return new PrivateDir(path, fd, stat.ino, stat.dev);
+    });
+  }
+
+  /**
+   * A path another process (ffmpeg) can use to reach this very directory and the names in it,
+   * whatever {@link path} names by now: `/proc/<pid>/fd/<n>` on Linux; elsewhere the path itself.
+   */
+  get pathForChild(): string {
+    return Deno.build.os === "linux" ? `/proc/${Deno.pid}/fd/${this.fd}` : this.path;
+  }
+
+  /**
+   * Removes what is in the directory, then the directory itself if its name still holds it:
+   * best-effort (a leftover is only disk space), for a `finally`.
+   */
+  [Symbol.dispose](): void {
+    if (!this.#open) return;
+    this.#open = false;
+    try {
+      const inside = pathsReachKernel() ? `/proc/self/fd/${this.fd}` : this.#stillAt();
+      if (inside !== null) {
+        for (const name of fs.readdirSync(inside)) fs.unlinkSync(join(inside, name));
+      }
+    } catch {
+      // Left for the person who reads the directory's name in .tmp.
+    } finally {
+      fs.closeSync(this.fd);
+    }
+    try {
+      inDir(this.path, "home", (parent, name) => {
+        const at = parent.at(name);
+        const now = fs.lstatSync(at);
+        if (now.isDirectory() && now.ino === this.ino && now.dev === this.dev) fs.rmdirSync(at);
+      });
+    } catch {
+      // Gone already, or someone renamed another directory to its name: not vpo's to remove.
+    }
+  }
+
+  /** The path, when it still names this directory (without descriptor paths), else null. */
+  #stillAt(): string | null {
+    const now = Deno.lstatSync(this.path);
+    return now.isDirectory && now.ino === this.ino && now.dev === this.dev ? this.path : null;
   }
 }

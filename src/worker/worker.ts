@@ -146,11 +146,17 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
             ? ` (${cpu.shared} shared with other workers: too few free)`
             : "";
           const who = loops > 1 ? `worker ${i + 1}: ` : "";
+          const list = `${cpu.cores.length === 1 ? "core" : "cores"} ${coreListText(cpu.cores)}`;
+          reporter.event("cpu", null, null, `${who}ffmpeg pinned to ${list}${shared}`);
+        } else if (cores !== null) {
+          // Said, so that `--cpu-cores 4` on a 4-core NAS is not taken for headroom it does not
+          // leave.
+          const all = navigator.hardwareConcurrency;
           reporter.event(
             "cpu",
             null,
             null,
-            `${who}ffmpeg pinned to cores ${coreListText(cpu.cores)}${shared}`,
+            `${cores} cores allowed and this host has ${all}: ffmpeg may use them all (not pinned)`,
           );
         }
         return await runLoop(shared, i, cores, cpu?.cores ?? null);

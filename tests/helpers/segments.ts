@@ -113,14 +113,15 @@ export function segmentDirsIn(dir: string): string[] {
 
 /**
  * A directory holding an `ffmpeg` that appends its arguments to `<dir>/ffmpeg-calls` and runs the
- * real one; put it first on PATH to count what the worker starts. With `segmentDelaySec`, each
- * segment encode waits that long first (no CPU), so that several workers meet on one small film.
+ * real one; put it first on PATH to count what the worker starts. `prelude` is shell run before
+ * that (`case "$*" in ...) sleep 5;; esac` to hold one kind of run back; {@link segmentDelay}).
  * With `perHost`, each host (network namespace, see tests/multihost) writes its own file,
  * `ffmpeg-calls-<host name>`, read by `calls(host)`.
  */
 export async function countingFfmpeg(
   dir: string,
-  options: { segmentDelaySec?: number; perHost?: boolean } = {},
+  prelude = "",
+  options: { perHost?: boolean } = {},
 ): Promise<{ path: string; calls: (host?: string) => string[] }> {
   const bin = join(dir, "bin");
   await Deno.mkdir(bin);
@@ -132,10 +133,7 @@ export async function countingFfmpeg(
   await Deno.writeTextFile(
     join(bin, "ffmpeg"),
     `#!/bin/sh\necho "$*" >> '${calls}'${options.perHost ? "-$(hostname)" : ""}\n` +
-      (options.segmentDelaySec
-        ? `case "$*" in *" -copyts "*) sleep ${options.segmentDelaySec};; esac\n`
-        : "") +
-      `exec '${real}' "$@"\n`,
+      `${prelude}exec '${real}' "$@"\n`,
   );
   await Deno.chmod(join(bin, "ffmpeg"), 0o755);
   return {
@@ -150,6 +148,12 @@ export async function countingFfmpeg(
     },
   };
 }
+
+/**
+ * A {@link countingFfmpeg} prelude that makes each segment encode wait `sec` seconds first (no
+ * CPU), so that several workers meet on one small film.
+ */
+export const segmentDelay = (sec: number) => `case "$*" in *" -copyts "*) sleep ${sec};; esac\n`;
 
 /**
  * A running film as the live file of the worker holding it shows it, planted in `home`'s queue:

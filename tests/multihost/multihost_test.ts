@@ -14,7 +14,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ageFile, makeClip } from "../helpers/clips.ts";
 import { digest, sleep } from "../helpers/worker.ts";
-import { assertSameMedia, countingFfmpeg, segmentStarts } from "../helpers/segments.ts";
+import {
+  assertSameMedia,
+  countingFfmpeg,
+  segmentDelay,
+  segmentStarts,
+} from "../helpers/segments.ts";
 import { Cluster, type Host, type HostResult, type Protocol, whyNotRunnable } from "./cluster.ts";
 
 const WHY_NOT = whyNotRunnable();
@@ -294,7 +299,7 @@ const FILM_CONFIG = `${CONFIG}jobs:\n  segment_length: 10\n`;
  * and lets each segment encode wait 2 s first, so that three hosts meet on one small film.
  */
 async function recordingFfmpeg(cluster: Cluster) {
-  const ffmpeg = await countingFfmpeg(cluster.dir, { segmentDelaySec: 2, perHost: true });
+  const ffmpeg = await countingFfmpeg(cluster.dir, segmentDelay(2), { perHost: true });
   return { env: { PATH: ffmpeg.path }, calls: ffmpeg.calls };
 }
 

@@ -178,6 +178,22 @@ Deno.test("an unreadable config file is a ConfigError naming the path", async ()
   }, TEMP_PREFIX);
 });
 
+Deno.test("a config file anyone can write is refused: its notify command would run as this user", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, "config.yaml");
+    await Deno.writeTextFile(path, "notify:\n  command: [touch, /tmp/x]\n");
+    await Deno.chmod(path, 0o666);
+    await assert.rejects(loadConfig(path), {
+      name: "ConfigError",
+      message: `${path} is writable by everyone (mode 0666); vpo takes a config only its owner ` +
+        `can write (run: chmod go-w ${path})`,
+    });
+    // A private queue's config may be group-writable (a user's own group, umask 002).
+    await Deno.chmod(path, 0o664);
+    assert.deepEqual((await loadConfig(path)).notify.command, ["touch", "/tmp/x"]);
+  }, TEMP_PREFIX);
+});
+
 /** The message for a `worker:\n  end_by: <value>` that reads as a string but not as HH:MM. */
 const notATimeOfDay = (value: string) =>
   `config.yaml:2:11: worker.end_by: "${value}" is not a time of day ` +

@@ -132,6 +132,12 @@ Deno.test("readResult checks the whole result of each outcome and names the firs
     readResult({ ...replaced, output_path: undefined }),
     "result.output_path: expected a string, got nothing",
   );
+  // A field an older vpo did not write yet reads the same way, whichever reader checks it.
+  const { backup_ino: _, ...beforeBackupIno } = replaced;
+  assert.equal(
+    readResult(beforeBackupIno),
+    "result.backup_ino: expected an integer >= 0, got nothing",
+  );
   assert.match(String(readResult({ outcome: "gone" })), /^result\.outcome: expected one of/);
   const kept = {
     outcome: "kept_original",

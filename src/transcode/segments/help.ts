@@ -72,10 +72,12 @@ export async function helpWithSegments(
   // Planned from the source itself, as the holder planned it: a probe in the job file is only
   // what the queue decided from.
   const media = await probe(source, { signal: ctx.signal });
-  const { plan } = await planEncode(payload, media, ctx.signal);
+  const planned = (await planEncode(payload, media, ctx.signal)).plan;
+  if (planned.action === "skip" || segmentableVideo(planned) === null) return "none";
+  // A quality target's search chose the CRF on the holder: the segments are encoded at it.
+  const plan = { ...planned, video: { ...planned.video, crf: journal.crf } };
   // Other settings on this host (another encoder found, another policy reading) would make
   // segments that cannot be joined with the others.
-  if (plan.action === "skip" || segmentableVideo(plan) === null) return "none";
   if (await settingsHash(plan, journal.segment_sec) !== journal.settings) return "none";
 
   const claim = await board.take(pick, thisWorker());

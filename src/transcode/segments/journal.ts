@@ -37,6 +37,11 @@ export interface SegmentJournal {
   segment_sec: number;
   /** The ffmpeg build that planned it (media/ffmpeg_build.ts); helpers must run the same. */
   ffmpeg_build: string;
+  /**
+   * The CRF the segments are encoded at: a quality target's search chose it on the holder, and a
+   * helper encodes at it too (null: a bitrate).
+   */
+  crf: number | null;
   time_base: [number, number];
   file_start_sec: number;
   segments: Segment[];
@@ -84,6 +89,7 @@ function isJournal(data: unknown, id: string): data is SegmentJournal {
   return j.vpo_segments === JOURNAL_FORMAT && j.job_id === id &&
     typeof j.plan_id === "string" && /^[0-9a-f]{12}$/.test(j.plan_id) &&
     typeof j.segment_sec === "number" && typeof j.ffmpeg_build === "string" &&
+    (j.crf === null || typeof j.crf === "number") &&
     typeof j.settings === "string" && typeof j.fingerprint === "object" &&
     Array.isArray(j.time_base) && j.time_base.length === 2 && j.time_base.every(int) &&
     typeof j.file_start_sec === "number" && Array.isArray(j.segments) &&

@@ -74,6 +74,7 @@ export async function openSegments(opts: OpenSegmentsOptions): Promise<SegmentJo
     settings: await settingsHash(opts.plan, opts.segmentSec),
     segment_sec: opts.segmentSec,
     ffmpeg_build: build,
+    crf: opts.plan.video.crf,
     time_base: times.timeBase,
     file_start_sec: times.fileStartSec,
     segments: planSegments(times, opts.segmentSec),
