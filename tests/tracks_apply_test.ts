@@ -16,7 +16,7 @@ import { verifyOutput } from "../src/media/verify.ts";
 import { parsePolicyFile } from "../src/policy/policy.ts";
 import type { TrackPolicy } from "../src/policy/track_types.ts";
 import { planTracksInEncode } from "../src/tracks/in_encode.ts";
-import { planTracks, type TrackPlan } from "../src/tracks/plan.ts";
+import { KEPT_FLAGS, planTracks, type TrackPlan } from "../src/tracks/plan.ts";
 import { remuxTracks } from "../src/tracks/remux.ts";
 import { verifyTracks } from "../src/tracks/verify.ts";
 import { TEST_POLICY } from "./helpers/media_info.ts";
@@ -171,6 +171,57 @@ Deno.test("tracks: MP4 to MKV turns mov_text into SubRip and handler names into 
   }, TEMP_PREFIX);
 });
 
+/** Tracks flagged for whom they are: audio description, commentary, SDH subtitles. */
+const FLAGGED: TrackClipOptions = {
+  audio: [
+    { language: "eng", title: "English", default: true },
+    { language: "eng", title: "Audio Description", flags: ["visual_impaired"] },
+    { language: "eng", title: "Commentary", flags: ["comment"] },
+  ],
+  subtitles: [{ language: "fre" }, { language: "eng", title: "SDH", flags: ["hearing_impaired"] }],
+};
+
+Deno.test("tracks: flags that say whom a track is for are kept, in MKV and into MP4", async () => {
+  await withTempDir(async (dir) => {
+    const source = await makeTrackClip(join(dir, "film.mkv"), FLAGGED);
+    // MP4 adds flags of its own (captions beside hearing_impaired): only these three are read.
+    const flagsOf = async (path: string) =>
+      (await probe(path)).streams.filter((s) => s.type !== "video")
+        .map((s) => (s.flags ?? []).filter((f) => KEPT_FLAGS.includes(f)));
+    const policy = "subtitle_filter: {languages: [eng]}\n";
+    const mkv = await apply(source, dir, policy);
+    // In the default order: English, audio description, SDH, commentary (late, by its title).
+    const kept = [["visual_impaired"], ["hearing_impaired"], ["comment"]];
+    assert.deepEqual(await flagsOf(mkv.output), [[], ...kept]);
+    const identity = JSON.parse(
+      new TextDecoder().decode(
+        (await new Deno.Command("mkvmerge", { args: ["-J", mkv.output], stdout: "piped" })
+          .output()).stdout,
+      ),
+    );
+    assert.deepEqual(
+      identity.tracks.map((t: { properties: Record<string, unknown> }) =>
+        ["flag_visual_impaired", "flag_commentary", "flag_hearing_impaired"]
+          .filter((flag) => t.properties[flag] === true)
+      ),
+      [[], [], ["flag_visual_impaired"], ["flag_hearing_impaired"], ["flag_commentary"]],
+    );
+    const mp4 = await apply(
+      source,
+      dir,
+      policy + "container: {target: mp4, on_incompatible_codec: transcode}\n",
+    );
+    assert.deepEqual(await flagsOf(mp4.output), [[], ...kept]);
+    // The verifier holds the output to them, by either reader.
+    const unflagged = structuredClone(mkv.plan);
+    unflagged.tracks[3].flags = [];
+    assert.deepEqual(await verifyTracks(mkv.source, mkv.output, unflagged), {
+      ok: false,
+      reason: 'track 3 (from 0:5): flags is "hearing_impaired", planned "none"',
+    });
+  }, TEMP_PREFIX);
+});
+
 Deno.test("tracks: a file already as the policy asks is left alone", async () => {
   await withTempDir(async (dir) => {
     const source = await makeTrackClip(join(dir, "film.mkv"), {
@@ -257,15 +308,21 @@ Deno.test("tracks: a transcode carries out the track plan in the same pass", asy
     assert.ok(labelled.ok, labelled.ok ? "" : labelled.reason);
     const streams = (await probe(output)).streams;
     assert.deepEqual(
-      streams.map((s) => [s.isCoverArt ? "cover" : s.type, s.codec, s.language, s.isDefault]),
+      streams.map((s) => [
+        s.isCoverArt ? "cover" : s.type,
+        s.codec,
+        s.language,
+        s.isDefault,
+        s.flags?.includes("comment") ?? false,
+      ]),
       [
-        ["video", "hevc", "und", true],
-        ["audio", "aac", "eng", true],
-        ["audio", "aac", "jpn", false],
-        ["subtitle", "mov_text", "eng", true],
-        ["subtitle", "mov_text", "eng", false],
-        ["audio", "aac", "eng", false],
-        ["cover", "png", undefined, false],
+        ["video", "hevc", "und", true, false],
+        ["audio", "aac", "eng", true, false],
+        ["audio", "aac", "jpn", false, false],
+        ["subtitle", "mov_text", "eng", true, false],
+        ["subtitle", "mov_text", "eng", false, false],
+        ["audio", "aac", "eng", false, true],
+        ["cover", "png", undefined, false, false],
       ],
     );
   }, TEMP_PREFIX);

@@ -85,6 +85,11 @@ export interface StreamInfo {
   isDefault?: boolean;
   /** The forced flag (disposition forced); set and absent like {@link isDefault}. */
   isForced?: boolean;
+  /**
+   * The other disposition flags set, by ffprobe's names ("hearing_impaired", "comment", ...): what
+   * the track is for. Absent when none is set (and in probes recorded before vpo read them).
+   */
+  flags?: string[];
   /** File name of an attachment or Matroska cover picture. */
   fileName?: string;
   /** MIME type of an attachment or Matroska cover picture. */
@@ -326,6 +331,8 @@ interface RawProbe {
 }
 
 const STREAM_TYPES: ReadonlySet<string> = new Set(["video", "audio", "subtitle", "attachment"]);
+/** Dispositions {@link StreamInfo} has fields of its own for. */
+const OWN_FIELDS: ReadonlySet<string> = new Set(["default", "forced", "attached_pic"]);
 const DOLBY_VISION_TAGS: ReadonlySet<string> = new Set(["dvh1", "dvhe", "dvav", "dva1", "dav1"]);
 
 function toStreamInfo(raw: RawStream): StreamInfo {
@@ -342,6 +349,10 @@ function toStreamInfo(raw: RawStream): StreamInfo {
     dolbyVision: sideData.some((side) => side.side_data_type === "DOVI configuration record") ||
       DOLBY_VISION_TAGS.has(raw.codec_tag_string ?? ""),
   };
+  const flags = Object.entries(raw.disposition ?? {})
+    .filter(([flag, set]) => set === 1 && !OWN_FIELDS.has(flag))
+    .map(([flag]) => flag);
+  if (flags.length > 0) info.flags = flags;
   if (raw.width) info.width = raw.width;
   if (raw.height) info.height = raw.height;
   if (raw.pix_fmt) {

@@ -53,6 +53,7 @@ const stream: Reader<StreamInfo> = (field) =>
     title: text,
     isDefault: boolean(),
     isForced: boolean(),
+    flags: jsonList(text),
     fileName: text,
     mimeType: text,
   }) as unknown as StreamInfo;

@@ -23,6 +23,13 @@ import { selectTracks } from "./filters.ts";
 
 type Fits = Extract<ContainerFit, { action: "fits" }>;
 
+/**
+ * Flags that say whom a track is for (ffprobe's names), which Matroska (FlagHearingImpaired,
+ * FlagVisualImpaired, FlagCommentary) and MP4 both hold: a track policy never changes them, so a
+ * rewritten file keeps them as the source had them.
+ */
+export const KEPT_FLAGS: readonly string[] = ["hearing_impaired", "visual_impaired", "comment"];
+
 /** Kind of a planned track: "cover" is a cover picture (an attachment in Matroska). */
 export type PlannedTrackType = "video" | "audio" | "subtitle" | "attachment" | "cover";
 
@@ -46,6 +53,8 @@ export interface PlannedTrack {
   default: boolean;
   /** Forced flag of the output (the source's: a policy never changes it). */
   forced: boolean;
+  /** The source's {@link KEPT_FLAGS} the track has, which its output must have too. */
+  flags: string[];
   /** For a cover picture: how it is carried (see planCoverArt). */
   cover?: CoverArtPlan;
 }
@@ -148,6 +157,7 @@ export function planTracks(policy: TrackPolicy, media: MediaInfo): TrackDecision
       language: stream.language ?? UNDETERMINED,
       default: stream.isDefault ?? false,
       forced: stream.isForced ?? false,
+      flags: (stream.flags ?? []).filter((flag) => KEPT_FLAGS.includes(flag)),
     };
     if (stream.title !== undefined) track.title = stream.title;
     if (stream.isCoverArt) {

@@ -25,7 +25,16 @@ export interface TrackSpec {
   default?: boolean;
   /** Forced flag; default false. */
   forced?: boolean;
+  /** Flags that say whom the track is for (ffprobe's names); default none. */
+  flags?: ("hearing_impaired" | "visual_impaired" | "comment")[];
 }
+
+/** mkvmerge's option for each of {@link TrackSpec.flags}. */
+const MKVMERGE_FLAG_OPTIONS = {
+  hearing_impaired: "--hearing-impaired-flag",
+  visual_impaired: "--visual-impaired-flag",
+  comment: "--commentary-flag",
+};
 
 /** What {@link makeTrackClip} puts into a clip. */
 export interface TrackClipOptions {
@@ -103,6 +112,7 @@ export async function makeTrackClip(path: string, opts: TrackClipOptions): Promi
         ...(t.title ? ["--track-name", `${id}:${t.title}`] : []),
         ...["--default-track-flag", `${id}:${yesNo(t.default)}`],
         ...["--forced-display-flag", `${id}:${yesNo(t.forced)}`],
+        ...(t.flags ?? []).flatMap((flag) => [MKVMERGE_FLAG_OPTIONS[flag], `${id}:1`]),
       ];
       await run("mkvmerge", [
         ...["-q", "-o", output, "--default-track-flag", `0:${yesNo(opts.videoDefault ?? true)}`],
@@ -140,7 +150,8 @@ async function writeMp4(
   if (opts.cover) args.push("-map", `${subtitles.length + 1}:v`);
   args.push("-c", "copy", "-c:s", "mov_text");
   const set = (out: number, t: TrackSpec) => {
-    const flags = [t.default && "default", t.forced && "forced"].filter(Boolean).join("+");
+    const flags = [t.default && "default", t.forced && "forced", ...(t.flags ?? [])]
+      .filter(Boolean).join("+");
     args.push(`-disposition:${out}`, flags || "0");
     if (t.language) args.push(`-metadata:s:${out}`, `language=${t.language}`);
     if (t.title) args.push(`-metadata:s:${out}`, `handler_name=${t.title}`);
@@ -157,7 +168,7 @@ export const FILM: TrackClipOptions = {
   audio: [
     { language: "jpn", title: "Japanese", default: true },
     { language: "eng", title: "English" },
-    { language: "eng", title: "Director's Commentary" },
+    { language: "eng", title: "Director's Commentary", flags: ["comment"] },
     { language: "fre" },
   ],
   subtitles: [
