@@ -49,6 +49,15 @@ interface Applied {
   checkedWith: string[];
 }
 
+/** A copy of `path` beside it without its chapters. */
+async function withoutChapters(path: string): Promise<string> {
+  const bare = path.replace(/(\.\w+)$/, ".bare$1");
+  const args = ["-v", "error", "-i", path, "-map", "0", "-c", "copy", "-map_chapters", "-1", bare];
+  const strip = await new Deno.Command("ffmpeg", { args, stdin: "null" }).output();
+  assert.ok(strip.success, new TextDecoder().decode(strip.stderr));
+  return bare;
+}
+
 /** Plans `source` under `yaml`, copies it as planned into `dir`, and verifies the copy. */
 async function apply(source: string, dir: string, yaml: string): Promise<Applied> {
   const info = await probe(source);
@@ -222,6 +231,33 @@ Deno.test("tracks: flags that say whom a track is for are kept, in MKV and into 
   }, TEMP_PREFIX);
 });
 
+Deno.test("tracks: chapters are kept, in MKV and into MP4, and verified", async () => {
+  await withTempDir(async (dir) => {
+    const source = await makeTrackClip(join(dir, "film.mkv"), {
+      ...FILM,
+      duration: 3,
+      chapters: ["Opening", "Middle", "Credits"],
+    });
+    const chaptersOf = async (path: string) => (await probe(path)).chapters;
+    const want = [
+      { start: 0, title: "Opening" },
+      { start: 1, title: "Middle" },
+      { start: 2, title: "Credits" },
+    ];
+    assert.deepEqual(await chaptersOf(source), want);
+    const mkv = await apply(source, dir, ORIGINAL_POLICY);
+    assert.deepEqual(await chaptersOf(mkv.output), want);
+    const mp4 = await apply(source, dir, "container: {target: mp4, on_incompatible_codec: drop}\n");
+    assert.deepEqual(await chaptersOf(mp4.output), want);
+    // A copy that lost them is refused.
+    const bare = await withoutChapters(mkv.output);
+    assert.deepEqual(await verifyTracks(mkv.source, bare, mkv.plan), {
+      ok: false,
+      reason: "0 chapters, the source has 3",
+    });
+  }, TEMP_PREFIX);
+});
+
 Deno.test("tracks: a file already as the policy asks is left alone", async () => {
   await withTempDir(async (dir) => {
     const source = await makeTrackClip(join(dir, "film.mkv"), {
@@ -287,7 +323,10 @@ Deno.test("tracks: the verifier refuses an output that is not the plan", async (
 
 Deno.test("tracks: a transcode carries out the track plan in the same pass", async () => {
   await withTempDir(async (dir) => {
-    const source = await makeTrackClip(join(dir, "film.mkv"), FILM_COVERED);
+    const source = await makeTrackClip(join(dir, "film.mkv"), {
+      ...FILM_COVERED,
+      chapters: ["One", "Two"],
+    });
     const info = await probe(source);
     const encode = planTranscode({ ...TEST_POLICY, container: "mp4" }, info);
     assert.equal(encode.action, "transcode");
@@ -304,9 +343,16 @@ Deno.test("tracks: a transcode carries out the track plan in the same pass", asy
     assert.ok(run.success, run.tail.join("\n"));
     const encoded = await verifyOutput(info, output, plan);
     assert.ok(encoded.ok, encoded.ok ? "" : encoded.reason);
+    // The encode's own check holds it to the source's chapters too.
+    const bare = await withoutChapters(output);
+    assert.deepEqual(await verifyOutput(info, bare, plan), {
+      ok: false,
+      reason: "0 chapters, the source has 2",
+    });
     const labelled = await verifyTracks(info, output, tracks);
     assert.ok(labelled.ok, labelled.ok ? "" : labelled.reason);
-    const streams = (await probe(output)).streams;
+    // MP4 keeps chapters in a text track of its own, a data stream.
+    const streams = (await probe(output)).streams.filter((s) => s.type !== "data");
     assert.deepEqual(
       streams.map((s) => [
         s.isCoverArt ? "cover" : s.type,

@@ -96,6 +96,14 @@ export interface StreamInfo {
   mimeType?: string;
 }
 
+/** One chapter of a file. */
+export interface Chapter {
+  /** Start, in seconds. */
+  start: number;
+  /** Its title; absent when it has none. */
+  title?: string;
+}
+
 /** A probed media file. */
 export interface MediaInfo {
   /** Absolute path of the file. */
@@ -110,6 +118,8 @@ export interface MediaInfo {
   bitRate: number;
   /** Every stream, in file order. */
   streams: StreamInfo[];
+  /** The chapters in order; absent in probes recorded before vpo read them. */
+  chapters?: Chapter[];
   /**
    * Where the packets really end, in seconds; only when probed with `tailFromSec`. A file cut
    * short after it was written keeps its duration in the header; its packets tell the truth.
@@ -138,7 +148,8 @@ export interface ProbeOptions {
  */
 export async function probe(path: string, opts: ProbeOptions = {}): Promise<MediaInfo> {
   const absolute = resolve(path);
-  const args = ["-v", "error", "-print_format", "json", "-show_format", "-show_streams"];
+  const args = ["-v", "error", "-print_format", "json"];
+  args.push("-show_format", "-show_streams", "-show_chapters");
   if (opts.tailFromSec !== undefined) {
     args.push("-show_entries", "packet=pts_time,duration_time");
     args.push("-read_intervals", `${Math.max(0, opts.tailFromSec)}%`);
@@ -235,6 +246,7 @@ export function parseFfprobeJson(path: string, json: string): MediaInfo {
     bitRate,
     streams,
   };
+  if (raw.chapters) info.chapters = raw.chapters.map(toChapter);
   if (raw.packets) {
     let end = 0;
     for (const packet of raw.packets) {
@@ -328,6 +340,19 @@ interface RawProbe {
   format?: { format_name?: string; duration?: string; size?: string; bit_rate?: string };
   streams?: RawStream[];
   packets?: { pts_time?: string; duration_time?: string }[];
+  chapters?: RawChapter[];
+}
+
+interface RawChapter {
+  start_time?: string;
+  tags?: Record<string, string>;
+}
+
+function toChapter(raw: RawChapter): Chapter {
+  const chapter: Chapter = { start: Math.max(0, Number(raw.start_time) || 0) };
+  const title = lowerKeys(raw.tags ?? {}).title;
+  if (title) chapter.title = title;
+  return chapter;
 }
 
 const STREAM_TYPES: ReadonlySet<string> = new Set(["video", "audio", "subtitle", "attachment"]);

@@ -69,6 +69,10 @@ export function checkMediaInfo(value: unknown, where: string): MediaInfo {
     size: count,
     bitRate: amount,
     streams: jsonList(stream),
-  }, { path: text, contentEnd: amount });
+  }, {
+    path: text,
+    contentEnd: amount,
+    chapters: jsonList((f) => jsonObject(f, { start: amount }, { title: text })),
+  });
   return record as unknown as MediaInfo;
 }

@@ -1,7 +1,7 @@
 /**
  * Proof that a track plan's output is what it planned before it may replace its source: as long
- * as the source, and its tracks in the planned order with the planned codecs, languages, names
- * and default and forced flags, as ffprobe reads them and, for Matroska, as mkvmerge (an
+ * as the source, with its chapters, and its tracks in the planned order with the planned codecs,
+ * languages, names and flags, as ffprobe reads them and, for Matroska, as mkvmerge (an
  * independent reader, the one Matroska's own tools use) reads them too.
  *
  * @module
@@ -9,7 +9,12 @@
 import { resolve } from "node:path";
 import { runCaptured } from "../media/exec.ts";
 import type { MediaInfo, StreamInfo } from "../media/probe.ts";
-import { durationProblem, probeOutput, type VerifyOptions } from "../media/verify.ts";
+import {
+  chapterProblem,
+  durationProblem,
+  probeOutput,
+  type VerifyOptions,
+} from "../media/verify.ts";
 import { findOnPath } from "../util/find_on_path.ts";
 import { languageKey } from "../util/languages.ts";
 import { KEPT_FLAGS, type PlannedTrack, type PlannedTrackType, type TrackPlan } from "./plan.ts";
@@ -41,7 +46,8 @@ export async function verifyTracks(
   if (!probed.ok) return probed;
   const info = probed.info;
   const reason = durationProblem("duration", source.duration, info.duration) ??
-    durationProblem("content", source.duration, info.contentEnd ?? 0);
+    durationProblem("content", source.duration, info.contentEnd ?? 0) ??
+    chapterProblem(source, info);
   if (reason !== null) return { ok: false, reason };
   return await checkTracks(plan, outputPath, info, opts);
 }

@@ -48,6 +48,8 @@ export interface TrackClipOptions {
   font?: boolean;
   /** Attaches a PNG cover. */
   cover?: boolean;
+  /** Chapter titles, the chapters an even share of the clip each (Matroska only). */
+  chapters?: string[];
   /** Length in seconds; default 1. */
   duration?: number;
 }
@@ -99,6 +101,17 @@ export async function makeTrackClip(path: string, opts: TrackClipOptions): Promi
     await Deno.writeTextFile(srt, "1\n00:00:00,000 --> 00:00:00,800\nHello\n\n");
     const font = join(scratch, "font.ttf");
     await Deno.writeFile(font, new Uint8Array([0, 1, 0, 0, ...new Array(60).fill(7)]));
+    const chapterFile = join(scratch, "chapters.txt");
+    const titles = opts.chapters ?? [];
+    const share = (opts.duration ?? 1) / Math.max(1, titles.length);
+    await Deno.writeTextFile(
+      chapterFile,
+      titles.map((title, i) => {
+        const n = String(i + 1).padStart(2, "0");
+        const at = new Date(i * share * 1000).toISOString().slice(11, 23);
+        return `CHAPTER${n}=${at}\nCHAPTER${n}NAME=${title}\n`;
+      }).join(""),
+    );
     const cover = join(scratch, "cover.png");
     await run("ffmpeg", [
       ...["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=red:s=8x8"],
@@ -123,6 +136,7 @@ export async function makeTrackClip(path: string, opts: TrackClipOptions): Promi
           ? ["--attachment-mime-type", "application/x-truetype-font", "--attach-file", font]
           : []),
         ...(opts.cover ? ["--attachment-mime-type", "image/png", "--attach-file", cover] : []),
+        ...(titles.length > 0 ? ["--chapters", chapterFile] : []),
       ]);
     }
   } finally {
