@@ -146,7 +146,7 @@ export function planTracks(policy: TrackPolicy, media: MediaInfo): TrackDecision
   const tracks: PlannedTrack[] = [];
   for (const stream of media.streams) {
     const role = classify(stream, policy, commentary);
-    if (role === null) dropped.set(stream.index, "data stream");
+    if (role === null) dropData(stream, media, dropped, notes);
     if (role === null || dropped.has(stream.index)) continue;
     const track: PlannedTrack = {
       inputIndex: stream.index,
@@ -201,6 +201,22 @@ export function planTracks(policy: TrackPolicy, media: MediaInfo): TrackDecision
     };
   }
   return { action: "apply", plan };
+}
+
+/**
+ * Leaves a data stream out (ffmpeg cannot copy most of them into a file, as a transcode cannot),
+ * saying so: a timecode or telemetry track is lost. An MP4's chapter text track is not worth a
+ * note: the chapters are written again (and verified).
+ */
+function dropData(
+  stream: StreamInfo,
+  media: MediaInfo,
+  dropped: Map<number, string>,
+  notes: string[],
+): void {
+  dropped.set(stream.index, "data stream");
+  const chapterTrack = stream.codec === "bin_data" && (media.chapters?.length ?? 0) > 0;
+  if (!chapterTrack) notes.push(`data stream 0:${stream.index} (${stream.codec}) dropped`);
 }
 
 /**

@@ -284,6 +284,19 @@ Deno.test("track plan: a data stream alone changes nothing; dropped when remuxin
   ));
   assert.deepEqual(plan.dropped, [{ inputIndex: 2, type: "data", reason: "data stream" }]);
   assert.ok(!plan.changes.some((c) => c.includes("data")), plan.changes.join("\n"));
+  // Not a change the policy asked for, but said: a timecode or telemetry track is lost.
+  assert.deepEqual(plan.notes.filter((n) => n.includes("data")), [
+    "data stream 0:2 (bin_data) dropped",
+  ]);
+  // An MP4's chapter text track is written again from the chapters: nothing is lost.
+  const chaptered = applied(planTracks(
+    policy({ audioLanguagePreference: ["fre"] }),
+    film([...streams, track(3, "audio", "aac", { language: "fre" })], {
+      ...MP4,
+      chapters: [{ start: 0, title: "One" }],
+    }),
+  ));
+  assert.deepEqual(chaptered.notes.filter((n) => n.includes("data")), []);
 });
 
 const MKV_FOR_MP4 = [
