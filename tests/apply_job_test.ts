@@ -86,6 +86,50 @@ Deno.test("apply: an original vpo policy is queued, copied, verified and remembe
   });
 });
 
+/** Track keys only, MKV and MP4 files into MP4: the MP4 "first track enabled" rule applies. */
+const TO_MP4 = "schema_version: 2\ncontainer: {target: mp4, on_incompatible_codec: transcode}\n";
+/** The original policy with a transcode: a file is encoded and its tracks laid out in one pass. */
+const WITH_TRANSCODE = ORIGINAL_POLICY +
+  "transcode:\n  target_video_codec: hevc\n  target_crf: 30\n  preset: ultrafast\n" +
+  "  keep_larger_output: true\n";
+
+Deno.test("apply: what a policy made of a file complies with it the next night, rechecked", async () => {
+  await withMediaHome(undefined, async (home, media) => {
+    const cases = [
+      { policy: ORIGINAL_POLICY, files: ["film.mkv", "clip.mp4"] },
+      { policy: TO_MP4, files: ["other.mkv", "other2.mp4"] },
+      { policy: WITH_TRANSCODE, files: ["encode.mkv"] },
+    ];
+    for (const [i, { policy, files }] of cases.entries()) {
+      const dir = join(media, `${i}`);
+      await Deno.mkdir(dir);
+      const sources = [];
+      for (const name of files) {
+        const mp4 = name.endsWith(".mp4");
+        sources.push(
+          await makeTrackClip(join(dir, name), { ...FILM, font: !mp4, cover: true }),
+        );
+      }
+      const file = await writePolicyText(home, `policy${i}.yaml`, policy);
+      const queued = await queue(home, ["--policy", file, ...sources]);
+      assert.match(queued, new RegExp(`^${files.length} queued`, "m"), queued);
+      const run = await home.run(["jobs", "start"]);
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      // The next night, without the library's memory of them: each is planned afresh.
+      const outputs = [...Deno.readDirSync(dir)]
+        .filter((e) => !e.name.includes(".original") && !e.name.startsWith("."))
+        .map((e) => join(dir, e.name));
+      assert.equal(outputs.length, files.length, namesIn(dir).join(" "));
+      if (policy === TO_MP4) assert.ok(outputs.every((o) => o.endsWith(".mp4")), `${outputs}`);
+      const again = await queue(home, ["--recheck", "--policy", file, ...outputs]);
+      assert.match(again, new RegExp(`^0 queued, .*${files.length} skipped`, "m"), again);
+      for (const line of again.split("\n").filter((l) => l.startsWith("skipped"))) {
+        assert.match(line, /: (already compliant .*; )?tracks already comply \(/, again);
+      }
+    }
+  });
+});
+
 Deno.test("apply: a file whose tracks comply is skipped and remembered; the dry run shows the copy", async () => {
   await withMediaHome(undefined, async (home, media) => {
     const done = await makeTrackClip(join(media, "done.mkv"), {
