@@ -237,6 +237,47 @@ Deno.test("apply: SIGKILL mid-copy is recovered like a transcode; the job then c
   });
 });
 
+Deno.test("apply: a source changed after queueing fails its job and is left alone", async (t) => {
+  for (const during of ["queue", "copy"] as const) {
+    await t.step(`bytes appended while ${during === "queue" ? "queued" : "copied"}`, async () => {
+      await withMediaHome(undefined, async (home, media) => {
+        // The copy is slowed to real time (-re), so that the file can change during it.
+        const tools = await ToolCounter.create(home.dir, { ffmpegPrefix: ["-re"] });
+        const source = await makeTrackClip(join(media, "film.mkv"), { ...FILM, duration: 6 });
+        const policy = await writePolicyText(home, "original.yaml", ORIGINAL_POLICY);
+        await queue(home, ["--policy", policy, source]);
+        const append = () => Deno.writeFile(source, new Uint8Array(100), { append: true });
+        let end;
+        if (during === "queue") {
+          await append();
+          end = await home.run(["jobs", "start"], { env: tools.env });
+        } else {
+          const worker = WorkerProcess.start(home, [], tools.env);
+          try {
+            await waitUntil("live progress", () => (livePercent(home) ?? 0) > 0);
+            await append();
+            end = await worker.exit();
+          } finally {
+            await worker.dispose();
+          }
+        }
+        assert.equal(end.code, 3, end.stdout + end.stderr);
+        const job = await onlyJob(home);
+        assert.deepEqual([job.type, job.status], ["apply", "failed"]);
+        const said = during === "queue"
+          ? /since it was queued; nothing was touched/
+          : /while its tracks were copied; original kept/;
+        assert.match(job.error ?? "", said);
+        assert.match(job.error ?? "", /queue the file again/);
+        // The user's file as they left it, nothing else beside it.
+        assert.deepEqual(namesIn(media), ["film.mkv"]);
+        assert.deepEqual(findPartials(home.dir), []);
+        assert.equal((await mkvmergeTracks(source)).length, 8, "the source's tracks, untouched");
+      });
+    });
+  }
+});
+
 /** Crash points of an apply job's replace and finish, and whether the copy is in place then. */
 const CRASHES = [
   { point: "replace:recorded", swapped: false },
@@ -278,6 +319,16 @@ Deno.test("apply: a crash at a step of the replace leaves the original reachable
       assert.deepEqual(namesIn(media), ["film.mkv", "film.mkv.original"], point);
       assert.deepEqual(await mkvmergeTracks(join(media, "film.mkv")), FILM_APPLIED, point);
       assert.deepEqual(findPartials(home.dir), [], point);
+      // The backup is known as vpo's, whoever finished the replace (recovery or a rerun).
+      const cleanup = await home.run(
+        ["jobs", "cleanup", "--older-than", "0", "--include-backups", "--force"],
+      );
+      assert.equal(cleanup.code, 0, `${point}: ${cleanup.stdout}${cleanup.stderr}`);
+      assert.deepEqual(
+        namesIn(media),
+        ["film.mkv"],
+        `${point}: ${cleanup.stdout}${cleanup.stderr}`,
+      );
     });
   } finally {
     for (const { home } of runs) await disposeHome(home);
