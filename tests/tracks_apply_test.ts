@@ -310,6 +310,71 @@ Deno.test("tracks: the verifier refuses an output that is not the plan", async (
         reason: "mkvmerge: track 4: forced flag is false, planned true",
       },
     );
+    // Each thing planned is checked by ffprobe's reading alone (mkvmerge left out)...
+    const noMkvmerge = { mkvmerge: join(dir, "no-mkvmerge") };
+    const planned = (change: (tracks: TrackPlan["tracks"]) => void) => {
+      const plan = structuredClone(applied.plan);
+      change(plan.tracks);
+      return plan;
+    };
+    const byFfprobe: [TrackPlan, string][] = [
+      [
+        planned((t) => t[1].language = "fre"),
+        'track 1 (from 0:2): language is "eng", planned "fra"',
+      ],
+      [
+        planned((t) => t[1].title = "Main"),
+        'track 1 (from 0:2): name is "English", planned "Main"',
+      ],
+      [
+        planned((t) => t[4].forced = false),
+        "track 4 (from 0:5): forced flag is true, planned false",
+      ],
+      [planned((t) => t[1].codec = "ac3"), "track 1 (from 0:2): is aac, planned ac3"],
+      [
+        planned((t) => t.splice(1, 3, t[3], t[2], t[1])),
+        "track 1 (from 0:7): is audio, planned subtitle",
+      ],
+      [
+        planned((t) => t.splice(6, 1)),
+        "8 tracks (video audio audio subtitle subtitle audio attachment cover), planned 7 " +
+        "(video audio audio subtitle subtitle audio cover)",
+      ],
+    ];
+    for (const [plan, reason] of byFfprobe) {
+      assert.deepEqual(await verifyTracks(applied.source, applied.output, plan, noMkvmerge), {
+        ok: false,
+        reason,
+      });
+    }
+    // ... and by mkvmerge's alone: a reader that sees one thing otherwise fails the output.
+    const byMkvmerge: [string, string][] = [
+      ['"language": "jpn"/"language": "fre"', 'track 2: language is "fra", planned "jpn"'],
+      [
+        '"track_name": "English"/"track_name": "Main"',
+        'track 1: name is "Main", planned "English"',
+      ],
+      [
+        '"flag_commentary": true/"flag_commentary": false',
+        'track 5: flags is "none", planned "comment"',
+      ],
+      ['"attachments": \\[/"attachments": [{},', "3 attachments, planned 2"],
+    ];
+    for (const [lie, reason] of byMkvmerge) {
+      const reader = join(dir, "mkvmerge-lies");
+      await Deno.writeTextFile(reader, `#!/bin/sh\nexec mkvmerge "$@" | sed 's/${lie}/'\n`);
+      await Deno.chmod(reader, 0o755);
+      assert.deepEqual(
+        await verifyTracks(applied.source, applied.output, applied.plan, { mkvmerge: reader }),
+        { ok: false, reason: `mkvmerge: ${reason}` },
+      );
+    }
+    // The header's length is checked on its own too.
+    const longer = { ...applied.source, duration: 10 };
+    assert.match(
+      (await verifyTracks(longer, applied.output, applied.plan) as { reason: string }).reason,
+      /^duration 4\.\d+ s differs from the source's 10\.00 s/,
+    );
     // A copy cut short is caught by its length.
     const cut = join(dir, "cut.mkv");
     await copyFile(applied.output, cut);
