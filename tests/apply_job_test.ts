@@ -24,9 +24,11 @@ import {
   jobFiles,
   livePercent,
   makeMediaHome,
+  mountTmpfs,
   namesIn,
   onlyJob,
   sleep,
+  unmount,
   waitUntil,
   withMediaHome,
   WorkerProcess,
@@ -276,6 +278,42 @@ Deno.test("apply: a source changed after queueing fails its job and is left alon
       });
     });
   }
+});
+
+Deno.test("apply: a temp disk that fills during the copy is named; the original stays", async () => {
+  await withMediaHome(undefined, async (home, media) => {
+    const tmpfs = join(home.dir, "tmpfs");
+    await Deno.mkdir(tmpfs);
+    await mountTmpfs(tmpfs, "4m");
+    try {
+      await home.writeConfig(`jobs:\n  temp_directory: ${tmpfs}\n`);
+      const tools = await ToolCounter.create(home.dir, { ffmpegPrefix: ["-re"] });
+      const source = await makeTrackClip(join(media, "film.mkv"), { ...FILM, duration: 6 });
+      const before = await digest(source);
+      const policy = await writePolicyText(home, "original.yaml", ORIGINAL_POLICY);
+      await queue(home, ["--policy", policy, source]);
+      const worker = WorkerProcess.start(home, [], tools.env);
+      let end;
+      try {
+        await waitUntil("live progress", () => (livePercent(home) ?? 0) > 0);
+        // Another program fills the disk while the copy is written.
+        using filler = await Deno.open(join(tmpfs, "filler"), { write: true, createNew: true });
+        await filler.write(new Uint8Array(8 << 20)).catch(() => 0);
+        end = await worker.exit();
+      } finally {
+        await worker.dispose();
+      }
+      assert.equal(end.code, 3, end.stdout + end.stderr);
+      const job = await onlyJob(home);
+      assert.deepEqual([job.type, job.status], ["apply", "failed"]);
+      assert.match(job.error ?? "", new RegExp(`^no space left on ${tmpfs} \\(.*; original kept`));
+      assert.deepEqual(await digest(source), before);
+      assert.deepEqual(namesIn(media), ["film.mkv"]);
+      assert.deepEqual(namesIn(tmpfs), ["filler"]);
+    } finally {
+      await unmount(tmpfs);
+    }
+  });
 });
 
 /** Crash points of an apply job's replace and finish, and whether the copy is in place then. */
