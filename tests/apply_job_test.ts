@@ -52,6 +52,36 @@ async function queue(home: TempHome, args: string[]): Promise<string> {
   return out.stdout;
 }
 
+/**
+ * FILM, `seconds` long, queued under the original policy, and a worker whose copy is slowed to
+ * real time (-re) so that `act` reaches it mid-copy; returns the source, its bytes before, and how
+ * the worker ended.
+ */
+async function midCopy(
+  home: TempHome,
+  media: string,
+  seconds: number,
+  act: (worker: WorkerProcess, source: string) => Promise<void>,
+): Promise<{
+  source: string;
+  before: Awaited<ReturnType<typeof digest>>;
+  end: Awaited<ReturnType<WorkerProcess["exit"]>>;
+}> {
+  const tools = await ToolCounter.create(home.dir, { ffmpegPrefix: ["-re"] });
+  const source = await makeTrackClip(join(media, "film.mkv"), { ...FILM, duration: seconds });
+  const before = await digest(source);
+  const policy = await writePolicyText(home, "original.yaml", ORIGINAL_POLICY);
+  await queue(home, ["--policy", policy, source]);
+  const worker = WorkerProcess.start(home, [], tools.env);
+  try {
+    await waitUntil("live progress", () => (livePercent(home) ?? 0) > 0);
+    await act(worker, source);
+    return { source, before, end: await worker.exit() };
+  } finally {
+    await worker.dispose();
+  }
+}
+
 Deno.test("apply: an original vpo policy is queued, copied, verified and remembered", async () => {
   await withMediaHome(undefined, async (home, media) => {
     const source = await makeTrackClip(join(media, "film.mkv"), FILM);
@@ -202,21 +232,11 @@ Deno.test("apply: a transcode and track changes are made in one ffmpeg pass", as
 
 Deno.test("apply: SIGKILL mid-copy is recovered like a transcode; the job then completes once", async () => {
   await withMediaHome(FAST_RECOVERY, async (home, media) => {
-    // The copy is slowed to real time (-re), so that the worker can be killed during it.
-    const tools = await ToolCounter.create(home.dir, { ffmpegPrefix: ["-re"] });
-    const source = await makeTrackClip(join(media, "film.mkv"), { ...FILM, duration: 20 });
-    const before = await digest(source);
-    const policy = await writePolicyText(home, "original.yaml", ORIGINAL_POLICY);
-    await queue(home, ["--policy", policy, source]);
-
-    const worker = WorkerProcess.start(home, [], tools.env);
-    try {
-      await waitUntil("live progress", () => (livePercent(home) ?? 0) > 0);
+    const { source, before, end } = await midCopy(home, media, 20, (worker) => {
       worker.kill("SIGKILL");
-      assert.equal((await worker.exit()).signal, "SIGKILL");
-    } finally {
-      await worker.dispose();
-    }
+      return Promise.resolve();
+    });
+    assert.equal(end.signal, "SIGKILL");
     assert.deepEqual(await digest(source), before);
     assert.equal(findPartials(media).length, 1, "the dead worker left its partial copy");
 
@@ -240,35 +260,33 @@ Deno.test("apply: SIGKILL mid-copy is recovered like a transcode; the job then c
 });
 
 Deno.test("apply: a source changed after queueing fails its job and is left alone", async (t) => {
-  for (const during of ["queue", "copy"] as const) {
-    await t.step(`bytes appended while ${during === "queue" ? "queued" : "copied"}`, async () => {
-      await withMediaHome(undefined, async (home, media) => {
-        // The copy is slowed to real time (-re), so that the file can change during it.
-        const tools = await ToolCounter.create(home.dir, { ffmpegPrefix: ["-re"] });
-        const source = await makeTrackClip(join(media, "film.mkv"), { ...FILM, duration: 6 });
+  const append = (source: string) => Deno.writeFile(source, new Uint8Array(100), { append: true });
+  const cases = [
+    {
+      name: "while queued",
+      run: async (home: TempHome, media: string) => {
+        const source = await makeTrackClip(join(media, "film.mkv"), FILM);
         const policy = await writePolicyText(home, "original.yaml", ORIGINAL_POLICY);
         await queue(home, ["--policy", policy, source]);
-        const append = () => Deno.writeFile(source, new Uint8Array(100), { append: true });
-        let end;
-        if (during === "queue") {
-          await append();
-          end = await home.run(["jobs", "start"], { env: tools.env });
-        } else {
-          const worker = WorkerProcess.start(home, [], tools.env);
-          try {
-            await waitUntil("live progress", () => (livePercent(home) ?? 0) > 0);
-            await append();
-            end = await worker.exit();
-          } finally {
-            await worker.dispose();
-          }
-        }
+        await append(source);
+        return { source, end: await home.run(["jobs", "start"]) };
+      },
+      said: /since it was queued; nothing was touched/,
+    },
+    {
+      name: "while copied",
+      run: (home: TempHome, media: string) =>
+        midCopy(home, media, 6, (_, source) => append(source)),
+      said: /while its tracks were copied; original kept/,
+    },
+  ];
+  for (const { name, run, said } of cases) {
+    await t.step(`bytes appended ${name}`, async () => {
+      await withMediaHome(undefined, async (home, media) => {
+        const { source, end } = await run(home, media);
         assert.equal(end.code, 3, end.stdout + end.stderr);
         const job = await onlyJob(home);
         assert.deepEqual([job.type, job.status], ["apply", "failed"]);
-        const said = during === "queue"
-          ? /since it was queued; nothing was touched/
-          : /while its tracks were copied; original kept/;
         assert.match(job.error ?? "", said);
         assert.match(job.error ?? "", /queue the file again/);
         // The user's file as they left it, nothing else beside it.
@@ -287,22 +305,11 @@ Deno.test("apply: a temp disk that fills during the copy is named; the original 
     await mountTmpfs(tmpfs, "4m");
     try {
       await home.writeConfig(`jobs:\n  temp_directory: ${tmpfs}\n`);
-      const tools = await ToolCounter.create(home.dir, { ffmpegPrefix: ["-re"] });
-      const source = await makeTrackClip(join(media, "film.mkv"), { ...FILM, duration: 6 });
-      const before = await digest(source);
-      const policy = await writePolicyText(home, "original.yaml", ORIGINAL_POLICY);
-      await queue(home, ["--policy", policy, source]);
-      const worker = WorkerProcess.start(home, [], tools.env);
-      let end;
-      try {
-        await waitUntil("live progress", () => (livePercent(home) ?? 0) > 0);
+      const { source, before, end } = await midCopy(home, media, 6, async () => {
         // Another program fills the disk while the copy is written.
         using filler = await Deno.open(join(tmpfs, "filler"), { write: true, createNew: true });
         await filler.write(new Uint8Array(8 << 20)).catch(() => 0);
-        end = await worker.exit();
-      } finally {
-        await worker.dispose();
-      }
+      });
       assert.equal(end.code, 3, end.stdout + end.stderr);
       const job = await onlyJob(home);
       assert.deepEqual([job.type, job.status], ["apply", "failed"]);
@@ -375,21 +382,12 @@ Deno.test("apply: a crash at a step of the replace leaves the original reachable
 
 Deno.test("apply: SIGTERM mid-copy queues the job again untouched; the worker exits 0", async () => {
   await withMediaHome(undefined, async (home, media) => {
-    const tools = await ToolCounter.create(home.dir, { ffmpegPrefix: ["-re"] });
-    const source = await makeTrackClip(join(media, "film.mkv"), { ...FILM, duration: 20 });
-    const before = await digest(source);
-    const policy = await writePolicyText(home, "original.yaml", ORIGINAL_POLICY);
-    await queue(home, ["--policy", policy, source]);
-    const worker = WorkerProcess.start(home, [], tools.env);
-    try {
-      await waitUntil("live progress", () => (livePercent(home) ?? 0) > 0);
+    const { source, before, end } = await midCopy(home, media, 20, (worker) => {
       worker.kill("SIGTERM");
-      const end = await worker.exit();
-      assert.equal(end.code, 0, end.stdout + end.stderr);
-      assert.match(end.stdout, /requeued/);
-    } finally {
-      await worker.dispose();
-    }
+      return Promise.resolve();
+    });
+    assert.equal(end.code, 0, end.stdout + end.stderr);
+    assert.match(end.stdout, /requeued/);
     const job = await onlyJob(home);
     assert.deepEqual([job.type, job.status, job.attempts], ["apply", "queued", 0]);
     assert.deepEqual(await digest(source), before);

@@ -221,7 +221,7 @@ Deno.test("tracks: flags that say whom a track is for are kept, in MKV and into 
       policy + "container: {target: mp4, on_incompatible_codec: transcode}\n",
     );
     assert.deepEqual(await flagsOf(mp4.output), [[], ...kept]);
-    // The verifier holds the output to them, by either reader.
+    // The verifier holds the output to them.
     const unflagged = structuredClone(mkv.plan);
     unflagged.tracks[3].flags = [];
     assert.deepEqual(await verifyTracks(mkv.source, mkv.output, unflagged), {
