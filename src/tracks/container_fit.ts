@@ -29,7 +29,7 @@ export type ContainerFit =
     convert: ReadonlyMap<number, string>;
     /** Streams the container cannot hold, with why. */
     dropped: ReadonlyMap<number, string>;
-    /** Conversions, for people. */
+    /** What conversions cost (an ASS subtitle's styling), for people. */
     notes: string[];
   }
   | { action: "keep_container"; reason: string }
@@ -86,10 +86,10 @@ export function fitContainer(
     const text = textSubtitleTarget(format, stream.codec);
     if (text !== null && (!mp4 || mode === "transcode")) {
       convert.set(stream.index, text);
-      const styled = stream.codec === "ass" || stream.codec === "ssa"
-        ? " (its styling is lost)"
-        : "";
-      notes.push(`subtitle 0:${stream.index} converted from ${stream.codec} to ${text}${styled}`);
+      // The conversion itself is one of the plan's changes; what it costs is worth a note.
+      if (stream.codec === "ass" || stream.codec === "ssa") {
+        notes.push(`subtitle 0:${stream.index} loses its styling in ${text}`);
+      }
     } else {
       const why = text === null
         ? "image subtitles cannot be converted"

@@ -384,7 +384,8 @@ function describeChanges(plan: TrackPlan, media: MediaInfo, containerAsked: bool
   const sourceFormat = isMp4Family(media.formatName) ? "mp4" : "matroska";
   const moved = plan.extension !== extname(media.path) || plan.format !== sourceFormat;
   if (containerAsked && moved) {
-    const from = media.formatName.split(",")[0];
+    // ffprobe names every MP4 "mov,mp4,...": people know it as mp4.
+    const from = sourceFormat === "mp4" ? "mp4" : media.formatName.split(",")[0];
     changes.push(`container ${from} -> ${plan.format} (${plan.extension})`);
     parts.push(`${from} -> ${plan.format}`);
   }
