@@ -258,6 +258,46 @@ Deno.test("tracks: chapters are kept, in MKV and into MP4, and verified", async 
   }, TEMP_PREFIX);
 });
 
+Deno.test("tracks: Dolby Vision is kept into Matroska; a copy into MP4, which loses it, is refused", async () => {
+  await withTempDir(async (dir) => {
+    const clip = { audio: [{ language: "fre", default: true }, { language: "eng" }] };
+    const source = await makeTrackClip(join(dir, "film.mp4"), { ...clip, dolbyVision: true });
+    const info = await probe(source);
+    assert.ok(info.streams[0].dolbyVision);
+    // ffmpeg 5.1 writes no Dolby Vision record into MP4: even a copy within MP4 would drop it.
+    assert.deepEqual(planTracks(tracksOf(ORIGINAL_POLICY), info), {
+      action: "refuse",
+      reason: "ffmpeg cannot write the Dolby Vision of 0:0 (video hevc) into mp4: a copy would " +
+        "lose it (target mkv to keep it)",
+    });
+    const mkv = await apply(source, dir, "container: {target: mkv}\n");
+    assert.ok((await probe(mkv.output)).streams[0].dolbyVision, "Matroska keeps the record");
+    // Back towards MP4 under skip, the file keeps its container and gets the other changes.
+    const back = planTracks(
+      tracksOf(
+        "container: {target: mp4, on_incompatible_codec: skip}\naudio_language_preference: [fre]\n",
+      ),
+      await probe(mkv.output),
+    );
+    assert.equal(back.action, "apply");
+    const plan = (back as { plan: TrackPlan }).plan;
+    assert.equal(plan.format, "matroska");
+    assert.match(plan.notes.join("\n"), /^container kept: ffmpeg cannot write the Dolby Vision/m);
+    // The verifier holds a copy to it: the same tracks without the record are refused.
+    const plain = join(dir, "plain.mp4");
+    const copied = await new Deno.Command("ffmpeg", {
+      args: ["-v", "error", "-i", source, "-map", "0", "-c", "copy", "-tag:v", "hvc1", plain],
+    }).output();
+    assert.ok(copied.success);
+    assert.equal((await probe(plain)).streams[0].dolbyVision, false, "ffmpeg dropped the record");
+    const stripped = await apply(plain, dir, "container: {target: mkv}\n");
+    assert.deepEqual(await verifyTracks(info, stripped.output, mkv.plan), {
+      ok: false,
+      reason: "track 0 (from 0:0): Dolby Vision is false, planned true",
+    });
+  }, TEMP_PREFIX);
+});
+
 Deno.test("tracks: a file already as the policy asks is left alone", async () => {
   await withTempDir(async (dir) => {
     const source = await makeTrackClip(join(dir, "film.mkv"), {

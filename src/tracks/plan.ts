@@ -55,6 +55,8 @@ export interface PlannedTrack {
   forced: boolean;
   /** The source's {@link KEPT_FLAGS} the track has, which its output must have too. */
   flags: string[];
+  /** A video track with a Dolby Vision configuration record, which its output must keep. */
+  dolbyVision: boolean;
   /** For a cover picture: how it is carried (see planCoverArt). */
   cover?: CoverArtPlan;
 }
@@ -158,6 +160,7 @@ export function planTracks(policy: TrackPolicy, media: MediaInfo): TrackDecision
       default: stream.isDefault ?? false,
       forced: stream.isForced ?? false,
       flags: (stream.flags ?? []).filter((flag) => KEPT_FLAGS.includes(flag)),
+      dolbyVision: stream.type === "video" && stream.dolbyVision,
     };
     if (stream.title !== undefined) track.title = stream.title;
     if (stream.isCoverArt) {

@@ -110,7 +110,8 @@ function streamProblem(want: PlannedTrack, got: StreamInfo): string | null {
     return `is ${got.codec}, planned ${want.codec}`;
   }
   if (!flagged(want.type)) return null;
-  return differs("language", languageKey(got.language), languageKey(want.language)) ??
+  return differs("Dolby Vision", got.dolbyVision, want.dolbyVision) ??
+    differs("language", languageKey(got.language), languageKey(want.language)) ??
     differs("default flag", got.isDefault ?? false, want.default) ??
     differs("forced flag", got.isForced ?? false, want.forced) ??
     differs("flags", flagList((flag) => got.flags?.includes(flag) ?? false), plannedFlags(want)) ??

@@ -50,6 +50,11 @@ export interface TrackClipOptions {
   cover?: boolean;
   /** Chapter titles, the chapters an even share of the clip each (Matroska only). */
   chapters?: string[];
+  /**
+   * HEVC video with a Dolby Vision configuration record (profile 8.1), as a UHD release has it
+   * (MP4 only; the video itself is plain HEVC: only the record says Dolby Vision).
+   */
+  dolbyVision?: boolean;
   /** Length in seconds; default 1. */
   duration?: number;
 }
@@ -86,8 +91,9 @@ export async function makeTrackClip(path: string, opts: TrackClipOptions): Promi
       ...["-nostdin", "-v", "error", "-y", ...inputs, "-map", "0:v"],
       ...audio.flatMap((_, i) => ["-map", `${i + 1}:a`]),
       ...[
-        "-c:v",
-        "libx264",
+        ...(opts.dolbyVision
+          ? ["-c:v", "libx265", "-x265-params", "log-level=error"]
+          : ["-c:v", "libx264"]),
         "-preset",
         "ultrafast",
         "-c:a",
@@ -119,6 +125,7 @@ export async function makeTrackClip(path: string, opts: TrackClipOptions): Promi
     ]);
     if (output.toLowerCase().endsWith(".mp4")) {
       await writeMp4(output, base, srt, cover, opts);
+      if (opts.dolbyVision) await addDolbyVisionRecord(output);
     } else {
       const flags = (id: number, t: TrackSpec) => [
         ...(t.language ? ["--language", `${id}:${t.language}`] : []),
@@ -163,6 +170,8 @@ async function writeMp4(
   subtitles.forEach((_, i) => args.push("-map", `${i + 1}:s`));
   if (opts.cover) args.push("-map", `${subtitles.length + 1}:v`);
   args.push("-c", "copy", "-c:s", "mov_text");
+  // The sample entry a Dolby Vision record goes in (ffmpeg's default for HEVC is hev1).
+  if (opts.dolbyVision) args.push("-tag:v:0", "hvc1");
   const set = (out: number, t: TrackSpec) => {
     const flags = [t.default && "default", t.forced && "forced", ...(t.flags ?? [])]
       .filter(Boolean).join("+");
@@ -175,6 +184,51 @@ async function writeMp4(
   subtitles.forEach((t, i) => set(1 + audio.length + i, t));
   if (opts.cover) args.push(`-disposition:${1 + audio.length + subtitles.length}`, "attached_pic");
   await run("ffmpeg", [...args, "-f", "mp4", `file:${output}`]);
+}
+
+/**
+ * Puts a Dolby Vision configuration box (dvcC, profile 8.1) into the HEVC sample entry of an MP4
+ * whose index comes after its media (ffmpeg's default), growing the boxes that hold it: what
+ * ffmpeg cannot make, since no encoder here writes Dolby Vision.
+ */
+async function addDolbyVisionRecord(path: string): Promise<void> {
+  const file = await Deno.readFile(path);
+  const view = new DataView(file.buffer);
+  const type = (at: number) => new TextDecoder().decode(file.subarray(at + 4, at + 8));
+  /** The box `name` among the boxes from `start` to `end`, or -1. */
+  const find = (start: number, end: number, name: string) => {
+    for (let at = start; at < end; at += view.getUint32(at)) if (type(at) === name) return at;
+    return -1;
+  };
+  const moov = find(0, file.length, "moov");
+  // The header each box's children come after (stsd: version, flags and entry count; a visual
+  // sample entry: 78 bytes of its own).
+  const childrenAt: Record<string, number> = { stsd: 16, hvc1: 86 };
+  for (let trak = moov + 8; trak < moov + view.getUint32(moov); trak += view.getUint32(trak)) {
+    if (type(trak) !== "trak") continue;
+    const chain = [trak];
+    for (const name of ["mdia", "minf", "stbl", "stsd", "hvc1"]) {
+      const parent = chain.at(-1)!;
+      const start = parent + (childrenAt[type(parent)] ?? 8);
+      const found = parent < 0 ? -1 : find(start, parent + view.getUint32(parent), name);
+      chain.push(found);
+    }
+    if (chain.at(-1)! < 0) continue;
+    // version 1.0, profile 8, level 6, RPU and base layer present, compatibility id 1.
+    const record = [1, 0, 0x10, 0x35, 0x10, 0, 0, 0, ...new Array(16).fill(0)];
+    const box = new Uint8Array([0, 0, 0, 8 + record.length, ...new TextEncoder().encode("dvcC")]);
+    const entry = chain.at(-1)!;
+    const at = entry + view.getUint32(entry);
+    for (const grown of [moov, ...chain]) view.setUint32(grown, view.getUint32(grown) + 32);
+    const out = new Uint8Array(file.length + 32);
+    out.set(file.subarray(0, at));
+    out.set(box, at);
+    out.set(record, at + 8);
+    out.set(file.subarray(at), at + 32);
+    await Deno.writeFile(path, out);
+    return;
+  }
+  throw new Error(`${path}: no HEVC sample entry to put a Dolby Vision record in`);
 }
 
 /** A film as disc rips and fansubs have it: four audio tracks, three subtitles, a font. */
