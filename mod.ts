@@ -41,7 +41,10 @@ export { CONFIG_LIMITS, defaultConfig, loadConfig, parseConfig } from "./src/con
 export type {
   ContainerChoice,
   HwAccel,
+  QualityMetric,
+  QualityRule,
   SkipConditions,
+  TargetQuality,
   TranscodePolicy,
   VideoCodec,
 } from "./src/policy/types.ts";
@@ -174,6 +177,19 @@ export {
   policyHash,
 } from "./src/library/decisions.ts";
 export { ProbeCache } from "./src/library/probe_cache.ts";
+export {
+  searchCrf,
+  type SearchOptions,
+  type SearchProbe,
+  type SearchResult,
+} from "./src/quality/crf_search.ts";
+export { type FolderSeed, QualityMemory, type SampleScore } from "./src/quality/memory.ts";
+export { QualityTemps } from "./src/quality/temps.ts";
+export { type CompareOptions, compareVideos, metricProblem } from "./src/quality/compare.ts";
+export { nextStep, type Probe, type SearchGoal, type SearchStep } from "./src/quality/search.ts";
+export { scoreOf, type ScoreSummary, summarize } from "./src/quality/scores.ts";
+export { planSamples, type SamplePlan, type SampleRun } from "./src/quality/samples.ts";
+export { forecast, type ForecastOptions, type ForecastReport } from "./src/transcode/forecast.ts";
 export { recoverStale } from "./src/worker/recovery.ts";
 export { runWorker, type WorkerOptions, type WorkerSummary } from "./src/worker/worker.ts";
 export type { ProgressSample, WorkerEventKind, WorkerReporter } from "./src/worker/reporter.ts";

@@ -24,6 +24,10 @@
  *   network    claim+finish per job over sshfs and smbnetfs (three-host harness of
  *              tests/multihost, root only) against the same drain on local disk
  *   library    scripts/bench_library.ts: first scan and unchanged rescan of 10k files
+ *   quality    scripts/bench_quality.ts: CRF search for an SSIM minimum on six 2-minute clips and
+ *              a 10-minute film: size against the best fixed CRF, search cost against the full
+ *              encode, predicted against achieved, CRFs tried per episode of a season (slow:
+ *              about an hour on 2 cores; --quick about 15 minutes)
  *   apply      scripts/bench_apply.ts: files whose track policy needs a copy, drained as apply
  *              jobs beside a plain shell loop of the same ffmpeg copies
  *
@@ -90,6 +94,7 @@ const SECTIONS: Record<string, Section> = {
   segments: benchSegmentsSection,
   network: benchNetwork,
   library: benchLibrarySection,
+  quality: benchQualitySection,
   apply: benchApplySection,
 };
 
@@ -584,6 +589,13 @@ async function benchLibrarySection(ctx: BenchContext): Promise<void> {
   const { benchLibrary } = await import("./bench_library.ts");
   for (const row of await benchLibrary(ctx.quick)) {
     ctx.report({ section: "library", what: row.name, shown: row.value, note: row.note });
+  }
+}
+
+async function benchQualitySection(ctx: BenchContext): Promise<void> {
+  const { benchQuality } = await import("./bench_quality.ts");
+  for (const row of await benchQuality(ctx.quick)) {
+    ctx.report({ section: "quality", what: row.name, shown: row.value, note: row.note });
   }
 }
 

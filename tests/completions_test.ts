@@ -79,7 +79,7 @@ Deno.test("bash completion: commands, flags, states and job ids from file names"
   assert.equal(new TextDecoder().decode(registered.stdout).trim(), "complete -F _vpo vpo");
 
   const cases: [string, string[]][] = [
-    ["vpo ", ["completions", "doctor", "jobs", "serve", "stats", "transcode"]],
+    ["vpo ", ["completions", "doctor", "forecast", "jobs", "serve", "stats", "transcode"]],
     ["vpo jobs st", ["start", "status"]],
     ["vpo jobs list --status ", ["cancelled", "completed", "failed", "queued", "running"]],
     ["vpo jobs list --status f", ["failed"]],
@@ -141,7 +141,7 @@ for (const shell of ["zsh", "fish"] as const) {
     const script = join(home.dir, `vpo.${shell}`);
     await Deno.writeTextFile(script, printed.stdout);
     const cases: [string, string[]][] = [
-      ["vpo ", ["completions", "doctor", "jobs", "serve", "stats", "transcode"]],
+      ["vpo ", ["completions", "doctor", "forecast", "jobs", "serve", "stats", "transcode"]],
       ["vpo jobs st", ["start", "status"]],
       ["vpo jobs list --status f", ["failed"]],
       ["vpo jobs list --l", ["--limit"]],

@@ -22,12 +22,13 @@ import { addStatsCommand } from "./stats_command.ts";
 import { addServeCommand } from "./serve_command.ts";
 import { addCompletionsCommand } from "./completions.ts";
 import { addDoctorCommand } from "./doctor_command.ts";
+import { addForecastCommand } from "./forecast_command.ts";
 
 /** vpo's version, shown by `vpo --version`: the one in deno.json (embedded by `deno compile`). */
 const VERSION: string = denoJson.version;
 
 /** Commands that run ffmpeg or ffprobe. */
-const NEEDS_FFMPEG = new Set(["transcode", "jobs start"]);
+const NEEDS_FFMPEG = new Set(["transcode", "jobs start", "forecast"]);
 
 /** "jobs start" for the `start` subcommand of `jobs`. */
 function commandPath(cmd: CommandUnknownOpts): string {
@@ -41,6 +42,7 @@ function commandPath(cmd: CommandUnknownOpts): string {
 /** The top-level commands in `vpo --help` order; completions last: it completes those before it. */
 const COMMANDS: readonly [string, (program: Command, ctx: CliContext) => unknown][] = [
   ["transcode", addTranscodeCommand],
+  ["forecast", addForecastCommand],
   ["jobs", addJobsCommands],
   ["stats", addStatsCommand],
   ["serve", addServeCommand],

@@ -36,6 +36,33 @@ function table(title: string, width: number, buckets: StatsBucket[]): string[] {
   ];
 }
 
+/** The quality measured over outputs, per metric; nothing when no job had a quality target. */
+function qualityTable(buckets: StatsReport["quality"]): string[] {
+  if (buckets.length === 0) return [];
+  const columns: Column[] = [
+    { header: "QUALITY", width: 10 },
+    { header: "FILES", width: 6 },
+    { header: "MEAN", width: 9 },
+    { header: "LOWEST", width: 9 },
+    { header: "BELOW MIN", width: 10 },
+    { header: "PREDICTION ERROR", width: 16 },
+  ];
+  return [
+    "",
+    formatRow(columns, columns.map((c) => c.header)),
+    ...buckets.map((b) =>
+      formatRow(columns, [
+        b.metric,
+        String(b.files),
+        b.mean.toFixed(4),
+        b.lowest.toFixed(4),
+        String(b.below_min),
+        b.prediction_error === null ? "-" : b.prediction_error.toFixed(4),
+      ])
+    ),
+  ];
+}
+
 /** The human output of `vpo stats`. */
 export function formatStats(report: StatsReport): string {
   const t = report.totals;
@@ -54,6 +81,7 @@ export function formatStats(report: StatsReport): string {
     ...table("CODEC", 10, report.per_codec),
     "",
     ...table("FOLDER", 40, report.per_folder),
+    ...qualityTable(report.quality),
   ];
   return lines.join("\n");
 }

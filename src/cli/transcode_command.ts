@@ -79,8 +79,9 @@ export function addTranscodeCommand(program: Command, ctx: CliContext): void {
       const { deciderFor } = await import("./job_types.ts");
       const config = await ctx.config();
       const policyFile = opts.policy ? resolve(opts.policy) : null;
+      const { metricProblem } = await import("../quality/compare.ts");
       const base = policyFile
-        ? await loadPolicyFile(policyFile, { warn })
+        ? await loadPolicyFile(policyFile, { warn, metricProblem })
         : { transcode: defaultPolicy(), tracks: null };
       const policy = await overridden(base, {
         codec: opts.codec,

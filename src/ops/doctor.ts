@@ -16,6 +16,7 @@ import { type Check, check } from "./check.ts";
 import {
   checkHardwareEncoders,
   checkPolicyEncoders,
+  checkQualityMetrics,
   examplePolicies,
   EXAMPLES_DIR,
 } from "./encoder_checks.ts";
@@ -81,6 +82,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     }
     checks.push(...await checkPolicyEncoders([...examples ?? [], ...opts.policies ?? []]));
     checks.push(...await checkHardwareEncoders(opts.devDir));
+    checks.push(await checkQualityMetrics());
   }
 
   let config: Config = defaultConfig();

@@ -10,6 +10,8 @@ import { fileURLToPath } from "node:url";
 import { audioEncoder, detectEncoder, softwareEncoder, videoEncoder } from "../media/encoders.ts";
 import { firstLine, runCaptured } from "../media/exec.ts";
 import { loadPolicyFile } from "../policy/policy.ts";
+import { QUALITY_METRICS } from "../policy/target_quality.ts";
+import { metricProblem } from "../quality/compare.ts";
 import type { TranscodePolicy } from "../policy/types.ts";
 import { type Check, check } from "./check.ts";
 
@@ -64,7 +66,7 @@ export async function checkPolicyEncoders(files: string[]): Promise<Check[]> {
     const label = `encoders for ${basename(file)}`;
     let policy: TranscodePolicy | null;
     try {
-      policy = (await loadPolicyFile(file)).transcode;
+      policy = (await loadPolicyFile(file, { metricProblem })).transcode;
     } catch (err) {
       out.push(check("FAIL", label, (err as Error).message, "fix the policy file"));
       continue;
@@ -88,6 +90,17 @@ export async function checkPolicyEncoders(files: string[]): Promise<Check[]> {
     );
   }
   return out;
+}
+
+/** Which quality metrics a `target_quality` policy may name on this host. */
+export async function checkQualityMetrics(): Promise<Check> {
+  const problems = await Promise.all(QUALITY_METRICS.map(metricProblem));
+  const usable = QUALITY_METRICS.filter((_, i) => problems[i] === null);
+  const missing = problems.filter((p) => p !== null);
+  const detail = `${usable.join(", ") || "none"} measurable` +
+    (missing.length ? `; ${missing.join("; ")}` : "");
+  // Only a policy naming a missing metric is a failure (its line above says so).
+  return check(usable.includes("ssim") ? "ok" : "warn", "quality metrics", detail);
 }
 
 /** One line per hardware API: does a trial encode of HEVC (else H.264) work? */

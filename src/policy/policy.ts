@@ -32,7 +32,14 @@ import { closest } from "../util/suggest.ts";
 import { ConfigError } from "../errors.ts";
 import { readTrackPolicy, TRACK_POLICY_SPEC } from "./track_policy.ts";
 import type { TrackPolicy } from "./track_types.ts";
-import type { ContainerChoice, HwAccel, TranscodePolicy, VideoCodec } from "./types.ts";
+import type {
+  ContainerChoice,
+  HwAccel,
+  QualityMetric,
+  TranscodePolicy,
+  VideoCodec,
+} from "./types.ts";
+import { DEFAULT_CRF_RANGES, readTargetQuality, TARGET_QUALITY_SPEC } from "./target_quality.ts";
 
 /**
  * Policy file versions this build reads: 1, and 2 and 3 of the original Python vpo (whose
@@ -55,6 +62,13 @@ const LEGACY_KEYS: Readonly<{ top: readonly string[]; transcode: readonly string
 export interface PolicyReadOptions {
   /** Receives the one warning line about keys that are accepted but not used. */
   warn?: (text: string) => void;
+  /**
+   * Why this host cannot measure a quality metric (null: it can), asked by {@link loadPolicy}
+   * only for the metric a policy names; a policy naming one it cannot is refused at the key.
+   */
+  metricProblem?: (metric: QualityMetric) => Promise<string | null>;
+  /** Metrics refused with why, as {@link metricProblem} answered (for {@link parsePolicy}). */
+  unavailableMetrics?: ReadonlyMap<QualityMetric, string>;
 }
 
 /** Accepts any value: the key is known, and not used. */
@@ -198,6 +212,7 @@ const TRANSCODE_SPEC = {
   audio_transcode_to: choice("an audio codec", AUDIO_TARGETS),
   audio_transcode_bitrate: bitrate,
   keep_larger_output: boolean(),
+  target_quality: section(TARGET_QUALITY_SPEC),
   skip_if: section({
     codec_in: list(codecName),
     bitrate_below: nullable(bitrate),
@@ -305,7 +320,7 @@ function readPolicyFile(
         "use (ignored)",
     );
   }
-  const policy = transcode ? readTranscode(transcode, version) : null;
+  const policy = transcode ? readTranscode(transcode, version, opts) : null;
   if (policy && tracks?.container && policy.container !== "keep") {
     if (policy.container !== tracks.container.target) {
       transcode!.at("container").fail(
@@ -320,6 +335,7 @@ function readPolicyFile(
 function readTranscode(
   transcode: Section<typeof TRANSCODE_SPEC>,
   version: number,
+  opts: PolicyReadOptions,
 ): TranscodePolicy {
   const t = transcode.values;
   const codec = t.target_video_codec;
@@ -332,6 +348,11 @@ function readTranscode(
   const targetBitrate = t.target_bitrate ?? null;
   if (targetCrf !== null && targetBitrate !== null) {
     transcode.at("target_bitrate").fail("set either target_crf or target_bitrate, not both");
+  }
+  if (t.target_quality && targetBitrate !== null) {
+    transcode.at("target_bitrate").fail(
+      "target_quality searches a CRF for each file: remove target_bitrate",
+    );
   }
   const preset = t.preset ?? null;
   const box = t.max_resolution ? RESOLUTIONS[t.max_resolution] : null;
@@ -360,6 +381,13 @@ function readTranscode(
       dolbyVision: skip.dolby_vision ?? d.skipIf.dolbyVision,
     },
     keepLargerOutput: t.keep_larger_output ?? d.keepLargerOutput,
+    ...(t.target_quality
+      ? {
+        targetQuality: readTargetQuality(t.target_quality, codec, CRF_RANGES[codec], {
+          unavailable: opts.unavailableMetrics,
+        }),
+      }
+      : {}),
   };
 }
 
@@ -384,12 +412,18 @@ export function parsePolicy(
   return readPolicyFile(parseYaml(text, path, SPEC), path, opts, true).transcode!;
 }
 
-/** Loads and validates a policy file; a missing file is a {@link ConfigError}. */
+/**
+ * Loads and validates a policy file; a missing file is a {@link ConfigError}, and so is a
+ * quality metric `opts.metricProblem` says this host cannot measure.
+ */
 export async function loadPolicyFile(
   path: string,
   opts: PolicyReadOptions = {},
 ): Promise<PolicyFile> {
-  return parsePolicyFile(await readPolicyText(path), path, opts);
+  const text = await readPolicyText(path);
+  const file = parsePolicyFile(text, path, opts);
+  await checkMetric(file.transcode, text, path, opts);
+  return file;
 }
 
 /** Loads and validates a policy file that must transcode (see {@link parsePolicy}). */
@@ -397,7 +431,25 @@ export async function loadPolicy(
   path: string,
   opts: PolicyReadOptions = {},
 ): Promise<TranscodePolicy> {
-  return parsePolicy(await readPolicyText(path), path, opts);
+  const text = await readPolicyText(path);
+  const policy = parsePolicy(text, path, opts);
+  await checkMetric(policy, text, path, opts);
+  return policy;
+}
+
+/** Refuses a quality target whose metric this host cannot measure, at the key that names it. */
+async function checkMetric(
+  policy: TranscodePolicy | null,
+  text: string,
+  path: string,
+  opts: PolicyReadOptions,
+): Promise<void> {
+  const metric = policy?.targetQuality?.metric;
+  const why = metric && opts.metricProblem ? await opts.metricProblem(metric) : null;
+  if (!metric || !why) return;
+  // Parsed again to report the problem at the key, with its line and column.
+  parsePolicyFile(text, path, { unavailableMetrics: new Map([[metric, why]]) });
+  throw new ConfigError(`${path}: transcode.target_quality.metric: ${why}`);
 }
 
 async function readPolicyText(path: string): Promise<string> {
@@ -422,8 +474,10 @@ export interface PolicyOverrides {
  *
  * Changing the codec without `--crf` resets a CRF-mode policy to the new codec's default CRF,
  * because CRF scales differ between encoders (hevc 26 is not av1 26), and drops a preset the new
- * encoder does not have (x265 "slow" means nothing to SVT-AV1). `--crf` switches a bitrate policy
- * to CRF. `--max-resolution` replaces both the policy's max width and height.
+ * encoder does not have (x265 "slow" means nothing to SVT-AV1); a quality target's CRF range
+ * becomes the new codec's default range. `--crf` switches a bitrate policy to CRF and drops a
+ * quality target (the CRF given is the CRF). `--max-resolution` replaces both the policy's max
+ * width and height.
  */
 export function applyOverrides(
   policy: TranscodePolicy,
@@ -436,12 +490,17 @@ export function applyOverrides(
       out.targetVideoCodec = codec;
       if (out.targetCrf !== null) out.targetCrf = DEFAULT_CRF[codec];
       if (out.preset !== null && !PRESETS[codec].includes(out.preset)) out.preset = null;
+      if (out.targetQuality) {
+        [out.targetQuality.crfMin, out.targetQuality.crfMax] = DEFAULT_CRF_RANGES[codec];
+      }
     }
   }
   if (overrides.crf !== undefined) {
     const field = Field.flag("--crf", overrides.crf);
     out.targetCrf = checkCrf(field, out.targetVideoCodec, crf(field));
     out.targetBitrate = null;
+    // A CRF given for this run is the CRF: no search.
+    delete out.targetQuality;
   }
   if (overrides.maxResolution !== undefined) {
     const box = RESOLUTIONS[resolution(Field.flag("--max-resolution", overrides.maxResolution))];

@@ -21,6 +21,7 @@ import {
   codecName,
   CONTAINERS,
   crf,
+  CRF_RANGES,
   dimension,
   HW_ACCELS,
   size,
@@ -41,7 +42,8 @@ import type {
   SubtitleFilter,
   TrackPolicy,
 } from "./track_types.ts";
-import type { SkipConditions, TranscodePolicy } from "./types.ts";
+import type { SkipConditions, TargetQuality, TranscodePolicy } from "./types.ts";
+import { checkTargetQuality, TARGET_QUALITY_SNAPSHOT } from "./target_quality.ts";
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
@@ -87,7 +89,10 @@ function object<T>(where: string, value: unknown, spec: { [K in keyof T]: Reader
  * (`<job file>: payload.policy`). Throws a ConfigError naming the first bad key.
  */
 export function checkPolicySnapshot(value: unknown, where: string): TranscodePolicy {
-  const policy = object<TranscodePolicy>(where, value, {
+  // The one optional key: absent in every policy without a quality target (and in jobs queued
+  // before there was one).
+  const { targetQuality: quality, ...rest } = isRecord(value) ? value : {};
+  const policy = object<TranscodePolicy>(where, isRecord(value) ? rest : value, {
     schemaVersion: integer(),
     targetVideoCodec: videoCodec,
     targetCrf: nullable(crf),
@@ -121,7 +126,14 @@ export function checkPolicySnapshot(value: unknown, where: string): TranscodePol
     checkCrf(at("targetCrf"), policy.targetVideoCodec, policy.targetCrf);
   }
   if (policy.preset !== null) checkPreset(at("preset"), policy.targetVideoCodec, policy.preset);
-  return policy;
+  if (quality === undefined) return policy;
+  const q = `${where}.targetQuality`;
+  const targetQuality = checkTargetQuality(
+    object<TargetQuality>(q, quality, TARGET_QUALITY_SNAPSHOT),
+    (key) => Field.flag(`${q}.${key}`, (quality as Record<string, unknown>)[key]),
+    CRF_RANGES[policy.targetVideoCodec],
+  );
+  return { ...policy, targetQuality };
 }
 
 /**

@@ -5,6 +5,43 @@ export type ContainerChoice = "keep" | "mkv" | "mp4";
 /** Hardware acceleration choice; anything but "none" falls back to software when a trial fails. */
 export type HwAccel = "none" | "auto" | "vaapi" | "qsv" | "nvenc";
 
+/** Metrics a quality target can be scored with (see docs/quality.md). */
+export type QualityMetric = "ssim" | "psnr" | "vmaf";
+
+/**
+ * How per-frame scores make a file's score: their mean, or a low percentile (`p5`: 5 % of the
+ * frames score lower), which a few bad scenes pull down where a mean hides them.
+ */
+export type QualityRule = "mean" | `p${number}`;
+
+/**
+ * A quality to reach instead of one CRF for every file: each file's CRF is searched on samples
+ * so that its score reaches `min` at the smallest size (src/quality/, docs/quality.md).
+ */
+export interface TargetQuality {
+  /** The metric scores are measured with. */
+  metric: QualityMetric;
+  /** The lowest score accepted, on the metric's own scale (SSIM 0-1, PSNR dB, VMAF 0-100). */
+  min: number;
+  /** How per-frame scores make one score. */
+  rule: QualityRule;
+  /** Largest output accepted, as a percent of the source file's size. */
+  maxEncodedPercent: number;
+  /** Lowest CRF (best quality, biggest) the search tries. */
+  crfMin: number;
+  /** Highest CRF (worst quality, smallest) the search tries. */
+  crfMax: number;
+  /** Seconds of media per sample. */
+  sampleSeconds: number;
+  /** One sample per this many seconds of media (at least one). */
+  sampleEvery: number;
+  /**
+   * How far above `min` a predicted score may be for the search to stop, and how far below
+   * `min` an encode's measured score may be and still count as reaching it.
+   */
+  tolerance: number;
+}
+
 /** Conditions under which a file is skipped even though it is not compliant. */
 export interface SkipConditions {
   /** Source video codecs treated as already good enough (e.g. [hevc, av1]). */
@@ -47,4 +84,9 @@ export interface TranscodePolicy {
   skipIf: SkipConditions;
   /** Keep an output that is not smaller than its source (default false: keep the original). */
   keepLargerOutput: boolean;
+  /**
+   * Search each file's CRF for this quality (targetCrf then only seeds a folder's first search).
+   * Absent, not null, when the policy has none: policies without it hash as they always did.
+   */
+  targetQuality?: TargetQuality;
 }

@@ -37,6 +37,8 @@ export interface LiveInfo {
   steps?: Record<string, unknown>;
   /** A segmented encode's progress across runs (segments done of total, media seconds); free-form. */
   segments?: Record<string, unknown>;
+  /** A quality phase's last status line (`searching crf 27: ...`), for people; free-form. */
+  quality?: Record<string, unknown>;
 }
 
 const INSTANCE = randomHex(12);

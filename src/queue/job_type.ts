@@ -48,6 +48,11 @@ export interface JobFigures {
   output_bytes: number;
   /** Wall seconds the work took, for a completed job; 0 when unknown. */
   wall_sec: number;
+  /**
+   * The quality a completed job measured over its output, with what was predicted and the
+   * minimum it had to reach (a policy's quality target); absent when nothing was measured.
+   */
+  quality?: { metric: string; achieved: number; predicted: number | null; min: number };
 }
 
 /** A line `vpo jobs show` adds about a job: "Segments  7/24 done, ...". */
@@ -101,6 +106,8 @@ export interface RunContext {
   outOfTime(why: string): never;
   /** Reports a problem that changes nothing about the job's outcome (a cache it could not write). */
   warn(text: string): void;
+  /** Reports a step worth a line in the worker's log (`searching crf 27: ssim 0.9843, 3 of ~6`). */
+  note(text: string): void;
 }
 
 /** A job type ready to run jobs in one worker process. */

@@ -145,6 +145,10 @@ export class LibraryLayout {
   get probesDir(): string {
     return join(this.root, "probes");
   }
+  /** JSON-lines files of quality scores of samples, and each folder's last CRF found. */
+  get qualityDir(): string {
+    return join(this.root, "quality");
+  }
   /** One mark per queued file version, so two runs at once never queue it twice. */
   get marksDir(): string {
     return join(this.root, "queued");
@@ -155,7 +159,7 @@ export class LibraryLayout {
   }
   /** Every directory of the library, parents first. */
   allDirs(): string[] {
-    return [this.root, this.decisionsDir, this.probesDir, this.marksDir];
+    return [this.root, this.decisionsDir, this.probesDir, this.qualityDir, this.marksDir];
   }
 }
 

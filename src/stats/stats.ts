@@ -13,7 +13,7 @@ import { dirname, join } from "node:path";
 import { FINISHED_STATES, type Job, type JobState } from "../queue/job.ts";
 import type { QueueLayout } from "../queue/layout.ts";
 import { dirMtime, isProblem, listJobNames, readJobFile, wasStill } from "../queue/scan.ts";
-import type { JobTypes } from "../queue/job_type.ts";
+import type { JobFigures, JobTypes } from "../queue/job_type.ts";
 import { localDay } from "../util/format.ts";
 
 /** Totals of one group of finished jobs (a day, a codec, a folder, or all of them). */
@@ -42,6 +42,21 @@ export interface StatsBucket {
   time_sec: number;
 }
 
+/** The quality measured over the outputs of finished jobs, per metric (quality targets). */
+export interface QualityBucket {
+  /** The metric ("ssim", "psnr", "vmaf"). */
+  metric: string;
+  /** Outputs measured. */
+  files: number;
+  /** Mean and lowest score measured. */
+  mean: number;
+  lowest: number;
+  /** Outputs that measured below their minimum (within the tolerance, or kept as originals). */
+  below_min: number;
+  /** Mean of |predicted - measured|, over the outputs that had a prediction. */
+  prediction_error: number | null;
+}
+
 /** What {@link StatsCollector.collect} returns; the shape of `vpo stats --json`. */
 export interface StatsReport {
   /** All finished jobs counted. */
@@ -52,6 +67,8 @@ export interface StatsReport {
   per_codec: StatsBucket[];
   /** Per folder of the source file, most saved first. */
   per_folder: StatsBucket[];
+  /** Per quality metric, for jobs whose policy had a quality target; empty otherwise. */
+  quality: QualityBucket[];
   /** Finished job files that could not be read (not counted). */
   unreadable: number;
 }
@@ -70,6 +87,7 @@ interface Contribution {
   codec: string;
   folder: string;
   add: Omit<StatsBucket, "key">;
+  quality: JobFigures["quality"] | null;
 }
 
 const EMPTY: Omit<StatsBucket, "key"> = {
@@ -114,7 +132,33 @@ function contributionOf(job: Job, state: JobState, types: JobTypes): Contributio
     codec: figures.group,
     folder: job.file ? dirname(job.file) : "-",
     add,
+    quality: state === "completed" ? figures.quality ?? null : null,
   };
+}
+
+/** The quality buckets of the measured contributions, by metric. */
+function qualityBuckets(
+  measured: readonly NonNullable<Contribution["quality"]>[],
+): QualityBucket[] {
+  const byMetric = new Map<string, NonNullable<Contribution["quality"]>[]>();
+  for (const q of measured) byMetric.set(q.metric, [...byMetric.get(q.metric) ?? [], q]);
+  const round = (n: number) => Math.round(n * 1e6) / 1e6;
+  return [...byMetric].sort(([a], [b]) => (a < b ? -1 : 1)).map(([metric, list]) => {
+    const predicted = list.filter((q) => q.predicted !== null);
+    return {
+      metric,
+      files: list.length,
+      mean: round(list.reduce((n, q) => n + q.achieved, 0) / list.length),
+      lowest: Math.min(...list.map((q) => q.achieved)),
+      below_min: list.filter((q) => q.achieved < q.min).length,
+      prediction_error: predicted.length
+        ? round(
+          predicted.reduce((n, q) => n + Math.abs(q.predicted! - q.achieved), 0) /
+            predicted.length,
+        )
+        : null,
+    };
+  });
 }
 
 function addTo(bucket: StatsBucket, add: Omit<StatsBucket, "key">): void {
@@ -168,6 +212,7 @@ export class StatsCollector {
     const codecs = new Map<string, StatsBucket>();
     const folders = new Map<string, StatsBucket>();
     const counted = new Set<string>();
+    const measured: NonNullable<Contribution["quality"]>[] = [];
     let unreadable = 0;
     for (const items of dirs) {
       for (const { id, value: c } of items) {
@@ -182,6 +227,7 @@ export class StatsCollector {
         addInto(codecs, c.codec, c.add);
         addInto(folders, c.folder, c.add);
         addTo(totals, c.add);
+        if (c.quality) measured.push(c.quality);
       }
     }
     const bySaved = (a: StatsBucket, b: StatsBucket) =>
@@ -191,6 +237,7 @@ export class StatsCollector {
       per_day: [...days.values()].sort((a, b) => (a.key < b.key ? -1 : 1)),
       per_codec: [...codecs.values()].sort(bySaved),
       per_folder: [...folders.values()].sort(bySaved),
+      quality: qualityBuckets(measured),
       unreadable,
     };
     this.#last = key === null ? null : { key, report };

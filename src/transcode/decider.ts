@@ -13,7 +13,7 @@ import type { EncodePlan } from "../media/plan.ts";
 import { type MediaInfo, withDispositions } from "../media/probe.ts";
 import type { FileDecider } from "../library/queue_scan.ts";
 import type { TrackPolicy } from "../policy/track_types.ts";
-import type { TranscodePolicy } from "../policy/types.ts";
+import type { TargetQuality, TranscodePolicy } from "../policy/types.ts";
 import { sourcePayloadOf } from "../replace/source_payload.ts";
 import { dryRunCommand } from "../replace/temp_files.ts";
 import { planFile } from "./file_plan.ts";
@@ -45,14 +45,21 @@ function describeVideo(media: MediaInfo): string {
     : "no video";
 }
 
-function describeTarget(plan: EncodePlan): string {
+function describeTarget(plan: EncodePlan, quality: TargetQuality | undefined): string {
   const v = plan.streams.find((s) => s.type === "video");
   const size = v && v.type === "video" ? ` ${v.width}x${v.height}` : "";
-  const rate = plan.video.crf !== null
+  // With a quality target the CRF is searched when the job runs.
+  const rate = quality
+    ? `${quality.metric} >= ${quality.min}${quality.rule === "mean" ? "" : ` (${quality.rule})`}`
+    : plan.video.crf !== null
     ? `crf ${plan.video.crf}`
     : `${Math.round(plan.video.bitrate! / 1000)}k`;
   return `${plan.video.codec}${size} ${rate} (${plan.video.encoder}, ${plan.format})`;
 }
+
+/** Why a dry run's command shows a CRF that the job may not use. */
+const SEARCH_NOTE = "the CRF is searched for the quality target when the job runs; the command " +
+  "shows target_crf, where a folder's first search starts";
 
 /** Decides for each file whether it is transcoded, and how. */
 export function transcodeDecider(opts: TranscodeDeciderOptions): FileDecider {
@@ -70,8 +77,14 @@ export function transcodeDecider(opts: TranscodeDeciderOptions): FileDecider {
     const plan = planned.plan;
     if (plan.action === "skip") return { action: "skip", kind: plan.kind, reason: plan.reason };
     const changes = planned.tracks ? `; tracks: ${planned.tracks.summary}` : "";
-    const detail = `${describeVideo(media)} -> ${describeTarget(plan)}${changes}`;
-    const notes = choice.note ? [choice.note, ...plan.notes] : plan.notes;
+    const detail = `${describeVideo(media)} -> ${
+      describeTarget(plan, policy.targetQuality)
+    }${changes}`;
+    const notes = [
+      ...(choice.note ? [choice.note] : []),
+      ...(policy.targetQuality && opts.dryRun ? [SEARCH_NOTE] : []),
+      ...plan.notes,
+    ];
     const command = opts.dryRun
       ? dryRunCommand(
         media.path,

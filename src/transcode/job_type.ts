@@ -13,6 +13,7 @@ import { decideRecovery } from "./recovery.ts";
 import { ownedTranscodeBackups, transcodeFigures } from "./result.ts";
 import { runTranscode } from "./run.ts";
 import { segmentLine } from "./segment_progress.ts";
+import { firstPieceMediaSec, qualityLine } from "./quality_step.ts";
 import { segmentRecordChanges, wantsSegments } from "./segmented_encode.ts";
 import { SpeedHistory } from "./speed_history.ts";
 
@@ -33,7 +34,12 @@ export const transcodeJobType: JobType = {
         const payload = readPayload(job.payload);
         if (typeof payload === "string") return null;
         // segments: a segmented job progresses when one segment fits; each is checked as it starts.
-        const mediaSec = wantsSegments(payload.duration_sec, segmentLength)
+        // A quality target's search keeps every CRF's scores: its first piece is one CRF's
+        // samples, and the encode is started only once it fits (quality_step.ts).
+        const quality = payload.policy.targetQuality;
+        const mediaSec = quality
+          ? firstPieceMediaSec(payload.duration_sec, quality)
+          : wantsSegments(payload.duration_sec, segmentLength)
           ? segmentLength!
           : payload.duration_sec;
         return speed.estimateSec(payload.policy.targetVideoCodec, mediaSec);
@@ -57,6 +63,10 @@ export const transcodeJobType: JobType = {
   },
   details(job, live) {
     const segments = segmentLine(job, live);
-    return segments === null ? [] : [{ label: "Segments", text: segments }];
+    const quality = qualityLine(job, live);
+    return [
+      ...(segments === null ? [] : [{ label: "Segments", text: segments }]),
+      ...(quality === null ? [] : [{ label: "Quality", text: quality }]),
+    ];
   },
 };

@@ -41,6 +41,7 @@ import {
   wantsSegments,
 } from "./segmented_encode.ts";
 import type { SpeedHistory } from "./speed_history.ts";
+import { checkEncodeFits, checkStep, type QualityStart, searchStep } from "./quality_step.ts";
 
 /**
  * Runs the claimed transcode job to its result. Throws {@link JobFailure} when it cannot be done;
@@ -75,10 +76,11 @@ export async function runTranscode(
   }, (error) => remember({ state: "failed", error }));
 }
 
+/** What a run returns: the job's result and the verified output's probe. */
+type Done = { result: TranscodeResult; outputProbe: MediaInfo | null };
+
 /** The steps in order; returns the job's result and the verified output's probe. */
-async function transcode(
-  run: TranscodeRun,
-): Promise<{ result: TranscodeResult; outputProbe: MediaInfo | null }> {
+async function transcode(run: TranscodeRun): Promise<Done> {
   const media = await checkSource(run);
   const { plan, tracks, encoder } = await planFor(run, media);
   if (plan.action === "skip") {
@@ -88,7 +90,36 @@ async function transcode(
       outputProbe: null,
     };
   }
+  // With a quality target, the CRF is searched first (docs/quality.md); the search may find
+  // that no CRF will do, and an encode that misses the quality is retried once.
+  const quality = run.payload.policy.targetQuality;
+  const start = quality
+    ? await searchStep(run, media, plan, quality, { source_size: media.size, encoder })
+    : null;
+  if (start?.kind === "keep") return await keep(run, media, start.result, tracks);
+  let crf = start?.crf ?? null;
+  for (;;) {
+    const planned = crf === null ? plan : { ...plan, video: { ...plan.video, crf } };
+    const done = await encodeOnce(run, media, { plan: planned, tracks }, encoder, start);
+    if ("result" in done) return done;
+    crf = done.retry;
+  }
+}
+
+/**
+ * Steps 3 to 6 at one CRF: the target, the encode, its verification and, with a quality target,
+ * its check; then the replace. Returns the CRF to retry at when the check asks for one.
+ */
+async function encodeOnce(
+  run: TranscodeRun,
+  media: MediaInfo,
+  { plan, tracks }: { plan: EncodePlan; tracks: TrackPlan | null },
+  encoder: string,
+  quality: Extract<QualityStart, { kind: "encode" }> | null,
+): Promise<Done | { retry: number }> {
   const target = await chooseTarget(run, media, plan);
+  // A segmented encode checks each segment against the deadline instead.
+  if (quality && !target.segments) checkEncodeFits(run, media, plan.video.crf!);
   // ffmpeg writes to this very inode through /proc (see openTempOutput).
   using out = await openTempOutput(run.journal, run.source, target.temp, target.final);
   throwIfStopped(run.ctx.signal);
@@ -104,9 +135,39 @@ async function transcode(
     encoder,
     wall_sec: round(encoded.wallSec),
   };
-  const result = await replaceOrKeep(run, plan, target, out, figures, encoded.wallSec);
-  if (result.outcome === "kept_original" && tracks) return await copyTracksOnly(run, media, result);
+  let extra = {};
+  if (quality) {
+    const output = { path: out.pathForChild, size: figures.output_size };
+    const checked = await checkStep(run, media, plan, output, quality, plan.video.crf!);
+    if (checked.verdict !== "ok") {
+      await run.journal.discardOutput();
+      if (checked.verdict === "retry") return { retry: checked.crf };
+      const kept: KeptOriginalResult = {
+        outcome: "kept_original",
+        outcome_detail: `kept the original: ${checked.why}`,
+        ...figures,
+        notes: plan.notes,
+        quality: checked.figures,
+      };
+      return await keep(run, media, kept, tracks);
+    }
+    extra = { quality: checked.figures };
+  }
+  const result = await replaceOrKeep(run, plan, target, out, figures, encoded.wallSec, extra);
+  if (result.outcome === "kept_original") return await keep(run, media, result, tracks);
   return { result, outputProbe };
+}
+
+/** The original's video is kept; a policy's track changes are made all the same (step 7). */
+function keep(
+  run: TranscodeRun,
+  media: MediaInfo,
+  kept: KeptOriginalResult,
+  tracks: TrackPlan | null,
+): Promise<Done> {
+  return tracks
+    ? copyTracksOnly(run, media, kept)
+    : Promise.resolve({ result: kept, outputProbe: null });
 }
 
 /**

@@ -93,6 +93,7 @@ export async function runJob(claimed: ClaimedJob, opts: RunJobOptions): Promise<
         throw stopper.signal.reason;
       },
       warn: (text) => reporter.event("warning", job.id, null, text),
+      note: (text) => reporter.event("note", job.id, job.file, text),
     });
     const changes = {
       ...base,

@@ -110,10 +110,12 @@ export function segmentDirsIn(dir: string): string[] {
 
 /**
  * A directory holding an `ffmpeg` that appends its arguments to `<dir>/ffmpeg-calls` and runs the
- * real one; put it first on PATH to count what the worker starts.
+ * real one; put it first on PATH to count what the worker starts. `prelude` is shell run before
+ * that (`case "$*" in ...) sleep 5;; esac` to hold one kind of run back).
  */
 export async function countingFfmpeg(
   dir: string,
+  prelude = "",
 ): Promise<{ path: string; calls: () => string[] }> {
   const bin = join(dir, "bin");
   await Deno.mkdir(bin);
@@ -124,7 +126,7 @@ export async function countingFfmpeg(
   ).trim();
   await Deno.writeTextFile(
     join(bin, "ffmpeg"),
-    `#!/bin/sh\necho "$*" >> '${calls}'\nexec '${real}' "$@"\n`,
+    `#!/bin/sh\necho "$*" >> '${calls}'\n${prelude}exec '${real}' "$@"\n`,
   );
   await Deno.chmod(join(bin, "ffmpeg"), 0o755);
   return {

@@ -13,6 +13,9 @@ import { CLI_PERMISSIONS } from "../../scripts/permissions.ts";
 
 export { sleep };
 
+/** Heartbeats every 0.2 s, stale after 1 s: recovery tests need not wait minutes. */
+export const FAST_RECOVERY = "worker:\n  heartbeat_interval: 0.2\n  stale_after: 1\n";
+
 /** A job as `vpo jobs list --json` prints it (only the fields the tests read). */
 export interface JobJson {
   status: "queued" | "running" | "completed" | "failed" | "cancelled";

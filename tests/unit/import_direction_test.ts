@@ -21,6 +21,7 @@ const LAYERS: readonly { folders: readonly string[]; role: string }[] = [
   { folders: ["serve", "transcode", "apply"], role: "the web server and the job types" },
   { folders: ["notify", "ops", "stats"], role: "services over any job type" },
   { folders: ["worker"], role: "the worker" },
+  { folders: ["quality"], role: "quality targets: searches and checks of an encode's quality" },
   { folders: ["tracks"], role: "the track policy, carried out over the safe replace" },
   { folders: ["library", "replace"], role: "what job types share" },
   { folders: ["media"], role: "ffprobe and ffmpeg" },
@@ -175,7 +176,7 @@ Deno.test("violations: up, sideways and job type to worker are named with file:l
     { file: "src/transcode/run.ts", line: 4, target: "src/replace/replace.ts" },
   ]);
   assert.equal(found.length, 4);
-  assert.match(found[0], /^src\/config\/config\.ts:21: .*config \(layer 9.*may not import serve/);
+  assert.match(found[0], /^src\/config\/config\.ts:21: .*config \(layer 10.*may not import serve/);
   assert.match(found[1], /^src\/serve\/api\.ts:24: .*one layer/);
   assert.match(found[2], /^src\/transcode\/run\.ts:3: .*only through src\/queue\/job_type\.ts/);
   assert.match(found[3], /src\/newthing is in no layer/);

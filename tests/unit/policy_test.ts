@@ -188,7 +188,13 @@ Deno.test("examples/*.yaml all load", async () => {
   for await (const entry of Deno.readDir(EXAMPLES)) {
     if (entry.name.endsWith(".yaml")) names.push(entry.name);
   }
-  assert.deepEqual(names.sort(), ["av1.yaml", "h264-compat.yaml", "hevc.yaml", "tracks.yaml"]);
+  assert.deepEqual(names.sort(), [
+    "av1.yaml",
+    "h264-compat.yaml",
+    "hevc-quality.yaml",
+    "hevc.yaml",
+    "tracks.yaml",
+  ]);
   const hevc = await loadPolicy(join(EXAMPLES, "hevc.yaml"));
   assert.equal(hevc.targetVideoCodec, "hevc");
   const compat = await loadPolicy(join(EXAMPLES, "h264-compat.yaml"));
@@ -198,6 +204,8 @@ Deno.test("examples/*.yaml all load", async () => {
   );
   const av1 = await loadPolicy(join(EXAMPLES, "av1.yaml"));
   assert.deepEqual([av1.targetVideoCodec, av1.preset], ["av1", "6"]);
+  const quality = await loadPolicy(join(EXAMPLES, "hevc-quality.yaml"));
+  assert.deepEqual([quality.targetQuality?.metric, quality.targetQuality?.min], ["ssim", 0.98]);
   const tracks = await loadPolicyFile(join(EXAMPLES, "tracks.yaml"));
   assert.equal(tracks.transcode, null);
   assert.deepEqual(tracks.tracks?.audioFilter?.languages, ["jpn", "eng", "und"]);

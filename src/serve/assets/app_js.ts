@@ -159,7 +159,11 @@ export const APP_JS = String.raw`"use strict";
     $("stats-totals").textContent = t.jobs === 0 ? "No finished jobs yet." :
       "Saved " + formatBytes(t.saved_bytes) + " of " + formatBytes(t.source_bytes) + pct +
       " by replacing " + t.replaced + " files; " + formatDuration(t.time_sec) + " spent; " +
-      t.failed + " failed, " + t.kept_original + " kept the original.";
+      t.failed + " failed, " + t.kept_original + " kept the original." +
+      (stats.quality || []).map(function (q) {
+        return " Quality (" + q.metric + "): mean " + q.mean.toFixed(4) + ", lowest " +
+          q.lowest.toFixed(4) + " over " + q.files + " files, " + q.below_min + " below their minimum.";
+      }).join("");
     var days = stats.per_day.slice(-30);
     var chart = $("chart");
     clear(chart);
@@ -238,12 +242,19 @@ export const APP_JS = String.raw`"use strict";
     return row;
   }
 
+  function qualityText(q) {
+    if (!q || typeof q.achieved_score !== "number") return "";
+    return " \u00b7 " + q.metric + " " + q.achieved_score.toFixed(4) + " (min " + q.min + ") at crf " + q.crf;
+  }
+
   function outcomeText(job) {
     var r = job.result || {};
     if (job.status === "completed" && r.outcome === "replaced" && typeof r.saved_bytes === "number") {
-      return "saved " + formatBytes(r.saved_bytes);
+      return "saved " + formatBytes(r.saved_bytes) + qualityText(r.quality);
     }
-    if (job.status === "completed" && r.outcome === "kept_original") return "kept the original";
+    if (job.status === "completed" && r.outcome === "kept_original") {
+      return "kept the original" + qualityText(r.quality);
+    }
     if (job.status === "completed") return String(r.outcome || "completed");
     if (job.status === "failed") return (job.error || "failed").split("\n")[0];
     return job.status;
