@@ -24,9 +24,11 @@ import {
   jobFiles,
   livePercent,
   makeMediaHome,
+  mountTmpfs,
   namesIn,
   onlyJob,
   sleep,
+  unmount,
   waitUntil,
   withMediaHome,
   WorkerProcess,
@@ -48,6 +50,36 @@ async function queue(home: TempHome, args: string[]): Promise<string> {
   assert.equal(out.code, 0, `transcode failed:\n${out.stdout}\n${out.stderr}`);
   assert.equal(out.stderr, "");
   return out.stdout;
+}
+
+/**
+ * FILM, `seconds` long, queued under the original policy, and a worker whose copy is slowed to
+ * real time (-re) so that `act` reaches it mid-copy; returns the source, its bytes before, and how
+ * the worker ended.
+ */
+async function midCopy(
+  home: TempHome,
+  media: string,
+  seconds: number,
+  act: (worker: WorkerProcess, source: string) => Promise<void>,
+): Promise<{
+  source: string;
+  before: Awaited<ReturnType<typeof digest>>;
+  end: Awaited<ReturnType<WorkerProcess["exit"]>>;
+}> {
+  const tools = await ToolCounter.create(home.dir, { ffmpegPrefix: ["-re"] });
+  const source = await makeTrackClip(join(media, "film.mkv"), { ...FILM, duration: seconds });
+  const before = await digest(source);
+  const policy = await writePolicyText(home, "original.yaml", ORIGINAL_POLICY);
+  await queue(home, ["--policy", policy, source]);
+  const worker = WorkerProcess.start(home, [], tools.env);
+  try {
+    await waitUntil("live progress", () => (livePercent(home) ?? 0) > 0);
+    await act(worker, source);
+    return { source, before, end: await worker.exit() };
+  } finally {
+    await worker.dispose();
+  }
 }
 
 Deno.test("apply: an original vpo policy is queued, copied, verified and remembered", async () => {
@@ -83,6 +115,50 @@ Deno.test("apply: an original vpo policy is queued, copied, verified and remembe
     // The next night: the new file is known (converted), neither probed nor queued again.
     const again = await queue(home, ["--policy", policy, source]);
     assert.match(again, /^0 queued, 1 remembered \(1 converted\)/m);
+  });
+});
+
+/** Track keys only, MKV and MP4 files into MP4: the MP4 "first track enabled" rule applies. */
+const TO_MP4 = "schema_version: 2\ncontainer: {target: mp4, on_incompatible_codec: transcode}\n";
+/** The original policy with a transcode: a file is encoded and its tracks laid out in one pass. */
+const WITH_TRANSCODE = ORIGINAL_POLICY +
+  "transcode:\n  target_video_codec: hevc\n  target_crf: 30\n  preset: ultrafast\n" +
+  "  keep_larger_output: true\n";
+
+Deno.test("apply: what a policy made of a file complies with it the next night, rechecked", async () => {
+  await withMediaHome(undefined, async (home, media) => {
+    const cases = [
+      { policy: ORIGINAL_POLICY, files: ["film.mkv", "clip.mp4"] },
+      { policy: TO_MP4, files: ["other.mkv", "other2.mp4"] },
+      { policy: WITH_TRANSCODE, files: ["encode.mkv"] },
+    ];
+    for (const [i, { policy, files }] of cases.entries()) {
+      const dir = join(media, `${i}`);
+      await Deno.mkdir(dir);
+      const sources = [];
+      for (const name of files) {
+        const mp4 = name.endsWith(".mp4");
+        sources.push(
+          await makeTrackClip(join(dir, name), { ...FILM, font: !mp4, cover: true }),
+        );
+      }
+      const file = await writePolicyText(home, `policy${i}.yaml`, policy);
+      const queued = await queue(home, ["--policy", file, ...sources]);
+      assert.match(queued, new RegExp(`^${files.length} queued`, "m"), queued);
+      const run = await home.run(["jobs", "start"]);
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      // The next night, without the library's memory of them: each is planned afresh.
+      const outputs = [...Deno.readDirSync(dir)]
+        .filter((e) => !e.name.includes(".original") && !e.name.startsWith("."))
+        .map((e) => join(dir, e.name));
+      assert.equal(outputs.length, files.length, namesIn(dir).join(" "));
+      if (policy === TO_MP4) assert.ok(outputs.every((o) => o.endsWith(".mp4")), `${outputs}`);
+      const again = await queue(home, ["--recheck", "--policy", file, ...outputs]);
+      assert.match(again, new RegExp(`^0 queued, .*${files.length} skipped`, "m"), again);
+      for (const line of again.split("\n").filter((l) => l.startsWith("skipped"))) {
+        assert.match(line, /: (already compliant .*; )?tracks already comply \(/, again);
+      }
+    }
   });
 });
 
@@ -156,21 +232,11 @@ Deno.test("apply: a transcode and track changes are made in one ffmpeg pass", as
 
 Deno.test("apply: SIGKILL mid-copy is recovered like a transcode; the job then completes once", async () => {
   await withMediaHome(FAST_RECOVERY, async (home, media) => {
-    // The copy is slowed to real time (-re), so that the worker can be killed during it.
-    const tools = await ToolCounter.create(home.dir, { ffmpegPrefix: ["-re"] });
-    const source = await makeTrackClip(join(media, "film.mkv"), { ...FILM, duration: 20 });
-    const before = await digest(source);
-    const policy = await writePolicyText(home, "original.yaml", ORIGINAL_POLICY);
-    await queue(home, ["--policy", policy, source]);
-
-    const worker = WorkerProcess.start(home, [], tools.env);
-    try {
-      await waitUntil("live progress", () => (livePercent(home) ?? 0) > 0);
+    const { source, before, end } = await midCopy(home, media, 20, (worker) => {
       worker.kill("SIGKILL");
-      assert.equal((await worker.exit()).signal, "SIGKILL");
-    } finally {
-      await worker.dispose();
-    }
+      return Promise.resolve();
+    });
+    assert.equal(end.signal, "SIGKILL");
     assert.deepEqual(await digest(source), before);
     assert.equal(findPartials(media).length, 1, "the dead worker left its partial copy");
 
@@ -190,6 +256,70 @@ Deno.test("apply: SIGKILL mid-copy is recovered like a transcode; the job then c
     assert.deepEqual(namesIn(media), ["film.mkv", "film.mkv.original"]);
     assert.deepEqual(await digest(`${source}.original`), before);
     assert.deepEqual(await mkvmergeTracks(source), FILM_APPLIED);
+  });
+});
+
+Deno.test("apply: a source changed after queueing fails its job and is left alone", async (t) => {
+  const append = (source: string) => Deno.writeFile(source, new Uint8Array(100), { append: true });
+  const cases = [
+    {
+      name: "while queued",
+      run: async (home: TempHome, media: string) => {
+        const source = await makeTrackClip(join(media, "film.mkv"), FILM);
+        const policy = await writePolicyText(home, "original.yaml", ORIGINAL_POLICY);
+        await queue(home, ["--policy", policy, source]);
+        await append(source);
+        return { source, end: await home.run(["jobs", "start"]) };
+      },
+      said: /since it was queued; nothing was touched/,
+    },
+    {
+      name: "while copied",
+      run: (home: TempHome, media: string) =>
+        midCopy(home, media, 6, (_, source) => append(source)),
+      said: /while its tracks were copied; original kept/,
+    },
+  ];
+  for (const { name, run, said } of cases) {
+    await t.step(`bytes appended ${name}`, async () => {
+      await withMediaHome(undefined, async (home, media) => {
+        const { source, end } = await run(home, media);
+        assert.equal(end.code, 3, end.stdout + end.stderr);
+        const job = await onlyJob(home);
+        assert.deepEqual([job.type, job.status], ["apply", "failed"]);
+        assert.match(job.error ?? "", said);
+        assert.match(job.error ?? "", /queue the file again/);
+        // The user's file as they left it, nothing else beside it.
+        assert.deepEqual(namesIn(media), ["film.mkv"]);
+        assert.deepEqual(findPartials(home.dir), []);
+        assert.equal((await mkvmergeTracks(source)).length, 8, "the source's tracks, untouched");
+      });
+    });
+  }
+});
+
+Deno.test("apply: a temp disk that fills during the copy is named; the original stays", async () => {
+  await withMediaHome(undefined, async (home, media) => {
+    const tmpfs = join(home.dir, "tmpfs");
+    await Deno.mkdir(tmpfs);
+    await mountTmpfs(tmpfs, "4m");
+    try {
+      await home.writeConfig(`jobs:\n  temp_directory: ${tmpfs}\n`);
+      const { source, before, end } = await midCopy(home, media, 6, async () => {
+        // Another program fills the disk while the copy is written.
+        using filler = await Deno.open(join(tmpfs, "filler"), { write: true, createNew: true });
+        await filler.write(new Uint8Array(8 << 20)).catch(() => 0);
+      });
+      assert.equal(end.code, 3, end.stdout + end.stderr);
+      const job = await onlyJob(home);
+      assert.deepEqual([job.type, job.status], ["apply", "failed"]);
+      assert.match(job.error ?? "", new RegExp(`^no space left on ${tmpfs} \\(.*; original kept`));
+      assert.deepEqual(await digest(source), before);
+      assert.deepEqual(namesIn(media), ["film.mkv"]);
+      assert.deepEqual(namesIn(tmpfs), ["filler"]);
+    } finally {
+      await unmount(tmpfs);
+    }
   });
 });
 
@@ -234,6 +364,16 @@ Deno.test("apply: a crash at a step of the replace leaves the original reachable
       assert.deepEqual(namesIn(media), ["film.mkv", "film.mkv.original"], point);
       assert.deepEqual(await mkvmergeTracks(join(media, "film.mkv")), FILM_APPLIED, point);
       assert.deepEqual(findPartials(home.dir), [], point);
+      // The backup is known as vpo's, whoever finished the replace (recovery or a rerun).
+      const cleanup = await home.run(
+        ["jobs", "cleanup", "--older-than", "0", "--include-backups", "--force"],
+      );
+      assert.equal(cleanup.code, 0, `${point}: ${cleanup.stdout}${cleanup.stderr}`);
+      assert.deepEqual(
+        namesIn(media),
+        ["film.mkv"],
+        `${point}: ${cleanup.stdout}${cleanup.stderr}`,
+      );
     });
   } finally {
     for (const { home } of runs) await disposeHome(home);
@@ -242,21 +382,12 @@ Deno.test("apply: a crash at a step of the replace leaves the original reachable
 
 Deno.test("apply: SIGTERM mid-copy queues the job again untouched; the worker exits 0", async () => {
   await withMediaHome(undefined, async (home, media) => {
-    const tools = await ToolCounter.create(home.dir, { ffmpegPrefix: ["-re"] });
-    const source = await makeTrackClip(join(media, "film.mkv"), { ...FILM, duration: 20 });
-    const before = await digest(source);
-    const policy = await writePolicyText(home, "original.yaml", ORIGINAL_POLICY);
-    await queue(home, ["--policy", policy, source]);
-    const worker = WorkerProcess.start(home, [], tools.env);
-    try {
-      await waitUntil("live progress", () => (livePercent(home) ?? 0) > 0);
+    const { source, before, end } = await midCopy(home, media, 20, (worker) => {
       worker.kill("SIGTERM");
-      const end = await worker.exit();
-      assert.equal(end.code, 0, end.stdout + end.stderr);
-      assert.match(end.stdout, /requeued/);
-    } finally {
-      await worker.dispose();
-    }
+      return Promise.resolve();
+    });
+    assert.equal(end.code, 0, end.stdout + end.stderr);
+    assert.match(end.stdout, /requeued/);
     const job = await onlyJob(home);
     assert.deepEqual([job.type, job.status, job.attempts], ["apply", "queued", 0]);
     assert.deepEqual(await digest(source), before);

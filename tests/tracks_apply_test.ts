@@ -16,7 +16,7 @@ import { verifyOutput } from "../src/media/verify.ts";
 import { parsePolicyFile } from "../src/policy/policy.ts";
 import type { TrackPolicy } from "../src/policy/track_types.ts";
 import { planTracksInEncode } from "../src/tracks/in_encode.ts";
-import { planTracks, type TrackPlan } from "../src/tracks/plan.ts";
+import { KEPT_FLAGS, planTracks, type TrackPlan } from "../src/tracks/plan.ts";
 import { remuxTracks } from "../src/tracks/remux.ts";
 import { verifyTracks } from "../src/tracks/verify.ts";
 import { TEST_POLICY } from "./helpers/media_info.ts";
@@ -47,6 +47,15 @@ interface Applied {
   plan: TrackPlan;
   output: string;
   checkedWith: string[];
+}
+
+/** A copy of `path` beside it without its chapters. */
+async function withoutChapters(path: string): Promise<string> {
+  const bare = path.replace(/(\.\w+)$/, ".bare$1");
+  const args = ["-v", "error", "-i", path, "-map", "0", "-c", "copy", "-map_chapters", "-1", bare];
+  const strip = await new Deno.Command("ffmpeg", { args, stdin: "null" }).output();
+  assert.ok(strip.success, new TextDecoder().decode(strip.stderr));
+  return bare;
 }
 
 /** Plans `source` under `yaml`, copies it as planned into `dir`, and verifies the copy. */
@@ -171,6 +180,124 @@ Deno.test("tracks: MP4 to MKV turns mov_text into SubRip and handler names into 
   }, TEMP_PREFIX);
 });
 
+/** Tracks flagged for whom they are: audio description, commentary, SDH subtitles. */
+const FLAGGED: TrackClipOptions = {
+  audio: [
+    { language: "eng", title: "English", default: true },
+    { language: "eng", title: "Audio Description", flags: ["visual_impaired"] },
+    { language: "eng", title: "Commentary", flags: ["comment"] },
+  ],
+  subtitles: [{ language: "fre" }, { language: "eng", title: "SDH", flags: ["hearing_impaired"] }],
+};
+
+Deno.test("tracks: flags that say whom a track is for are kept, in MKV and into MP4", async () => {
+  await withTempDir(async (dir) => {
+    const source = await makeTrackClip(join(dir, "film.mkv"), FLAGGED);
+    // MP4 adds flags of its own (captions beside hearing_impaired): only these three are read.
+    const flagsOf = async (path: string) =>
+      (await probe(path)).streams.filter((s) => s.type !== "video")
+        .map((s) => (s.flags ?? []).filter((f) => KEPT_FLAGS.includes(f)));
+    const policy = "subtitle_filter: {languages: [eng]}\n";
+    const mkv = await apply(source, dir, policy);
+    // In the default order: English, audio description, SDH, commentary (late, by its title).
+    const kept = [["visual_impaired"], ["hearing_impaired"], ["comment"]];
+    assert.deepEqual(await flagsOf(mkv.output), [[], ...kept]);
+    const identity = JSON.parse(
+      new TextDecoder().decode(
+        (await new Deno.Command("mkvmerge", { args: ["-J", mkv.output], stdout: "piped" })
+          .output()).stdout,
+      ),
+    );
+    assert.deepEqual(
+      identity.tracks.map((t: { properties: Record<string, unknown> }) =>
+        ["flag_visual_impaired", "flag_commentary", "flag_hearing_impaired"]
+          .filter((flag) => t.properties[flag] === true)
+      ),
+      [[], [], ["flag_visual_impaired"], ["flag_hearing_impaired"], ["flag_commentary"]],
+    );
+    const mp4 = await apply(
+      source,
+      dir,
+      policy + "container: {target: mp4, on_incompatible_codec: transcode}\n",
+    );
+    assert.deepEqual(await flagsOf(mp4.output), [[], ...kept]);
+    // The verifier holds the output to them.
+    const unflagged = structuredClone(mkv.plan);
+    unflagged.tracks[3].flags = [];
+    assert.deepEqual(await verifyTracks(mkv.source, mkv.output, unflagged), {
+      ok: false,
+      reason: 'track 3 (from 0:5): flags is "hearing_impaired", planned "none"',
+    });
+  }, TEMP_PREFIX);
+});
+
+Deno.test("tracks: chapters are kept, in MKV and into MP4, and verified", async () => {
+  await withTempDir(async (dir) => {
+    const source = await makeTrackClip(join(dir, "film.mkv"), {
+      ...FILM,
+      duration: 3,
+      chapters: ["Opening", "Middle", "Credits"],
+    });
+    const chaptersOf = async (path: string) => (await probe(path)).chapters;
+    const want = [
+      { start: 0, title: "Opening" },
+      { start: 1, title: "Middle" },
+      { start: 2, title: "Credits" },
+    ];
+    assert.deepEqual(await chaptersOf(source), want);
+    const mkv = await apply(source, dir, ORIGINAL_POLICY);
+    assert.deepEqual(await chaptersOf(mkv.output), want);
+    const mp4 = await apply(source, dir, "container: {target: mp4, on_incompatible_codec: drop}\n");
+    assert.deepEqual(await chaptersOf(mp4.output), want);
+    // A copy that lost them is refused.
+    const bare = await withoutChapters(mkv.output);
+    assert.deepEqual(await verifyTracks(mkv.source, bare, mkv.plan), {
+      ok: false,
+      reason: "0 chapters, the source has 3",
+    });
+  }, TEMP_PREFIX);
+});
+
+Deno.test("tracks: Dolby Vision is kept into Matroska; a copy into MP4, which loses it, is refused", async () => {
+  await withTempDir(async (dir) => {
+    const clip = { audio: [{ language: "fre", default: true }, { language: "eng" }] };
+    const source = await makeTrackClip(join(dir, "film.mp4"), { ...clip, dolbyVision: true });
+    const info = await probe(source);
+    assert.ok(info.streams[0].dolbyVision);
+    // ffmpeg 5.1 writes no Dolby Vision record into MP4: even a copy within MP4 would drop it.
+    assert.deepEqual(planTracks(tracksOf(ORIGINAL_POLICY), info), {
+      action: "refuse",
+      reason: "ffmpeg cannot write the Dolby Vision of 0:0 (video hevc) into mp4: a copy would " +
+        "lose it (target mkv to keep it)",
+    });
+    const mkv = await apply(source, dir, "container: {target: mkv}\n");
+    assert.ok((await probe(mkv.output)).streams[0].dolbyVision, "Matroska keeps the record");
+    // Back towards MP4 under skip, the file keeps its container and gets the other changes.
+    const back = planTracks(
+      tracksOf(
+        "container: {target: mp4, on_incompatible_codec: skip}\naudio_language_preference: [fre]\n",
+      ),
+      await probe(mkv.output),
+    );
+    assert.equal(back.action, "apply");
+    const plan = (back as { plan: TrackPlan }).plan;
+    assert.equal(plan.format, "matroska");
+    assert.match(plan.notes.join("\n"), /^container kept: ffmpeg cannot write the Dolby Vision/m);
+    // The verifier holds a copy to it: the same tracks without the record are refused.
+    const plain = join(dir, "plain.mp4");
+    const copied = await new Deno.Command("ffmpeg", {
+      args: ["-v", "error", "-i", source, "-map", "0", "-c", "copy", "-tag:v", "hvc1", plain],
+    }).output();
+    assert.ok(copied.success);
+    assert.equal((await probe(plain)).streams[0].dolbyVision, false, "ffmpeg dropped the record");
+    const stripped = await apply(plain, dir, "container: {target: mkv}\n");
+    assert.deepEqual(await verifyTracks(info, stripped.output, mkv.plan), {
+      ok: false,
+      reason: "track 0 (from 0:0): Dolby Vision is false, planned true",
+    });
+  }, TEMP_PREFIX);
+});
+
 Deno.test("tracks: a file already as the policy asks is left alone", async () => {
   await withTempDir(async (dir) => {
     const source = await makeTrackClip(join(dir, "film.mkv"), {
@@ -223,6 +350,71 @@ Deno.test("tracks: the verifier refuses an output that is not the plan", async (
         reason: "mkvmerge: track 4: forced flag is false, planned true",
       },
     );
+    // Each thing planned is checked by ffprobe's reading alone (mkvmerge left out)...
+    const noMkvmerge = { mkvmerge: join(dir, "no-mkvmerge") };
+    const planned = (change: (tracks: TrackPlan["tracks"]) => void) => {
+      const plan = structuredClone(applied.plan);
+      change(plan.tracks);
+      return plan;
+    };
+    const byFfprobe: [TrackPlan, string][] = [
+      [
+        planned((t) => t[1].language = "fre"),
+        'track 1 (from 0:2): language is "eng", planned "fra"',
+      ],
+      [
+        planned((t) => t[1].title = "Main"),
+        'track 1 (from 0:2): name is "English", planned "Main"',
+      ],
+      [
+        planned((t) => t[4].forced = false),
+        "track 4 (from 0:5): forced flag is true, planned false",
+      ],
+      [planned((t) => t[1].codec = "ac3"), "track 1 (from 0:2): is aac, planned ac3"],
+      [
+        planned((t) => t.splice(1, 3, t[3], t[2], t[1])),
+        "track 1 (from 0:7): is audio, planned subtitle",
+      ],
+      [
+        planned((t) => t.splice(6, 1)),
+        "8 tracks (video audio audio subtitle subtitle audio attachment cover), planned 7 " +
+        "(video audio audio subtitle subtitle audio cover)",
+      ],
+    ];
+    for (const [plan, reason] of byFfprobe) {
+      assert.deepEqual(await verifyTracks(applied.source, applied.output, plan, noMkvmerge), {
+        ok: false,
+        reason,
+      });
+    }
+    // ... and by mkvmerge's alone: a reader that sees one thing otherwise fails the output.
+    const byMkvmerge: [string, string][] = [
+      ['"language": "jpn"/"language": "fre"', 'track 2: language is "fra", planned "jpn"'],
+      [
+        '"track_name": "English"/"track_name": "Main"',
+        'track 1: name is "Main", planned "English"',
+      ],
+      [
+        '"flag_commentary": true/"flag_commentary": false',
+        'track 5: flags is "none", planned "comment"',
+      ],
+      ['"attachments": \\[/"attachments": [{},', "3 attachments, planned 2"],
+    ];
+    for (const [lie, reason] of byMkvmerge) {
+      const reader = join(dir, "mkvmerge-lies");
+      await Deno.writeTextFile(reader, `#!/bin/sh\nexec mkvmerge "$@" | sed 's/${lie}/'\n`);
+      await Deno.chmod(reader, 0o755);
+      assert.deepEqual(
+        await verifyTracks(applied.source, applied.output, applied.plan, { mkvmerge: reader }),
+        { ok: false, reason: `mkvmerge: ${reason}` },
+      );
+    }
+    // The header's length is checked on its own too.
+    const longer = { ...applied.source, duration: 10 };
+    assert.match(
+      (await verifyTracks(longer, applied.output, applied.plan) as { reason: string }).reason,
+      /^duration 4\.\d+ s differs from the source's 10\.00 s/,
+    );
     // A copy cut short is caught by its length.
     const cut = join(dir, "cut.mkv");
     await copyFile(applied.output, cut);
@@ -236,7 +428,10 @@ Deno.test("tracks: the verifier refuses an output that is not the plan", async (
 
 Deno.test("tracks: a transcode carries out the track plan in the same pass", async () => {
   await withTempDir(async (dir) => {
-    const source = await makeTrackClip(join(dir, "film.mkv"), FILM_COVERED);
+    const source = await makeTrackClip(join(dir, "film.mkv"), {
+      ...FILM_COVERED,
+      chapters: ["One", "Two"],
+    });
     const info = await probe(source);
     const encode = planTranscode({ ...TEST_POLICY, container: "mp4" }, info);
     assert.equal(encode.action, "transcode");
@@ -253,19 +448,32 @@ Deno.test("tracks: a transcode carries out the track plan in the same pass", asy
     assert.ok(run.success, run.tail.join("\n"));
     const encoded = await verifyOutput(info, output, plan);
     assert.ok(encoded.ok, encoded.ok ? "" : encoded.reason);
+    // The encode's own check holds it to the source's chapters too.
+    const bare = await withoutChapters(output);
+    assert.deepEqual(await verifyOutput(info, bare, plan), {
+      ok: false,
+      reason: "0 chapters, the source has 2",
+    });
     const labelled = await verifyTracks(info, output, tracks);
     assert.ok(labelled.ok, labelled.ok ? "" : labelled.reason);
-    const streams = (await probe(output)).streams;
+    // MP4 keeps chapters in a text track of its own, a data stream.
+    const streams = (await probe(output)).streams.filter((s) => s.type !== "data");
     assert.deepEqual(
-      streams.map((s) => [s.isCoverArt ? "cover" : s.type, s.codec, s.language, s.isDefault]),
+      streams.map((s) => [
+        s.isCoverArt ? "cover" : s.type,
+        s.codec,
+        s.language,
+        s.isDefault,
+        s.flags?.includes("comment") ?? false,
+      ]),
       [
-        ["video", "hevc", "und", true],
-        ["audio", "aac", "eng", true],
-        ["audio", "aac", "jpn", false],
-        ["subtitle", "mov_text", "eng", true],
-        ["subtitle", "mov_text", "eng", false],
-        ["audio", "aac", "eng", false],
-        ["cover", "png", undefined, false],
+        ["video", "hevc", "und", true, false],
+        ["audio", "aac", "eng", true, false],
+        ["audio", "aac", "jpn", false, false],
+        ["subtitle", "mov_text", "eng", true, false],
+        ["subtitle", "mov_text", "eng", false, false],
+        ["audio", "aac", "eng", false, true],
+        ["cover", "png", undefined, false, false],
       ],
     );
   }, TEMP_PREFIX);

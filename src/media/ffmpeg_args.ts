@@ -124,12 +124,14 @@ export function buildFfmpegArgs(
 
 /**
  * The options that mark output stream `out` as `label` says: default and forced flags (nothing
- * left to the muxer's inference), language and name. MP4 keeps a track's name as its handler
- * name: ffmpeg's mp4 muxer drops a title tag.
+ * left to the muxer's inference), language and name. The flags are set or cleared relative to
+ * the source stream's, so that its others (hearing_impaired, comment, ...) stay: a bare
+ * `-disposition default` would clear them. MP4 keeps a track's name as its handler name:
+ * ffmpeg's mp4 muxer drops a title tag.
  */
 export function labelArgs(format: OutputFormat, out: number, label: StreamLabel): string[] {
-  const flags = [label.default && "default", label.forced && "forced"].filter(Boolean);
-  const args = [`-disposition:${out}`, flags.length > 0 ? flags.join("+") : "0"];
+  const sign = (set: boolean) => (set ? "+" : "-");
+  const args = [`-disposition:${out}`, `${sign(label.default)}default${sign(label.forced)}forced`];
   args.push(`-metadata:s:${out}`, `language=${label.language}`);
   if (label.title !== undefined) {
     args.push(

@@ -256,6 +256,19 @@ function concatBytes(chunk: Uint8Array, text: string): Uint8Array {
 }
 
 /**
+ * Why a run that reported {@link RunFfmpegResult.noSpace} or did not succeed failed, in one line:
+ * a full disk by the directory its output was in (`outputDir`), else the signal or exit code with
+ * ffmpeg's last line.
+ */
+export function runFailure(result: RunFfmpegResult, outputDir: string): string {
+  if (result.noSpace) return `${noSpaceReason(outputDir)}; original kept`;
+  const why = result.signal
+    ? `ffmpeg was killed by ${result.signal}`
+    : `ffmpeg exited with code ${result.code}`;
+  return `${why}: ${result.tail.at(-1) ?? ""}`;
+}
+
+/**
  * Why a run that reported {@link RunFfmpegResult.noSpace} failed, naming the directory it wrote
  * to and what is free there now (not the input, which ffmpeg's own last line may blame).
  */

@@ -85,10 +85,23 @@ export interface StreamInfo {
   isDefault?: boolean;
   /** The forced flag (disposition forced); set and absent like {@link isDefault}. */
   isForced?: boolean;
+  /**
+   * The other disposition flags set, by ffprobe's names ("hearing_impaired", "comment", ...): what
+   * the track is for. Absent when none is set (and in probes recorded before vpo read them).
+   */
+  flags?: string[];
   /** File name of an attachment or Matroska cover picture. */
   fileName?: string;
   /** MIME type of an attachment or Matroska cover picture. */
   mimeType?: string;
+}
+
+/** One chapter of a file. */
+export interface Chapter {
+  /** Start, in seconds. */
+  start: number;
+  /** Its title; absent when it has none. */
+  title?: string;
 }
 
 /** A probed media file. */
@@ -105,6 +118,8 @@ export interface MediaInfo {
   bitRate: number;
   /** Every stream, in file order. */
   streams: StreamInfo[];
+  /** The chapters in order; absent in probes recorded before vpo read them. */
+  chapters?: Chapter[];
   /**
    * Where the packets really end, in seconds; only when probed with `tailFromSec`. A file cut
    * short after it was written keeps its duration in the header; its packets tell the truth.
@@ -133,7 +148,8 @@ export interface ProbeOptions {
  */
 export async function probe(path: string, opts: ProbeOptions = {}): Promise<MediaInfo> {
   const absolute = resolve(path);
-  const args = ["-v", "error", "-print_format", "json", "-show_format", "-show_streams"];
+  const args = ["-v", "error", "-print_format", "json"];
+  args.push("-show_format", "-show_streams", "-show_chapters");
   if (opts.tailFromSec !== undefined) {
     args.push("-show_entries", "packet=pts_time,duration_time");
     args.push("-read_intervals", `${Math.max(0, opts.tailFromSec)}%`);
@@ -230,6 +246,7 @@ export function parseFfprobeJson(path: string, json: string): MediaInfo {
     bitRate,
     streams,
   };
+  if (raw.chapters) info.chapters = raw.chapters.map(toChapter);
   if (raw.packets) {
     let end = 0;
     for (const packet of raw.packets) {
@@ -323,9 +340,24 @@ interface RawProbe {
   format?: { format_name?: string; duration?: string; size?: string; bit_rate?: string };
   streams?: RawStream[];
   packets?: { pts_time?: string; duration_time?: string }[];
+  chapters?: RawChapter[];
+}
+
+interface RawChapter {
+  start_time?: string;
+  tags?: Record<string, string>;
+}
+
+function toChapter(raw: RawChapter): Chapter {
+  const chapter: Chapter = { start: Math.max(0, Number(raw.start_time) || 0) };
+  const title = lowerKeys(raw.tags ?? {}).title;
+  if (title) chapter.title = title;
+  return chapter;
 }
 
 const STREAM_TYPES: ReadonlySet<string> = new Set(["video", "audio", "subtitle", "attachment"]);
+/** Dispositions {@link StreamInfo} has fields of its own for. */
+const OWN_FIELDS: ReadonlySet<string> = new Set(["default", "forced", "attached_pic"]);
 const DOLBY_VISION_TAGS: ReadonlySet<string> = new Set(["dvh1", "dvhe", "dvav", "dva1", "dav1"]);
 
 function toStreamInfo(raw: RawStream): StreamInfo {
@@ -342,6 +374,10 @@ function toStreamInfo(raw: RawStream): StreamInfo {
     dolbyVision: sideData.some((side) => side.side_data_type === "DOVI configuration record") ||
       DOLBY_VISION_TAGS.has(raw.codec_tag_string ?? ""),
   };
+  const flags = Object.entries(raw.disposition ?? {})
+    .filter(([flag, set]) => set === 1 && !OWN_FIELDS.has(flag))
+    .map(([flag]) => flag);
+  if (flags.length > 0) info.flags = flags;
   if (raw.width) info.width = raw.width;
   if (raw.height) info.height = raw.height;
   if (raw.pix_fmt) {

@@ -53,6 +53,7 @@ const stream: Reader<StreamInfo> = (field) =>
     title: text,
     isDefault: boolean(),
     isForced: boolean(),
+    flags: jsonList(text),
     fileName: text,
     mimeType: text,
   }) as unknown as StreamInfo;
@@ -68,6 +69,10 @@ export function checkMediaInfo(value: unknown, where: string): MediaInfo {
     size: count,
     bitRate: amount,
     streams: jsonList(stream),
-  }, { path: text, contentEnd: amount });
+  }, {
+    path: text,
+    contentEnd: amount,
+    chapters: jsonList((f) => jsonObject(f, { start: amount }, { title: text })),
+  });
   return record as unknown as MediaInfo;
 }

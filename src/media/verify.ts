@@ -1,7 +1,7 @@
 /**
  * Proof that an output is good before it may replace its source: it probes, it is as long as the
  * source (by its header and by its last packets), it holds the planned streams of each kind, in
- * the target codec, size and bit depth.
+ * the target codec, size and bit depth, and the source's chapters.
  *
  * @module
  */
@@ -46,7 +46,8 @@ export async function verifyOutput(
   const info = probed.info;
   const reason = durationProblem("duration", source.duration, info.duration) ??
     streamCountProblem(plan.expectedStreams, info) ?? videoProblem(plan, info) ??
-    durationProblem("content", source.duration, info.contentEnd ?? 0);
+    durationProblem("content", source.duration, info.contentEnd ?? 0) ??
+    chapterProblem(source, info);
   return reason === null ? { ok: true, info } : { ok: false, reason };
 }
 
@@ -90,6 +91,34 @@ export function durationProblem(what: string, expected: number, actual: number):
   if (Math.abs(actual - expected) <= tolerance) return null;
   return `${what} ${actual.toFixed(2)} s differs from the source's ${expected.toFixed(2)} s ` +
     `by more than ${tolerance.toFixed(2)} s`;
+}
+
+/** How far an output's chapter may start from the source's: MP4 keeps chapter times in ms. */
+const CHAPTER_TOLERANCE_SEC = 0.1;
+
+/**
+ * Why the chapters of `output` are not those of `source` (as many, starting at the same times,
+ * with the same titles), or null. A source probed without its chapters is not checked.
+ */
+export function chapterProblem(source: MediaInfo, output: MediaInfo): string | null {
+  const want = source.chapters;
+  if (want === undefined) return null;
+  const got = output.chapters ?? [];
+  if (got.length !== want.length) {
+    return `${got.length} chapters, the source has ${want.length}`;
+  }
+  for (const [i, chapter] of want.entries()) {
+    const other = got[i];
+    if (Math.abs(other.start - chapter.start) > CHAPTER_TOLERANCE_SEC) {
+      return `chapter ${i + 1} starts at ${other.start.toFixed(3)} s, the source's at ` +
+        `${chapter.start.toFixed(3)} s`;
+    }
+    if ((other.title ?? "") !== (chapter.title ?? "")) {
+      return `chapter ${i + 1} is titled ${JSON.stringify(other.title ?? "")}, the source's ` +
+        JSON.stringify(chapter.title ?? "");
+    }
+  }
+  return null;
 }
 
 function streamCountProblem(expected: ExpectedStreams, info: MediaInfo): string | null {

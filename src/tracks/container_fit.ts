@@ -1,12 +1,14 @@
 /**
  * What a track policy does with tracks the output container cannot take as they are. A file
- * that stays in its container family is copied as it is. Into Matroska, text subtitles in
- * another format (MP4's mov_text) are converted and other subtitles dropped; attachments and
- * cover pictures are kept. Into MP4, attachments are dropped (it has none; fonts only serve the
- * styled subtitles it cannot hold either) and `container.on_incompatible_codec` says what becomes
- * of the rest: refuse the file, keep its container, convert text subtitles to mov_text (image
- * subtitles dropped), or drop such subtitles. Audio and video MP4 cannot take are never
- * re-encoded: such a file is refused unless the container is kept.
+ * that stays in its container family is copied as it is (but for Dolby Vision in MP4, below).
+ * Into Matroska, text subtitles in another format (MP4's mov_text) are converted and other
+ * subtitles dropped; attachments and cover pictures are kept. Into MP4, attachments are dropped
+ * (it has none; fonts only serve the styled subtitles it cannot hold either) and
+ * `container.on_incompatible_codec` says what becomes of the rest: refuse the file, keep its
+ * container, convert text subtitles to mov_text (image subtitles dropped), or drop such
+ * subtitles. Audio and video MP4 cannot take are never re-encoded: such a file is refused unless
+ * the container is kept; so is Dolby Vision video, which ffmpeg cannot copy into MP4 whole, even
+ * from MP4.
  *
  * @module
  */
@@ -29,7 +31,7 @@ export type ContainerFit =
     convert: ReadonlyMap<number, string>;
     /** Streams the container cannot hold, with why. */
     dropped: ReadonlyMap<number, string>;
-    /** Conversions, for people. */
+    /** What conversions cost (an ASS subtitle's styling), for people. */
     notes: string[];
   }
   | { action: "keep_container"; reason: string }
@@ -51,10 +53,24 @@ export function fitContainer(
   const family = format === "mp4"
     ? isMp4Family(media.formatName)
     : media.formatName.split(",").includes("matroska");
-  if (family) return { action: "fits", convert, dropped: drop, notes };
   const kept = media.streams.filter((stream) => !dropped.has(stream.index));
   const label = (stream: StreamInfo) => `0:${stream.index} (${stream.type} ${stream.codec})`;
   const mp4 = format === "mp4";
+  // ffmpeg 5.1 keeps a Dolby Vision configuration record in Matroska, but cannot write one into
+  // MP4: there, even a copy within MP4 would turn the film into plain HDR10 (or, for profile 5,
+  // wrong colours).
+  const dolbyVision = kept.filter((s) => mp4 && s.type === "video" && s.dolbyVision);
+  if (dolbyVision.length > 0) {
+    const lost = `ffmpeg cannot write the Dolby Vision of ${dolbyVision.map(label).join(", ")} ` +
+      "into mp4";
+    return mode === "skip" && !family
+      ? {
+        action: "keep_container",
+        reason: `container kept: ${lost} (container.on_incompatible_codec: skip)`,
+      }
+      : { action: "refuse", reason: `${lost}: a copy would lose it (target mkv to keep it)` };
+  }
+  if (family) return { action: "fits", convert, dropped: drop, notes };
   const unfit = kept.filter((stream) =>
     mp4 && !stream.isCoverArt &&
     ((stream.type === "video" && !videoFits(format, stream.codec)) ||
@@ -86,10 +102,10 @@ export function fitContainer(
     const text = textSubtitleTarget(format, stream.codec);
     if (text !== null && (!mp4 || mode === "transcode")) {
       convert.set(stream.index, text);
-      const styled = stream.codec === "ass" || stream.codec === "ssa"
-        ? " (its styling is lost)"
-        : "";
-      notes.push(`subtitle 0:${stream.index} converted from ${stream.codec} to ${text}${styled}`);
+      // The conversion itself is one of the plan's changes; what it costs is worth a note.
+      if (stream.codec === "ass" || stream.codec === "ssa") {
+        notes.push(`subtitle 0:${stream.index} loses its styling in ${text}`);
+      }
     } else {
       const why = text === null
         ? "image subtitles cannot be converted"

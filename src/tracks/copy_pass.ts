@@ -8,6 +8,7 @@
  */
 import { dirname } from "node:path";
 import { JobFailure } from "../errors.ts";
+import { runFailure } from "../media/ffmpeg_runner.ts";
 import { liveProgress, type ProgressUpdate } from "../media/progress.ts";
 import type { MediaInfo } from "../media/probe.ts";
 import { decodeCheck } from "../media/verify.ts";
@@ -112,11 +113,8 @@ async function copy(
   });
   ctx.signal.throwIfAborted();
   const tail = [`log: ${logPath}`, ...copied.tail.slice(-ERROR_TAIL_LINES)];
-  if (!copied.success) {
-    const why = copied.signal
-      ? `ffmpeg was killed by ${copied.signal}`
-      : `ffmpeg exited with code ${copied.code}`;
-    throw new JobFailure(`${why}: ${copied.tail.at(-1) ?? ""}`, tail);
+  if (copied.noSpace || !copied.success) {
+    throw new JobFailure(runFailure(copied, dirname(out.path)), tail);
   }
   return tail;
 }

@@ -23,6 +23,13 @@ import { selectTracks } from "./filters.ts";
 
 type Fits = Extract<ContainerFit, { action: "fits" }>;
 
+/**
+ * Flags that say whom a track is for (ffprobe's names), which Matroska (FlagHearingImpaired,
+ * FlagVisualImpaired, FlagCommentary) and MP4 both hold: a track policy never changes them, so a
+ * rewritten file keeps them as the source had them.
+ */
+export const KEPT_FLAGS: readonly string[] = ["hearing_impaired", "visual_impaired", "comment"];
+
 /** Kind of a planned track: "cover" is a cover picture (an attachment in Matroska). */
 export type PlannedTrackType = "video" | "audio" | "subtitle" | "attachment" | "cover";
 
@@ -46,6 +53,10 @@ export interface PlannedTrack {
   default: boolean;
   /** Forced flag of the output (the source's: a policy never changes it). */
   forced: boolean;
+  /** The source's {@link KEPT_FLAGS} the track has, which its output must have too. */
+  flags: string[];
+  /** A video track with a Dolby Vision configuration record, which its output must keep. */
+  dolbyVision: boolean;
   /** For a cover picture: how it is carried (see planCoverArt). */
   cover?: CoverArtPlan;
 }
@@ -137,7 +148,7 @@ export function planTracks(policy: TrackPolicy, media: MediaInfo): TrackDecision
   const tracks: PlannedTrack[] = [];
   for (const stream of media.streams) {
     const role = classify(stream, policy, commentary);
-    if (role === null) dropped.set(stream.index, "data stream");
+    if (role === null) dropData(stream, media, dropped, notes);
     if (role === null || dropped.has(stream.index)) continue;
     const track: PlannedTrack = {
       inputIndex: stream.index,
@@ -148,6 +159,8 @@ export function planTracks(policy: TrackPolicy, media: MediaInfo): TrackDecision
       language: stream.language ?? UNDETERMINED,
       default: stream.isDefault ?? false,
       forced: stream.isForced ?? false,
+      flags: (stream.flags ?? []).filter((flag) => KEPT_FLAGS.includes(flag)),
+      dolbyVision: stream.type === "video" && stream.dolbyVision,
     };
     if (stream.title !== undefined) track.title = stream.title;
     if (stream.isCoverArt) {
@@ -191,6 +204,22 @@ export function planTracks(policy: TrackPolicy, media: MediaInfo): TrackDecision
     };
   }
   return { action: "apply", plan };
+}
+
+/**
+ * Leaves a data stream out (ffmpeg cannot copy most of them into a file, as a transcode cannot),
+ * saying so: a timecode or telemetry track is lost. An MP4's chapter text track is not worth a
+ * note: the chapters are written again (and verified).
+ */
+function dropData(
+  stream: StreamInfo,
+  media: MediaInfo,
+  dropped: Map<number, string>,
+  notes: string[],
+): void {
+  dropped.set(stream.index, "data stream");
+  const chapterTrack = stream.codec === "bin_data" && (media.chapters?.length ?? 0) > 0;
+  if (!chapterTrack) notes.push(`data stream 0:${stream.index} (${stream.codec}) dropped`);
 }
 
 /**
@@ -358,7 +387,8 @@ function describeChanges(plan: TrackPlan, media: MediaInfo, containerAsked: bool
   const sourceFormat = isMp4Family(media.formatName) ? "mp4" : "matroska";
   const moved = plan.extension !== extname(media.path) || plan.format !== sourceFormat;
   if (containerAsked && moved) {
-    const from = media.formatName.split(",")[0];
+    // ffprobe names every MP4 "mov,mp4,...": people know it as mp4.
+    const from = sourceFormat === "mp4" ? "mp4" : media.formatName.split(",")[0];
     changes.push(`container ${from} -> ${plan.format} (${plan.extension})`);
     parts.push(`${from} -> ${plan.format}`);
   }

@@ -1,7 +1,7 @@
 /**
  * Proof that a track plan's output is what it planned before it may replace its source: as long
- * as the source, and its tracks in the planned order with the planned codecs, languages, names
- * and default and forced flags, as ffprobe reads them and, for Matroska, as mkvmerge (an
+ * as the source, with its chapters, and its tracks in the planned order with the planned codecs,
+ * languages, names and flags, as ffprobe reads them and, for Matroska, as mkvmerge (an
  * independent reader, the one Matroska's own tools use) reads them too.
  *
  * @module
@@ -9,10 +9,15 @@
 import { resolve } from "node:path";
 import { runCaptured } from "../media/exec.ts";
 import type { MediaInfo, StreamInfo } from "../media/probe.ts";
-import { durationProblem, probeOutput, type VerifyOptions } from "../media/verify.ts";
+import {
+  chapterProblem,
+  durationProblem,
+  probeOutput,
+  type VerifyOptions,
+} from "../media/verify.ts";
 import { findOnPath } from "../util/find_on_path.ts";
 import { languageKey } from "../util/languages.ts";
-import type { PlannedTrack, PlannedTrackType, TrackPlan } from "./plan.ts";
+import { KEPT_FLAGS, type PlannedTrack, type PlannedTrackType, type TrackPlan } from "./plan.ts";
 
 /** Options of {@link verifyTracks}. */
 export interface TrackVerifyOptions extends VerifyOptions {
@@ -41,7 +46,8 @@ export async function verifyTracks(
   if (!probed.ok) return probed;
   const info = probed.info;
   const reason = durationProblem("duration", source.duration, info.duration) ??
-    durationProblem("content", source.duration, info.contentEnd ?? 0);
+    durationProblem("content", source.duration, info.contentEnd ?? 0) ??
+    chapterProblem(source, info);
   if (reason !== null) return { ok: false, reason };
   return await checkTracks(plan, outputPath, info, opts);
 }
@@ -104,11 +110,21 @@ function streamProblem(want: PlannedTrack, got: StreamInfo): string | null {
     return `is ${got.codec}, planned ${want.codec}`;
   }
   if (!flagged(want.type)) return null;
-  return differs("language", languageKey(got.language), languageKey(want.language)) ??
+  return differs("Dolby Vision", got.dolbyVision, want.dolbyVision) ??
+    differs("language", languageKey(got.language), languageKey(want.language)) ??
     differs("default flag", got.isDefault ?? false, want.default) ??
     differs("forced flag", got.isForced ?? false, want.forced) ??
+    differs("flags", flagList((flag) => got.flags?.includes(flag) ?? false), plannedFlags(want)) ??
     differs("name", got.title ?? "", want.title ?? "");
 }
+
+/** The {@link KEPT_FLAGS} a track `has`, as one word ("hearing_impaired+comment", or "none"). */
+function flagList(has: (flag: string) => boolean): string {
+  return KEPT_FLAGS.filter(has).join("+") || "none";
+}
+
+/** The flags `want` must have, as {@link flagList} says them. */
+const plannedFlags = (want: PlannedTrack) => flagList((flag) => want.flags.includes(flag));
 
 function differs<T>(what: string, got: T, want: T): string | null {
   return got === want ? null : `${what} is ${JSON.stringify(got)}, planned ${JSON.stringify(want)}`;
@@ -120,16 +136,29 @@ interface MkvmergeIdentity {
   errors?: string[];
   tracks?: {
     type?: string;
-    properties?: {
-      language?: string;
-      language_ietf?: string;
-      default_track?: boolean;
-      forced_track?: boolean;
-      track_name?: string;
-    };
+    properties?: MkvmergeProperties;
   }[];
   attachments?: unknown[];
 }
+
+/** The track properties of `mkvmerge -J` this check reads. */
+interface MkvmergeProperties {
+  language?: string;
+  language_ietf?: string;
+  default_track?: boolean;
+  forced_track?: boolean;
+  flag_hearing_impaired?: boolean;
+  flag_visual_impaired?: boolean;
+  flag_commentary?: boolean;
+  track_name?: string;
+}
+
+/** mkvmerge's property for each of {@link KEPT_FLAGS}. */
+const MKVMERGE_FLAGS: Readonly<Record<string, keyof MkvmergeProperties>> = {
+  hearing_impaired: "flag_hearing_impaired",
+  visual_impaired: "flag_visual_impaired",
+  comment: "flag_commentary",
+};
 
 const MKVMERGE_TYPES: Readonly<Record<string, PlannedTrackType>> = {
   video: "video",
@@ -167,6 +196,7 @@ async function mkvmergeProblem(
       differs("language", languageKey(p.language_ietf ?? p.language), languageKey(want.language)) ??
       differs("default flag", p.default_track ?? false, want.default) ??
       differs("forced flag", p.forced_track ?? false, want.forced) ??
+      differs("flags", flagList((flag) => p[MKVMERGE_FLAGS[flag]] === true), plannedFlags(want)) ??
       differs("name", p.track_name ?? "", want.title ?? "");
     if (problem !== null) return `track ${i}: ${problem}`;
   }

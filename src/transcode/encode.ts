@@ -8,7 +8,7 @@ import { dirname } from "node:path";
 import { JobFailure } from "../errors.ts";
 import { extractCoverArt } from "../media/cover_art.ts";
 import { buildFfmpegArgs } from "../media/ffmpeg_args.ts";
-import { type FfmpegUsage, noSpaceReason, runFfmpeg } from "../media/ffmpeg_runner.ts";
+import { type FfmpegUsage, noSpaceReason, runFailure, runFfmpeg } from "../media/ffmpeg_runner.ts";
 import type { EncodePlan } from "../media/plan.ts";
 import { liveProgress, type ProgressUpdate } from "../media/progress.ts";
 import type { MediaInfo } from "../media/probe.ts";
@@ -71,14 +71,8 @@ export async function encode(
     throwIfStopped(signal);
     // ffmpeg's last lines explain a rejected output too (decode errors in a damaged source).
     const logTail = [`log: ${logPath}`, ...result.tail.slice(-ERROR_TAIL_LINES)];
-    if (result.noSpace) {
-      throw new JobFailure(`${noSpaceReason(dirname(target.temp))}; original kept`, logTail);
-    }
-    if (!result.success) {
-      const why = result.signal
-        ? `ffmpeg was killed by ${result.signal}`
-        : `ffmpeg exited with code ${result.code}`;
-      throw new JobFailure(`${why}: ${result.tail.at(-1) ?? ""}`, logTail);
+    if (result.noSpace || !result.success) {
+      throw new JobFailure(runFailure(result, dirname(target.temp)), logTail);
     }
     return { wallSec: (performance.now() - wallStart) / 1000, logTail, usage: result.usage };
   } catch (err) {

@@ -25,7 +25,16 @@ export interface TrackSpec {
   default?: boolean;
   /** Forced flag; default false. */
   forced?: boolean;
+  /** Flags that say whom the track is for (ffprobe's names); default none. */
+  flags?: ("hearing_impaired" | "visual_impaired" | "comment")[];
 }
+
+/** mkvmerge's option for each of {@link TrackSpec.flags}. */
+const MKVMERGE_FLAG_OPTIONS = {
+  hearing_impaired: "--hearing-impaired-flag",
+  visual_impaired: "--visual-impaired-flag",
+  comment: "--commentary-flag",
+};
 
 /** What {@link makeTrackClip} puts into a clip. */
 export interface TrackClipOptions {
@@ -39,6 +48,13 @@ export interface TrackClipOptions {
   font?: boolean;
   /** Attaches a PNG cover. */
   cover?: boolean;
+  /** Chapter titles, the chapters an even share of the clip each (Matroska only). */
+  chapters?: string[];
+  /**
+   * HEVC video with a Dolby Vision configuration record (profile 8.1), as a UHD release has it
+   * (MP4 only; the video itself is plain HEVC: only the record says Dolby Vision).
+   */
+  dolbyVision?: boolean;
   /** Length in seconds; default 1. */
   duration?: number;
 }
@@ -75,8 +91,9 @@ export async function makeTrackClip(path: string, opts: TrackClipOptions): Promi
       ...["-nostdin", "-v", "error", "-y", ...inputs, "-map", "0:v"],
       ...audio.flatMap((_, i) => ["-map", `${i + 1}:a`]),
       ...[
-        "-c:v",
-        "libx264",
+        ...(opts.dolbyVision
+          ? ["-c:v", "libx265", "-x265-params", "log-level=error"]
+          : ["-c:v", "libx264"]),
         "-preset",
         "ultrafast",
         "-c:a",
@@ -90,6 +107,17 @@ export async function makeTrackClip(path: string, opts: TrackClipOptions): Promi
     await Deno.writeTextFile(srt, "1\n00:00:00,000 --> 00:00:00,800\nHello\n\n");
     const font = join(scratch, "font.ttf");
     await Deno.writeFile(font, new Uint8Array([0, 1, 0, 0, ...new Array(60).fill(7)]));
+    const chapterFile = join(scratch, "chapters.txt");
+    const titles = opts.chapters ?? [];
+    const share = (opts.duration ?? 1) / Math.max(1, titles.length);
+    await Deno.writeTextFile(
+      chapterFile,
+      titles.map((title, i) => {
+        const n = String(i + 1).padStart(2, "0");
+        const at = new Date(i * share * 1000).toISOString().slice(11, 23);
+        return `CHAPTER${n}=${at}\nCHAPTER${n}NAME=${title}\n`;
+      }).join(""),
+    );
     const cover = join(scratch, "cover.png");
     await run("ffmpeg", [
       ...["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=red:s=8x8"],
@@ -97,12 +125,14 @@ export async function makeTrackClip(path: string, opts: TrackClipOptions): Promi
     ]);
     if (output.toLowerCase().endsWith(".mp4")) {
       await writeMp4(output, base, srt, cover, opts);
+      if (opts.dolbyVision) await addDolbyVisionRecord(output);
     } else {
       const flags = (id: number, t: TrackSpec) => [
         ...(t.language ? ["--language", `${id}:${t.language}`] : []),
         ...(t.title ? ["--track-name", `${id}:${t.title}`] : []),
         ...["--default-track-flag", `${id}:${yesNo(t.default)}`],
         ...["--forced-display-flag", `${id}:${yesNo(t.forced)}`],
+        ...(t.flags ?? []).flatMap((flag) => [MKVMERGE_FLAG_OPTIONS[flag], `${id}:1`]),
       ];
       await run("mkvmerge", [
         ...["-q", "-o", output, "--default-track-flag", `0:${yesNo(opts.videoDefault ?? true)}`],
@@ -113,6 +143,7 @@ export async function makeTrackClip(path: string, opts: TrackClipOptions): Promi
           ? ["--attachment-mime-type", "application/x-truetype-font", "--attach-file", font]
           : []),
         ...(opts.cover ? ["--attachment-mime-type", "image/png", "--attach-file", cover] : []),
+        ...(titles.length > 0 ? ["--chapters", chapterFile] : []),
       ]);
     }
   } finally {
@@ -139,8 +170,11 @@ async function writeMp4(
   subtitles.forEach((_, i) => args.push("-map", `${i + 1}:s`));
   if (opts.cover) args.push("-map", `${subtitles.length + 1}:v`);
   args.push("-c", "copy", "-c:s", "mov_text");
+  // The sample entry a Dolby Vision record goes in (ffmpeg's default for HEVC is hev1).
+  if (opts.dolbyVision) args.push("-tag:v:0", "hvc1");
   const set = (out: number, t: TrackSpec) => {
-    const flags = [t.default && "default", t.forced && "forced"].filter(Boolean).join("+");
+    const flags = [t.default && "default", t.forced && "forced", ...(t.flags ?? [])]
+      .filter(Boolean).join("+");
     args.push(`-disposition:${out}`, flags || "0");
     if (t.language) args.push(`-metadata:s:${out}`, `language=${t.language}`);
     if (t.title) args.push(`-metadata:s:${out}`, `handler_name=${t.title}`);
@@ -152,12 +186,57 @@ async function writeMp4(
   await run("ffmpeg", [...args, "-f", "mp4", `file:${output}`]);
 }
 
+/**
+ * Puts a Dolby Vision configuration box (dvcC, profile 8.1) into the HEVC sample entry of an MP4
+ * whose index comes after its media (ffmpeg's default), growing the boxes that hold it: what
+ * ffmpeg cannot make, since no encoder here writes Dolby Vision.
+ */
+async function addDolbyVisionRecord(path: string): Promise<void> {
+  const file = await Deno.readFile(path);
+  const view = new DataView(file.buffer);
+  const type = (at: number) => new TextDecoder().decode(file.subarray(at + 4, at + 8));
+  /** The box `name` among the boxes from `start` to `end`, or -1. */
+  const find = (start: number, end: number, name: string) => {
+    for (let at = start; at < end; at += view.getUint32(at)) if (type(at) === name) return at;
+    return -1;
+  };
+  const moov = find(0, file.length, "moov");
+  // The header each box's children come after (stsd: version, flags and entry count; a visual
+  // sample entry: 78 bytes of its own).
+  const childrenAt: Record<string, number> = { stsd: 16, hvc1: 86 };
+  for (let trak = moov + 8; trak < moov + view.getUint32(moov); trak += view.getUint32(trak)) {
+    if (type(trak) !== "trak") continue;
+    const chain = [trak];
+    for (const name of ["mdia", "minf", "stbl", "stsd", "hvc1"]) {
+      const parent = chain.at(-1)!;
+      const start = parent + (childrenAt[type(parent)] ?? 8);
+      const found = parent < 0 ? -1 : find(start, parent + view.getUint32(parent), name);
+      chain.push(found);
+    }
+    if (chain.at(-1)! < 0) continue;
+    // version 1.0, profile 8, level 6, RPU and base layer present, compatibility id 1.
+    const record = [1, 0, 0x10, 0x35, 0x10, 0, 0, 0, ...new Array(16).fill(0)];
+    const box = new Uint8Array([0, 0, 0, 8 + record.length, ...new TextEncoder().encode("dvcC")]);
+    const entry = chain.at(-1)!;
+    const at = entry + view.getUint32(entry);
+    for (const grown of [moov, ...chain]) view.setUint32(grown, view.getUint32(grown) + 32);
+    const out = new Uint8Array(file.length + 32);
+    out.set(file.subarray(0, at));
+    out.set(box, at);
+    out.set(record, at + 8);
+    out.set(file.subarray(at), at + 32);
+    await Deno.writeFile(path, out);
+    return;
+  }
+  throw new Error(`${path}: no HEVC sample entry to put a Dolby Vision record in`);
+}
+
 /** A film as disc rips and fansubs have it: four audio tracks, three subtitles, a font. */
 export const FILM: TrackClipOptions = {
   audio: [
     { language: "jpn", title: "Japanese", default: true },
     { language: "eng", title: "English" },
-    { language: "eng", title: "Director's Commentary" },
+    { language: "eng", title: "Director's Commentary", flags: ["comment"] },
     { language: "fre" },
   ],
   subtitles: [

@@ -5,11 +5,13 @@
  * is not one is left out of the payload.
  */
 import assert from "node:assert/strict";
+import { applyJobType } from "../../src/apply/job_type.ts";
 import { formatJobDetail } from "../../src/cli/job_format.ts";
 import { defaultPolicy } from "../../src/policy/policy.ts";
+import { defaultTrackPolicy } from "../../src/policy/track_policy.ts";
 import { JOB_TYPES } from "../../src/cli/job_types.ts";
 import type { Job } from "../../src/queue/job.ts";
-import { type JobType, JobTypes } from "../../src/queue/job_type.ts";
+import { type JobType, JobTypes, type WorkerEnv } from "../../src/queue/job_type.ts";
 import { QueueLayout } from "../../src/queue/layout.ts";
 import { StatsCollector } from "../../src/stats/stats.ts";
 import { readPayload } from "../../src/transcode/payload.ts";
@@ -177,4 +179,25 @@ Deno.test("a payload's segment progress that is not one is left out, the rest is
   const withProgress = read({ segment_progress: progress });
   if (typeof withProgress === "string") assert.fail(withProgress);
   assert.deepEqual(withProgress.segment_progress, progress);
+});
+
+Deno.test("an apply job asks the worker for time and room by its source's size", async () => {
+  const payload = {
+    tracks: defaultTrackPolicy(),
+    policy: null,
+    fingerprint: { size: 5e9, mtime_ms: 0, ino: null, dev: null },
+    duration_sec: 5400,
+    summary: "tracks: audio 3 -> 2",
+    policy_file: null,
+  };
+  const record = jobRecord("ab".repeat(16), { type: "apply", file: "/v/film.mkv" });
+  const job: Job = { ...record, payload, state: "queued", path: "/q/queued/x.json" };
+  // A 5 GB film is copied whole beside the source, at the 25 MB/s a NAS is assumed to manage.
+  assert.equal(applyJobType.spaceNeeded(job), 5e9);
+  const runner = await applyJobType.runner({} as WorkerEnv);
+  assert.equal(runner.estimateSec(job), 200);
+  // A job file vpo cannot read has no estimate: the worker decides without one.
+  const broken: Job = { ...job, payload: { ...payload, fingerprint: "?" } };
+  assert.equal(runner.estimateSec(broken), null);
+  assert.equal(applyJobType.spaceNeeded(broken), null);
 });

@@ -31,17 +31,17 @@ Deno.test("apply args: Matroska, every track mapped in order with its flags, lan
   assert.deepEqual(buildApplyArgs(mkv, "/in/a.mkv", "/out/.a.mkv", { coverArtDir: "/c" }), [
     ...["-nostdin", "-hide_banner", "-y", "-i", "file:/in/a.mkv", "-attach", "file:/c/cover_5.png"],
     ...["-map", "0:0", "-map", "0:2", "-map", "0:1", "-map", "0:3", "-map", "0:4", "-c", "copy"],
-    ...["-disposition:0", "default", "-metadata:s:0", "language=und"],
+    ...["-disposition:0", "+default-forced", "-metadata:s:0", "language=und"],
     ...[
       "-disposition:1",
-      "default",
+      "+default-forced",
       "-metadata:s:1",
       "language=eng",
       "-metadata:s:1",
       "title=Main",
     ],
-    ...["-disposition:2", "0", "-metadata:s:2", "language=fre"],
-    ...["-disposition:3", "forced", "-metadata:s:3", "language=eng"],
+    ...["-disposition:2", "-default-forced", "-metadata:s:2", "language=fre"],
+    ...["-disposition:3", "-default+forced", "-metadata:s:3", "language=eng"],
     ...["-metadata:s:t:1", "mimetype=image/png", "-metadata:s:t:1", "filename=c.png"],
     ...["-max_muxing_queue_size", "9999", "-default_mode", "passthrough"],
     ...["-progress", "pipe:1", "-nostats", "-f", "matroska", "file:/out/.a.mkv"],
@@ -55,12 +55,12 @@ Deno.test("apply args: MP4, names as handler names, subtitles converted, hvc1, s
   assert.deepEqual(buildApplyArgs(mp4, "/in/a.mkv", "/out/.a.mp4"), [
     ...["-nostdin", "-hide_banner", "-y", "-i", "file:/in/a.mkv"],
     ...["-map", "0:0", "-map", "0:2", "-map", "0:1", "-map", "0:3", "-map", "0:5", "-c", "copy"],
-    ...["-disposition:0", "default", "-metadata:s:0", "language=und", "-tag:0", "hvc1"],
-    ...["-disposition:1", "default", "-metadata:s:1", "language=eng"],
+    ...["-disposition:0", "+default-forced", "-metadata:s:0", "language=und", "-tag:0", "hvc1"],
+    ...["-disposition:1", "+default-forced", "-metadata:s:1", "language=eng"],
     ...["-metadata:s:1", "handler_name=Main"],
-    ...["-disposition:2", "0", "-metadata:s:2", "language=fre"],
+    ...["-disposition:2", "-default-forced", "-metadata:s:2", "language=fre"],
     // MP4 cannot mark no subtitle default: the plan says what the muxer will write.
-    ...["-c:3", "mov_text", "-disposition:3", "default+forced", "-metadata:s:3", "language=eng"],
+    ...["-c:3", "mov_text", "-disposition:3", "+default+forced", "-metadata:s:3", "language=eng"],
     ...["-disposition:4", "attached_pic"],
     ...["-max_muxing_queue_size", "9999", "-strict", "-2", "-movflags", "+faststart"],
     ...["-progress", "pipe:1", "-nostats", "-f", "mp4", "file:/out/.a.mp4"],
@@ -97,8 +97,9 @@ Deno.test("transcode args take the track plan: its order, drops and labels, in o
   assert.equal(after("-c:v:0"), "libx265");
   // The fre track is not aac: transcoded, as the second audio track of the output.
   assert.equal(after("-c:a:1"), "aac");
-  assert.equal(after("-disposition:1"), "default");
-  assert.equal(after("-disposition:2"), "0");
+  // Relative to the source's flags: a hearing_impaired or comment flag stays.
+  assert.equal(after("-disposition:1"), "+default-forced");
+  assert.equal(after("-disposition:2"), "-default-forced");
   assert.deepEqual(args.filter((a) => a.startsWith("title=") || a.startsWith("language=")), [
     "language=und",
     "language=eng",

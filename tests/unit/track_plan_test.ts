@@ -284,6 +284,19 @@ Deno.test("track plan: a data stream alone changes nothing; dropped when remuxin
   ));
   assert.deepEqual(plan.dropped, [{ inputIndex: 2, type: "data", reason: "data stream" }]);
   assert.ok(!plan.changes.some((c) => c.includes("data")), plan.changes.join("\n"));
+  // Not a change the policy asked for, but said: a timecode or telemetry track is lost.
+  assert.deepEqual(plan.notes.filter((n) => n.includes("data")), [
+    "data stream 0:2 (bin_data) dropped",
+  ]);
+  // An MP4's chapter text track is written again from the chapters: nothing is lost.
+  const chaptered = applied(planTracks(
+    policy({ audioLanguagePreference: ["fre"] }),
+    film([...streams, track(3, "audio", "aac", { language: "fre" })], {
+      ...MP4,
+      chapters: [{ start: 0, title: "One" }],
+    }),
+  ));
+  assert.deepEqual(chaptered.notes.filter((n) => n.includes("data")), []);
 });
 
 const MKV_FOR_MP4 = [
@@ -311,6 +324,16 @@ Deno.test("track plan: MKV to MP4 converts text subtitles, drops image ones and 
   assert.equal(subtitle.default, true);
   assert.ok(plan.notes.some((n) => n.startsWith("mp4 marks the first subtitle track")));
   assert.ok(plan.changes.includes("container matroska -> mp4 (.mp4)"), plan.changes.join("\n"));
+  // The conversion is said once, as a change; an ASS subtitle's lost styling is a note.
+  assert.deepEqual(plan.changes.filter((c) => c.startsWith("convert")), [
+    'convert subtitle 0:2 (eng "Full"): subrip -> mov_text',
+  ]);
+  assert.ok(!plan.notes.some((n) => n.includes("mov_text")), plan.notes.join("\n"));
+  const styled = applied(planTracks(
+    policy({ container: { target: "mp4", onIncompatibleCodec: "transcode" } }),
+    film([track(1, "audio", "aac", { isDefault: true }), track(2, "subtitle", "ass")]),
+  ));
+  assert.ok(styled.notes.includes("subtitle 0:2 loses its styling in mov_text"), `${styled.notes}`);
 });
 
 Deno.test("track plan: MKV to MP4 under each on_incompatible_codec", () => {
@@ -369,6 +392,8 @@ Deno.test("track plan: MP4 to MKV turns mov_text into SubRip and reattaches the 
   });
   // The subtitle's default goes (clear_other_defaults), which is also a change.
   assert.equal(plan.tracks[2].default, false);
+  assert.ok(plan.changes.includes("container mp4 -> matroska (.mkv)"), plan.changes.join("\n"));
+  assert.match(plan.summary, /, mp4 -> matroska$/);
 });
 
 Deno.test("track plan: an MP4 that MP4 itself marked default is compliant (no nightly loop)", () => {
