@@ -149,6 +149,42 @@ Deno.test("the worker holding a film killed mid-segment: the helper finishes the
   });
 });
 
+Deno.test("the film's progress counts a helper's segments while the holder encodes its own", async () => {
+  await withMediaHome(CONFIG, async (home, media) => {
+    const { source, original } = await queueFilm(home, media);
+    // The holder's segment waits for a file; the helper's run freely.
+    const go = join(home.dir, "go");
+    await Deno.mkdir(join(home.dir, "holder"));
+    await Deno.mkdir(join(home.dir, "helper"));
+    const slow = await countingFfmpeg(
+      join(home.dir, "holder"),
+      `case "$*" in *" -copyts "*) while [ ! -e '${go}' ]; do sleep 0.1; done;; esac\n`,
+    );
+    const fast = await countingFfmpeg(join(home.dir, "helper"));
+    const holder = WorkerProcess.start(home, ["--cpu-cores", "1"], { PATH: slow.path });
+    let helper: WorkerProcess | null = null;
+    try {
+      await waitUntil("the holder's first segment", () => segmentStarts(slow.calls()).length);
+      helper = WorkerProcess.start(home, ["--cpu-cores", "1"], { PATH: fast.path });
+      await waitUntil("the helper's three segments", () => recordsIn(media).length === 3, 60_000);
+      const segments = await waitUntil("the live file to count them", async () => {
+        const json = JSON.parse((await home.run(["jobs", "list", "--json"])).stdout);
+        const live = json[0].live?.segments;
+        return live?.done === 3 ? live : null;
+      });
+      assert.deepEqual(segments.running.map((r: { segment: number }) => r.segment), [1]);
+      await Deno.writeTextFile(go, "");
+      const done = await holder.exit();
+      assert.equal(done.code, 0, done.stdout + done.stderr);
+      await assertFilmDone(home, source, original);
+    } finally {
+      await Deno.writeTextFile(go, "");
+      await holder.dispose();
+      await helper?.dispose();
+    }
+  });
+});
+
 Deno.test("jobs list and show say which segments run where, with one ETA for the film", async () => {
   await withMediaHome(undefined, async (home, media) => {
     await plantRunningFilm(home, media);

@@ -98,6 +98,8 @@ export async function encodeSegmented(
   }
 
   async function encodeOwn(claim: PieceClaim, index: number, view: BoardView): Promise<void> {
+    // A segment may take hours: the film's progress keeps counting the others' meanwhile.
+    const watch = watchBoard(board, film);
     try {
       const done = await encodeSegment(claim, index, {
         journal,
@@ -122,9 +124,29 @@ export async function encodeSegmented(
       await claim.release().catch(() => {});
       throw err;
     } finally {
+      await watch.stop();
       film.own(index, host, null);
     }
   }
+}
+
+/**
+ * Looks at the board every {@link LOOK_MS} for the film's progress (one look at a time) until
+ * stopped; what it saw only informs the progress, never a decision.
+ */
+function watchBoard(board: SegmentBoard, film: FilmProgress): { stop: () => Promise<void> } {
+  let looking: Promise<void> | null = null;
+  const timer = setInterval(() => {
+    looking ??= board.look().then((view) => film.saw(view)).catch(() => {
+      // A look that failed (the directory briefly unreachable) is tried at the next tick.
+    }).finally(() => looking = null);
+  }, LOOK_MS);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await looking;
+    },
+  };
 }
 
 /** The record of the first finished segment, which every other one must match. */
