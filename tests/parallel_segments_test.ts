@@ -185,6 +185,41 @@ Deno.test("the film's progress counts a helper's segments while the holder encod
   });
 });
 
+Deno.test("a host with another ffmpeg build says once why it does not help, and leaves the film be", async () => {
+  await withMediaHome(CONFIG, async (home, media) => {
+    const { source, original } = await queueFilm(home, media);
+    const go = join(home.dir, "go");
+    await Deno.mkdir(join(home.dir, "holder"));
+    await Deno.mkdir(join(home.dir, "other"));
+    const ffmpeg = await countingFfmpeg(
+      join(home.dir, "holder"),
+      `case "$*" in *" -copyts "*) while [ ! -e '${go}' ]; do sleep 0.1; done;; esac\n`,
+    );
+    const other = await countingFfmpeg(
+      join(home.dir, "other"),
+      `case "$*" in *-version*) echo "ffmpeg version 9.9-other"; exit 0;; esac\n`,
+    );
+    const holder = WorkerProcess.start(home, ["--cpu-cores", "1"], { PATH: ffmpeg.path });
+    try {
+      await waitUntil("the holder's first segment", () => segmentStarts(ffmpeg.calls()).length);
+      const helper = WorkerProcess.start(home, ["--cpu-cores", "1"], { PATH: other.path });
+      const ended = await helper.exit();
+      assert.equal(ended.code, 0, ended.stdout + ended.stderr);
+      const why = ended.stdout.split("\n").filter((l) => /cannot help with/.test(l));
+      assert.equal(why.length, 1, ended.stdout);
+      assert.match(why[0], /another ffmpeg build than this host's; left to the worker holding it/);
+      assert.deepEqual(segmentStarts(other.calls()), [], "the other build encoded nothing");
+      await Deno.writeTextFile(go, "");
+      const done = await holder.exit();
+      assert.equal(done.code, 0, done.stdout + done.stderr);
+      await assertFilmDone(home, source, original);
+    } finally {
+      await Deno.writeTextFile(go, "");
+      await holder.dispose();
+    }
+  });
+});
+
 Deno.test("jobs list and show say which segments run where, with one ETA for the film", async () => {
   await withMediaHome(undefined, async (home, media) => {
     await plantRunningFilm(home, media);
