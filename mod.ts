@@ -31,6 +31,7 @@ export {
   JobNotFoundError,
   JobStateError,
   LostJobError,
+  LostPieceError,
   ProbeError,
   UsageError,
   VpoError,
@@ -91,7 +92,15 @@ export type {
 } from "./src/queue/recovery.ts";
 export type { QueueLayout } from "./src/queue/layout.ts";
 export {
+  type ClaimInfo,
+  type PieceBeat,
+  PieceBoard,
+  PieceClaim,
+  type PieceState,
+} from "./src/queue/pieces.ts";
+export {
   IllegalTransitionError,
+  PIECE_CRASH_POINTS,
   QUEUE_CRASH_POINTS,
   type TransitionEvent,
   TRANSITIONS,
@@ -142,7 +151,7 @@ export {
 } from "./src/media/segments.ts";
 export type { FfmpegArgsOptions } from "./src/media/ffmpeg_args.ts";
 export { runFfmpeg } from "./src/media/ffmpeg_runner.ts";
-export type { RunFfmpegOptions, RunFfmpegResult } from "./src/media/ffmpeg_runner.ts";
+export type { FfmpegUsage, RunFfmpegOptions, RunFfmpegResult } from "./src/media/ffmpeg_runner.ts";
 export type { ProgressUpdate } from "./src/media/progress.ts";
 export { verifyOutput } from "./src/media/verify.ts";
 export type { VerifyOptions, VerifyResult } from "./src/media/verify.ts";
@@ -191,18 +200,32 @@ export { scoreOf, type ScoreSummary, summarize } from "./src/quality/scores.ts";
 export { planSamples, type SamplePlan, type SampleRun } from "./src/quality/samples.ts";
 export { forecast, type ForecastOptions, type ForecastReport } from "./src/transcode/forecast.ts";
 export { recoverStale } from "./src/worker/recovery.ts";
-export { runWorker, type WorkerOptions, type WorkerSummary } from "./src/worker/worker.ts";
+export {
+  coresPerLoop,
+  runWorker,
+  type WorkerOptions,
+  type WorkerSummary,
+} from "./src/worker/worker.ts";
+export {
+  type AutoChoice,
+  type AutoInput,
+  autoWorkers,
+  chooseWorkers,
+} from "./src/worker/auto_workers.ts";
 export type { ProgressSample, WorkerEventKind, WorkerReporter } from "./src/worker/reporter.ts";
 export type { JobOutcome } from "./src/worker/run_job.ts";
 export {
   type DetailLine,
   type FileOutcome,
+  type HelpContext,
+  type HelpOutcome,
   type JobFigures,
   type JobResult,
   type JobRunner,
   type JobType,
   JobTypes,
   type LiveProgress,
+  type MachineUse,
   type RunContext,
   type WorkerEnv,
 } from "./src/queue/job_type.ts";

@@ -21,6 +21,8 @@
  *   serve      scripts/bench_serve.ts: first byte of the page and /api/jobs at 100k jobs, beside
  *              `vpo jobs list --limit 50`
  *   segments   scripts/bench_segments.ts: one clip in one pass against segmented over windows
+ *   parallel   scripts/bench_parallel.ts: --workers auto against the plain loop; one film in
+ *              segments by two one-core workers against one, locally and over sshfs (root)
  *   network    claim+finish per job over sshfs and smbnetfs (three-host harness of
  *              tests/multihost, root only) against the same drain on local disk
  *   library    scripts/bench_library.ts: first scan and unchanged rescan of 10k files
@@ -92,6 +94,7 @@ const SECTIONS: Record<string, Section> = {
   transcode: benchTranscodeSection,
   serve: benchServeSection,
   segments: benchSegmentsSection,
+  parallel: benchParallelSection,
   network: benchNetwork,
   library: benchLibrarySection,
   quality: benchQualitySection,
@@ -544,6 +547,15 @@ async function benchSegmentsSection(ctx: BenchContext): Promise<void> {
   const { benchSegments } = await import("./bench_segments.ts");
   for (const row of await benchSegments(ctx.quick)) {
     ctx.report({ section: "segments", what: row.name, shown: row.value, note: row.note });
+  }
+}
+
+// parallel: workers and hosts sharing the work (its own module, too).
+
+async function benchParallelSection(ctx: BenchContext): Promise<void> {
+  const { benchParallel } = await import("./bench_parallel.ts");
+  for (const row of await benchParallel(ctx.quick)) {
+    ctx.report({ section: "parallel", what: row.name, shown: row.value, note: row.note });
   }
 }
 

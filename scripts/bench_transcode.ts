@@ -16,7 +16,8 @@ import { CLI_PERMISSIONS } from "./permissions.ts";
 
 /** The CLI, run with the permissions `deno task vpo` grants it, so figures are a user's figures. */
 export const CLI = fileURLToPath(new URL("../cli.ts", import.meta.url));
-const POLICY = `schema_version: 1
+/** The policy of the drains (also `bench_parallel.ts`'s). */
+export const POLICY = `schema_version: 1
 transcode:
   target_video_codec: hevc
   target_crf: 28
@@ -48,7 +49,8 @@ export async function run(cmd: string, args: string[], env: Record<string, strin
   return new TextDecoder().decode(out.stdout);
 }
 
-async function makeClips(dir: string, count: number, seconds: number): Promise<string[]> {
+/** `count` copies of one 640x360 clip of `seconds` (H.264, one audio track) in `dir`. */
+export async function makeClips(dir: string, count: number, seconds: number): Promise<string[]> {
   await Deno.mkdir(dir, { recursive: true });
   const first = join(dir, "clip-00.mkv");
   await run("ffmpeg", [
@@ -72,7 +74,8 @@ export async function settle(path: string): Promise<void> {
   await Deno.utime(path, then, then);
 }
 
-async function copyClips(clips: string[], dir: string): Promise<string[]> {
+/** Copies `clips` into `dir`, each dated an hour back (settled). */
+export async function copyClips(clips: string[], dir: string): Promise<string[]> {
   await Deno.mkdir(dir, { recursive: true });
   return await Promise.all(clips.map(async (c) => {
     const to = join(dir, c.slice(c.lastIndexOf("/") + 1));
@@ -93,10 +96,24 @@ async function ffmpegCommand(
   return shellQuote(["ffmpeg", ...buildFfmpegArgs(plan, clip, output, { cpuCores })]);
 }
 
-async function timed(f: () => Promise<unknown>): Promise<number> {
+/** Wall seconds `f` takes. */
+export async function timed(f: () => Promise<unknown>): Promise<number> {
   const t = performance.now();
   await f();
   return (performance.now() - t) / 1000;
+}
+
+/**
+ * Wall seconds of a plain shell loop running vpo's exact ffmpeg commands on copies of `clips`
+ * (in `<root>/loop`): the baseline of the drains.
+ */
+export async function timeShellLoop(clips: string[], root: string): Promise<number> {
+  const loopClips = await copyClips(clips, join(root, "loop"));
+  const loopScript = (await Promise.all(
+    loopClips.map((c) => ffmpegCommand(c, `${c}.out.mkv`, null)),
+  )).map((cmd) => `${cmd} >/dev/null 2>&1 || exit 1`).join("\n");
+  await Deno.writeTextFile(join(root, "loop.sh"), loopScript + "\n");
+  return await timed(() => run("bash", [join(root, "loop.sh")]));
 }
 
 /** Runs `vpo` under GNU time; returns wall and CPU seconds and the worker's own peak RSS. */
@@ -143,12 +160,7 @@ export async function benchTranscode(quick: boolean): Promise<TranscodeRow[]> {
     await Deno.writeTextFile(policyPath, POLICY);
 
     // 1. A plain shell loop running vpo's exact ffmpeg commands.
-    const loopClips = await copyClips(clips, join(root, "loop"));
-    const loopScript = (await Promise.all(
-      loopClips.map((c) => ffmpegCommand(c, `${c}.out.mkv`, null)),
-    )).map((cmd) => `${cmd} >/dev/null 2>&1 || exit 1`).join("\n");
-    await Deno.writeTextFile(join(root, "loop.sh"), loopScript + "\n");
-    const loopSec = await timed(() => run("bash", [join(root, "loop.sh")]));
+    const loopSec = await timeShellLoop(clips, root);
 
     // 2. The same commands under task-spooler (one slot), if it is installed.
     let tspSec: number | null = null;

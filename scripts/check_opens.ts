@@ -73,7 +73,7 @@ const REVIEWED: { file: string; holds: string; why: string }[] = [
       "proves the directory (a link there is refused)",
   })),
   {
-    file: "src/transcode/segmented_encode.ts",
+    file: "src/transcode/segments/segment_dir.ts",
     holds: "await Deno.mkdir(dir, { mode: 0o700 })",
     why: "made exclusively (not recursive), then judged by isOwnDir; its files are created " +
       "through safe_open",

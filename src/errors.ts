@@ -55,6 +55,17 @@ export class LostJobError extends VpoError {
   }
 }
 
+/**
+ * The caller no longer holds the piece of a job it is working on (`src/queue/pieces.ts`): it was
+ * taken over, or the job ended. The caller must stop and touch nothing more of that piece.
+ */
+export class LostPieceError extends VpoError {
+  /** `piece` names the piece (for transcode, `seg-0004`). */
+  constructor(readonly piece: string) {
+    super(`${piece}: the claim was taken over, or the job ended`);
+  }
+}
+
 /** ffprobe could not read a file. */
 export class ProbeError extends VpoError {}
 

@@ -26,6 +26,10 @@ const TOO_BIG: [string, string][] = [
     "config.yaml:2:14: worker.cpu_cores: expected an integer from 1 to 4096, got 100000",
   ],
   [
+    "worker:\n  workers: 5000\n",
+    `config.yaml:2:12: worker.workers: expected a whole number from 1 to 4096 or "auto", got "5000"`,
+  ],
+  [
     "worker:\n  heartbeat_interval: 3000000\n  stale_after: 9000000\n",
     "config.yaml:2:23: worker.heartbeat_interval: expected a number > 0 and <= 3600, got 3000000",
   ],
@@ -49,13 +53,14 @@ Deno.test("the largest allowed values are accepted", () => {
   const L = CONFIG_LIMITS;
   const config = parseConfig(
     `jobs:\n  retention_days: ${L.retentionDays}\nworker:\n  max_files: ${L.maxFiles}\n` +
-      `  max_duration: ${L.maxDurationSec}\n  cpu_cores: ${L.cpuCores}\n` +
+      `  max_duration: ${L.maxDurationSec}\n  cpu_cores: ${L.cpuCores}\n  workers: ${L.workers}\n` +
       `  heartbeat_interval: ${L.heartbeatIntervalSec}\n  stale_after: ${L.staleAfterSec}\n` +
       `library:\n  settle_seconds: ${L.settleSeconds}\n`,
     "config.yaml",
   );
   assert.equal(config.worker.heartbeatInterval * 1000 < 2 ** 31 - 1, true);
   assert.equal(config.worker.staleAfter, L.staleAfterSec);
+  assert.equal(config.worker.workers, L.workers);
   assert.equal(config.library.settleSeconds, L.settleSeconds);
 });
 
@@ -75,6 +80,8 @@ Deno.test("a command refuses an out-of-bounds config with one line; flags have b
       ["--max-duration <seconds>", "99999999999", "a whole number from 1 to 31622400"],
       ["--max-files <n>", "99999999999", "a whole number from 1 to 1000000000"],
       ["--cpu-cores <n>", "99999", "a whole number from 1 to 4096"],
+      ["--workers <n|auto>", "99999", `a whole number from 1 to 4096 or "auto", got "99999"`],
+      ["--workers <n|auto>", "some", `a whole number from 1 to 4096 or "auto", got "some"`],
     ]
   ) {
     const run = await home.run(["jobs", "start", flag.split(" ")[0], value]);

@@ -50,6 +50,24 @@ Deno.test("claim order is priority, then first in first out; a hand-edited prior
   });
 });
 
+Deno.test("a claim may reorder the jobs it picks from; the others stay in claim order", async () => {
+  await withTempQueue(async ({ queue }) => {
+    const a = await queue.enqueue({ type: "t", file: "/a" });
+    await sleep(2);
+    const b = await queue.enqueue({ type: "t", file: "/b" });
+    const seen: string[][] = [];
+    const last = await queue.claim({
+      order: (jobs) => {
+        seen.push(jobs.map((j) => j.file ?? ""));
+        return [...jobs].reverse();
+      },
+    });
+    assert.equal(last?.id, b.id);
+    assert.deepEqual(seen, [["/a", "/b"]], "given in claim order");
+    assert.equal((await queue.claim())?.id, a.id);
+  });
+});
+
 Deno.test("a claimed job runs under a token name; finishing moves it and ends ownership", async () => {
   await withTempQueue(async ({ root, queue }) => {
     const queued = await queue.enqueue({ type: "t" });

@@ -10,7 +10,6 @@ import { join } from "node:path";
 import { probeSegment } from "../src/media/segments.ts";
 import { makeClip } from "./helpers/clips.ts";
 import {
-  exists,
   findPartials,
   namesIn,
   onlyJob,
@@ -28,6 +27,9 @@ import {
   segmentStarts,
 } from "./helpers/segments.ts";
 import type { TempHome } from "./helpers/vpo.ts";
+
+/** The file of a finished segment 1, named with the token of the claim that encoded it. */
+const SEGMENT_1 = /^seg-0001\.[0-9a-f]{12}\.mkv$/;
 
 Deno.test("x265 segments of runs with other thread counts have the same parameter sets", async () => {
   const dir = await Deno.makeTempDir({ prefix: "vpo-seg-" });
@@ -111,12 +113,12 @@ Deno.test("kill -9 mid-segment: recover keeps the finished segments, the next ru
     assert.equal(crashed.code, 137, crashed.stdout + crashed.stderr);
     const [dir] = segmentDirsIn(media);
     assert.ok(dir, "segment directory made");
-    assert.ok(namesIn(dir).includes("seg-0001.mkv"), namesIn(dir).join(" "));
+    assert.ok(namesIn(dir).some((n) => SEGMENT_1.test(n)), namesIn(dir).join(" "));
 
     await sleep(2200);
     const recover = await home.run(["jobs", "recover"]);
     assert.match(recover.stdout, /1 stale job recovered/, recover.stdout + recover.stderr);
-    assert.ok(exists(join(dir, "seg-0001.mkv")), "recovery keeps finished segments");
+    assert.ok(namesIn(dir).some((n) => SEGMENT_1.test(n)), "recovery keeps finished segments");
     const shown = await home.run(["jobs", "show", (await onlyJob(home)).id]);
     assert.match(shown.stdout, /Segments +1\/3 done, 33\.\d % of the media, ETA \d+s at /);
     // cleanup knows segments: those of a queued job stay, an orphan's go, foreign files stay.
@@ -127,7 +129,7 @@ Deno.test("kill -9 mid-segment: recover keeps the finished segments, the next ru
     const cleanup = await home.run(["jobs", "cleanup", "--remove-temp", "--force"]);
     assert.match(cleanup.stdout, /1 segment directory/, cleanup.stdout + cleanup.stderr);
     assert.deepEqual(namesIn(orphan), ["notes.txt"]);
-    assert.ok(exists(join(dir, "seg-0001.mkv")));
+    assert.ok(namesIn(dir).some((n) => SEGMENT_1.test(n)));
     await Deno.remove(orphan, { recursive: true });
 
     const resumed = await home.run(["jobs", "start", "--cpu-cores", "1"], {
@@ -152,7 +154,7 @@ Deno.test("a source changed between two runs fails the job untouched and removes
     const source = await makeClip(join(media, "film.mkv"), { duration: 30 });
     await queue(home, media, source);
     const crashed = await home.run(["jobs", "start", "--cpu-cores", "1"], {
-      env: { VPO_CRASH_AT: "segments:recorded" },
+      env: { VPO_CRASH_AT: "piece:recorded" },
     });
     assert.equal(crashed.code, 137, crashed.stdout + crashed.stderr);
     assert.equal(segmentDirsIn(media).length, 1);
@@ -183,11 +185,11 @@ Deno.test("a finished segment whose checksum no longer matches is encoded again"
     const ffmpeg = await countingFfmpeg(home.dir);
     const env = { PATH: ffmpeg.path };
     const crashed = await home.run(["jobs", "start"], {
-      env: { ...env, VPO_CRASH_AT: "segments:recorded" },
+      env: { ...env, VPO_CRASH_AT: "piece:recorded" },
     });
     assert.equal(crashed.code, 137, crashed.stdout + crashed.stderr);
     const [dir] = segmentDirsIn(media);
-    const segment = join(dir, "seg-0001.mkv");
+    const segment = join(dir, namesIn(dir).find((n) => SEGMENT_1.test(n))!);
     const bytes = await Deno.readFile(segment);
     bytes[bytes.length - 100] ^= 0xff;
     await Deno.writeFile(segment, bytes);

@@ -30,8 +30,14 @@ function progressCell(job: Job, live: LiveInfo | null): string {
   return percent === null || percent === undefined ? "-" : `${Math.floor(percent)}%`;
 }
 
-/** The job table of `vpo jobs list`. */
-export function formatJobTable(rows: { job: Job; live: LiveInfo | null }[]): string {
+/**
+ * The job table of `vpo jobs list`; a running job's type may add lines under its row (a film
+ * encoded in segments: which run where, and one ETA).
+ */
+export function formatJobTable(
+  rows: { job: Job; live: LiveInfo | null }[],
+  types: JobTypes,
+): string {
   const lines = [
     formatRow(LIST_COLUMNS, LIST_COLUMNS.map((c) => c.header)),
     "-".repeat(95),
@@ -45,6 +51,12 @@ export function formatJobTable(rows: { job: Job; live: LiveInfo | null }[]): str
       progressCell(job, live),
       localMinute(job.created_at),
     ]));
+    if (live === null) continue;
+    for (const { label, text } of types.of(job)?.details(job, live) ?? []) {
+      lines.push(
+        `${" ".repeat(LIST_COLUMNS[0].width + 1)}${label.toLowerCase()} ${displayName(text)}`,
+      );
+    }
   }
   return lines.join("\n");
 }

@@ -52,7 +52,11 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
       const { jobs: found, problems } = queue.list({ status: opts.status, limit: opts.limit });
       const rows = found.map((job) => ({ job, live: queue.readLive(job) }));
       if (opts.json) println(JSON.stringify(rows.map((r) => jobToJson(r.job, r.live)), null, 2));
-      else println(formatJobTable(rows));
+      else {
+        // A running job's type adds its own lines (a transcode's segments).
+        const { JOB_TYPES } = await import("./job_types.ts");
+        println(formatJobTable(rows, JOB_TYPES));
+      }
       reportProblems([...problems, ...irregularFiles(queue.layout)]);
     });
 
@@ -190,8 +194,9 @@ export function addJobsCommands(program: Command, ctx: CliContext): Command {
     )
     .action(async (opts) => {
       const { findOrphanTemps, removeOrphanTemp } = await import("../replace/temp_files.ts");
-      const { findOrphanSegmentDirs, removeSegments, segmentDirSize } = await import(
-        "../transcode/segmented_encode.ts"
+      const { findOrphanSegmentDirs } = await import("../transcode/segments/orphan_dirs.ts");
+      const { removeSegments, segmentDirSize } = await import(
+        "../transcode/segments/segment_dir.ts"
       );
       const { JOB_TYPES } = await import("./job_types.ts");
       const config = await ctx.config();

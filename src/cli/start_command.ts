@@ -3,10 +3,12 @@
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
-import { CONFIG_LIMITS, parseTimeOfDay } from "../config/defaults.ts";
+import { type Command, InvalidArgumentError } from "@commander-js/extra-typings";
+import { CONFIG_LIMITS, parseTimeOfDay, parseWorkers } from "../config/defaults.ts";
+import type { WorkerReporter } from "../worker/reporter.ts";
+import type { JobTypes } from "../queue/job_type.ts";
 import { UsageError, VpoError } from "../errors.ts";
-import { localMinute } from "../util/format.ts";
+import { localMinute, plural } from "../util/format.ts";
 import { foldersWritableByOthers } from "../queue/access.ts";
 import type { JobQueue } from "../queue/store.ts";
 import { type CliContext, warn } from "./context.ts";
@@ -42,6 +44,29 @@ function warnRootOverOthersFolders(queue: JobQueue, tempDir: string | null): voi
   }
 }
 
+function workersFlag(value: string): number | "auto" {
+  try {
+    return parseWorkers(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+/** The number of worker loops to run; "auto" is chosen here and said in one line. */
+async function workerCount(
+  asked: number | "auto",
+  cpuCores: number | null,
+  types: JobTypes,
+  ctx: CliContext,
+  reporter: WorkerReporter,
+): Promise<number> {
+  if (asked !== "auto") return asked;
+  const { autoWorkers } = await import("../worker/auto_workers.ts");
+  const choice = await autoWorkers(types, ctx.home, cpuCores ?? navigator.hardwareConcurrency);
+  reporter.event("worker", null, null, `${plural(choice.workers, "worker")} (auto: ${choice.why})`);
+  return choice.workers;
+}
+
 /** Adds `start` to the `jobs` command group. */
 export function addStartCommand(jobs: Command, ctx: CliContext): void {
   jobs.command("start")
@@ -62,6 +87,15 @@ export function addStartCommand(jobs: Command, ctx: CliContext): void {
       "use at most n CPU cores for transcoding",
       intAtLeast(1, CONFIG_LIMITS.cpuCores),
     )
+    .option(
+      "--workers <n|auto>",
+      `run n workers at once, each on its own cores (1 to ${CONFIG_LIMITS.workers}), or auto`,
+      workersFlag,
+    )
+    .option(
+      "--prefer-segments",
+      "help with the segments of running jobs before starting queued jobs",
+    )
     .option("--no-purge", "skip the automatic purge of old finished jobs")
     .option("--verify-decode", "decode each whole output before replacing the original (slower)")
     .addHelpText(
@@ -71,9 +105,12 @@ export function addStartCommand(jobs: Command, ctx: CliContext): void {
         "vpo jobs start --max-files 5",
         "vpo jobs start --max-duration 3600",
         "vpo jobs start --end-by 06:00 --cpu-cores 2",
+        "vpo jobs start --workers auto",
+        "vpo jobs start --workers 2 --cpu-cores 4",
         "vpo jobs start --no-purge",
       ]) +
         "\nA job still running at the deadline, or at SIGTERM/SIGINT, is stopped and queued again.\n" +
+        "With --workers, --cpu-cores is the cores of all workers together.\n" +
         `Exit codes: 0 done, 1 error, 2 usage, ${EXIT_JOBS_FAILED} some jobs failed.\n`,
     )
     .action(async (opts) => {
@@ -128,13 +165,23 @@ export function addStartCommand(jobs: Command, ctx: CliContext): void {
             `stops by ${localMinute(limits.deadline)} (${limits.deadlineSource})`,
           );
         }
+        const cpuCores = opts.cpuCores ?? w.cpuCores;
+        const workers = await workerCount(
+          opts.workers ?? w.workers,
+          cpuCores,
+          JOB_TYPES,
+          ctx,
+          reporter,
+        );
         const summary = await runWorker({
           queue,
           types: JOB_TYPES,
           config,
           home: ctx.home,
           limits,
-          cpuCores: opts.cpuCores ?? w.cpuCores,
+          cpuCores,
+          workers,
+          preferHelping: opts.preferSegments ?? w.preferSegments,
           noPurge: !opts.purge,
           reporter,
           signal: stop.signal,

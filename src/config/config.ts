@@ -20,11 +20,11 @@ import { ConfigError } from "../errors.ts";
 import type { FileRead } from "../util/safe_open.ts";
 import { lookUpGroup } from "../util/groups.ts";
 import type { Config } from "./types.ts";
-import { CONFIG_LIMITS, defaultConfig, parseTimeOfDay } from "./defaults.ts";
+import { CONFIG_LIMITS, defaultConfig, parseTimeOfDay, parseWorkers } from "./defaults.ts";
 import { parseListenAddress } from "./listen.ts";
 import { NOTIFY_SPEC, readNotify } from "./notify.ts";
 
-export { CONFIG_LIMITS, defaultConfig, parseTimeOfDay };
+export { CONFIG_LIMITS, defaultConfig, parseTimeOfDay, parseWorkers };
 
 // A relative path would depend on the current directory of the worker (cron, systemd) or server,
 // so only absolute paths and ~ are accepted.
@@ -57,6 +57,8 @@ const SPEC = {
     max_duration: nullable(integer({ min: 1, max: L.maxDurationSec })),
     end_by: nullable(parsed(`a time "HH:MM"`, parseTimeOfDay)),
     cpu_cores: nullable(integer({ min: 1, max: L.cpuCores })),
+    workers: parsed(`a number of workers or "auto"`, parseWorkers),
+    prefer_segments: boolean(),
     heartbeat_interval: number(0, L.heartbeatIntervalSec),
     stale_after: number(0, L.staleAfterSec),
   }),
@@ -111,6 +113,8 @@ export function parseConfig(text: string, path: string): Config {
       maxDuration: w.max_duration ?? d.worker.maxDuration,
       endBy: w.end_by ?? d.worker.endBy,
       cpuCores: w.cpu_cores ?? d.worker.cpuCores,
+      workers: w.workers ?? d.worker.workers,
+      preferSegments: w.prefer_segments ?? d.worker.preferSegments,
       heartbeatInterval: w.heartbeat_interval ?? d.worker.heartbeatInterval,
       staleAfter: w.stale_after ?? d.worker.staleAfter,
     },

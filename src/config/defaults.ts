@@ -25,6 +25,8 @@ export function defaultConfig(): Config {
       maxDuration: null,
       endBy: null,
       cpuCores: null,
+      workers: 1,
+      preferSegments: false,
       heartbeatInterval: 10,
       staleAfter: 120,
     },
@@ -52,6 +54,8 @@ export const CONFIG_LIMITS = {
   /** 366 days. */
   maxDurationSec: 31_622_400,
   cpuCores: 4096,
+  /** Worker loops of one `vpo jobs start`: each runs ffmpeg, and more than cores is no use. */
+  workers: 4096,
   /** One hour: a heartbeat is a cheap utime, and stale_after must be twice as long. */
   heartbeatIntervalSec: 3600,
   /** One week. */
@@ -76,4 +80,21 @@ export function parseTimeOfDay(value: string | number): string {
     throw new Error(`"${value}" is not a time of day (expected "HH:MM" from 00:00 to 23:59)`);
   }
   return `${m[1].padStart(2, "0")}:${m[2]}`;
+}
+
+/**
+ * A number of worker loops (`worker.workers`, `--workers`): a whole number from 1 to
+ * `CONFIG_LIMITS.workers`, or "auto" (chosen from the cores, memory and measured encodes: see
+ * `src/worker/auto_workers.ts`). Throws an Error with the reason otherwise.
+ */
+export function parseWorkers(value: string | number): number | "auto" {
+  const text = String(value).trim();
+  if (text === "auto") return "auto";
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1 || n > CONFIG_LIMITS.workers) {
+    throw new Error(
+      `expected a whole number from 1 to ${CONFIG_LIMITS.workers} or "auto", got "${text}"`,
+    );
+  }
+  return n;
 }

@@ -38,6 +38,10 @@ export interface Config {
     endBy: string | null;
     /** CPU cores ffmpeg may use (thread count and taskset pinning); null for no limit. */
     cpuCores: number | null;
+    /** Worker loops one `vpo jobs start` runs, on disjoint cores; "auto" chooses from the machine. */
+    workers: number | "auto";
+    /** Help with the segments of running jobs before claiming queued jobs. */
+    preferSegments: boolean;
     /** Seconds between heartbeats of a running job. */
     heartbeatInterval: number;
     /** Seconds without heartbeat after which a running job is stale. */

@@ -46,6 +46,16 @@ export interface RunFfmpegOptions {
   ffmpeg?: string;
   /** Milliseconds between SIGTERM and SIGKILL; default 5000. */
   killGraceMs?: number;
+  /** Have ffmpeg measure what it used of the machine (`-benchmark`): see RunFfmpegResult.usage. */
+  measure?: boolean;
+}
+
+/** What one ffmpeg run used of the machine, as it measured itself (`-benchmark`). */
+export interface FfmpegUsage {
+  /** CPU seconds (user + system, all threads) per wall second. */
+  cores: number;
+  /** Peak resident memory in bytes. */
+  rssBytes: number;
 }
 
 /** How an ffmpeg run ended. */
@@ -58,8 +68,10 @@ export interface RunFfmpegResult {
   signal: Deno.Signal | null;
   /** True when the run was stopped through the AbortSignal. */
   aborted: boolean;
-  /** The last (up to 20) non-blank lines ffmpeg wrote to stderr. */
+  /** The last (up to 20) non-blank lines ffmpeg wrote to stderr (not `-benchmark`'s). */
   tail: string[];
+  /** With `measure`: what it used, when it said (it does when it ends normally); else null. */
+  usage: FfmpegUsage | null;
   /**
    * ffmpeg said a write failed for want of space. ffmpeg 5.1 may still exit 0 then (an error
    * writing the trailer is only logged), leaving a truncated output.
@@ -75,7 +87,8 @@ const TAIL_LINES = 20;
  * @throws FfmpegError when ffmpeg (or taskset/nice chosen from PATH) cannot be started.
  */
 export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult> {
-  const [command, ...args] = launchCommand(opts.ffmpeg ?? "ffmpeg", opts.args, opts);
+  const ffmpegArgs = opts.measure ? ["-benchmark", ...opts.args] : opts.args;
+  const [command, ...args] = launchCommand(opts.ffmpeg ?? "ffmpeg", ffmpegArgs, opts);
   const log = openLog(opts.logPath);
   // One line, whatever the file name holds: `vpo jobs log` prints it to a terminal.
   await log.write(
@@ -91,6 +104,7 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult
       signal: null,
       aborted: true,
       tail: ["aborted before start"],
+      usage: null,
       noSpace: false,
     };
   }
@@ -118,6 +132,9 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult
     for await (const block of parseProgress(child.stdout)) opts.onProgress?.(tracker.update(block));
   })();
   const tail: string[] = [];
+  // `-benchmark`'s lines are figures, not messages: kept apart, so that the error's last lines
+  // stay ffmpeg's own.
+  const bench: string[] = [];
   let noSpace = false;
   const [logStream, lineStream] = child.stderr.tee();
   let logged = 0;
@@ -137,6 +154,10 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult
   const tailDone = (async () => {
     for await (const line of readLines(lineStream)) {
       if (line.trim() === "") continue;
+      if (opts.measure && line.startsWith("bench: ")) {
+        bench.push(line);
+        continue;
+      }
       // strerror(ENOSPC): ffmpeg does not set a locale, so its messages are in English.
       if (line.includes("No space left on device")) noSpace = true;
       tail.push(line);
@@ -153,6 +174,7 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<RunFfmpegResult
       signal: status.signal,
       aborted,
       tail,
+      usage: opts.measure ? usageOf(bench) : null,
       noSpace,
     };
   } finally {
@@ -273,4 +295,16 @@ export function coreListText(cores: readonly number[]): string {
     i = j + 1;
   }
   return parts.join(",");
+}
+
+/** CPU per wall second and peak memory from ffmpeg's `-benchmark` lines, when it printed them. */
+export function usageOf(lines: readonly string[]): FfmpegUsage | null {
+  const text = lines.join("\n");
+  const times = /bench: utime=([\d.]+)s stime=([\d.]+)s rtime=([\d.]+)s/.exec(text);
+  const rss = /bench: maxrss=(\d+)kB/.exec(text);
+  if (!times || !rss || Number(times[3]) <= 0) return null;
+  return {
+    cores: (Number(times[1]) + Number(times[2])) / Number(times[3]),
+    rssBytes: Number(rss[1]) * 1024,
+  };
 }

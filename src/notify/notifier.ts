@@ -20,6 +20,7 @@ import {
   workerDoneEvent,
 } from "./events.ts";
 import { webhookRequest } from "./webhook_body.ts";
+import { sleep } from "../util/sleep.ts";
 import { spawnChild, spawnFailure } from "../util/spawn.ts";
 
 /** Pause before the one retry: long enough for a restarting service, short for a worker's exit. */
@@ -136,13 +137,6 @@ export class Notifier {
     }
     this.onProblem(`notification by ${where} failed: ${lastError}`);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
-  });
 }
 
 /**

@@ -20,6 +20,11 @@ export interface ClaimOptions {
   worker?: WorkerInfo;
   /** Only jobs it accepts are claimed. */
   accept?: (job: Job) => boolean;
+  /**
+   * Reorders the accepted jobs (given in claim order) before one is picked: a worker running
+   * several loops starts the largest of the last few first (C1).
+   */
+  order?: (jobs: readonly Job[]) => readonly Job[];
 }
 
 /**
@@ -39,6 +44,7 @@ export async function claim(
     let { jobs } = queued.refresh();
     jobs = jobs.filter((j) => !leftovers.has(j.path) && (options.accept?.(j) ?? true));
     if (jobs.length === 0) return null;
+    if (options.order) jobs = [...options.order(jobs)];
     // The first job on the first try keeps strict order for a lone worker; after losing a race,
     // pick among the next few so that workers scanning the same order do not starve each other.
     const pick = round === 0

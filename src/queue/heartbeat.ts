@@ -20,24 +20,36 @@
  */
 
 import { closeSync, fstatSync } from "node:fs";
-import { createFileSync, openRegularFileOrNull, rewriteFileSync } from "../util/safe_open.ts";
+import {
+  createFileSync,
+  type DirRule,
+  openRegularFileOrNull,
+  rewriteFileSync,
+} from "../util/safe_open.ts";
 
 /**
  * Writes the beat file; its new mtime is the heartbeat. The first beat of a claim is made with
  * `first`, exclusively, so nothing planted at the name is written through; later ones rewrite it
  * in place once its handle proved it a regular file (other hosts may have it open to judge it),
  * and replace by rename whatever else is there (others may write live/ in a shared queue: a link
- * to a file of this worker's user is replaced, never written through).
+ * to a file of this worker's user is replaced, never written through). `text` is what the beat
+ * says besides its mtime (default: the time, for people reading the directory); `rule` which
+ * directory may hold it (the home's live/, or a job's piece directory).
  */
-export function writeBeat(path: string, first = false): Promise<void> {
+export function writeBeat(
+  path: string,
+  first = false,
+  text?: string,
+  rule: DirRule = "home",
+): Promise<void> {
   return new Promise((resolve) => {
-    // The content is for people reading the directory; only the mtime counts.
-    const content = `${new Date().toISOString()}\n`;
+    // Only the mtime counts for the heartbeat.
+    const content = text ?? `${new Date().toISOString()}\n`;
     if (first) {
-      using file = createFileSync(path);
+      using file = createFileSync(path, { rule });
       file.writeSync(new TextEncoder().encode(content));
     } else {
-      rewriteFileSync(path, content);
+      rewriteFileSync(path, content, { rule });
     }
     resolve();
   });

@@ -110,6 +110,33 @@ export interface RunContext {
   note(text: string): void;
 }
 
+/** How helping with a job another worker holds went (see {@link JobRunner.help}). */
+export type HelpOutcome =
+  /** A piece was done (or lost to a faster worker): look again. */
+  | "helped"
+  /** Every piece left is being done by others; one may free up or go stale: look again later. */
+  | "busy"
+  /** Nothing here for this worker (no pieces, none fits, or it cannot do them). */
+  | "none";
+
+/** What a worker gives a job type when it helps with a job another worker holds. */
+export interface HelpContext {
+  /** Aborted when the worker must stop (deadline, signal); throw its reason. */
+  signal: AbortSignal;
+  /** When the worker must stop; null when it has no deadline. Only pieces that fit are taken. */
+  deadline: Date | null;
+  /** The job's live file as its holder last wrote it; null when there is none. */
+  live: LiveInfo | null;
+  /** Where this worker logs the tools it runs for jobs it helps with. */
+  logPath: string;
+  /** Reports the piece's progress (the worker shows it). */
+  progress(sample: LiveProgress): void;
+  /** Says in one line what this worker takes on ("segment 4/12"). */
+  event(detail: string): void;
+  /** Reports a problem that changes nothing about the job's outcome. */
+  warn(text: string): void;
+}
+
 /** A job type ready to run jobs in one worker process. */
 export interface JobRunner {
   /**
@@ -130,6 +157,27 @@ export interface JobRunner {
    * to the job's record besides the lifecycle's own. Absent: nothing is kept between runs.
    */
   ending?(claimed: ClaimedJob, requeued: boolean): Promise<RecordChanges>;
+  /**
+   * Helps with `job`, which another worker holds, where the type cuts a running job into pieces
+   * any worker may claim (`src/queue/pieces.ts`; for transcode, the segments of a long encode):
+   * takes one piece that fits this worker's deadline, does it with this worker's cores and
+   * publishes it. Never throws for the job's own faults (a piece it cannot do is given back, and
+   * the job's holder meets the fault itself). Absent: the type's jobs have no such pieces.
+   */
+  help?(job: Job, ctx: HelpContext): Promise<HelpOutcome>;
+  /**
+   * How much work `job` is, comparable between jobs of this type (for transcode, seconds of
+   * media); null when unknown. When workers outnumber the jobs left, the largest starts first.
+   */
+  size?(job: Job): number | null;
+}
+
+/** What one job of a type, free to use every core, was measured to use of this machine. */
+export interface MachineUse {
+  /** Cores it keeps busy (CPU seconds per wall second). */
+  cores: number;
+  /** Its peak memory in bytes. */
+  memoryBytes: number;
 }
 
 /** One kind of job. */
@@ -160,9 +208,15 @@ export interface JobType {
   spaceNeeded(job: Job): number | null;
   /**
    * Lines `vpo jobs show` adds about `job`, from its live file while it runs (`live`) and from
-   * its record between runs (for a segmented transcode: its segments and ETA in nights).
+   * its record between runs (for a segmented transcode: its segments and ETA in nights); while it
+   * runs, `vpo jobs list` prints them under its row too.
    */
   details(job: Job, live: LiveInfo | null): DetailLine[];
+  /**
+   * What one of its jobs was measured to use of this machine (`vpo jobs start --workers auto`
+   * runs as many at once as fill it); null when never measured. Absent: not measured.
+   */
+  machineUse?(home: VpoHome): Promise<MachineUse | null>;
 }
 
 /** The job types a process knows, by name. */

@@ -194,6 +194,14 @@ export class VpoHome {
   }
 
   /**
+   * The ffmpeg log of what worker `name` did for job `id`, which another worker holds (a segment
+   * it helped with): its own file, since two writers on two hosts cannot share one log.
+   */
+  helperLogPath(id: string, name: string): string {
+    return join(this.logsDir, `${id}.${name.replace(/[^A-Za-z0-9._-]/g, "_")}.log`);
+  }
+
+  /**
    * `<root>/cpu/<host>`: one lock file per core (`core-<n>.lock`) that this host's workers pin
    * ffmpeg to (see `src/worker/cpu_claim.ts`). Per host name: a home may be shared by hosts.
    */

@@ -22,7 +22,9 @@
  * ## Claim (`vpo jobs start`)
  *
  * - C1 Pick the first queued job in claim order (priority, created, id) that the worker accepts;
- *   after losing a race, one of the next 16 at random. Remove any cancel request left for it.
+ *   after losing a race, one of the next 16 at random. (A worker running several loops may
+ *   reorder the jobs it picks from when they are no more than its loops: the largest first within
+ *   a priority, so that no long job starts last. The order decides nothing else.) Remove any cancel request left for it.
  *   Choose a new token and write its first heartbeat, `live/<id>.<token>.beat` (H), so that nobody
  *   ever sees the claimed file without one and judges it by the queued file's old times.
  * - C2 Rename it to `running/<id>.<token>.json`: the claim. Of any number of workers on any number
@@ -111,6 +113,48 @@
  *   beat written in C1 or R2 whose rename lost, by a process that died), temp files
  *   after a day, superseded markers after 30 days.
  *
+ * ## Pieces of a running job (`src/queue/pieces.ts`; for transcode, the segments of a long encode)
+ *
+ * A job type may cut a running job into pieces that any worker claims, on this host or any other
+ * that reaches the piece directory (the type's own: for transcode the job's segment directory,
+ * beside the source or in `jobs.temp_directory`, see docs/multihost.md). Its names for a piece
+ * `<p>` are `<p>.free`, `<p>.<token>.claim`, `<p>.<token>.beat` and the record `<p>.json`;
+ * whatever a claimer writes besides carries its token, so no two claimers ever write one file.
+ * The job itself stays held by one worker (C), which alone plans the pieces, takes back the
+ * damaged ones and puts the job together; the others only claim pieces.
+ *
+ * - S1 Offer: the holder writes the plan (durably), then `<p>.free` for each piece not recorded
+ *   (exclusive create: one already there stays). A crash between the two leaves pieces in no
+ *   state, which S7 offers.
+ * - S2 Claim: write `<p>.<token>.beat` (exclusively, as C1), then rename `<p>.free` to
+ *   `<p>.<token>.claim`. Exactly one renamer wins; the others remove their beat and pick another.
+ *   `[piece:claimed]` crash: a claim whose beat goes stale; S5 takes it over.
+ * - S3 Work: every `heartbeat_interval` the claimer checks that its claim is still under its
+ *   token and rewrites its beat, which also says who works on the piece and how far (H). A claim
+ *   found gone means the piece was taken over (S5) or the job ended: the claimer stops and touches
+ *   nothing more of it.
+ * - S4 Publish: the piece's output is in place under its token's name; the record is written to
+ *   a temp file and fsynced, the claim checked again, and the record linked to `<p>.json` (no
+ *   clobber, as T3; where hard links are refused, check then rename: two publishers of one piece
+ *   need a takeover between one's check and its link, and either record names a whole output).
+ *   The first link wins: a second finisher (one that woke up after a takeover) removes its output.
+ *   `[piece:recorded]` crash: a done piece whose claim goes stale; S5 finds the record and only
+ *   drops the claim. Then the claim and beat are removed.
+ * - S5 Take over: a claim whose beat is older than `stale_after` on the file server's clock (the
+ *   age of R1, judged against a probe file written in the piece directory) is taken by writing a
+ *   new token's beat, then renaming `<p>.<old>.claim` to `<p>.<new>.claim`: exactly one taker wins,
+ *   and the old claimer is fenced (its next S3 or S4 finds its name gone). The taker removes the
+ *   old token's beat and files; if the piece is recorded, it drops its claim: done.
+ *   `[piece:taken-over]` crash: a stale claim under the new token, taken over again.
+ * - S6 Release (a deadline, a signal, a failure): rename `<p>.<token>.claim` back to `<p>.free`,
+ *   remove the beat. A claim taken meanwhile is not there to rename: nothing happens.
+ * - S7 Put together: the holder finds every piece recorded (each record checked against its
+ *   output; a damaged one is removed and its piece offered again), then finishes the job (T). A
+ *   piece found in no state in two listings some seconds apart (a listing can miss a name renamed
+ *   while it runs) is offered again; if it was only hidden, two workers may do it, and S4 keeps
+ *   one. Ending the job (completed, failed, cancelled: not requeued) removes the piece directory,
+ *   which fences every claimer; a requeued job keeps it, and its helpers go on.
+ *
  * ## Reorder
  *
  * - O Whoever reads a queued file whose name does not carry its record's order (a priority edited
@@ -186,6 +230,9 @@ export const QUEUE_CRASH_POINTS = [
   "recover:journal-copied",
   "recover:taken-over",
 ] as const;
+
+/** Every crash point of the piece claims (S), in protocol order. */
+export const PIECE_CRASH_POINTS = ["piece:claimed", "piece:recorded", "piece:taken-over"] as const;
 
 /** The state a held or published job file is in: the name of its directory. */
 export function stateOfPath(layout: QueueLayout, path: string): JobState | null {

@@ -8,13 +8,13 @@ import { dirname } from "node:path";
 import { JobFailure } from "../errors.ts";
 import { extractCoverArt } from "../media/cover_art.ts";
 import { buildFfmpegArgs } from "../media/ffmpeg_args.ts";
-import { noSpaceReason, runFailure, runFfmpeg } from "../media/ffmpeg_runner.ts";
+import { type FfmpegUsage, noSpaceReason, runFailure, runFfmpeg } from "../media/ffmpeg_runner.ts";
 import type { EncodePlan } from "../media/plan.ts";
 import { liveProgress, type ProgressUpdate } from "../media/progress.ts";
 import type { MediaInfo } from "../media/probe.ts";
 import type { OwnedFile } from "../util/owned_file.ts";
 import { type Target, throwIfStopped, type TranscodeRun } from "./run_context.ts";
-import { encodeSegmented, progressOf } from "./segmented_encode.ts";
+import { encodeSegmented } from "./segments/encode_loop.ts";
 
 /** Lines of ffmpeg's log kept in a failed job's error. */
 const ERROR_TAIL_LINES = 8;
@@ -23,6 +23,8 @@ const ERROR_TAIL_LINES = 8;
 export interface Encoded {
   wallSec: number;
   logTail: string[];
+  /** What a one-pass encode used of the machine, when ffmpeg said (segments record their own). */
+  usage: FfmpegUsage | null;
 }
 
 /** Encodes the source into `out` as `plan` says, in one pass or segment by segment. */
@@ -48,14 +50,14 @@ export async function encode(
         plan,
         target,
         logPath,
-        onProgress,
         (video) =>
           buildFfmpegArgs(plan, source, out.pathForChild, { ...argsOptions, encodedVideo: video }),
       );
-      return { wallSec, logTail: [] };
+      return { wallSec, logTail: [], usage: null };
     }
     const result = await runFfmpeg({
       args: buildFfmpegArgs(plan, source, out.pathForChild, argsOptions),
+      measure: true,
       logPath,
       signal,
       onProgress,
@@ -72,7 +74,7 @@ export async function encode(
     if (result.noSpace || !result.success) {
       throw new JobFailure(runFailure(result, dirname(target.temp)), logTail);
     }
-    return { wallSec: (performance.now() - wallStart) / 1000, logTail };
+    return { wallSec: (performance.now() - wallStart) / 1000, logTail, usage: result.usage };
   } catch (err) {
     // vpo's own writes beside the output (a segment's journal) may be the ones that hit it.
     if ((err as { code?: string }).code === "ENOSPC") {
@@ -83,48 +85,41 @@ export async function encode(
 }
 
 /**
- * Encodes the segments not yet done and joins them into the temp output, starting each segment
- * only when the measured speed says it ends before the deadline, and keeping the live file's
- * segment count current. Returns the wall seconds all runs spent on the job's segments.
+ * Encodes the segments not yet done, with whoever helps, and joins them into the temp output,
+ * starting each segment only when the measured speed says it ends before the deadline. Returns
+ * the wall seconds all workers and runs spent on the job's segments.
  */
 async function encodeInSegments(
   run: TranscodeRun,
   plan: EncodePlan,
   target: Target,
   logPath: string,
-  onProgress: (u: ProgressUpdate) => void,
   muxArgs: (encodedVideo: { concatList: string; offsetSec: number }) => string[],
 ): Promise<number> {
   const { claimed, ctx, speed, env } = run;
   const { dir, journal } = target.segments!;
-  // Speeds are measured per target codec.
+  // Speeds are measured per target codec and CPU cap.
   const codec = run.payload.policy.targetVideoCodec;
-  const showSegments = () =>
-    claimed.updateLive({ segments: { ...progressOf(journal, ctx.windowSec) } }).catch(() => {
-      // A lost job is noticed by the heartbeat timer, which stops the encode.
-    });
-  await showSegments();
+  const cores = env.cpuCores;
   const { wallSec } = await encodeSegmented(journal, {
     claimed,
     plan,
     source: run.source,
     output: target.temp,
     dir,
-    cpuCores: env.cpuCores,
+    cpuCores: cores,
     cpuSet: env.cpuSet,
     logPath,
     signal: ctx.signal,
-    onProgress,
-    beforeSegment: (mediaSec) => {
-      const need = speed.estimateSec(codec, mediaSec);
-      if (ctx.deadline && need !== null && Date.now() + need * 1000 > +ctx.deadline) {
-        ctx.outOfTime("deadline: the next segment cannot finish before it");
-      }
-    },
-    afterSegment: async (mediaSec, wallSec) => {
-      await speed.record(codec, mediaSec, wallSec);
-      await showSegments();
-    },
+    heartbeatIntervalSec: env.config.worker.heartbeatInterval,
+    staleAfterSec: env.config.worker.staleAfter,
+    windowSec: ctx.windowSec,
+    progress: (p) => ctx.progress(p, false),
+    fits: (mediaSec) => speed.fits(codec, mediaSec, ctx.deadline, cores),
+    outOfTime: ctx.outOfTime,
+    warn: ctx.warn,
+    afterSegment: (mediaSec, wallSec, usage) =>
+      speed.record(codec, mediaSec, wallSec, cores, usage),
     muxArgs,
   });
   return wallSec;

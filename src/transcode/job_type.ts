@@ -12,9 +12,12 @@ import { readTranscodeJob } from "./record.ts";
 import { decideRecovery } from "./recovery.ts";
 import { ownedTranscodeBackups, transcodeFigures } from "./result.ts";
 import { runTranscode } from "./run.ts";
+import { wantsSegments } from "./segments/open.ts";
+import { segmentRecordChanges } from "./segments/run_end.ts";
+import { helpWithSegments } from "./segments/help.ts";
 import { segmentLine } from "./segment_progress.ts";
+import { shortId } from "../util/ids.ts";
 import { firstPieceMediaSec, qualityLine } from "./quality_step.ts";
-import { segmentRecordChanges, wantsSegments } from "./segmented_encode.ts";
 import { SpeedHistory } from "./speed_history.ts";
 
 /** Transcode jobs, as `vpo transcode` queues them. */
@@ -26,9 +29,12 @@ export const transcodeJobType: JobType = {
   },
   recover: (stale, config) => decideRecovery(stale, config.jobs.tempDirectory),
   madeFiles: ownedTranscodeBackups,
+  machineUse: async (home) => (await SpeedHistory.load(home.speedPath())).machineUse(),
   async runner(env) {
     const speed = await SpeedHistory.load(env.home.speedPath());
     const segmentLength = env.config.jobs.segmentLength;
+    // Jobs whose segments this worker could not encode: their holder meets the fault itself.
+    const gaveUp = new Set<string>();
     return {
       estimateSec(job) {
         const payload = readPayload(job.payload);
@@ -42,7 +48,24 @@ export const transcodeJobType: JobType = {
           : wantsSegments(payload.duration_sec, segmentLength)
           ? segmentLength!
           : payload.duration_sec;
-        return speed.estimateSec(payload.policy.targetVideoCodec, mediaSec);
+        return speed.estimateSec(payload.policy.targetVideoCodec, mediaSec, env.cpuCores);
+      },
+      size(job) {
+        const payload = readPayload(job.payload);
+        return typeof payload === "string" ? null : payload.duration_sec;
+      },
+      async help(job, ctx) {
+        if (gaveUp.has(job.id)) return "none";
+        try {
+          return await helpWithSegments(job, env, speed, ctx);
+        } catch (err) {
+          gaveUp.add(job.id);
+          ctx.warn(
+            `cannot help with ${shortId(job.id)}: ${(err as Error).message}; ` +
+              "left to the worker holding it",
+          );
+          return "none";
+        }
       },
       run: (claimed, ctx) => runTranscode(claimed, env, speed, ctx),
       ending(claimed, requeued) {

@@ -10,7 +10,7 @@ import type { TrackPolicy } from "../policy/track_types.ts";
 import type { TranscodePolicy } from "../policy/types.ts";
 import { checkSourcePayload, type SourcePayload } from "../replace/source_payload.ts";
 import { segmentProgressOf } from "./segment_progress.ts";
-import type { SegmentProgress } from "./segmented_encode.ts";
+import type { SegmentProgress } from "./segments/progress.ts";
 
 /** The job type of transcode jobs. */
 export const TRANSCODE = "transcode";

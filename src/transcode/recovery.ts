@@ -21,8 +21,10 @@ export function decideRecovery(
   tempDirectory: string | null,
 ): Promise<RecoveryDecision> {
   // segments: a requeued segmented job shows the progress its finished segments keep (as its
-  // live file last recorded it; the next run reads the segments' journal).
-  const segments = segmentProgressOf(stale.live?.segments);
+  // live file last recorded it; the next run reads the segments' records). What was running then
+  // (and where) is not running any more.
+  const { running: _, plan_id: __, ...kept } = stale.live?.segments ?? {};
+  const segments = stale.live?.segments ? segmentProgressOf(kept) : null;
   const payload = readPayload(stale.job.payload);
   return replaceRecoveryDecision(stale, {
     tempDirectory,

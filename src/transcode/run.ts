@@ -7,7 +7,6 @@
  */
 import { dirname } from "node:path";
 import { JobFailure } from "../errors.ts";
-import { detectEncoder } from "../media/encoders.ts";
 import type { EncodePlan, TranscodePlan } from "../media/plan.ts";
 import type { MediaInfo } from "../media/probe.ts";
 import { type JobEnd, recordJobEnd } from "../library/job_outcome.ts";
@@ -27,19 +26,16 @@ import { planTracks, type TrackPlan } from "../tracks/plan.ts";
 import { replacedFiles } from "../replace/backups.ts";
 import { formatBytes } from "../util/format.ts";
 import { encode } from "./encode.ts";
-import { planFile } from "./file_plan.ts";
+import { planEncode } from "./encode_plan.ts";
 import { completedEnd, queuedSource } from "./memory.ts";
 import { replaceOrKeep, verify } from "./output.ts";
 import { TRANSCODE } from "./payload.ts";
 import { readTranscodeJob, type TranscodeJob } from "./record.ts";
 import type { EncodeFigures, KeptOriginalResult, TranscodeResult } from "./result.ts";
 import { type Target, throwIfStopped, type TranscodeRun } from "./run_context.ts";
-import {
-  openSegments,
-  remainingFraction,
-  segmentDirPath,
-  wantsSegments,
-} from "./segmented_encode.ts";
+import { openSegments, wantsSegments } from "./segments/open.ts";
+import { remainingFraction } from "./segments/progress.ts";
+import { segmentDirPath } from "./segments/segment_dir.ts";
 import type { SpeedHistory } from "./speed_history.ts";
 import { checkEncodeFits, checkStep, type QualityStart, searchStep } from "./quality_step.ts";
 
@@ -127,7 +123,8 @@ async function encodeOnce(
   const outputProbe = await verify(run, media, { plan, tracks }, out, encoded.logTail);
   // Each segment recorded its own speed.
   if (!target.segments) {
-    await run.speed.record(run.payload.policy.targetVideoCodec, media.duration, encoded.wallSec);
+    const codec = run.payload.policy.targetVideoCodec;
+    await run.speed.record(codec, media.duration, encoded.wallSec, run.env.cpuCores, encoded.usage);
   }
   const figures: EncodeFigures = {
     source_size: media.size,
@@ -212,22 +209,11 @@ function checkSource(run: TranscodeRun): Promise<MediaInfo> {
  * Step 2: the encoder this machine has for the policy, and the plan (or why to skip) with the
  * track plan it carries out.
  */
-async function planFor(
+function planFor(
   run: TranscodeRun,
   media: MediaInfo,
 ): Promise<{ plan: TranscodePlan; tracks: TrackPlan | null; encoder: string }> {
-  const policy = run.payload.policy;
-  const tenBit = media.streams.some((s) =>
-    s.type === "video" && !s.isCoverArt && (s.bitDepth ?? 8) > 8
-  );
-  const choice = await detectEncoder(policy.targetVideoCodec, policy.hwAccel, {
-    tenBit,
-    signal: run.ctx.signal,
-  });
-  const opts = { force: run.payload.force, encoder: choice.encoder };
-  const planned = planFile(policy, run.payload.tracks ?? null, media, opts);
-  if ("refuse" in planned) throw new JobFailure(`the track policy refuses it: ${planned.refuse}`);
-  return { ...planned, encoder: choice.encoder };
+  return planEncode(run.payload, media, run.ctx.signal);
 }
 
 /**
@@ -260,7 +246,8 @@ async function chooseTarget(
     })
     : null;
   // The segments still to encode, and the joined output, need room beside the finished ones.
-  checkFreeSpace(dirname(temp), media.size * (journal ? 1 + remainingFraction(journal) : 1));
+  const toEncode = journal ? 1 + await remainingFraction(journal, dir) : 1;
+  checkFreeSpace(dirname(temp), media.size * toEncode);
   return { temp, final, segments: journal ? { dir, journal } : null };
 }
 

@@ -8,7 +8,7 @@ import type { ClaimedJob } from "../queue/claimed_job.ts";
 import type { RunContext, WorkerEnv } from "../queue/job_type.ts";
 import type { ReplaceJournal } from "../replace/replace_journal.ts";
 import type { TranscodePayload } from "./payload.ts";
-import type { SegmentJournal } from "./segmented_encode.ts";
+import type { SegmentJournal } from "./segments/journal.ts";
 import type { SpeedHistory } from "./speed_history.ts";
 
 /** What every step of one run shares. */

@@ -37,14 +37,14 @@ export function syncDir(dir: string): Promise<void> {
 }
 
 /**
- * Writes `data` to a new temporary file in `tmpDir` (one of the home's), fsyncs it and returns
- * its path. The caller publishes it with a rename or link; a crash before that leaves only a temp
- * file behind.
+ * Writes `data` to a new temporary file in `tmpDir` (one of the home's, or a directory `rule`
+ * names), fsyncs it and returns its path. The caller publishes it with a rename or link; a crash
+ * before that leaves only a temp file behind.
  */
 export function writeTempFile(
   tmpDir: string,
   data: string | Uint8Array,
-  options: { durable?: boolean } = {},
+  options: { durable?: boolean; rule?: DirRule } = {},
 ): Promise<string> {
   return settled(() => writeTempFileSync(tmpDir, data, options));
 }
@@ -97,13 +97,14 @@ export async function exists(path: string): Promise<boolean> {
 }
 
 /**
- * The file system's idea of "now", in ms since the epoch: the mtime of a file just written there.
- * Heartbeat ages are judged against this, never against this host's clock, because the worker
- * that touched the heartbeat may live on another host with another clock (NFS).
+ * The file system's idea of "now", in ms since the epoch: the mtime of a file just written there
+ * (in `dir`, one of the home's unless `rule` says otherwise). Heartbeat ages are judged against
+ * this, never against this host's clock, because the worker that touched the heartbeat may live
+ * on another host with another clock (NFS).
  */
-export function fileSystemNow(dir: string): number {
+export function fileSystemNow(dir: string, rule: DirRule = "home"): number {
   const path = join(dir, uniqueTempName("clock"));
-  const file = createFileSync(path);
+  const file = createFileSync(path, { rule });
   try {
     // Stamped by the file server when it made the file, read through the handle.
     return file.stat().mtimeMs;

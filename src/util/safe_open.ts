@@ -553,25 +553,27 @@ function replaceIn(
 }
 
 /**
- * Rewrites the file at `path` (in the home) in place, for a file whose new mtime is the point (a
- * heartbeat): through a handle proven to be a regular file with one name, truncated and written
- * only once proven, so other hosts reading it meanwhile keep it open (an SMB server refuses to
- * rename over a file another host has open). Anything else at the name (a link, a FIFO) is
- * replaced by rename instead, never written through; a missing file is created exclusively.
+ * Rewrites the file at `path` (in the home, or in a directory `rule` names) in place, for a file
+ * whose new mtime is the point (a heartbeat): through a handle proven to be a regular file with
+ * one name, truncated and written only once proven, so other hosts reading it meanwhile keep it
+ * open (an SMB server refuses to rename over a file another host has open). Anything else at the
+ * name (a link, a FIFO) is replaced by rename instead, never written through; a missing file is
+ * created exclusively.
  */
-export function rewriteFileSync(path: string, data: string): void {
+export function rewriteFileSync(path: string, data: string, opts: { rule?: DirRule } = {}): void {
+  const rule = opts.rule ?? "home";
   const bytes = new TextEncoder().encode(data);
-  inDir(path, "home", (dir, name) => {
+  inDir(path, rule, (dir, name) => {
     let file: OpenFile;
     try {
       const { fd, stat } = openExisting(dir.at(name), path, O_RDWR, { oneName: true });
       file = new OpenFile(path, fd, stat.ino, stat.dev, 0);
     } catch (err) {
       if (err instanceof UnreadableFileError) {
-        return replaceIn(dir, name, path, bytes, "home", false);
+        return replaceIn(dir, name, path, bytes, rule, false);
       }
       if (!(err instanceof Deno.errors.NotFound)) throw err;
-      file = createAt(dir.at(name), path, "home");
+      file = createAt(dir.at(name), path, rule);
     }
     try {
       fs.ftruncateSync(file.fd, 0);
@@ -704,17 +706,18 @@ export function pathExists(path: string): boolean {
 }
 
 /**
- * Writes `data` to a new temp file in `dir` (the home's `.tmp/`), fsynced unless `durable` is
- * false, and returns its path: the caller publishes it with a rename or link.
+ * Writes `data` to a new temp file in `dir` (the home's `.tmp/`, or a directory `rule` names),
+ * fsynced unless `durable` is false, and returns its path: the caller publishes it with a rename
+ * or link.
  */
 export function writeTempFileSync(
   dir: string,
   data: string | Uint8Array,
-  opts: { durable?: boolean } = {},
+  opts: { durable?: boolean; rule?: DirRule } = {},
 ): string {
   const path = join(dir, uniqueTempName("vpo"));
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-  using file = createFileSync(path);
+  using file = createFileSync(path, { rule: opts.rule });
   try {
     file.writeSync(bytes);
     if (opts.durable ?? true) file.sync();

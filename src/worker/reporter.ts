@@ -25,6 +25,7 @@ export interface ProgressSample {
 /** What a worker event line is about: a job's start and end, or the worker itself. */
 export type WorkerEventKind =
   | "started"
+  | "helping"
   | "completed"
   | "failed"
   | "cancelled"

@@ -28,6 +28,7 @@ import {
   WorkerProcess,
 } from "../helpers/worker.ts";
 import { JobQueue } from "../../src/queue/store.ts";
+import { plantRunningFilm } from "../helpers/segments.ts";
 
 /** Finished jobs over the last days, so the stats section and its chart have something to show. */
 async function seedHistory(jobsDir: string, media: string): Promise<void> {
@@ -185,6 +186,34 @@ Deno.test({
       await browser?.close();
       await server?.stop();
       await worker?.dispose();
+      await disposeHome(home);
+    }
+  },
+});
+
+Deno.test({
+  name: "the page: a film encoded by several workers shows its segments and where they run",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const { home, media } = await makeMediaHome();
+    let server: ServeProcess | null = null;
+    let browser: Browser | null = null;
+    try {
+      await plantRunningFilm(home, media);
+      server = await ServeProcess.start(home);
+      browser = await launchBrowser();
+      const { page } = await recordingPage(browser);
+      await page.goto(server.url);
+      await page.waitForSelector("#running .card .segments");
+      assert.equal(
+        await page.$eval("#running .card .segments", (e) => e.textContent ?? ""),
+        "segments 3/8 done \u00b7 2 running: 4 on nas 51%, 5 on desktop 12%",
+      );
+      assert.match((await runningProgress(page)).text, /^45\.5% .* ETA 2h10m$/);
+    } finally {
+      await browser?.close();
+      await server?.stop();
       await disposeHome(home);
     }
   },

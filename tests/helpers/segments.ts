@@ -8,6 +8,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ageFile } from "./clips.ts";
+import { jobRecord, writeJobFile } from "./queue.ts";
+import type { TempHome } from "./vpo.ts";
+import { QueueLayout } from "../../src/queue/layout.ts";
 
 /** Segments of 10 s of media: a 30 s clip (keyframes every 10 s with x264's defaults) has 3. */
 export const SEGMENTS_CONFIG = "jobs:\n  segment_length: 10\n";
@@ -111,12 +114,15 @@ export function segmentDirsIn(dir: string): string[] {
 /**
  * A directory holding an `ffmpeg` that appends its arguments to `<dir>/ffmpeg-calls` and runs the
  * real one; put it first on PATH to count what the worker starts. `prelude` is shell run before
- * that (`case "$*" in ...) sleep 5;; esac` to hold one kind of run back).
+ * that (`case "$*" in ...) sleep 5;; esac` to hold one kind of run back; {@link segmentDelay}).
+ * With `perHost`, each host (network namespace, see tests/multihost) writes its own file,
+ * `ffmpeg-calls-<host name>`, read by `calls(host)`.
  */
 export async function countingFfmpeg(
   dir: string,
   prelude = "",
-): Promise<{ path: string; calls: () => string[] }> {
+  options: { perHost?: boolean } = {},
+): Promise<{ path: string; calls: (host?: string) => string[] }> {
   const bin = join(dir, "bin");
   await Deno.mkdir(bin);
   const calls = join(dir, "ffmpeg-calls");
@@ -126,19 +132,66 @@ export async function countingFfmpeg(
   ).trim();
   await Deno.writeTextFile(
     join(bin, "ffmpeg"),
-    `#!/bin/sh\necho "$*" >> '${calls}'\n${prelude}exec '${real}' "$@"\n`,
+    `#!/bin/sh\necho "$*" >> '${calls}'${options.perHost ? "-$(hostname)" : ""}\n` +
+      `${prelude}exec '${real}' "$@"\n`,
   );
   await Deno.chmod(join(bin, "ffmpeg"), 0o755);
   return {
     path: `${bin}:${Deno.env.get("PATH")}`,
-    calls: () => {
+    calls: (host?: string) => {
       try {
-        return Deno.readTextFileSync(calls).split("\n").filter((l) => l !== "");
+        return Deno.readTextFileSync(host ? `${calls}-${host}` : calls).split("\n")
+          .filter((l) => l !== "");
       } catch {
         return [];
       }
     },
   };
+}
+
+/**
+ * A {@link countingFfmpeg} prelude that makes each segment encode wait `sec` seconds first (no
+ * CPU), so that several workers meet on one small film.
+ */
+export const segmentDelay = (sec: number) => `case "$*" in *" -copyts "*) sleep ${sec};; esac\n`;
+
+/**
+ * A running film as the live file of the worker holding it shows it, planted in `home`'s queue:
+ * 3 of 8 segments done, segment 4 on "nas" (51 %) and 5 on "desktop" (12.7 %), the film 45.5 %
+ * done at 1.9x with 7,800 s left. Returns the job's id.
+ */
+export async function plantRunningFilm(home: TempHome, media: string): Promise<string> {
+  const record = jobRecord("f11f11f11f11f11f", {
+    type: "transcode",
+    file: join(media, "Film.mkv"),
+  });
+  await writeJobFile(home.jobsDir, "running", record);
+  const layout = new QueueLayout(home.jobsDir);
+  await Deno.mkdir(layout.liveDir, { recursive: true });
+  await Deno.writeTextFile(
+    layout.livePath(record.id, "0000test0000"),
+    JSON.stringify({
+      worker: { host: "nas", pid: 42 },
+      claimed_at: new Date().toISOString(),
+      progress: { percent: 45.5, fps: 30, speed: 1.9, eta_sec: 7800, out_time_sec: 2730 },
+      segments: {
+        done: 3,
+        total: 8,
+        percent: 37.5,
+        media_done_sec: 2250,
+        media_total_sec: 6000,
+        encode_sec: 4500,
+        window_sec: null,
+        plan_id: "0123456789ab",
+        running: [
+          { segment: 4, host: "nas", percent: 51 },
+          { segment: 5, host: "desktop", percent: 12.7 },
+        ],
+      },
+    }),
+  );
+  await Deno.writeTextFile(layout.beatPath(record.id, "0000test0000"), "now\n");
+  return record.id;
 }
 
 /** The start times (`-ss`) of the segment encodes among ffmpeg calls. */

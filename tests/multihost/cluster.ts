@@ -145,10 +145,10 @@ export class Cluster {
   }
 
   /** Starts `vpo ...args` on `host`; its output is collected until it exits. */
-  spawnVpo(host: Host, args: string[]): HostProcess {
+  spawnVpo(host: Host, args: string[], env: Record<string, string> = {}): HostProcess {
     return new HostProcess(
       new Deno.Command(HOSTS_SH, {
-        args: this.vpoCommand(host, args),
+        args: this.vpoCommand(host, args, env),
         stdin: "null",
         stdout: "piped",
         stderr: "piped",

@@ -3,9 +3,10 @@
  * namespaces, clocks skewed +5 min, -5 min and 0) mount one share over SFTP (sshfs) or SMB
  * (smbnetfs) and run `vpo jobs start` on it at once.
  *
- * `deno task test` runs the small SMB drain (root and the packages needed, else skipped with the
- * reason printed); `deno task test:multihost` sets VPO_MULTIHOST=full and runs everything: 30-job
- * drains and a host killed mid-encode, on both protocols.
+ * `deno task test` runs the small SMB drain and the SMB film (root and the packages needed, else
+ * skipped with the reason printed); `deno task test:multihost` sets VPO_MULTIHOST=full and runs
+ * everything: 30-job drains, a host killed mid-encode, one film encoded by three hosts, and a host
+ * killed mid-segment, on both protocols.
  *
  * @module
  */
@@ -13,6 +14,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ageFile, makeClip } from "../helpers/clips.ts";
 import { digest, sleep } from "../helpers/worker.ts";
+import {
+  assertSameMedia,
+  countingFfmpeg,
+  segmentDelay,
+  segmentStarts,
+} from "../helpers/segments.ts";
 import { Cluster, type Host, type HostResult, type Protocol, whyNotRunnable } from "./cluster.ts";
 
 const WHY_NOT = whyNotRunnable();
@@ -284,6 +291,147 @@ async function sftpWithoutPosixRename() {
   }
 }
 
+/** Ten-second segments, for the films of the tests below. */
+const FILM_CONFIG = `${CONFIG}jobs:\n  segment_length: 10\n`;
+
+/**
+ * An `ffmpeg` for the hosts, first on their PATH: it logs its arguments per host (on local disk)
+ * and lets each segment encode wait 2 s first, so that three hosts meet on one small film.
+ */
+async function recordingFfmpeg(cluster: Cluster) {
+  const ffmpeg = await countingFfmpeg(cluster.dir, segmentDelay(2), { perHost: true });
+  return { env: { PATH: ffmpeg.path }, calls: ffmpeg.calls };
+}
+
+/** The segment encodes (by their start) each host ran, and how many joins. */
+function segmentCalls(ffmpeg: Awaited<ReturnType<typeof recordingFfmpeg>>) {
+  const perHost = new Map<Host, string[]>();
+  let joins = 0;
+  for (const host of HOSTS) {
+    const lines = ffmpeg.calls(`vpo-${host}`);
+    perHost.set(host, segmentStarts(lines));
+    joins += lines.filter((l) => l.includes(" -f concat ")).length;
+  }
+  const all = [...perHost.values()].flat();
+  const times = new Map<string, number>();
+  for (const start of all) times.set(start, (times.get(start) ?? 0) + 1);
+  return { perHost, joins, times };
+}
+
+/**
+ * One film of six 10 s segments queued from host a, which claims it; then hosts b and c start
+ * and help. Returns the film's share path and the cluster-side copy of its original.
+ */
+async function startFilm(cluster: Cluster, ffmpeg: { env: Record<string, string> }) {
+  const home = join(cluster.served, "home");
+  const media = join(cluster.served, "media");
+  await Deno.mkdir(home, { recursive: true });
+  await Deno.mkdir(media, { recursive: true });
+  await Deno.writeTextFile(join(home, "config.yaml"), FILM_CONFIG);
+  await Deno.writeTextFile(
+    join(cluster.served, "policy.yaml"),
+    "schema_version: 1\ntranscode:\n  target_video_codec: hevc\n  preset: ultrafast\n",
+  );
+  const served = await makeClip(join(media, "film.mkv"), { duration: 60, audio: ["aac"] });
+  const original = join(cluster.dir, "film.original-copy.mkv");
+  await Deno.copyFile(served, original);
+  const share = join(cluster.share, "media", "film.mkv");
+  const queued = await cluster.vpo("a", [
+    "transcode",
+    "--policy",
+    join(cluster.share, "policy.yaml"),
+    share,
+  ]);
+  assert.equal(queued.code, 0, queued.stdout + queued.stderr);
+  const holder = cluster.spawnVpo("a", ["jobs", "start"], ffmpeg.env);
+  const deadline = Date.now() + 60_000;
+  while (runningNames(cluster).length === 0) {
+    assert.ok(Date.now() < deadline, "host a never claimed the film");
+    await sleep(200);
+  }
+  const helpers = (["b", "c"] as const).map((h) =>
+    cluster.spawnVpo(h, ["jobs", "start"], ffmpeg.env)
+  );
+  return { served, original, holder, helpers };
+}
+
+/** The film was replaced by a frame-exact encode with audio in sync; its original kept whole. */
+async function assertFilmDone(cluster: Cluster, served: string, original: string) {
+  const [job] = jobsIn(cluster, "completed");
+  assert.ok(job, "the film's job did not complete");
+  await assertSameMedia(original, served);
+  assert.equal((await digest(`${served}.original`)).sha256, (await digest(original)).sha256);
+  const names = [...Deno.readDirSync(join(cluster.served, "media"))].map((e) => e.name).sort();
+  assert.deepEqual(names, ["film.mkv", "film.mkv.original"], "segments and temps removed");
+  return job;
+}
+
+/**
+ * Three skewed hosts on one segmented film at once: every segment encoded exactly once (no live
+ * claim taken over, whatever the clocks say), the join done once by the host holding the job.
+ */
+async function segmentedFilm(protocol: Protocol) {
+  const cluster = await Cluster.up(protocol);
+  try {
+    const ffmpeg = await recordingFfmpeg(cluster);
+    const { served, original, holder, helpers } = await startFilm(cluster, ffmpeg);
+    for (const r of await Promise.all([holder, ...helpers].map((w) => w.done))) {
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+    }
+    const { perHost, joins, times } = segmentCalls(ffmpeg);
+    assert.equal(times.size, 6, `six segments: ${[...times.keys()]}`);
+    assert.deepEqual([...times.values()], [1, 1, 1, 1, 1, 1], "each segment encoded once");
+    assert.equal(joins, 1, "one join");
+    for (const host of HOSTS) assert.ok(perHost.get(host)!.length > 0, `host ${host} encoded none`);
+    const job = await assertFilmDone(cluster, served, original);
+    assert.deepEqual(job.history.map((h) => h.event), ["queued", "completed"]);
+    console.log(
+      `${protocol}: one film of 6 segments, per host a/b/c ` +
+        HOSTS.map((h) => perHost.get(h)!.length).join("/") + ", each encoded once, one join",
+    );
+  } finally {
+    await cluster.down();
+  }
+}
+
+/**
+ * Host b killed by SIGKILL in the middle of a segment it helps with: another host takes that
+ * segment over, no sooner than stale_after after b's last heartbeat, and the film completes.
+ */
+async function filmHostKilled(protocol: Protocol) {
+  const cluster = await Cluster.up(protocol);
+  try {
+    const ffmpeg = await recordingFfmpeg(cluster);
+    const { served, original, holder, helpers } = await startFilm(cluster, ffmpeg);
+    const deadline = Date.now() + 60_000;
+    while (!segmentCalls(ffmpeg).perHost.get("b")!.length) {
+      assert.ok(Date.now() < deadline, "host b never took a segment");
+      await sleep(100);
+    }
+    // In its wrapper's wait or in ffmpeg: mid-segment either way.
+    await sleep(1000);
+    assert.ok((await cluster.killHost("b")) > 0, "nothing to kill on host b");
+    const [killedStart] = segmentCalls(ffmpeg).perHost.get("b")!;
+    for (const r of await Promise.all([holder, helpers[1]].map((w) => w.done))) {
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+    }
+    await helpers[0].done;
+    const { times, joins } = segmentCalls(ffmpeg);
+    assert.equal(times.get(killedStart), 2, "b's segment encoded again by another host");
+    assert.deepEqual([...times.values()].sort(), [1, 1, 1, 1, 1, 2]);
+    assert.equal(joins, 1);
+    const outputs = (await Promise.all([holder, helpers[1]].map((w) => w.done)))
+      .map((r) => r.stdout).join("\n");
+    const taken = /taken over: its claim of vpo-b:\d+ had no heartbeat for (\d+) s/.exec(outputs);
+    assert.ok(taken, outputs);
+    assert.ok(Number(taken[1]) >= STALE_AFTER_SEC, taken[0]);
+    await assertFilmDone(cluster, served, original);
+    console.log(`${protocol}: host b killed mid-segment; ${taken[0]}; the film completed`);
+  } finally {
+    await cluster.down();
+  }
+}
+
 Deno.test({
   name: "multihost smb: three skewed hosts drain a small queue, each job exactly once",
   ignore: WHY_NOT !== null || FULL,
@@ -300,6 +448,17 @@ for (const protocol of ["sftp", "smb"] as const) {
     name: `multihost ${protocol}: a host killed mid-encode; its job recovered after stale_after`,
     ignore: WHY_NOT !== null || !FULL,
     fn: () => killAndRecover(protocol),
+  });
+  Deno.test({
+    name: `multihost ${protocol}: three skewed hosts on one film, each segment encoded once`,
+    // The SMB one (about 15 s) runs in the main suite too, like the small drain.
+    ignore: WHY_NOT !== null || (!FULL && protocol !== "smb"),
+    fn: () => segmentedFilm(protocol),
+  });
+  Deno.test({
+    name: `multihost ${protocol}: a host killed mid-segment; another takes it after stale_after`,
+    ignore: WHY_NOT !== null || !FULL,
+    fn: () => filmHostKilled(protocol),
   });
 }
 

@@ -26,6 +26,8 @@ Deno.test("defaultConfig has the documented defaults", () => {
       maxDuration: null,
       endBy: null,
       cpuCores: null,
+      workers: 1,
+      preferSegments: false,
       heartbeatInterval: 10,
       staleAfter: 120,
     },
@@ -61,6 +63,8 @@ worker:
   max_duration: 28800
   end_by: "06:00"
   cpu_cores: 4
+  workers: auto
+  prefer_segments: true
   heartbeat_interval: 0.5
   stale_after: 2
 serve:
@@ -90,6 +94,8 @@ library:
       maxDuration: 28800,
       endBy: "06:00",
       cpuCores: 4,
+      workers: "auto",
+      preferSegments: true,
       heartbeatInterval: 0.5,
       staleAfter: 2,
     },
@@ -204,7 +210,7 @@ const BAD_FILES: [string, string, string][] = [
     "unknown key without a near match lists the valid keys",
     "worker:\n  colour: red\n",
     "config.yaml:2:3: worker.colour: unknown key (expected one of max_files, max_duration, " +
-    "end_by, cpu_cores, heartbeat_interval, stale_after)",
+    "end_by, cpu_cores, workers, prefer_segments, heartbeat_interval, stale_after)",
   ],
   [
     "unknown section",

@@ -7,7 +7,7 @@ import {
   REPLACE_CRASH_POINTS,
   type ReplaceSteps,
 } from "../../src/replace/replace_journal.ts";
-import { SEGMENT_CRASH_POINTS } from "../../src/transcode/segmented_encode.ts";
+import { SEGMENT_CRASH_POINTS } from "../../src/transcode/segments/encode_segment.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const ORIGINAL = "1000:aaaaaaaaaaaaaaaaaaaaaaaa";
@@ -129,14 +129,18 @@ Deno.test("journal: a record without identities (older vpo) recognises nothing b
   ]);
 });
 
+/** The source files under `dir`, in its subfolders too. */
+function sourcesIn(dir: string): string[] {
+  return [...Deno.readDirSync(dir)].flatMap((e) =>
+    e.isDirectory ? sourcesIn(join(dir, e.name)) : [Deno.readTextFileSync(join(dir, e.name))]
+  );
+}
+
 Deno.test("journal: the replace and segment lists hold every crash point of the job types and the replace", () => {
   const points = new Set(
-    ["src/transcode", "src/replace"].flatMap((folder) =>
-      [...Deno.readDirSync(join(ROOT, folder))].flatMap((e) =>
-        [...Deno.readTextFileSync(join(ROOT, folder, e.name)).matchAll(/crashPoint\("([^"]+)"\)/g)]
-          .map((m) => m[1])
-      )
-    ),
+    ["src/transcode", "src/replace"].flatMap((folder) => sourcesIn(join(ROOT, folder))).flatMap((
+      source,
+    ) => [...source.matchAll(/crashPoint\("([^"]+)"\)/g)].map((m) => m[1])),
   );
   const listed = [...REPLACE_CRASH_POINTS, ...SEGMENT_CRASH_POINTS];
   assert.deepEqual([...points].sort(), listed.sort());

@@ -110,6 +110,18 @@ export const APP_JS = String.raw`"use strict";
     return parts.join(" \u00b7 ");
   }
 
+  function segmentsText(seg) {
+    if (!seg || typeof seg.done !== "number" || typeof seg.total !== "number") return "";
+    var text = "segments " + seg.done + "/" + seg.total + " done";
+    var running = Array.isArray(seg.running) ? seg.running : [];
+    if (running.length) {
+      text += " \u00b7 " + running.length + " running: " + running.map(function (r) {
+        return r.segment + " on " + r.host + (typeof r.percent === "number" ? " " + Math.floor(r.percent) + "%" : "");
+      }).join(", ");
+    }
+    return text;
+  }
+
   function renderRunning(jobs) {
     var box = $("running");
     clear(box);
@@ -126,6 +138,8 @@ export const APP_JS = String.raw`"use strict";
       bar.appendChild(fill);
       card.appendChild(bar);
       card.appendChild(el("div", "meta progress", progressText(p) || "starting"));
+      var seg = segmentsText(job.live && job.live.segments);
+      if (seg) card.appendChild(el("div", "meta segments", seg));
       var who = job.live ? job.live.worker.host + ":" + job.live.worker.pid : "";
       card.appendChild(el("div", "meta", "worker " + who + " \u00b7 " + job.id.slice(0, 8)));
       if (state.config && state.config.actions) {
