@@ -113,9 +113,17 @@ export function versionReport(vpoVersion: string): string {
 export const OPTIONAL_TOOLS: readonly { name: string; role: string; without: string }[] = [
   {
     name: "mkvmerge",
-    role: "reads every Matroska output of a track policy a second time",
+    role: "reads every Matroska output of a track policy a second time, and the IETF language " +
+      "tags (es-419, pt-BR) of Matroska sources",
     without: "a track policy's Matroska outputs (apply jobs, transcodes with track keys) are " +
-      "verified by ffprobe's reading alone",
+      "verified by ffprobe's reading alone, and the IETF language tags of rewritten Matroska " +
+      "files are reduced to ISO 639-2 codes (es-419 -> spa) unnoticed",
+  },
+  {
+    name: "mkvpropedit",
+    role: "restores the IETF language tags (es-419, pt-BR) ffmpeg drops from Matroska outputs",
+    without: "the IETF language tags of rewritten Matroska files are reduced to ISO 639-2 codes " +
+      "(es-419 -> spa); each job's result says so",
   },
 ];
 
