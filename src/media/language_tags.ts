@@ -46,6 +46,20 @@ const TRACK_TYPES: Readonly<Record<string, StreamType>> = {
  * The source stream each Matroska track of an output comes from, in output order, given the
  * output's streams in order (an encode plan's streams, a track plan's tracks): those kept, but
  * covers and attachments, which Matroska holds as attachments, not tracks.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const streams = [
+ *   { type: "video", inputIndex: 0, action: "encode" },
+ *   { type: "cover", inputIndex: 1, action: "reattach" },
+ *   { type: "audio", inputIndex: 2, action: "drop" },
+ *   { type: "subtitle", inputIndex: 4, action: "copy" },
+ *   { type: "audio", inputIndex: 3, action: "copy" },
+ *   { type: "attachment", inputIndex: 5, action: "copy" },
+ * ];
+ * assert.deepEqual(matroskaTrackSources(streams), [0, 4, 3]);
+ * ```
  */
 export function matroskaTrackSources(
   streams: readonly { type: string; inputIndex: number; action?: string }[],
