@@ -87,11 +87,11 @@ async function convert(
 /**
  * A directory with an `mkvpropedit` that logs each start to `<dir>/mkvpropedit-calls`, then runs
  * the real one, or (`fault`) fails as it does on a file it cannot write, or exits 0 having done
- * nothing. Returns what to put first on PATH and the starts so far.
+ * nothing, or does its work and exits 1 (mkvtoolnix's "with warnings"). Returns what to put first on PATH and the starts so far.
  */
 async function watchedMkvpropedit(
   dir: string,
-  fault: "none" | "fails" | "does nothing" = "none",
+  fault: "none" | "fails" | "does nothing" | "warns" = "none",
 ): Promise<{ bin: string; starts: () => number }> {
   const bin = join(dir, "mkvpropedit-bin");
   await Deno.mkdir(bin);
@@ -100,6 +100,7 @@ async function watchedMkvpropedit(
     "none": `exec /usr/bin/mkvpropedit "$@"`,
     "fails": `echo "Error: The file could not be opened for writing."; exit 2`,
     "does nothing": "exit 0",
+    "warns": `/usr/bin/mkvpropedit "$@"; exit 1`,
   }[fault];
   await Deno.writeTextFile(join(bin, "mkvpropedit"), `#!/bin/sh\necho x >> '${log}'\n${then}\n`);
   await Deno.chmod(join(bin, "mkvpropedit"), 0o755);
@@ -211,4 +212,16 @@ Deno.test("an output whose tags mkvpropedit did not restore is rejected, the ori
       );
     }
   }
+});
+
+Deno.test("mkvpropedit's warnings (exit 1) do not reject an output whose tags it restored", async () => {
+  await withMediaHome(undefined, async (home, media) => {
+    const source = await makeTrackClip(join(media, "film.mkv"), TAGGED);
+    const mkvpropedit = await watchedMkvpropedit(home.dir, "warns");
+    await convert(home, source, APPLY_POLICY, {
+      PATH: `${mkvpropedit.bin}:${Deno.env.get("PATH")}`,
+    });
+    assert.equal((await onlyJob(home)).status, "completed");
+    assert.deepEqual(await languages(source), APPLIED_TAGS);
+  });
 });

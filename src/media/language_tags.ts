@@ -110,7 +110,8 @@ export async function keepLanguageTags(
     tag ? ["--edit", `track:${i + 1}`, "--set", `language-ietf=${tag.tag}`] : []
   );
   const run = await runCaptured(mkvpropedit, [resolve(output.path), ...edits], opts.signal);
-  if (run.code !== 0) {
+  // Exit 1 is mkvtoolnix's "done, with warnings": the read-back below judges the result.
+  if (run.code !== 0 && run.code !== 1) {
     // mkvpropedit says what went wrong on stdout ("Error: ...").
     const said = run.stdout.split("\n").find((line) => line.startsWith("Error: "));
     const why = said?.slice("Error: ".length).trim() || firstLine(run.stderr) || `exit ${run.code}`;
