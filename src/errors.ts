@@ -82,3 +82,9 @@ export class JobFailure extends VpoError {
     super(message);
   }
 }
+
+/**
+ * A job that failed for lack of disk space. Retrying tonight does not free the disk, so the job
+ * fails; a job type may keep what it finished for `vpo jobs retry` once the user freed space.
+ */
+export class NoSpaceFailure extends JobFailure {}

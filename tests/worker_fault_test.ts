@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { makeClip } from "./helpers/clips.ts";
+import { makeKeyframedClip } from "./helpers/segments.ts";
 import { QUEUE_CRASH_POINTS } from "../src/queue/protocol.ts";
 import { REPLACE_CRASH_POINTS } from "../src/replace/replace_journal.ts";
 import type { TempHome } from "./helpers/vpo.ts";
@@ -102,16 +103,8 @@ Deno.test("a full temp disk during a segmented encode names the disk, not the in
         preset: "ultrafast",
         keep_larger_output: true,
       });
-      // 6 s with a keyframe every second: three segments, each far larger than its source part.
-      const source = join(media, "film.mkv");
-      const made = await new Deno.Command("ffmpeg", {
-        args: [
-          ...["-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25"],
-          ...["-t", "6", "-g", "25", "-c:v", "libx264", "-preset", "ultrafast", source],
-        ],
-      }).output();
-      assert.ok(made.success);
-      await Deno.utime(source, Date.now() / 1000 - 3600, Date.now() / 1000 - 3600);
+      // Three segments, each far larger than its source part.
+      const source = await makeKeyframedClip(join(media, "film.mkv"), "640x360");
       const before = await digest(source);
       await queue(home, ["--policy", policy, source]);
 

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { JobFailure } from "../errors.ts";
 import type { Config } from "../config/types.ts";
 import type { ClaimedJob, LiveInfo } from "./claimed_job.ts";
 import type { Job } from "./job.ts";
@@ -153,10 +154,16 @@ export interface JobRunner {
   /**
    * Called once as a run ends, before the job moves (not when the job was lost): `requeued` when
    * it goes back to the queue (deadline, signal), when it may keep what it has done for the next
-   * run; else it completed, failed or was cancelled, and what it kept is dropped. Returns changes
-   * to the job's record besides the lifecycle's own. Absent: nothing is kept between runs.
+   * run; else it completed, failed (`failure` says why, for a type that keeps its work on some
+   * failures, as a segmented transcode does on a full disk) or was cancelled, and what it kept is
+   * dropped. Returns changes to the job's record besides the lifecycle's own. Absent: nothing is
+   * kept between runs.
    */
-  ending?(claimed: ClaimedJob, requeued: boolean): Promise<RecordChanges>;
+  ending?(
+    claimed: ClaimedJob,
+    requeued: boolean,
+    failure: JobFailure | null,
+  ): Promise<RecordChanges>;
   /**
    * Helps with `job`, which another worker holds, where the type cuts a running job into pieces
    * any worker may claim (`src/queue/pieces.ts`; for transcode, the segments of a long encode):

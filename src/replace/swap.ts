@@ -8,7 +8,7 @@
  */
 import { statfsSync } from "node:fs";
 import { basename } from "node:path";
-import { JobFailure, LostJobError } from "../errors.ts";
+import { JobFailure, LostJobError, NoSpaceFailure } from "../errors.ts";
 import { type MediaInfo, probe } from "../media/probe.ts";
 import type { ClaimedJob } from "../queue/claimed_job.ts";
 import type { RunContext } from "../queue/job_type.ts";
@@ -82,7 +82,7 @@ export function checkBackupName(source: string): void {
   }
 }
 
-/** Refuses to start writing into a directory without `needed` bytes free. */
+/** Refuses ({@link NoSpaceFailure}) to start writing into a directory without `needed` bytes free. */
 export function checkFreeSpace(dir: string, needed: number): void {
   const fs = statfsSync(dir);
   // A total of 0 blocks means the file system does not know its size (smbnetfs unless given
@@ -90,7 +90,7 @@ export function checkFreeSpace(dir: string, needed: number): void {
   if (Number(fs.blocks) === 0) return;
   const free = Number(fs.bavail) * Number(fs.bsize);
   if (free < needed) {
-    throw new JobFailure(
+    throw new NoSpaceFailure(
       `not enough free space in ${dir}: ${formatBytes(free)} free, the source is ${
         formatBytes(needed)
       }`,

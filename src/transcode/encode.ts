@@ -5,7 +5,7 @@
  * @module
  */
 import { dirname } from "node:path";
-import { JobFailure } from "../errors.ts";
+import { JobFailure, NoSpaceFailure } from "../errors.ts";
 import { extractCoverArt } from "../media/cover_art.ts";
 import { buildFfmpegArgs } from "../media/ffmpeg_args.ts";
 import { type FfmpegUsage, noSpaceReason, runFailure, runFfmpeg } from "../media/ffmpeg_runner.ts";
@@ -72,13 +72,14 @@ export async function encode(
     // ffmpeg's last lines explain a rejected output too (decode errors in a damaged source).
     const logTail = [`log: ${logPath}`, ...result.tail.slice(-ERROR_TAIL_LINES)];
     if (result.noSpace || !result.success) {
-      throw new JobFailure(runFailure(result, dirname(target.temp)), logTail);
+      const failure = result.noSpace ? NoSpaceFailure : JobFailure;
+      throw new failure(runFailure(result, dirname(target.temp)), logTail);
     }
     return { wallSec: (performance.now() - wallStart) / 1000, logTail, usage: result.usage };
   } catch (err) {
     // vpo's own writes beside the output (a segment's journal) may be the ones that hit it.
     if ((err as { code?: string }).code === "ENOSPC") {
-      throw new JobFailure(`${noSpaceReason(dirname(target.temp))}; original kept`);
+      throw new NoSpaceFailure(`${noSpaceReason(dirname(target.temp))}; original kept`);
     }
     throw err;
   }

@@ -68,13 +68,13 @@ export const transcodeJobType: JobType = {
         }
       },
       run: (claimed, ctx) => runTranscode(claimed, env, speed, ctx),
-      ending(claimed, requeued) {
+      ending(claimed, requeued, failure) {
         // An ended job's file may be queued again (failed, cancelled): its mark goes.
         // Only what it was queued as counts (the result is being written, or an earlier run's).
         const job = requeued ? null : readTranscodeJob({ ...claimed.record, result: null });
         const queued = job === null || typeof job === "string" ? null : queuedSource(job);
         if (queued) dropJobMark(env.home, queued);
-        return segmentRecordChanges(claimed, env.config.jobs.tempDirectory, requeued);
+        return segmentRecordChanges(claimed, env.config.jobs.tempDirectory, requeued, failure);
       },
     };
   },

@@ -25,8 +25,9 @@ export interface TranscodePayload extends SourcePayload {
   tracks?: TrackPolicy;
   /**
    * A segmented job's progress across runs, written when it goes back to the queue (by its
-   * `ending` hook or recovery) and dropped when it ends; for people (`vpo jobs show`, `jobs
-   * list`'s percent). The next run reads the segments' own journal.
+   * `ending` hook or recovery), kept when it fails for lack of space with its segments kept for
+   * `vpo jobs retry` (segments/kept.ts), and dropped when it ends otherwise; for people (`vpo jobs
+   * show`, `jobs list`'s percent). The next run reads the segments' own journal.
    */
   segment_progress?: SegmentProgress;
 }

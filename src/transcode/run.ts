@@ -33,6 +33,7 @@ import { TRANSCODE } from "./payload.ts";
 import { readTranscodeJob, type TranscodeJob } from "./record.ts";
 import type { EncodeFigures, KeptOriginalResult, TranscodeResult } from "./result.ts";
 import { type Target, throwIfStopped, type TranscodeRun } from "./run_context.ts";
+import { keepSegmentsOnNoSpace } from "./segments/kept.ts";
 import { openSegments, wantsSegments } from "./segments/open.ts";
 import { remainingFraction } from "./segments/progress.ts";
 import { segmentDirPath } from "./segments/segment_dir.ts";
@@ -121,7 +122,11 @@ async function encodeOnce(
   // ffmpeg writes to this very inode through /proc (see openTempOutput).
   using out = await openTempOutput(run.journal, run.source, target.temp, target.final);
   throwIfStopped(run.ctx.signal);
-  const encoded = await encode(run, media, plan, target, out);
+  const encoded = await encode(run, media, plan, target, out).catch(async (err) => {
+    throw target.segments
+      ? await keepSegmentsOnNoSpace(err, target.segments.dir, run.claimed.id)
+      : err;
+  });
   const { info: outputProbe, notes: outputNotes } = await verify(
     run,
     media,
@@ -268,7 +273,8 @@ async function chooseTarget(
     checkFreeSpace(dirname(temp), media.size * toEncode);
   } catch (err) {
     opened?.held[Symbol.dispose]();
-    throw err;
+    // A later night's check on a disk filled meanwhile: the segments of earlier nights stay.
+    throw opened ? await keepSegmentsOnNoSpace(err, dir, claimed.id) : err;
   }
   return { temp, final, segments: opened && { dir, ...opened } };
 }

@@ -58,6 +58,8 @@ export function segmentLine(job: Job, live: LiveInfo | null): string | null {
     })`
     : "";
   const line = `${p.done}/${p.total} done${where}, ${p.percent.toFixed(1)} % of the media`;
+  // Only a full disk fails a job with its segments kept (segments/run_end.ts).
+  if (job.state === "failed") return `${line}, kept: \`vpo jobs retry\` resumes them`;
   const film = live?.segments ? live.progress : undefined;
   if (film?.eta_sec != null && film.speed) {
     return `${line}, ETA ${formatDuration(film.eta_sec)} at ${film.speed.toFixed(2)}x`;

@@ -78,8 +78,9 @@ export async function runJob(claimed: ClaimedJob, opts: RunJobOptions): Promise<
     worker: claimed.live.worker,
   };
   // What the job type keeps (requeued) or drops (ended) of its own; a failure here fails no job.
-  const ending = (requeued: boolean): Promise<RecordChanges> =>
-    opts.type?.runner.ending?.(claimed, requeued).catch(() => ({})) ?? Promise.resolve({});
+  const ending = (requeued: boolean, failure: JobFailure | null = null): Promise<RecordChanges> =>
+    opts.type?.runner.ending?.(claimed, requeued, failure).catch(() => ({})) ??
+      Promise.resolve({});
   try {
     reporter.event("started", job.id, job.file, opts.type?.type.summary(job) ?? "");
     if (!opts.type) throw new JobFailure(`unknown job type "${job.type}"`);
@@ -145,7 +146,13 @@ export async function runJob(claimed: ClaimedJob, opts: RunJobOptions): Promise<
       const error = [failure.message, ...failure.detail].join("\n");
       await claimed.finish(
         "failed",
-        { ...base, ...await ending(false), attempts: job.attempts + 1, finished_at: now(), error },
+        {
+          ...base,
+          ...await ending(false, failure),
+          attempts: job.attempts + 1,
+          finished_at: now(),
+          error,
+        },
         "failed",
         failure.message,
       );

@@ -32,6 +32,22 @@ export async function makeVfrClip(path: string): Promise<string> {
   return path;
 }
 
+/**
+ * A 6 s clip without audio, a keyframe every second (2 s segments cut it in three), of `size`
+ * (`640x360`), aged like a settled file.
+ */
+export async function makeKeyframedClip(path: string, size: string): Promise<string> {
+  const made = await new Deno.Command("ffmpeg", {
+    args: [
+      ...["-nostdin", "-v", "error", "-f", "lavfi", "-i", `testsrc2=size=${size}:rate=25`],
+      ...["-t", "6", "-g", "25", "-c:v", "libx264", "-preset", "ultrafast", path],
+    ],
+  }).output();
+  assert.ok(made.success);
+  await ageFile(path);
+  return path;
+}
+
 async function ffprobeJson(args: string[]): Promise<Record<string, unknown>> {
   const out = await new Deno.Command("ffprobe", {
     args: ["-v", "error", "-of", "json", ...args],

@@ -10,7 +10,7 @@
  */
 import { dirname, join } from "node:path";
 import { hostname } from "node:os";
-import { LostPieceError } from "../../errors.ts";
+import { LostPieceError, NoSpaceFailure } from "../../errors.ts";
 import { type FfmpegUsage, noSpaceReason, runFfmpeg } from "../../media/ffmpeg_runner.ts";
 import type { EncodePlan } from "../../media/plan.ts";
 import { probeSegment, segmentEncodeArgs, toSeconds } from "../../media/segments.ts";
@@ -132,7 +132,7 @@ export async function encodeSegment(
     signal.throwIfAborted();
     // Named by the directory the segments are in, the one a person can free space on.
     if (run.noSpace) {
-      throw new SegmentError(`${noSpaceReason(dirname(work.dir))}; original kept`);
+      throw new NoSpaceFailure(`${noSpaceReason(dirname(work.dir))}; original kept`);
     }
     if (!run.success) {
       const why = run.signal ? `killed by ${run.signal}` : `exited with code ${run.code}`;

@@ -7,6 +7,7 @@
  * @module
  */
 import { dirname, join } from "node:path";
+import { NoSpaceFailure } from "../../errors.ts";
 import { noSpaceReason, runFfmpeg } from "../../media/ffmpeg_runner.ts";
 import { concatList, toSeconds } from "../../media/segments.ts";
 import { writeFileAtomic } from "../../util/durable_fs.ts";
@@ -77,7 +78,7 @@ export async function joinSegments(
   });
   opts.signal.throwIfAborted();
   if (run.noSpace) {
-    throw new SegmentError(`${noSpaceReason(dirname(opts.output))}; original kept`);
+    throw new NoSpaceFailure(`${noSpaceReason(dirname(opts.output))}; original kept`);
   }
   if (!run.success) {
     throw new SegmentError(

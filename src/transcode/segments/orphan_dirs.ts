@@ -11,8 +11,9 @@ import { segmentDirOwner } from "./segment_dir.ts";
 
 /**
  * Segment directories (in `tempDirectory` and beside every job's source) of jobs that are
- * neither queued nor running: their job finished, failed or was removed, so nothing will resume
- * them. Symbolic links are never listed.
+ * neither queued nor running, nor failed with their segments kept for `vpo jobs retry` (a full
+ * disk, see kept.ts): their job finished, failed or was removed, so nothing will resume them.
+ * Symbolic links are never listed.
  */
 export function findOrphanSegmentDirs(queue: JobQueue, tempDirectory: string | null): string[] {
   const jobs = queue.list().jobs;
@@ -28,4 +29,11 @@ export function findOrphanSegmentDirs(queue: JobQueue, tempDirectory: string | n
 }
 
 const waitingIds = (jobs: readonly Job[]) =>
-  new Set(jobs.filter((j) => j.state === "queued" || j.state === "running").map((j) => j.id));
+  new Set(
+    jobs.filter((j) => j.state === "queued" || j.state === "running" || keptFor(j)).map((j) =>
+      j.id
+    ),
+  );
+
+/** A failed job keeps its `segment_progress` only when its segments were kept (run_end.ts). */
+const keptFor = (job: Job) => job.state === "failed" && job.payload.segment_progress !== undefined;
