@@ -69,6 +69,19 @@ async function withQueuedFilm(
   });
 }
 
+/** A segment encode's arguments, or the join's, for {@link fillDiskOn}. */
+const SEGMENT_ENCODE = '*" -copyts "*';
+const JOIN = "*list.ffconcat*";
+
+/**
+ * A {@link countingFfmpeg} prelude that fills the tmpfs (a file named `filler`) just before the
+ * `nth` ffmpeg run whose arguments match the shell pattern `kind`.
+ */
+const fillDiskOn = (kind: string, nth: number) => (tmpfs: string, dir: string) =>
+  `case "$*" in ${kind}) echo x >> '${dir}/fill-count'\n` +
+  `  [ "$(wc -l < '${dir}/fill-count')" -eq ${nth} ] && cat /dev/zero > '${tmpfs}/filler' 2>/dev/null;;\n` +
+  "esac\n";
+
 /** The failed job's record: its error line, and the segment progress it keeps. */
 async function failedJob(home: TempHome) {
   const job = await onlyJob(home);
@@ -122,10 +135,7 @@ async function retryAfterFreeing(
 
 Deno.test("no space mid-segment: the job fails with its segments kept; retry encodes only the rest", async () => {
   // The second segment encode fills the disk before it starts writing.
-  const fillOnSecond = (tmpfs: string, dir: string) =>
-    `case "$*" in *" -copyts "*) echo x >> '${dir}/segment-starts'\n` +
-    `  [ "$(wc -l < '${dir}/segment-starts')" -eq 2 ] && cat /dev/zero > '${tmpfs}/filler' 2>/dev/null;;\nesac\n`;
-  await withQueuedFilm(fillOnSecond, async (film) => {
+  await withQueuedFilm(fillDiskOn(SEGMENT_ENCODE, 2), async (film) => {
     const { home, tmpfs, source } = film;
     const original = await digest(source);
     const run = await home.run(["jobs", "start", "--cpu-cores", "1"], {
@@ -164,5 +174,37 @@ Deno.test("a later night's free-space check fails the job with its segments kept
     assert.deepEqual(await digest(source), original);
     await assertKept(home, tmpfs, 1);
     await retryAfterFreeing(film, 2);
+  });
+});
+
+Deno.test("no space in the join keeps every segment; the retry only joins them", async () => {
+  await withQueuedFilm(fillDiskOn(JOIN, 1), async (film) => {
+    const { home, tmpfs, source } = film;
+    const original = await digest(source);
+    const run = await home.run(["jobs", "start", "--cpu-cores", "1"], {
+      env: { PATH: film.ffmpeg.path },
+    });
+    assert.equal(run.code, 3, run.stdout + run.stderr);
+    assert.deepEqual(await digest(source), original);
+    await assertKept(home, tmpfs, 3);
+    await retryAfterFreeing(film, 0);
+  });
+});
+
+Deno.test("kept segments become an orphan's once their failed job is removed", async () => {
+  await withQueuedFilm(fillDiskOn(JOIN, 1), async ({ home, tmpfs, ffmpeg }) => {
+    const run = await home.run(["jobs", "start", "--cpu-cores", "1"], {
+      env: { PATH: ffmpeg.path },
+    });
+    assert.equal(run.code, 3, run.stdout + run.stderr);
+    await assertKept(home, tmpfs, 3);
+    const kept = await home.run(["jobs", "cleanup", "--remove-temp", "--force"]);
+    assert.equal(kept.code, 0, kept.stderr);
+    assert.equal(segmentDirsIn(tmpfs).length, 1, "left while the job exists");
+    const cleared = await home.run(["jobs", "clear", "--status", "failed", "--force"]);
+    assert.equal(cleared.code, 0, cleared.stderr);
+    const cleanup = await home.run(["jobs", "cleanup", "--remove-temp", "--force"]);
+    assert.match(cleanup.stdout, /1 segment directory/, cleanup.stdout + cleanup.stderr);
+    assert.deepEqual(segmentDirsIn(tmpfs), []);
   });
 });
