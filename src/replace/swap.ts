@@ -110,7 +110,8 @@ export async function openTempOutput(
   final: string,
 ): Promise<OwnedFile> {
   const out = await OwnedFile.create(temp).catch((err) => {
-    throw new JobFailure(`cannot create the temp output ${temp}: ${err.message}`);
+    const failure = err.code === "ENOSPC" ? NoSpaceFailure : JobFailure;
+    throw new failure(`cannot create the temp output ${temp}: ${err.message}`);
   });
   try {
     await journal.record({

@@ -34,7 +34,7 @@ import { readTranscodeJob, type TranscodeJob } from "./record.ts";
 import type { EncodeFigures, KeptOriginalResult, TranscodeResult } from "./result.ts";
 import { type Target, throwIfStopped, type TranscodeRun } from "./run_context.ts";
 import { keepSegmentsOnNoSpace } from "./segments/kept.ts";
-import { openSegments, wantsSegments } from "./segments/open.ts";
+import { type OpenedSegments, openSegments, wantsSegments } from "./segments/open.ts";
 import { remainingFraction } from "./segments/progress.ts";
 import { segmentDirPath } from "./segments/segment_dir.ts";
 import type { SpeedHistory } from "./speed_history.ts";
@@ -119,14 +119,16 @@ async function encodeOnce(
   using _segmentDir = target.segments?.held;
   // A segmented encode checks each segment against the deadline instead.
   if (quality && !target.segments) checkEncodeFits(run, media, plan.video.crf!);
-  // ffmpeg writes to this very inode through /proc (see openTempOutput).
-  using out = await openTempOutput(run.journal, run.source, target.temp, target.final);
-  throwIfStopped(run.ctx.signal);
-  const encoded = await encode(run, media, plan, target, out).catch(async (err) => {
+  const keepOnNoSpace = async (err: unknown): Promise<never> => {
     throw target.segments
       ? await keepSegmentsOnNoSpace(err, target.segments.dir, run.claimed.id)
       : err;
-  });
+  };
+  // ffmpeg writes to this very inode through /proc (see openTempOutput).
+  using out = await openTempOutput(run.journal, run.source, target.temp, target.final)
+    .catch(keepOnNoSpace);
+  throwIfStopped(run.ctx.signal);
+  const encoded = await encode(run, media, plan, target, out).catch(keepOnNoSpace);
   const { info: outputProbe, notes: outputNotes } = await verify(
     run,
     media,
@@ -256,25 +258,27 @@ async function chooseTarget(
   // Resumable segment by segment when the source is long enough (null: one pass).
   const segmentLength = env.config.jobs.segmentLength;
   const dir = segmentDirPath(claimed.id, source, env.config.jobs.tempDirectory);
-  const opened = wantsSegments(media.duration, segmentLength)
-    ? await openSegments({
-      claimed,
-      plan,
-      source,
-      fingerprint: run.payload.fingerprint,
-      dir,
-      segmentSec: segmentLength!,
-      signal: run.ctx.signal,
-    })
-    : null;
+  const segmented = wantsSegments(media.duration, segmentLength);
+  let opened: OpenedSegments | null = null;
   try {
+    opened = segmented
+      ? await openSegments({
+        claimed,
+        plan,
+        source,
+        fingerprint: run.payload.fingerprint,
+        dir,
+        segmentSec: segmentLength!,
+        signal: run.ctx.signal,
+      })
+      : null;
     // The segments still to encode, and the joined output, need room beside the finished ones.
     const toEncode = opened ? 1 + await remainingFraction(opened.journal, dir) : 1;
     checkFreeSpace(dirname(temp), media.size * toEncode);
   } catch (err) {
     opened?.held[Symbol.dispose]();
-    // A later night's check on a disk filled meanwhile: the segments of earlier nights stay.
-    throw opened ? await keepSegmentsOnNoSpace(err, dir, claimed.id) : err;
+    // A later night's disk filled meanwhile: the segments of earlier nights stay.
+    throw segmented ? await keepSegmentsOnNoSpace(err, dir, claimed.id) : err;
   }
   return { temp, final, segments: opened && { dir, ...opened } };
 }

@@ -18,16 +18,19 @@ import { segmentDirSize } from "./segment_dir.ts";
 export class SegmentsKeptFailure extends NoSpaceFailure {}
 
 /**
- * `err` as a {@link SegmentsKeptFailure} when it is a {@link NoSpaceFailure} and job `id`'s
- * segment directory `dir` holds finished segments, its one line saying how many, their size and
- * what to do; otherwise `err` itself (nothing worth keeping, or another failure).
+ * `err` as a {@link SegmentsKeptFailure} when it is a {@link NoSpaceFailure} (or vpo's own write
+ * failed with ENOSPC: resuming writes in the segment directory) and job `id`'s segment directory
+ * `dir` holds finished segments, its one line saying how many, their size and what to do;
+ * otherwise `err` itself (nothing worth keeping, or another failure).
  */
 export async function keepSegmentsOnNoSpace(
   err: unknown,
   dir: string,
   id: string,
 ): Promise<unknown> {
-  if (!(err instanceof NoSpaceFailure) || err instanceof SegmentsKeptFailure) return err;
+  const noSpace = err instanceof NoSpaceFailure ||
+    (err instanceof Error && (err as { code?: string }).code === "ENOSPC");
+  if (!noSpace || err instanceof SegmentsKeptFailure) return err;
   const progress = await readSegmentProgress(dir, id, null).catch(() => null);
   if (!progress || progress.done === 0) return err;
   const short = shortId(id);
@@ -36,6 +39,6 @@ export async function keepSegmentsOnNoSpace(
       formatBytes(segmentDirSize(dir))
     } in ${dir}): free space, then \`vpo jobs retry ${short}\` resumes them ` +
       `(or remove the job, then \`vpo jobs cleanup --remove-temp\` deletes them)`,
-    err.detail,
+    err instanceof NoSpaceFailure ? err.detail : [],
   );
 }
