@@ -5,6 +5,7 @@
  * that the resumed run removes; a file no CRF can serve keeps its original, remembered.
  */
 import assert from "node:assert/strict";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import {
   type Difficulty,
@@ -275,5 +276,30 @@ Deno.test("worker: an output below the minimum is encoded once more, lower", asy
     } else {
       assert.match(String(job.result?.outcome_detail), /after a retry from crf/);
     }
+  });
+});
+
+Deno.test("worker: a one-core worker judges the encode after the search at its own measured speed", async () => {
+  await withMediaHome(undefined, async (home, media) => {
+    // The machine encodes hevc fast, a worker capped at one core slowly (0.1 media seconds per
+    // wall second): the clip's one 1 s sample (3 s of work with the search's overhead) fits
+    // the 2-minute deadline at either speed, the whole 30 s encode (5 minutes) only at the
+    // machine's.
+    const stats = join(home.vpoHome, "stats");
+    await Deno.mkdir(stats, { recursive: true });
+    await Deno.writeTextFile(
+      join(stats, `speed-${hostname()}.json`),
+      JSON.stringify({ hevc: { speed: 1000, samples: 5 }, "hevc@1": { speed: 0.1, samples: 5 } }),
+    );
+    const source = await makeDifficultyClip(media, "detail", 30);
+    await queue(home, qualityPolicy(0.95).replace("sample_every: 2", "sample_every: 30"), [source]);
+    const run = await home.run(["jobs", "start", "--cpu-cores", "1", "--max-duration", "120"]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /searching crf \d+/);
+    assert.match(run.stdout, /requeued .*deadline: the encode at crf \d+ .*cannot finish/);
+    assert.doesNotMatch(run.stdout, /checked: ssim/, "the encode started");
+    const job = await onlyJob(home);
+    assert.equal(job.status, "queued");
+    assert.deepEqual(namesIn(media), ["detail.mkv"]);
   });
 });

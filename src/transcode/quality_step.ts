@@ -90,7 +90,7 @@ export async function searchStep(
       run: runOf(run),
       beforeEncodes: (mediaSec) => {
         status(run, `searching: encoding ${Math.round(mediaSec)} s of samples`, false);
-        const need = speed.estimateSec(codec, mediaSec * SEARCH_OVERHEAD);
+        const need = speed.estimateSec(codec, mediaSec * SEARCH_OVERHEAD, run.env.cpuCores);
         if (ctx.deadline && need !== null && Date.now() + need * 1000 > +ctx.deadline) {
           ctx.outOfTime("deadline: the next CRF's samples cannot be encoded before it");
         }
@@ -127,7 +127,10 @@ export async function searchStep(
  */
 export function checkEncodeFits(run: TranscodeRun, media: MediaInfo, crf: number): void {
   const { ctx } = run;
-  const need = run.speed.estimateSec(run.payload.policy.targetVideoCodec, media.duration);
+  // At this worker's core cap, as the claim was judged: a one-core worker of `--workers 2` is
+  // far slower than the machine.
+  const codec = run.payload.policy.targetVideoCodec;
+  const need = run.speed.estimateSec(codec, media.duration, run.env.cpuCores);
   if (ctx.deadline && need !== null && Date.now() + need * 1000 > +ctx.deadline) {
     ctx.outOfTime(
       `deadline: the encode at crf ${crf} (about ${formatDuration(need)}) cannot finish before ` +
