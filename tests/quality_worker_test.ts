@@ -134,31 +134,40 @@ Deno.test("worker: a job cancelled during its encode and retried runs no sample 
   });
 });
 
+/**
+ * Queues `grain.mkv` (3 s) and SIGKILLs its worker in the middle of the search's second CRF; once
+ * its orphaned ffmpeg is gone and the job is stale, returns the counting ffmpeg (reset).
+ */
+async function killDuringSearch(home: TempHome, media: string) {
+  await makeDifficultyClip(media, "grain", 3);
+  await queue(home, qualityPolicy(0.95), [join(media, "grain.mkv")]);
+  const ffmpeg = await wrappedFfmpeg(home.dir, media);
+  const worker = WorkerProcess.start(home, [], ffmpeg.env);
+  try {
+    // The second CRF: the first one's scores are remembered by now.
+    await worker.waitForLine(/searching crf \d+: .*1 of/, 60_000);
+    await waitUntil(
+      "a sample encode of the second CRF",
+      () => ffmpeg.sampleWork().filter((l) => /passthrough/.test(l)).length > 3,
+    );
+    worker.kill("SIGKILL");
+    assert.equal((await worker.exit()).signal, "SIGKILL");
+  } finally {
+    await worker.dispose();
+  }
+  assert.ok(qualityTemps(media).length > 0, "the killed worker left its samples");
+  await waitUntil(
+    "the orphaned ffmpeg to exit",
+    async () => (await processesMentioning(media)).length === 0,
+  );
+  await sleep(2200);
+  ffmpeg.reset();
+  return ffmpeg;
+}
+
 Deno.test("worker: kill -9 during the search; the next run recovers, resumes, and leaves no sample", async () => {
   await withMediaHome(FAST_RECOVERY, async (home, media) => {
-    await makeDifficultyClip(media, "grain", 3);
-    await queue(home, qualityPolicy(0.95), [join(media, "grain.mkv")]);
-    const ffmpeg = await wrappedFfmpeg(home.dir, media);
-    const worker = WorkerProcess.start(home, [], ffmpeg.env);
-    try {
-      // The second CRF: the first one's scores are remembered by now.
-      await worker.waitForLine(/searching crf \d+: .*1 of/, 60_000);
-      await waitUntil(
-        "a sample encode of the second CRF",
-        () => ffmpeg.sampleWork().filter((l) => /passthrough/.test(l)).length > 3,
-      );
-      worker.kill("SIGKILL");
-      assert.equal((await worker.exit()).signal, "SIGKILL");
-    } finally {
-      await worker.dispose();
-    }
-    assert.ok(qualityTemps(media).length > 0, "the killed worker left its samples");
-    await waitUntil(
-      "the orphaned ffmpeg to exit",
-      async () => (await processesMentioning(media)).length === 0,
-    );
-    await sleep(2200);
-    ffmpeg.reset();
+    const ffmpeg = await killDuringSearch(home, media);
     const again = await home.run(["jobs", "start"], { env: ffmpeg.env });
     assert.equal(again.code, 0, again.stdout + again.stderr);
     assert.match(again.stdout, /recovered/);
@@ -167,6 +176,23 @@ Deno.test("worker: kill -9 during the search; the next run recovers, resumes, an
     assert.equal(job.status, "completed", job.error ?? "");
     assert.deepEqual(qualityTemps(media), []);
     assert.deepEqual(namesIn(media), ["grain.mkv", "grain.mkv.original"]);
+  });
+});
+
+Deno.test("worker: kill -9 during the search, then the source changes: the job fails and leaves no sample", async () => {
+  await withMediaHome(FAST_RECOVERY, async (home, media) => {
+    const ffmpeg = await killDuringSearch(home, media);
+    // Replaced by another file before the next run: it fails without searching again.
+    const source = join(media, "grain.mkv");
+    await Deno.writeFile(source, new Uint8Array(1000), { append: true });
+    const again = await home.run(["jobs", "start"], { env: ffmpeg.env });
+    assert.equal(again.code, 3, again.stdout + again.stderr); // a job failed
+    assert.match(again.stdout, /recovered/);
+    const job = await onlyJob(home);
+    assert.equal(job.status, "failed");
+    assert.match(job.error ?? "", /changed/);
+    assert.deepEqual(qualityTemps(media), []);
+    assert.deepEqual(namesIn(media), ["grain.mkv"]);
   });
 });
 

@@ -19,8 +19,9 @@ import { planSamples, settingsKey } from "../quality/samples.ts";
 import { LINEAR, slopeOf } from "../quality/search.ts";
 import { QualityTemps } from "../quality/temps.ts";
 import { formatBytes, formatDuration } from "../util/format.ts";
-import type { LiveInfo } from "../queue/claimed_job.ts";
+import type { ClaimedJob, LiveInfo } from "../queue/claimed_job.ts";
 import type { Job } from "../queue/job.ts";
+import { readPayload } from "./payload.ts";
 import {
   type EncodeFigures,
   type KeptOriginalResult,
@@ -50,6 +51,22 @@ const runOf = (run: TranscodeRun) => ({
 
 const tempsOf = (run: TranscodeRun) =>
   new QualityTemps(run.env.config.jobs.tempDirectory ?? dirname(run.source), run.claimed);
+
+/**
+ * As a quality job ends (completed, failed, cancelled: not requeued), removes the temps earlier
+ * claims of it left (a worker killed mid-search). Its next search would have removed them, but
+ * an ended job has none: a run that fails before searching (its source changed) left the
+ * lossless cuts in the media folder for good.
+ */
+export async function removeSearchLeftovers(
+  claimed: ClaimedJob,
+  tempDirectory: string | null,
+): Promise<void> {
+  const job = claimed.record;
+  const payload = readPayload(job.payload);
+  if (!job.file || typeof payload === "string" || !payload.policy.targetQuality) return;
+  await new QualityTemps(tempDirectory ?? dirname(job.file), claimed).sweepEarlierClaims();
+}
 
 /** Shows a status line in the worker's log and in the job's live file (`vpo jobs show`). */
 function status(run: TranscodeRun, line: string, log: boolean): void {
