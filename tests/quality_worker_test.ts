@@ -329,3 +329,40 @@ Deno.test("worker: a one-core worker judges the encode after the search at its o
     assert.deepEqual(namesIn(media), ["detail.mkv"]);
   });
 });
+
+/** Moves every score of the quality memory, and each folder's CRF, `by` CRFs up: false lines. */
+function falsifyMemory(home: TempHome, by: number): void {
+  const dir = join(home.vpoHome, "library", "quality");
+  for (const name of namesIn(dir)) {
+    const path = join(dir, name);
+    const lines = Deno.readTextFileSync(path).split("\n").filter((l) => l.trim() !== "");
+    const moved = lines.map((l) => {
+      const entry = JSON.parse(l);
+      return JSON.stringify({ ...entry, crf: entry.crf + by });
+    });
+    Deno.writeTextFileSync(path, moved.join("\n") + "\n");
+  }
+}
+
+Deno.test("worker: false scores in the quality memory cost encodes, never a worse output", async () => {
+  await withMediaHome(undefined, async (home, media) => {
+    const source = await makeDifficultyClip(media, "grain", 3);
+    const policy = join(home.dir, "forecast.yaml");
+    await Deno.writeTextFile(policy, qualityPolicy(0.95));
+    const forecast = await home.run(["forecast", "--policy", policy, "--json", source]);
+    assert.equal(forecast.code, 0, forecast.stderr);
+    const found = JSON.parse(forecast.stdout).searched[0].crf as number;
+    // The memory now says a CRF 12 steps higher reaches the minimum: the search believes it.
+    falsifyMemory(home, 12);
+    await queue(home, qualityPolicy(0.95), [source]);
+    const run = await home.run(["jobs", "start"]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, new RegExp(`searching crf ${found + 12}: .*\\(remembered\\)`));
+    // The whole output measured at that CRF is far below; so is the retry's: the original stays.
+    assert.equal(run.stdout.split("\n").filter((l) => /checked: ssim/.test(l)).length, 2);
+    const job = await onlyJob(home);
+    assert.equal(job.result?.outcome, "kept_original", String(job.result?.outcome_detail));
+    assert.match(String(job.result?.outcome_detail), /below the minimum .*after a retry from crf/);
+    assert.deepEqual(namesIn(media), ["grain.mkv"]);
+  });
+});
