@@ -192,3 +192,14 @@ Deno.test("quality: vmaf without libvmaf is refused at load, in one line; doctor
   assert.match(doctor.stdout, /FAIL +encoders for vmaf\.yaml: .*vmaf needs an ffmpeg built/);
   assert.match(doctor.stdout, /ok +quality metrics: ssim, psnr measurable; vmaf needs/);
 });
+
+Deno.test("quality: vpo forecast refuses a path it cannot read, in one line, before searching", async () => {
+  await using home = await TempHome.create();
+  const policy = join(home.dir, "q.yaml");
+  await Deno.writeTextFile(policy, qualityPolicy());
+  const missing = join(home.dir, "Shwo");
+  const run = await home.run(["forecast", "--policy", policy, "-r", missing]);
+  assert.equal(run.code, 1, run.stdout);
+  assert.equal(run.stderr, `vpo: ${missing}: no such file or directory\n`);
+  assert.equal(run.stdout, "");
+});
