@@ -26,6 +26,7 @@ import {
   WorkerProcess,
 } from "./helpers/worker.ts";
 import type { TempHome } from "./helpers/vpo.ts";
+import { makeClip } from "./helpers/clips.ts";
 import { countingFfmpeg } from "./helpers/segments.ts";
 
 async function queue(home: TempHome, policy: string, paths: string[], recursive = false) {
@@ -364,5 +365,49 @@ Deno.test("worker: false scores in the quality memory cost encodes, never a wors
     assert.equal(job.result?.outcome, "kept_original", String(job.result?.outcome_detail));
     assert.match(String(job.result?.outcome_detail), /below the minimum .*after a retry from crf/);
     assert.deepEqual(namesIn(media), ["grain.mkv"]);
+  });
+});
+
+/** SSIM (All) of `output`'s video against `source`'s scaled to `size`, measured here. */
+async function ssimAgainstScaled(output: string, source: string, size: string): Promise<number> {
+  const same = "format=yuv420p,setpts=PTS-STARTPTS";
+  const graph = `[0:v:0]${same}[d];[1:v:0]scale=${size.replace("x", ":")},${same}[r];[d][r]ssim`;
+  const out = await new Deno.Command("ffmpeg", {
+    args: [
+      "-nostdin",
+      "-hide_banner",
+      "-i",
+      output,
+      "-i",
+      source,
+      "-lavfi",
+      graph,
+      "-f",
+      "null",
+      "-",
+    ],
+    stderr: "piped",
+  }).output();
+  const all = new TextDecoder().decode(out.stderr).match(/SSIM .* All:([0-9.]+)/);
+  assert.ok(out.success && all, "ffmpeg measured no ssim");
+  return Number(all[1]);
+}
+
+Deno.test("worker: a policy that scales is scored at the output's size, samples and whole output alike", async () => {
+  await withMediaHome(undefined, async (home, media) => {
+    const source = await makeClip(join(media, "wide.mkv"), { duration: 3, size: "640x360" });
+    const original = join(home.dir, "wide.mkv");
+    await Deno.copyFile(source, original);
+    await queue(home, qualityPolicy(0.95) + "  max_width: 320\n", [source]);
+    const run = await home.run(["jobs", "start"]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const job = await onlyJob(home);
+    assert.equal(job.result?.outcome, "replaced", String(job.result?.outcome_detail));
+    const q = qualityOf(job);
+    // What the encoder lost, not the resolution the policy dropped: the output against the
+    // source brought to its size, as measured here; and the samples predicted as much.
+    const measured = await ssimAgainstScaled(source, original, "320x180");
+    assert.ok(Math.abs(q.achieved_score! - measured) < 0.0005, `${measured}: ${JSON.stringify(q)}`);
+    assert.ok(Math.abs(q.predicted_score! - q.achieved_score!) < 0.01, JSON.stringify(q));
   });
 });
