@@ -15,7 +15,9 @@ import { QualityTemps } from "../src/quality/temps.ts";
 import { VpoHome } from "../src/queue/layout.ts";
 import { type Difficulty, makeDifficultyClip, qualityPolicy } from "./helpers/quality_clips.ts";
 import { withTempDir } from "./helpers/temp.ts";
-import { TempHome } from "./helpers/vpo.ts";
+import { CLI, TempHome } from "./helpers/vpo.ts";
+import { namesIn, processesMentioning, waitUntil } from "./helpers/worker.ts";
+import { CLI_PERMISSIONS } from "../scripts/permissions.ts";
 import { metricProblem } from "../src/quality/compare.ts";
 
 const CLAIM = { id: "c".repeat(32), token: "d".repeat(12) };
@@ -202,4 +204,39 @@ Deno.test("quality: vpo forecast refuses a path it cannot read, in one line, bef
   assert.equal(run.code, 1, run.stdout);
   assert.equal(run.stderr, `vpo: ${missing}: no such file or directory\n`);
   assert.equal(run.stdout, "");
+});
+
+Deno.test("quality: vpo forecast stopped by SIGTERM stops its ffmpeg and leaves no sample", async () => {
+  await using home = await TempHome.create();
+  const lib = join(home.dir, "lib");
+  await Deno.mkdir(lib);
+  await makeDifficultyClip(lib, "grain", 12);
+  const policy = join(home.dir, "q.yaml");
+  await Deno.writeTextFile(policy, qualityPolicy().replace("ultrafast", "medium"));
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...CLI_PERMISSIONS, CLI, "forecast", "--policy", policy, lib],
+    env: { VPO_HOME: home.vpoHome, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const temps = join(home.vpoHome, "jobs", ".tmp");
+  const samples = () => {
+    try {
+      return namesIn(temps).filter((n) => n.includes(".quality-"));
+    } catch {
+      return []; // not made yet
+    }
+  };
+  const ended = child.output();
+  try {
+    await waitUntil("the first samples", () => samples().length > 0);
+  } finally {
+    child.kill("SIGTERM");
+  }
+  const out = await ended;
+  assert.equal(out.code, 2, new TextDecoder().decode(out.stderr));
+  assert.equal(new TextDecoder().decode(out.stderr), "vpo: interrupted; nothing was queued\n");
+  assert.deepEqual(samples(), []);
+  assert.deepEqual(await processesMentioning(lib), [], "an ffmpeg still runs");
 });
