@@ -306,21 +306,23 @@ Deno.test("worker: an output below the minimum is encoded once more, lower", asy
   });
 });
 
-Deno.test("worker: a one-core worker judges the encode after the search at its own measured speed", async () => {
+/**
+ * With `speeds` as this host's measured speeds (media seconds per wall second, by codec and
+ * core cap), runs `vpo jobs start ...args --max-duration 120` on a 30 s clip whose one 1 s sample
+ * fits the deadline (3 s of work with the search's overhead) and whose encode must not: the run
+ * searches, then puts the job back in the queue without encoding.
+ */
+async function encodeDeclinedAtDeadline(speeds: Record<string, number>, args: string[]) {
   await withMediaHome(undefined, async (home, media) => {
-    // The machine encodes hevc fast, a worker capped at one core slowly (0.1 media seconds per
-    // wall second): the clip's one 1 s sample (3 s of work with the search's overhead) fits
-    // the 2-minute deadline at either speed, the whole 30 s encode (5 minutes) only at the
-    // machine's.
     const stats = join(home.vpoHome, "stats");
     await Deno.mkdir(stats, { recursive: true });
-    await Deno.writeTextFile(
-      join(stats, `speed-${hostname()}.json`),
-      JSON.stringify({ hevc: { speed: 1000, samples: 5 }, "hevc@1": { speed: 0.1, samples: 5 } }),
+    const history = Object.fromEntries(
+      Object.entries(speeds).map(([key, speed]) => [key, { speed, samples: 5 }]),
     );
+    await Deno.writeTextFile(join(stats, `speed-${hostname()}.json`), JSON.stringify(history));
     const source = await makeDifficultyClip(media, "detail", 30);
     await queue(home, qualityPolicy(0.95).replace("sample_every: 2", "sample_every: 30"), [source]);
-    const run = await home.run(["jobs", "start", "--cpu-cores", "1", "--max-duration", "120"]);
+    const run = await home.run(["jobs", "start", ...args, "--max-duration", "120"]);
     assert.equal(run.code, 0, run.stdout + run.stderr);
     assert.match(run.stdout, /searching crf \d+/);
     assert.match(run.stdout, /requeued .*deadline: the encode at crf \d+ .*cannot finish/);
@@ -329,6 +331,16 @@ Deno.test("worker: a one-core worker judges the encode after the search at its o
     assert.equal(job.status, "queued");
     assert.deepEqual(namesIn(media), ["detail.mkv"]);
   });
+}
+
+Deno.test("worker: a one-core worker judges the encode after the search at its own measured speed", async () => {
+  // The machine encodes fast, one core at 0.1: the encode needs about 5 minutes there.
+  await encodeDeclinedAtDeadline({ hevc: 1000, "hevc@1": 0.1 }, ["--cpu-cores", "1"]);
+});
+
+Deno.test("worker: the encode after the search must leave time for the check of its output", async () => {
+  // About 105 s of encoding fit the 2 minutes; with its check (up to 30 % more) it does not.
+  await encodeDeclinedAtDeadline({ hevc: 0.33 }, []);
 });
 
 /** Moves every score of the quality memory, and each folder's CRF, `by` CRFs up: false lines. */

@@ -37,6 +37,13 @@ import type { TranscodeRun } from "./run_context.ts";
  */
 export const SEARCH_OVERHEAD = 3;
 
+/**
+ * The check of an output over every frame takes up to this share of its encode's time (12-26 %
+ * measured, docs/benchmarks.md): an encode that fits without its check would be stopped at the
+ * deadline while checked, and lost.
+ */
+const CHECK_SHARE = 0.3;
+
 /** How the search ended for the run: encode at a CRF, or keep the original. */
 export type QualityStart =
   | { kind: "encode"; crf: number; search: SearchResult; figures: QualityFigures }
@@ -147,11 +154,12 @@ export function checkEncodeFits(run: TranscodeRun, media: MediaInfo, crf: number
   // At this worker's core cap, as the claim was judged: a one-core worker of `--workers 2` is
   // far slower than the machine.
   const codec = run.payload.policy.targetVideoCodec;
-  const need = run.speed.estimateSec(codec, media.duration, run.env.cpuCores);
+  const encode = run.speed.estimateSec(codec, media.duration, run.env.cpuCores);
+  const need = encode === null ? null : encode * (1 + CHECK_SHARE);
   if (ctx.deadline && need !== null && Date.now() + need * 1000 > +ctx.deadline) {
     ctx.outOfTime(
-      `deadline: the encode at crf ${crf} (about ${formatDuration(need)}) cannot finish before ` +
-        "it; the search is remembered",
+      `deadline: the encode at crf ${crf} and its check (about ${formatDuration(need)}) cannot ` +
+        "finish before it; the search is remembered",
     );
   }
 }
