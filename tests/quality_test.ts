@@ -240,3 +240,29 @@ Deno.test("quality: vpo forecast stopped by SIGTERM stops its ffmpeg and leaves 
   assert.deepEqual(samples(), []);
   assert.deepEqual(await processesMentioning(lib), [], "an ffmpeg still runs");
 });
+
+Deno.test("quality: a sample starts at the keyframe within its stretch, however far the one before it is", async () => {
+  await using home = await TempHome.create();
+  // Keyframes at 0 s and 6 s only; the one 1 s sample of this 12 s file is placed at 5.5 s.
+  const clip = join(home.dir, "sparse.mkv");
+  const made = await new Deno.Command("ffmpeg", {
+    args: [
+      ...["-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25"],
+      ...["-t", "12", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "10"],
+      ...["-g", "150", "-keyint_min", "150", "-sc_threshold", "0", clip],
+    ],
+  }).output();
+  assert.ok(made.success);
+  const policy = join(home.dir, "q.yaml");
+  await Deno.writeTextFile(policy, qualityPolicy().replace("sample_every: 2", "sample_every: 12"));
+  const run = await home.run(["forecast", "--policy", policy, "--json", clip]);
+  assert.equal(run.code, 0, run.stderr);
+  const dir = join(home.vpoHome, "library", "quality");
+  const samples = namesIn(dir).flatMap((name) =>
+    Deno.readTextFileSync(join(dir, name)).split("\n").filter((l) => l.includes('"sample"'))
+      .map((l) => JSON.parse(l) as { sample: string; media_sec: number })
+  );
+  assert.ok(samples.length > 0);
+  // From the keyframe at 6 s, one second; not the 6.5 s from the keyframe at 0.
+  for (const s of samples) assert.ok(s.media_sec < 1.5, JSON.stringify(s));
+});
