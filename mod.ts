@@ -154,6 +154,12 @@ export { runFfmpeg } from "./src/media/ffmpeg_runner.ts";
 export type { FfmpegUsage, RunFfmpegOptions, RunFfmpegResult } from "./src/media/ffmpeg_runner.ts";
 export type { ProgressUpdate } from "./src/media/progress.ts";
 export { verifyOutput } from "./src/media/verify.ts";
+export {
+  keepLanguageTags,
+  type LanguageTagOptions,
+  matroskaTrackSources,
+  type TagsVerdict,
+} from "./src/media/language_tags.ts";
 export type { VerifyOptions, VerifyResult } from "./src/media/verify.ts";
 export {
   type DroppedTrack,

@@ -84,6 +84,8 @@ Deno.test("doctor on a healthy machine and queue: every line ok, exit 0", async 
     const notOk = report.checks.filter((c) => c.level !== "ok");
     assert.deepEqual(notOk, []);
     assert.match(line(report, "ffmpeg").detail, /^\S+ \(\/.*ffmpeg\)$/);
+    assert.match(line(report, "mkvmerge").detail, /^\d\S* \(\/.*mkvmerge\): reads every Matroska/);
+    assert.match(line(report, "mkvpropedit").detail, /^\d\S* \(\/.*\): restores the IETF language/);
     assert.match(line(report, "encoders for hevc.yaml").detail, /libx265 and aac encode/);
     assert.match(line(report, "encoders for av1.yaml").detail, /libsvtav1 and libopus encode/);
     assert.match(line(report, "encoders for tracks.yaml").detail, /^none needed \(track keys only/);
@@ -184,6 +186,22 @@ Deno.test("doctor without ffmpeg on PATH: FAIL lines with the install hint, exit
       assert.equal(line(report, tool).level, "FAIL");
       assert.match(line(report, tool).fix!, /apt-get install ffmpeg/);
     }
+  });
+});
+
+Deno.test("doctor without mkvtoolnix: a warning saying what is lost, exit 0", async () => {
+  await withMediaHome(undefined, async (home) => {
+    const bin = await pathWithout(home.dir, ["mkvmerge", "mkvpropedit"]);
+    const { code, report } = await doctor(home, { env: { PATH: bin } });
+    assert.equal(code, 0);
+    const mkvmerge = line(report, "mkvmerge");
+    assert.equal(mkvmerge.level, "warn");
+    assert.match(mkvmerge.detail, /^not found on PATH: .* verified by ffprobe's reading alone, /);
+    assert.match(mkvmerge.fix!, /apt-get install mkvtoolnix/);
+    const mkvpropedit = line(report, "mkvpropedit");
+    assert.equal(mkvpropedit.level, "warn");
+    assert.match(mkvpropedit.detail, /^not found on PATH: the IETF language tags .* reduced /);
+    assert.match(mkvpropedit.fix!, /apt-get install mkvtoolnix/);
   });
 });
 

@@ -7,7 +7,7 @@
  * shared_queue_test.ts.)
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { claimCores } from "../src/worker/cpu_claim.ts";
 import { coverArtFile, coversToReattach, extractCoverArt } from "../src/media/cover_art.ts";
 import { buildFfmpegArgs } from "../src/media/ffmpeg_args.ts";
@@ -25,6 +25,7 @@ import { Racer } from "./helpers/racer.ts";
 import { ServeProcess } from "./helpers/serve.ts";
 import { withTempDir } from "./helpers/temp.ts";
 import { TempHome } from "./helpers/vpo.ts";
+import { PrivateDir, UntrustedDirectoryError } from "../src/util/safe_open.ts";
 
 const SECRET = "TOP SECRET of the worker's user\n";
 
@@ -169,6 +170,65 @@ Deno.test("row 6: a home directory swapped for a link while vpo writes in it get
   }, "vpo-race-");
 });
 
+/**
+ * Puts `covers` and `link` back as they were before a round of the racer: `covers` free, `link` a
+ * link to `evil`. The racer swaps only while both names exist, so once one is gone it waits.
+ */
+function resetSwap(covers: string, link: string, evil: string): void {
+  const kind = (name: string) => {
+    try {
+      return Deno.lstatSync(name);
+    } catch {
+      return null;
+    }
+  };
+  // vpo's own directory (empty), wherever the racer left it. The racer swaps while both names
+  // exist, so between a look and a removal the link may be where the directory was: the removal
+  // then fails, or takes the link, and the next round goes on. Once one name is left, it is still.
+  const names = [covers, link];
+  const settled = () =>
+    names.some((name) => kind(name) === null) && names.every((name) => !kind(name)?.isDirectory);
+  while (!settled()) {
+    for (const name of names) {
+      try {
+        if (kind(name)?.isDirectory) Deno.removeSync(name);
+      } catch {
+        // Swapped meanwhile.
+      }
+    }
+  }
+  if (kind(covers)) Deno.renameSync(covers, link);
+  if (!kind(link)) Deno.symlinkSync(evil, link);
+}
+
+Deno.test("cover art: the covers' directory swapped for a link as vpo makes it is refused by name, nothing made there", async () => {
+  await withTempDir(async (dir) => {
+    const evil = join(dir, "evil");
+    await Deno.mkdir(evil);
+    const covers = join(dir, "covers-x");
+    const link = `${covers}.evil`;
+    await Deno.symlink(evil, link);
+    await racing(covers, link, () => {
+      for (let i = 0; i < 300; i++) {
+        try {
+          PrivateDir.create(covers)[Symbol.dispose]();
+        } catch (err) {
+          // The one refusal allowed: a clear line naming the directory and what it became.
+          assert.ok(err instanceof UntrustedDirectoryError, `not a refusal: ${err}`);
+          assert.match(
+            err.message,
+            new RegExp(`^${covers}: (swapped for .*|moved away) as vpo made it; `),
+          );
+        }
+        resetSwap(covers, link, evil);
+      }
+      return Promise.resolve();
+    });
+    // About one make in ten is refused here; each refusal on the old code was a raw ENOTDIR.
+    assert.deepEqual([...Deno.readDirSync(evil)], [], "made in the directory behind the link");
+  }, "vpo-race-");
+});
+
 Deno.test("cover art: a directory planted or swapped in at the covers' name gets nothing written, gives nothing read", async () => {
   await withTempDir(async (dir) => {
     const secret = await secretFile(dir);
@@ -192,15 +252,30 @@ Deno.test("cover art: a directory planted or swapped in at the covers' name gets
       const link = `${covers}.evil`;
       await Deno.symlink(evil, link);
       const output = join(dir, `out-${i}.mkv`);
-      await racing(covers, link, async () => {
-        using made = await extractCoverArt(plan, source, covers);
-        const args = buildFfmpegArgs(plan, source, output, { coverArtDir: made?.pathForChild });
-        const run = await runFfmpeg({ args, logPath: join(dir, "ffmpeg.log"), nice: null });
-        assert.ok(run.success, run.tail.join("\n"));
+      const muxed = await racing(covers, link, async () => {
+        try {
+          using made = await extractCoverArt(plan, source, covers);
+          const args = buildFfmpegArgs(plan, source, output, { coverArtDir: made?.pathForChild });
+          const run = await runFfmpeg({ args, logPath: join(dir, "ffmpeg.log"), nice: null });
+          assert.ok(run.success, run.tail.join("\n"));
+          return true;
+        } catch (err) {
+          // The other safe outcome: the swap fell between making the directory and opening it.
+          if (!(err instanceof UntrustedDirectoryError)) throw err;
+          assert.match(err.message, new RegExp(`^${covers}: .* as vpo made it; vpo does not`));
+          return false;
+        }
       });
       assert.equal(await Deno.readTextFile(secret), SECRET, "the secret was overwritten");
-      const muxed = new TextDecoder().decode(await Deno.readFile(output));
-      assert.ok(!muxed.includes("TOP SECRET"), "the secret was attached to the output");
+      assert.deepEqual(
+        [...Deno.readDirSync(evil)].map((e) => e.name),
+        [basename(coverArtFile(evil, cover))],
+        "made in the directory behind the link",
+      );
+      if (muxed) {
+        const bytes = new TextDecoder().decode(await Deno.readFile(output));
+        assert.ok(!bytes.includes("TOP SECRET"), "the secret was attached to the output");
+      }
     }
   }, "vpo-race-");
 });

@@ -88,7 +88,7 @@ async function apply(
       ...replacedFiles(copied.steps, payload.fingerprint),
       changes: plan.changes,
       checked_with: copied.checkedWith,
-      notes: plan.notes,
+      notes: [...plan.notes, ...copied.notes],
     },
     outputProbe: copied.info,
   };

@@ -28,7 +28,7 @@ import {
   checkStaleJobs,
   checkWorkers,
 } from "./queue_checks.ts";
-import { checkTool, INSTALL_HINT, MEDIA_TOOLS } from "./tools.ts";
+import { checkTool, INSTALL_HINT, MEDIA_TOOLS, MKVTOOLNIX_HINT, OPTIONAL_TOOLS } from "./tools.ts";
 
 /** What `vpo doctor` found. */
 export interface DoctorReport {
@@ -69,6 +69,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
         : check("FAIL", name, "not found on PATH", INSTALL_HINT),
     );
   }
+  for (const tool of OPTIONAL_TOOLS) checks.push(await checkOptionalTool(tool));
   if (ffmpegFound) {
     const examples = examplePolicies();
     if (examples === null) {
@@ -145,6 +146,16 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     checks.push(check("ok", "queue state", "no queue yet: nothing queued"));
   }
   return { checks, clockSkewSec };
+}
+
+/** An optional program: what it does when found, what is lost (a warning) when it is not. */
+async function checkOptionalTool(tool: (typeof OPTIONAL_TOOLS)[number]): Promise<Check> {
+  const found = await checkTool(tool.name, ["--version"]);
+  if (found.kind === "ok") {
+    return check("ok", tool.name, `${found.version} (${found.path}): ${tool.role}`);
+  }
+  const why = found.kind === "missing" ? "not found on PATH" : found.problem;
+  return check("warn", tool.name, `${why}: ${tool.without}`, MKVTOOLNIX_HINT);
 }
 
 /** The state and helper directories of the queue: each must be a directory (not a file). */

@@ -56,8 +56,14 @@ export type ToolCheck =
   /** Nowhere on PATH. */
   | { kind: "missing" };
 
-/** Finds ffmpeg or ffprobe on PATH and runs it for its version (`vpo doctor`). */
-export async function checkTool(name: string): Promise<ToolCheck> {
+/**
+ * Finds a program on PATH and runs it for its version (`vpo doctor`): `versionArgs` are
+ * ffmpeg's and ffprobe's by default; mkvtoolnix's programs take `--version`.
+ */
+export async function checkTool(
+  name: string,
+  versionArgs: readonly string[] = ["-hide_banner", "-version"],
+): Promise<ToolCheck> {
   const found = lookUpOnPath(name);
   if (found.found === null) {
     return found.unusable === null
@@ -66,13 +72,14 @@ export async function checkTool(name: string): Promise<ToolCheck> {
   }
   const path = found.found;
   try {
-    const run = await runCaptured(path, ["-hide_banner", "-version"]);
+    const run = await runCaptured(path, versionArgs);
     const line = firstLine(run.stdout);
     if (run.code !== 0) {
       const why = firstLine(run.stderr) || `exit code ${run.code}`;
-      return { kind: "unusable", problem: `${path} -version failed: ${why}` };
+      return { kind: "unusable", problem: `${path} ${versionArgs.at(-1)} failed: ${why}` };
     }
-    const m = /version\s+(\S+)/.exec(line);
+    // "ffmpeg version 5.1.6-0+deb12u1 ...", "mkvmerge v74.0.0 ('You Oughta Know') 64-bit".
+    const m = /(?:version\s+|\sv)(\d\S*)/.exec(line);
     return { kind: "ok", path, version: m ? m[1] : line };
   } catch (err) {
     return { kind: "unusable", problem: (err as Error).message };
@@ -98,3 +105,28 @@ export function versionReport(vpoVersion: string): string {
   lines.push("(their versions and encoders: vpo doctor)");
   return lines.join("\n");
 }
+
+/**
+ * Programs vpo uses when they are installed (mkvtoolnix), what each is for, and what a Matroska
+ * output loses without it: `vpo doctor` says so, since nothing else would.
+ */
+export const OPTIONAL_TOOLS: readonly { name: string; role: string; without: string }[] = [
+  {
+    name: "mkvmerge",
+    role: "reads every Matroska output of a track policy a second time, and the IETF language " +
+      "tags (es-419, pt-BR) of Matroska sources",
+    without: "a track policy's Matroska outputs (apply jobs, transcodes with track keys) are " +
+      "verified by ffprobe's reading alone, and the IETF language tags of rewritten Matroska " +
+      "files are reduced to ISO 639-2 codes (es-419 -> spa) unnoticed",
+  },
+  {
+    name: "mkvpropedit",
+    role: "restores the IETF language tags (es-419, pt-BR) ffmpeg drops from Matroska outputs",
+    without: "the IETF language tags of rewritten Matroska files are reduced to ISO 639-2 codes " +
+      "(es-419 -> spa); each job's result says so",
+  },
+];
+
+/** How to install mkvtoolnix, in one clause. */
+export const MKVTOOLNIX_HINT =
+  "install mkvtoolnix (`apt-get install mkvtoolnix`, as root) or run scripts/setup.sh";

@@ -9,6 +9,7 @@
 import { dirname } from "node:path";
 import { JobFailure } from "../errors.ts";
 import { runFailure } from "../media/ffmpeg_runner.ts";
+import { keepLanguageTags, matroskaTrackSources } from "../media/language_tags.ts";
 import { liveProgress, type ProgressUpdate } from "../media/progress.ts";
 import type { MediaInfo } from "../media/probe.ts";
 import { decodeCheck } from "../media/verify.ts";
@@ -51,6 +52,8 @@ export interface Copied {
   info: MediaInfo;
   /** The readers that checked it (ffprobe, and mkvmerge for Matroska). */
   checkedWith: string[];
+  /** What the output could not keep of the source (IETF language tags), for the result. */
+  notes: string[];
 }
 
 /**
@@ -120,8 +123,8 @@ async function copy(
 }
 
 /**
- * The output is still the file ffmpeg wrote, and has the planned tracks (and, with
- * `--verify-decode`, decodes whole).
+ * The output is still the file ffmpeg wrote, gets back the IETF language tags ffmpeg dropped,
+ * and has the planned tracks (and, with `--verify-decode`, decodes whole).
  */
 async function verify(
   run: CopyPass,
@@ -129,20 +132,25 @@ async function verify(
   plan: TrackPlan,
   out: OwnedFile,
   logTail: string[],
-): Promise<{ info: MediaInfo; checkedWith: string[] }> {
+): Promise<{ info: MediaInfo; checkedWith: string[]; notes: string[] }> {
   const signal = run.ctx.signal;
   if (!await out.stillAtPath()) {
     throw new JobFailure(`the temp output ${out.path} was replaced by another file; original kept`);
   }
+  const output = { path: out.pathForChild, format: plan.format };
+  const tags = await keepLanguageTags(media, output, matroskaTrackSources(plan.tracks), { signal });
   const verdict = await verifyTracks(media, out.pathForChild, plan, { signal });
+  // A broken output is told as such, not as the tags mkvpropedit could not write into it.
   if (!verdict.ok) {
     throw new JobFailure(`output rejected, original kept: ${verdict.reason}`, logTail);
   }
+  if (!tags.ok) throw new JobFailure(`output rejected, original kept: ${tags.reason}`, logTail);
   if (run.env.fullDecodeCheck) {
     const decoded = await decodeCheck(out.pathForChild, { signal });
     if (!decoded.ok) {
       throw new JobFailure(`output rejected, original kept: ${decoded.reason}`, logTail);
     }
   }
-  return verdict;
+  const { info, checkedWith } = verdict;
+  return { info, checkedWith, notes: tags.note === null ? [] : [tags.note] };
 }

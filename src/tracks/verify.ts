@@ -6,8 +6,7 @@
  *
  * @module
  */
-import { resolve } from "node:path";
-import { runCaptured } from "../media/exec.ts";
+import { identify, type MkvmergeProperties } from "../media/mkvmerge.ts";
 import type { MediaInfo, StreamInfo } from "../media/probe.ts";
 import {
   chapterProblem,
@@ -130,29 +129,6 @@ function differs<T>(what: string, got: T, want: T): string | null {
   return got === want ? null : `${what} is ${JSON.stringify(got)}, planned ${JSON.stringify(want)}`;
 }
 
-/** The part of `mkvmerge -J` this check reads. */
-interface MkvmergeIdentity {
-  container?: { recognized?: boolean };
-  errors?: string[];
-  tracks?: {
-    type?: string;
-    properties?: MkvmergeProperties;
-  }[];
-  attachments?: unknown[];
-}
-
-/** The track properties of `mkvmerge -J` this check reads. */
-interface MkvmergeProperties {
-  language?: string;
-  language_ietf?: string;
-  default_track?: boolean;
-  forced_track?: boolean;
-  flag_hearing_impaired?: boolean;
-  flag_visual_impaired?: boolean;
-  flag_commentary?: boolean;
-  track_name?: string;
-}
-
 /** mkvmerge's property for each of {@link KEPT_FLAGS}. */
 const MKVMERGE_FLAGS: Readonly<Record<string, keyof MkvmergeProperties>> = {
   hearing_impaired: "flag_hearing_impaired",
@@ -173,17 +149,8 @@ async function mkvmergeProblem(
   plan: TrackPlan,
   signal?: AbortSignal,
 ): Promise<string | null> {
-  // An absolute path: mkvmerge would read a name starting with "-" as an option.
-  const run = await runCaptured(mkvmerge, ["-J", resolve(path)], signal);
-  let identity: MkvmergeIdentity;
-  try {
-    identity = JSON.parse(run.stdout);
-  } catch {
-    return `printed no identification (exit ${run.code})`;
-  }
-  if (!identity.container?.recognized) {
-    return `does not recognise the file${identity.errors?.length ? `: ${identity.errors[0]}` : ""}`;
-  }
+  const identity = await identify(mkvmerge, path, signal);
+  if (typeof identity === "string") return identity;
   const tracks = identity.tracks ?? [];
   const planned = plan.tracks.filter((track) => flagged(track.type));
   if (tracks.length !== planned.length) {
@@ -193,7 +160,9 @@ async function mkvmergeProblem(
     const got = tracks[i];
     const p = got.properties ?? {};
     const problem = differs("type", MKVMERGE_TYPES[got.type ?? ""] ?? got.type, want.type) ??
-      differs("language", languageKey(p.language_ietf ?? p.language), languageKey(want.language)) ??
+      // The ISO 639-2 code, as ffprobe reads the source for the plan; the IETF tag is checked
+      // against the source's own where the rewrite restored it (media/language_tags.ts).
+      differs("language", languageKey(p.language), languageKey(want.language)) ??
       differs("default flag", p.default_track ?? false, want.default) ??
       differs("forced flag", p.forced_track ?? false, want.forced) ??
       differs("flags", flagList((flag) => p[MKVMERGE_FLAGS[flag]] === true), plannedFlags(want)) ??

@@ -7,6 +7,7 @@
 import { JobFailure } from "../errors.ts";
 import type { EncodePlan } from "../media/plan.ts";
 import type { MediaInfo } from "../media/probe.ts";
+import { keepLanguageTags, matroskaTrackSources } from "../media/language_tags.ts";
 import { decodeCheck, verifyOutput } from "../media/verify.ts";
 import { replacedFiles } from "../replace/backups.ts";
 import { swapIn } from "../replace/swap.ts";
@@ -18,9 +19,10 @@ import type { EncodeFigures, QualityFigures, TranscodeResult } from "./result.ts
 import type { Target, TranscodeRun } from "./run_context.ts";
 
 /**
- * Step 5: the output is still the file ffmpeg wrote and is what the plan asked for: the encode
- * and, when the pass carried out a track plan, its tracks (and, with `--verify-decode`, it
- * decodes whole). Returns its probe.
+ * Step 5: the output is still the file ffmpeg wrote, gets back the IETF language tags ffmpeg
+ * dropped, and is what the plan asked for: the encode and, when the pass carried out a track
+ * plan, its tracks (and, with `--verify-decode`, it decodes whole). Returns its probe and the
+ * notes for the job's result (tags that could not be kept).
  */
 export async function verify(
   run: TranscodeRun,
@@ -28,15 +30,20 @@ export async function verify(
   { plan, tracks }: { plan: EncodePlan; tracks: TrackPlan | null },
   out: OwnedFile,
   logTail: string[],
-): Promise<MediaInfo> {
+): Promise<{ info: MediaInfo; notes: string[] }> {
   const signal = run.ctx.signal;
   if (!await out.stillAtPath()) {
     throw new JobFailure(`the temp output ${out.path} was replaced by another file; original kept`);
   }
+  const output = { path: out.pathForChild, format: plan.format };
+  const sources = matroskaTrackSources(plan.streams);
+  const tags = await keepLanguageTags(media, output, sources, { signal });
   const verdict = await verifyOutput(media, out.pathForChild, plan, { signal });
+  // A broken output is told as such, not as the tags mkvpropedit could not write into it.
   if (!verdict.ok) {
     throw new JobFailure(`output rejected, original kept: ${verdict.reason}`, logTail);
   }
+  if (!tags.ok) throw new JobFailure(`output rejected, original kept: ${tags.reason}`, logTail);
   const labelled = tracks && await checkTracks(tracks, out.pathForChild, verdict.info, { signal });
   if (labelled && !labelled.ok) {
     throw new JobFailure(`output rejected, original kept: ${labelled.reason}`, logTail);
@@ -47,13 +54,14 @@ export async function verify(
       throw new JobFailure(`output rejected, original kept: ${decoded.reason}`, logTail);
     }
   }
-  return verdict.info;
+  return { info: verdict.info, notes: tags.note === null ? [] : [tags.note] };
 }
 
 /**
  * Step 6: the verified output replaces the original through the journal (the original kept as
- * its backup), unless it is not smaller and the policy keeps the original then. `extra` goes
- * into the result as it is (a quality target's figures).
+ * its backup), unless it is not smaller and the policy keeps the original then. `outputNotes`
+ * (what the output could not keep) go into the result only when it replaces the original;
+ * `extra` goes in as it is (a quality target's figures).
  */
 export async function replaceOrKeep(
   run: TranscodeRun,
@@ -62,6 +70,7 @@ export async function replaceOrKeep(
   out: OwnedFile,
   figures: EncodeFigures,
   wallSec: number,
+  outputNotes: readonly string[],
   extra: { quality?: QualityFigures } = {},
 ): Promise<TranscodeResult> {
   const { claimed, source, payload, journal } = run;
@@ -97,7 +106,7 @@ export async function replaceOrKeep(
     ...figures,
     saved_bytes: saved,
     ...replacedFiles(steps, payload.fingerprint),
-    notes: plan.notes,
+    notes: [...plan.notes, ...outputNotes],
     ...extra,
   };
 }

@@ -120,7 +120,13 @@ async function encodeOnce(
   using out = await openTempOutput(run.journal, run.source, target.temp, target.final);
   throwIfStopped(run.ctx.signal);
   const encoded = await encode(run, media, plan, target, out);
-  const outputProbe = await verify(run, media, { plan, tracks }, out, encoded.logTail);
+  const { info: outputProbe, notes: outputNotes } = await verify(
+    run,
+    media,
+    { plan, tracks },
+    out,
+    encoded.logTail,
+  );
   // Each segment recorded its own speed.
   if (!target.segments) {
     const codec = run.payload.policy.targetVideoCodec;
@@ -150,7 +156,16 @@ async function encodeOnce(
     }
     extra = { quality: checked.figures };
   }
-  const result = await replaceOrKeep(run, plan, target, out, figures, encoded.wallSec, extra);
+  const result = await replaceOrKeep(
+    run,
+    plan,
+    target,
+    out,
+    figures,
+    encoded.wallSec,
+    outputNotes,
+    extra,
+  );
   if (result.outcome === "kept_original") return await keep(run, media, result, tracks);
   return { result, outputProbe };
 }
@@ -194,7 +209,7 @@ async function copyTracksOnly(
       wall_sec: round(kept.wall_sec + copied.wallSec),
       saved_bytes: media.size - copied.outputSize,
       ...replacedFiles(copied.steps, fingerprint),
-      notes: [...kept.notes, ...decision.plan.changes],
+      notes: [...kept.notes, ...decision.plan.changes, ...copied.notes],
     },
     outputProbe: copied.info,
   };

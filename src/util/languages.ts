@@ -60,6 +60,24 @@ export function languageKey(tag: string | undefined | null): string {
   return TO_TERMINOLOGICAL.get(primary) ?? primary;
 }
 
+/**
+ * The form two whole tags are compared in: {@link languageKey} of the primary subtag, then the
+ * other subtags (region, script) in lower case, so that "es-419" keeps what "spa" loses while
+ * "en" and "eng" stay the same tag.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(languageTagKey("es-419"), "spa-419");
+ * assert.equal(languageTagKey("zh-Hans"), languageTagKey("chi-hans"));
+ * assert.equal(languageTagKey("en"), languageTagKey("eng"));
+ * ```
+ */
+export function languageTagKey(tag: string | undefined | null): string {
+  const [, ...rest] = (tag ?? "").trim().toLowerCase().split(/[-_]/);
+  return [languageKey(tag), ...rest].join("-");
+}
+
 /** Whether two tags name the same language ("fre", "fra" and "fr" do). */
 export function sameLanguage(a: string | undefined | null, b: string | undefined | null): boolean {
   return languageKey(a) === languageKey(b);

@@ -777,6 +777,25 @@ export function setDirectoryModeSync(path: string, gid: number, mode: number): v
 }
 
 /**
+ * Why the directory vpo just made at `at` (shown as `path`) could not be opened: what a racer put
+ * at its name (ENOTDIR or ELOOP: not a directory; ENOENT: nothing), else the error as it is.
+ */
+function swappedAway(err: unknown, at: string, path: string): Error {
+  const code = codeOf(err);
+  if (code !== "ENOTDIR" && code !== "ELOOP" && code !== "ENOENT") return fsError(err, path);
+  let now: Deno.FileInfo | null = null;
+  try {
+    now = Deno.lstatSync(at);
+  } catch {
+    // Gone by now as well.
+  }
+  const what = code === "ENOENT" && now === null
+    ? "moved away"
+    : `swapped for ${now && !now.isDirectory ? describeFileType(now) : "another file"}`;
+  return new UntrustedDirectoryError(path, `${what} as vpo made it`);
+}
+
+/**
  * A directory vpo makes for its own use in one of the home's directories (the covers ffmpeg
  * extracts for one job), into which a child process writes by name. Others who may write the
  * parent (a shared queue's members) could plant a directory at its name beforehand, with a link
@@ -810,7 +829,14 @@ export class PrivateDir implements Disposable {
       }
       // Where O_NOFOLLOW may be void, the directory made must be the one opened.
       const before = pathsReachKernel() ? null : Deno.lstatSync(at);
-      const fd = fs.openSync(at, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK);
+      let fd: number;
+      try {
+        fd = fs.openSync(at, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK);
+      } catch (err) {
+        // Someone who may write the parent renamed the new directory away, or swapped a link in,
+        // between the mkdir and the open.
+        throw swappedAway(err, at, path);
+      }
       const stat = fs.fstatSync(fd);
       const swapped = before !== null && (before.ino !== stat.ino || before.dev !== stat.dev);
       try {

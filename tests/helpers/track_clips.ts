@@ -57,6 +57,9 @@ export interface TrackClipOptions {
   dolbyVision?: boolean;
   /** Length in seconds; default 1. */
   duration?: number;
+  /** Frames between keyframes (the clip has 10 a second), so it can be segmented; x264's own
+   * (250) when absent. */
+  keyframeInterval?: number;
 }
 
 const yesNo = (flag: boolean | undefined) => (flag ? "yes" : "no");
@@ -94,6 +97,7 @@ export async function makeTrackClip(path: string, opts: TrackClipOptions): Promi
         ...(opts.dolbyVision
           ? ["-c:v", "libx265", "-x265-params", "log-level=error"]
           : ["-c:v", "libx264"]),
+        ...(opts.keyframeInterval ? ["-g", `${opts.keyframeInterval}`] : []),
         "-preset",
         "ultrafast",
         "-c:a",
