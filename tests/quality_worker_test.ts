@@ -343,31 +343,36 @@ Deno.test("worker: the encode after the search must leave time for the check of 
   await encodeDeclinedAtDeadline({ hevc: 0.33 }, []);
 });
 
-/** Moves every score of the quality memory, and each folder's CRF, `by` CRFs up: false lines. */
-function falsifyMemory(home: TempHome, by: number): void {
+/** A line of the quality memory, as far as the tests change it. */
+type MemoryLine = { kind: string; crf: number; ref_bytes: number };
+
+/** Rewrites every line of the quality memory through `change`: false lines. */
+function rewriteMemory(home: TempHome, change: (entry: MemoryLine) => object): void {
   const dir = join(home.vpoHome, "library", "quality");
   for (const name of namesIn(dir)) {
     const path = join(dir, name);
     const lines = Deno.readTextFileSync(path).split("\n").filter((l) => l.trim() !== "");
-    const moved = lines.map((l) => {
-      const entry = JSON.parse(l);
-      return JSON.stringify({ ...entry, crf: entry.crf + by });
-    });
-    Deno.writeTextFileSync(path, moved.join("\n") + "\n");
+    const changed = lines.map((l) => JSON.stringify(change(JSON.parse(l))));
+    Deno.writeTextFileSync(path, changed.join("\n") + "\n");
   }
+}
+
+/** Forecasts `grain.mkv` (3 s) for SSIM 0.95, so its samples are remembered; returns its CRF. */
+async function rememberGrain(home: TempHome, media: string): Promise<number> {
+  const source = await makeDifficultyClip(media, "grain", 3);
+  const policy = join(home.dir, "forecast.yaml");
+  await Deno.writeTextFile(policy, qualityPolicy(0.95));
+  const forecast = await home.run(["forecast", "--policy", policy, "--json", source]);
+  assert.equal(forecast.code, 0, forecast.stderr);
+  return JSON.parse(forecast.stdout).searched[0].crf as number;
 }
 
 Deno.test("worker: false scores in the quality memory cost encodes, never a worse output", async () => {
   await withMediaHome(undefined, async (home, media) => {
-    const source = await makeDifficultyClip(media, "grain", 3);
-    const policy = join(home.dir, "forecast.yaml");
-    await Deno.writeTextFile(policy, qualityPolicy(0.95));
-    const forecast = await home.run(["forecast", "--policy", policy, "--json", source]);
-    assert.equal(forecast.code, 0, forecast.stderr);
-    const found = JSON.parse(forecast.stdout).searched[0].crf as number;
+    const found = await rememberGrain(home, media);
     // The memory now says a CRF 12 steps higher reaches the minimum: the search believes it.
-    falsifyMemory(home, 12);
-    await queue(home, qualityPolicy(0.95), [source]);
+    rewriteMemory(home, (entry) => ({ ...entry, crf: entry.crf + 12 }));
+    await queue(home, qualityPolicy(0.95), [join(media, "grain.mkv")]);
     const run = await home.run(["jobs", "start"]);
     assert.equal(run.code, 0, run.stdout + run.stderr);
     assert.match(run.stdout, new RegExp(`searching crf ${found + 12}: .*\\(remembered\\)`));
@@ -421,5 +426,19 @@ Deno.test("worker: a policy that scales is scored at the output's size, samples 
     const measured = await ssimAgainstScaled(source, original, "320x180");
     assert.ok(Math.abs(q.achieved_score! - measured) < 0.0005, `${measured}: ${JSON.stringify(q)}`);
     assert.ok(Math.abs(q.predicted_score! - q.achieved_score!) < 0.01, JSON.stringify(q));
+  });
+});
+
+Deno.test("worker: a 'no CRF' verdict resting on remembered scores is measured again before it keeps the original", async () => {
+  await withMediaHome(undefined, async (home, media) => {
+    await rememberGrain(home, media);
+    // Every remembered sample now encodes three times larger than its cut: no CRF would do.
+    rewriteMemory(home, (e) => e.kind === "sample" ? { ...e, out_bytes: e.ref_bytes * 3 } : e);
+    await queue(home, qualityPolicy(0.95), [join(media, "grain.mkv")]);
+    const run = await home.run(["jobs", "start"]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /searching crf \d+: .*\(remembered\)/);
+    const job = await onlyJob(home);
+    assert.equal(job.result?.outcome, "replaced", String(job.result?.outcome_detail));
   });
 });
