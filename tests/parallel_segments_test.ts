@@ -149,6 +149,90 @@ Deno.test("the worker holding a film killed mid-segment: the helper finishes the
   });
 });
 
+/** A `countingFfmpeg` of its own for one worker, in `<home>/<name>/bin`. */
+async function ffmpegOf(home: TempHome, name: string, prelude = "") {
+  await Deno.mkdir(join(home.dir, name));
+  return await countingFfmpeg(join(home.dir, name), prelude);
+}
+
+/**
+ * A worker that holds the film and whose segment encodes wait until `finish()` lets them go,
+ * started and waited for until its first segment is under way. `dispose()` kills it.
+ */
+async function startHeldBackHolder(home: TempHome) {
+  const go = join(home.dir, "go");
+  const ffmpeg = await ffmpegOf(
+    home,
+    "holder",
+    `case "$*" in *" -copyts "*) while [ ! -e '${go}' ]; do sleep 0.1; done;; esac\n`,
+  );
+  const worker = WorkerProcess.start(home, ["--cpu-cores", "1"], { PATH: ffmpeg.path });
+  const release = () => Deno.writeTextFile(go, "");
+  const dispose = async () => {
+    await release();
+    await worker.dispose();
+  };
+  /** Lets the holder go on, and checks that it finished the film. */
+  const finish = async (source: string, original: string) => {
+    await release();
+    const done = await worker.exit();
+    assert.equal(done.code, 0, done.stdout + done.stderr);
+    await assertFilmDone(home, source, original);
+  };
+  await waitUntil("the holder's first segment", () => segmentStarts(ffmpeg.calls()).length)
+    .catch(async (err) => {
+      await dispose();
+      throw err;
+    });
+  return { finish, dispose };
+}
+
+Deno.test("the film's progress counts a helper's segments while the holder encodes its own", async () => {
+  await withMediaHome(CONFIG, async (home, media) => {
+    const { source, original } = await queueFilm(home, media);
+    const holder = await startHeldBackHolder(home);
+    const fast = await ffmpegOf(home, "helper");
+    const helper = WorkerProcess.start(home, ["--cpu-cores", "1"], { PATH: fast.path });
+    try {
+      await waitUntil("the helper's three segments", () => recordsIn(media).length === 3, 60_000);
+      const segments = await waitUntil("the live file to count them", async () => {
+        const json = JSON.parse((await home.run(["jobs", "list", "--json"])).stdout);
+        const live = json[0].live?.segments;
+        return live?.done === 3 ? live : null;
+      });
+      assert.deepEqual(segments.running.map((r: { segment: number }) => r.segment), [1]);
+      await holder.finish(source, original);
+    } finally {
+      await holder.dispose();
+      await helper.dispose();
+    }
+  });
+});
+
+Deno.test("a host with another ffmpeg build says once why it does not help, and leaves the film be", async () => {
+  await withMediaHome(CONFIG, async (home, media) => {
+    const { source, original } = await queueFilm(home, media);
+    const holder = await startHeldBackHolder(home);
+    try {
+      const other = await ffmpegOf(
+        home,
+        "other",
+        `case "$*" in *-version*) echo "ffmpeg version 9.9-other"; exit 0;; esac\n`,
+      );
+      const helper = WorkerProcess.start(home, ["--cpu-cores", "1"], { PATH: other.path });
+      const ended = await helper.exit();
+      assert.equal(ended.code, 0, ended.stdout + ended.stderr);
+      const why = ended.stdout.split("\n").filter((l) => /cannot help with/.test(l));
+      assert.equal(why.length, 1, ended.stdout);
+      assert.match(why[0], /another ffmpeg build than this host's; left to the worker holding it/);
+      assert.deepEqual(segmentStarts(other.calls()), [], "the other build encoded nothing");
+      await holder.finish(source, original);
+    } finally {
+      await holder.dispose();
+    }
+  });
+});
+
 Deno.test("jobs list and show say which segments run where, with one ETA for the film", async () => {
   await withMediaHome(undefined, async (home, media) => {
     await plantRunningFilm(home, media);

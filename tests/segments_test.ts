@@ -269,6 +269,40 @@ exec `,
   });
 });
 
+Deno.test("a segment directory swapped while the segments are joined: the join reads vpo's own", async () => {
+  await withMediaHome(SEGMENTS_CONFIG, async (home, media) => {
+    const source = await makeClip(join(media, "film.mkv"), { duration: 30 });
+    const original = join(home.dir, "original.mkv");
+    await Deno.copyFile(source, original);
+    await queue(home, media, source);
+    // Another user's film, of the same length, size and codec (another frame rate tells it
+    // apart), that the worker can read.
+    const secret = await makeClip(join(home.dir, "secret.mkv"), {
+      duration: 30,
+      rate: 30,
+      videoCodec: "hevc",
+      audio: [],
+    });
+    // As the join starts, someone who may write the media folder moves the segment directory
+    // aside and puts their own at its name, with a list naming the secret film.
+    const ffmpeg = await countingFfmpeg(
+      home.dir,
+      `case "$*" in *" -f concat "*)
+  for dir in '${media}'/.vpo-*.segments; do
+    mv "$dir" "$dir.aside" && mkdir "$dir"
+    printf "ffconcat version 1.0\\nfile '%s'\\n" '${secret}' > "$dir/list.ffconcat"
+  done
+esac
+`,
+    );
+    const run = await home.run(["jobs", "start"], { env: { PATH: ffmpeg.path } });
+    assert.ok(ffmpeg.calls().some((c) => c.includes(" -f concat ")), "the segments were joined");
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.equal((await onlyJob(home)).status, "completed");
+    await assertSameMedia(original, source);
+  });
+});
+
 Deno.test({
   name: "a segment directory another user made fails the job; nothing is written into it",
   ignore: Deno.uid() !== 0,

@@ -55,7 +55,8 @@ export function buildFfmpegArgs(
   args.push("-i", fileArg(input));
   const joined = opts.encodedVideo;
   if (joined) {
-    args.push("-itsoffset", joined.offsetSec.toFixed(6), "-f", "concat", "-safe", "0");
+    // The list names its segments by plain relative names: concat's safe mode holds.
+    args.push("-itsoffset", joined.offsetSec.toFixed(6), "-f", "concat");
     args.push("-i", fileArg(joined.concatList));
   }
   for (const cover of covers) args.push("-attach", fileArg(coverArtFile(opts.coverArtDir!, cover)));

@@ -97,7 +97,7 @@ async function encodeInSegments(
   muxArgs: (encodedVideo: { concatList: string; offsetSec: number }) => string[],
 ): Promise<number> {
   const { claimed, ctx, speed, env } = run;
-  const { dir, journal } = target.segments!;
+  const { dir, held, journal } = target.segments!;
   // Speeds are measured per target codec and CPU cap.
   const codec = run.payload.policy.targetVideoCodec;
   const cores = env.cpuCores;
@@ -107,6 +107,7 @@ async function encodeInSegments(
     source: run.source,
     output: target.temp,
     dir,
+    held,
     cpuCores: cores,
     cpuSet: env.cpuSet,
     logPath,

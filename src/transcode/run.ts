@@ -114,6 +114,8 @@ async function encodeOnce(
   quality: Extract<QualityStart, { kind: "encode" }> | null,
 ): Promise<Done | { retry: number }> {
   const target = await chooseTarget(run, media, plan);
+  // The segment directory stays held until the job's run is over.
+  using _segmentDir = target.segments?.held;
   // A segmented encode checks each segment against the deadline instead.
   if (quality && !target.segments) checkEncodeFits(run, media, plan.video.crf!);
   // ffmpeg writes to this very inode through /proc (see openTempOutput).
@@ -249,7 +251,7 @@ async function chooseTarget(
   // Resumable segment by segment when the source is long enough (null: one pass).
   const segmentLength = env.config.jobs.segmentLength;
   const dir = segmentDirPath(claimed.id, source, env.config.jobs.tempDirectory);
-  const journal = wantsSegments(media.duration, segmentLength)
+  const opened = wantsSegments(media.duration, segmentLength)
     ? await openSegments({
       claimed,
       plan,
@@ -260,10 +262,15 @@ async function chooseTarget(
       signal: run.ctx.signal,
     })
     : null;
-  // The segments still to encode, and the joined output, need room beside the finished ones.
-  const toEncode = journal ? 1 + await remainingFraction(journal, dir) : 1;
-  checkFreeSpace(dirname(temp), media.size * toEncode);
-  return { temp, final, segments: journal ? { dir, journal } : null };
+  try {
+    // The segments still to encode, and the joined output, need room beside the finished ones.
+    const toEncode = opened ? 1 + await remainingFraction(opened.journal, dir) : 1;
+    checkFreeSpace(dirname(temp), media.size * toEncode);
+  } catch (err) {
+    opened?.held[Symbol.dispose]();
+    throw err;
+  }
+  return { temp, final, segments: opened && { dir, ...opened } };
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;

@@ -8,7 +8,7 @@ import type { ClaimedJob } from "../queue/claimed_job.ts";
 import type { RunContext, WorkerEnv } from "../queue/job_type.ts";
 import type { ReplaceJournal } from "../replace/replace_journal.ts";
 import type { TranscodePayload } from "./payload.ts";
-import type { SegmentJournal } from "./segments/journal.ts";
+import type { OpenedSegments } from "./segments/open.ts";
 import type { SpeedHistory } from "./speed_history.ts";
 
 /** What every step of one run shares. */
@@ -30,8 +30,11 @@ export interface Target {
   temp: string;
   /** Where the new file goes (the source's path, or its stem with the new extension). */
   final: string;
-  /** The segments' directory and journal when the source is encoded segment by segment. */
-  segments: { dir: string; journal: SegmentJournal } | null;
+  /**
+   * The segments' directory (its path, and the directory held open) and journal when the source
+   * is encoded segment by segment.
+   */
+  segments: ({ dir: string } & OpenedSegments) | null;
 }
 
 /** Throws the stop's reason once the run was told to stop (deadline, signal, cancel, lost). */

@@ -600,14 +600,29 @@ function renameOver(from: string, to: string): void {
  * every name in it is reached through this one descriptor, so the folder swapped for a link
  * between two steps, or between the two lookups of one link or rename (the kernel resolves the
  * two names one after the other), cannot move a step onto a file of the same name in another
- * directory. A link to the folder is followed when it is opened, as a person set it up.
+ * directory. A link to the folder is followed when it is opened, as a person set it up, unless
+ * `followLink` is false (a folder vpo made: a link at its name is refused).
  */
 export class HeldFolder implements Disposable {
   readonly #dir: ProvenDir;
 
   /** Opens the folder `path`. */
-  constructor(readonly path: string) {
-    this.#dir = ProvenDir.open(path, "folder");
+  constructor(readonly path: string, opts: { followLink?: boolean } = {}) {
+    this.#dir = ProvenDir.open(path, opts.followLink === false ? null : "folder");
+  }
+
+  /** The owner, device and inode of the folder held (not of whatever `path` names by now). */
+  stat(): { uid: number; dev: number; ino: number } {
+    const { uid, dev, ino } = fs.fstatSync(this.#dir.fd);
+    return { uid, dev, ino };
+  }
+
+  /**
+   * A path another process (ffmpeg) can use to reach this very folder and the names in it,
+   * whatever {@link path} names by now: `/proc/<pid>/fd/<n>` on Linux; elsewhere the path itself.
+   */
+  get pathForChild(): string {
+    return Deno.build.os === "linux" ? `/proc/${Deno.pid}/fd/${this.#dir.fd}` : this.path;
   }
 
   /** The folder `path` held open, or null when there is none (NotFound). */

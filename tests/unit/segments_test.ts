@@ -84,7 +84,7 @@ Deno.test("the join copies the joined video into the source's place, with its st
   const text = args.join(" ");
   assert.ok(
     text.includes(
-      "-itsoffset 0.023000 -f concat -safe 0 -i file:/tmp/list.ffconcat " +
+      "-itsoffset 0.023000 -f concat -i file:/tmp/list.ffconcat " +
         "-map 0:0 -map_metadata:s:0 0:s:0 -map 1:v:0 -map_metadata:s:1 0:s:1 " +
         "-map 0:2 -map_metadata:s:2 0:s:2 -c copy",
     ),

@@ -22,6 +22,8 @@ import type { SegmentJournal } from "./journal.ts";
 import { type JoinOptions, joinSegments } from "./join.ts";
 import type { SegmentRecord } from "./records.ts";
 import { type BoardView, SegmentBoard } from "./segment_board.ts";
+import { checkStillHeld } from "./segment_dir.ts";
+import type { HeldFolder } from "../../util/safe_open.ts";
 
 /** How often the holder looks at the segment directory while others encode. */
 const LOOK_MS = 2000;
@@ -78,7 +80,7 @@ export async function encodeSegmented(
     // S7: a segment in no state in two looks in a row is offered again.
     for (const index of view.unseen) if (unseenBefore.has(index)) await board.offer(index);
     unseenBefore = new Set(view.unseen);
-    if (view.records.size === journal.segments.length && await allInPlace(board, view)) {
+    if (view.records.size === journal.segments.length && await allInPlace(board, view, opts.held)) {
       return { wallSec: await joinSegments(journal, view.records, opts) };
     }
     const pick = board.pick(view, opts.staleAfterSec, opts.fits);
@@ -96,6 +98,8 @@ export async function encodeSegmented(
   }
 
   async function encodeOwn(claim: PieceClaim, index: number, view: BoardView): Promise<void> {
+    // A segment may take hours: the film's progress keeps counting the others' meanwhile.
+    const watch = watchBoard(board, film);
     try {
       const done = await encodeSegment(claim, index, {
         journal,
@@ -120,9 +124,29 @@ export async function encodeSegmented(
       await claim.release().catch(() => {});
       throw err;
     } finally {
+      await watch.stop();
       film.own(index, host, null);
     }
   }
+}
+
+/**
+ * Looks at the board every {@link LOOK_MS} for the film's progress (one look at a time) until
+ * stopped; what it saw only informs the progress, never a decision.
+ */
+function watchBoard(board: SegmentBoard, film: FilmProgress): { stop: () => Promise<void> } {
+  let looking: Promise<void> | null = null;
+  const timer = setInterval(() => {
+    looking ??= board.look().then((view) => film.saw(view)).catch(() => {
+      // A look that failed (the directory briefly unreachable) is tried at the next tick.
+    }).finally(() => looking = null);
+  }, LOOK_MS);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await looking;
+    },
+  };
 }
 
 /** The record of the first finished segment, which every other one must match. */
@@ -132,14 +156,20 @@ export function firstRecord(records: ReadonlyMap<number, SegmentRecord>): Segmen
 }
 
 /**
- * Whether every record's file is there with its recorded size; the others are offered again
- * (S7). The files were hashed through their descriptor as they were made, and again when a run
- * resumes; only a person could change one in between.
+ * Whether every record's file is, in the segment directory held open (what the join reads), a
+ * regular file with its recorded size; the others are offered again (S7). The files were hashed
+ * through their descriptor as they were made, and again when a run resumes; only a person could
+ * change one in between.
  */
-async function allInPlace(board: SegmentBoard, view: BoardView): Promise<boolean> {
+async function allInPlace(
+  board: SegmentBoard,
+  view: BoardView,
+  held: HeldFolder,
+): Promise<boolean> {
+  await checkStillHeld(board.dir, held);
   let ok = true;
   for (const [index, record] of view.records) {
-    const size = await Deno.lstat(join(board.dir, record.file)).then(
+    const size = await Deno.lstat(held.reach(join(board.dir, record.file))).then(
       (info) => info.isFile ? info.size : -1,
       () => -1,
     );

@@ -158,7 +158,7 @@ export async function encodeSegment(
           `${reference.index + 1} (another encoder build?); it cannot be joined with it`,
       );
     }
-    const { size, sha256 } = hashOwned(out);
+    const { size, sha256 } = await hashOwned(out);
     if (!await out.stillAtPath()) {
       throw new SegmentError(
         `segment ${index + 1}/${total}: ${partial} was replaced while it was written ` +

@@ -17,36 +17,44 @@ export interface FileHash {
 }
 
 /** Size and SHA-256 of a regular file (not through a symbolic link), read in chunks. */
-export function hashFile(path: string): Promise<FileHash> {
-  return new Promise((resolve) => {
-    let fd: number;
-    try {
-      fd = openRegularFileSync(path);
-    } catch (err) {
-      if (err instanceof UnreadableFileError) throw new SegmentError(`${path}: ${err.reason}`);
-      throw err;
-    }
-    try {
-      resolve(hashFd(fd));
-    } finally {
-      closeSync(fd);
-    }
-  });
+export async function hashFile(path: string): Promise<FileHash> {
+  let fd: number;
+  try {
+    fd = openRegularFileSync(path);
+  } catch (err) {
+    if (err instanceof UnreadableFileError) throw new SegmentError(`${path}: ${err.reason}`);
+    throw err;
+  }
+  try {
+    return await hashFd(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Size and SHA-256 of the file vpo made, read through its descriptor whatever its name holds. */
-export function hashOwned(file: OwnedFile): FileHash {
+export function hashOwned(file: OwnedFile): Promise<FileHash> {
   return hashFd(file.fd);
 }
 
-function hashFd(fd: number): FileHash {
+const CHUNK = 1 << 20;
+/**
+ * Chunks read between two turns of the event loop. A resumed film's segments are all hashed, many
+ * gigabytes over a network share: the worker's heartbeat timers must run meanwhile, or the job
+ * looks dead to the other workers and is recovered from under it.
+ */
+const CHUNKS_PER_TURN = 16;
+
+async function hashFd(fd: number): Promise<FileHash> {
   const hash = createHash("sha256");
-  const buffer = new Uint8Array(1 << 20);
+  const buffer = new Uint8Array(CHUNK);
   let size = 0;
-  for (let n = readSync(fd, buffer, 0, buffer.length, 0); n > 0;) {
+  for (let chunk = 1;; chunk++) {
+    const n = readSync(fd, buffer, 0, buffer.length, size);
+    if (n <= 0) break;
     hash.update(buffer.subarray(0, n));
     size += n;
-    n = readSync(fd, buffer, 0, buffer.length, size);
+    if (chunk % CHUNKS_PER_TURN === 0) await new Promise((turn) => setTimeout(turn, 0));
   }
   return { size, sha256: hash.digest("hex") };
 }

@@ -23,11 +23,13 @@ import { firstRecord } from "./encode_loop.ts";
 import { readJournal, sameSource, settingsHash } from "./journal.ts";
 import { wantsSegments } from "./open.ts";
 import { SegmentBoard } from "./segment_board.ts";
-import { isOwnDir, segmentDirPath } from "./segment_dir.ts";
+import { isOwnDir, segmentDirPath, SegmentError } from "./segment_dir.ts";
 
 /**
  * Helps with one segment of `job` (see JobRunner.help).
  *
+ * @throws SegmentError when this host cannot make segments that join with the holder's (another
+ *   ffmpeg build, other settings): said once, so a person learns why a host does not help.
  * @throws Error when the segment could not be encoded (its claim is given back).
  */
 export async function helpWithSegments(
@@ -51,7 +53,9 @@ export async function helpWithSegments(
   const journal = readJournal(dir, job.id);
   // The directory this host sees is the holder's only if it holds the plan the holder announced.
   if (!journal || journal.plan_id !== announced) return "none";
-  if (journal.ffmpeg_build !== await ffmpegBuild()) return "none";
+  if (journal.ffmpeg_build !== await ffmpegBuild()) {
+    throw new SegmentError("its segments are encoded by another ffmpeg build than this host's");
+  }
   if (!sameSource(journal.fingerprint, payload.fingerprint)) return "none";
   if (describeChange(payload.fingerprint, await fingerprintPath(source)) !== null) return "none";
   if (!await isOwnDir(dir).catch(() => false)) return "none";
@@ -78,7 +82,12 @@ export async function helpWithSegments(
   const plan = { ...planned, video: { ...planned.video, crf: journal.crf } };
   // Other settings on this host (another encoder found, another policy reading) would make
   // segments that cannot be joined with the others.
-  if (await settingsHash(plan, journal.segment_sec) !== journal.settings) return "none";
+  if (await settingsHash(plan, journal.segment_sec) !== journal.settings) {
+    throw new SegmentError(
+      "this host plans its encode with other settings than the worker holding it (another " +
+        "encoder found?)",
+    );
+  }
 
   const claim = await board.take(pick, thisWorker());
   if (!claim) return "helped";

@@ -1,6 +1,8 @@
 /**
  * Joining finished segments without re-encoding, muxed with every other stream of the source
- * into the job's temp output.
+ * into the job's temp output. ffmpeg reads the list, and the segments it names by plain relative
+ * names, through the segment directory vpo holds open (`/proc/<pid>/fd/<n>/list.ffconcat`), so a
+ * directory put at its name by someone who may write the media folder is never read.
  *
  * @module
  */
@@ -8,6 +10,7 @@ import { dirname, join } from "node:path";
 import { noSpaceReason, runFfmpeg } from "../../media/ffmpeg_runner.ts";
 import { concatList, toSeconds } from "../../media/segments.ts";
 import { writeFileAtomic } from "../../util/durable_fs.ts";
+import type { HeldFolder } from "../../util/safe_open.ts";
 import type { SegmentJournal } from "./journal.ts";
 import type { SegmentRecord } from "./records.ts";
 import { SegmentError } from "./segment_dir.ts";
@@ -18,6 +21,8 @@ const LIST = "list.ffconcat";
 export interface JoinOptions {
   /** The job's segment directory. */
   dir: string;
+  /** The same directory, held open since the segments were opened: the join reads only it. */
+  held: HeldFolder;
   /** The job's temp output, where the joined file is written. */
   output: string;
   logPath: string;
@@ -47,16 +52,23 @@ export async function joinSegments(
     );
   }
   const times = { timeBase: journal.time_base };
-  const list = join(opts.dir, LIST);
   const names = done.map((d) => d.file);
-  await writeFileAtomic(list, concatList(times, journal.segments, names), {
-    durable: false,
-    rule: "folder",
+  const { held } = opts;
+  await writeFileAtomic(
+    held.reach(join(opts.dir, LIST)),
+    concatList(times, journal.segments, names),
+    {
+      durable: false,
+      rule: "folder",
+    },
+  ).catch((err) => {
+    throw held.shown(err);
   });
+  held.confirm();
   const offsetSec = toSeconds(times, journal.segments[0].start) - journal.file_start_sec;
   const started = performance.now();
   const run = await runFfmpeg({
-    args: opts.muxArgs({ concatList: list, offsetSec }),
+    args: opts.muxArgs({ concatList: `${held.pathForChild}/${LIST}`, offsetSec }),
     logPath: opts.logPath,
     signal: opts.signal,
     cpuCores: opts.cpuCores,

@@ -21,7 +21,8 @@ import {
   writeJournal,
 } from "./journal.ts";
 import { SegmentBoard } from "./segment_board.ts";
-import { clearOwnFiles, ensureOwnDir } from "./segment_dir.ts";
+import { clearOwnFiles, ensureOwnDir, holdOwnDir } from "./segment_dir.ts";
+import type { HeldFolder } from "../../util/safe_open.ts";
 
 /** Whether a job of `durationSec` would be encoded in segments of `segmentSec`. */
 export function wantsSegments(durationSec: number, segmentSec: number | null): boolean {
@@ -42,16 +43,40 @@ export interface OpenSegmentsOptions {
   segmentSec: number;
 }
 
+/** A job's segmented encode, planned or resumed. */
+export interface OpenedSegments {
+  journal: SegmentJournal;
+  /**
+   * The segment directory, held open from here to the end of the run (dispose it): the join
+   * reads the segments through it ({@link holdOwnDir}).
+   */
+  held: HeldFolder;
+}
+
 /**
  * Plans (or resumes) the segmented encode of a job; null when the video cannot be cut by
  * timestamps (the caller encodes in one pass). The segment directory is made here. A plan made
  * with other settings, for another version of the source or by another ffmpeg build is
  * discarded with its segments.
  */
-export async function openSegments(opts: OpenSegmentsOptions): Promise<SegmentJournal | null> {
+export async function openSegments(opts: OpenSegmentsOptions): Promise<OpenedSegments | null> {
   const video = segmentableVideo(opts.plan);
   if (video === null) return null;
   await ensureOwnDir(opts.dir);
+  const held = holdOwnDir(opts.dir);
+  let journal: SegmentJournal | null = null;
+  try {
+    journal = await planOrResume(opts, video.inputIndex);
+    return journal && { journal, held };
+  } finally {
+    if (journal === null) held[Symbol.dispose]();
+  }
+}
+
+async function planOrResume(
+  opts: OpenSegmentsOptions,
+  inputIndex: number,
+): Promise<SegmentJournal | null> {
   const build = await ffmpegBuild();
   const old = readJournal(opts.dir, opts.claimed.id);
   // The plan keeps the segment length it was cut with: a new jobs.segment_length applies to new
@@ -64,7 +89,7 @@ export async function openSegments(opts: OpenSegmentsOptions): Promise<SegmentJo
     return old;
   }
   await clearOwnFiles(opts.dir);
-  const times = await readPacketTimes(opts.source, video.inputIndex, { signal: opts.signal });
+  const times = await readPacketTimes(opts.source, inputIndex, { signal: opts.signal });
   if (times === null) return null;
   const journal: SegmentJournal = {
     vpo_segments: JOURNAL_FORMAT,

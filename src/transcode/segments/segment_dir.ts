@@ -11,6 +11,7 @@ import { JobFailure } from "../../errors.ts";
 import { syncDir } from "../../util/durable_fs.ts";
 import { inodesAreStable } from "../../util/file_identity.ts";
 import { sharesWithGroup } from "../../util/file_mode.ts";
+import { HeldFolder, UntrustedDirectoryError } from "../../util/safe_open.ts";
 
 /** A segmented encode could not go on; the job fails (and its segments are removed). */
 export class SegmentError extends JobFailure {}
@@ -45,7 +46,8 @@ export const partialName = (index: number, token: string) => `${pieceName(index)
 
 /**
  * True when `dir` is a real directory (not a symbolic link) owned by this user (where owners can be
- * told apart: see below); false when it does not exist. Throws {@link SegmentError} otherwise.
+ * told apart: see {@link checkOwner}); false when it does not exist. Throws {@link SegmentError}
+ * otherwise.
  */
 export async function isOwnDir(dir: string): Promise<boolean> {
   let info: Deno.FileInfo;
@@ -55,20 +57,63 @@ export async function isOwnDir(dir: string): Promise<boolean> {
     if (err instanceof Deno.errors.NotFound) return false;
     throw err;
   }
-  if (!info.isDirectory) {
-    throw new SegmentError(`${dir} is not a directory vpo made (a link or a file); left alone`);
-  }
-  // Another user's directory is refused where owners mean something: not in a group-shared queue
-  // (another member's worker made it) nor on sshfs or SMB (the client shows mapped or remote uids).
-  const uid = Deno.uid();
-  const ownersCount = !sharesWithGroup() && inodesAreStable(dir);
-  if (ownersCount && info.uid !== null && uid !== null && info.uid !== uid) {
-    throw new SegmentError(
-      `${dir} is not a directory vpo made (owner uid ${info.uid}, not ${uid}); left alone`,
-    );
-  }
+  if (!info.isDirectory) throw notVpos(dir, "a link or a file");
+  checkOwner(dir, info.uid);
   return true;
 }
+
+/**
+ * The segment directory `dir`, which vpo made, held open: a link at its name is refused, its
+ * owner checked as {@link isOwnDir} does, and from then on the names in it are reached through
+ * the directory opened, whatever its name holds later (someone who may write the media folder
+ * could rename it aside and put their own in its place).
+ */
+export function holdOwnDir(dir: string): HeldFolder {
+  let held: HeldFolder;
+  try {
+    held = new HeldFolder(dir, { followLink: false });
+  } catch (err) {
+    if (err instanceof UntrustedDirectoryError) throw notVpos(dir, err.reason);
+    throw err;
+  }
+  try {
+    checkOwner(dir, held.stat().uid);
+  } catch (err) {
+    held[Symbol.dispose]();
+    throw err;
+  }
+  return held;
+}
+
+/**
+ * Throws {@link SegmentError} when the name `dir` no longer holds the directory `held` (where
+ * inode numbers are stable): whatever was just read by that name was someone else's.
+ */
+export async function checkStillHeld(dir: string, held: HeldFolder): Promise<void> {
+  if (!inodesAreStable(dir)) return;
+  const now = await Deno.lstat(dir).catch(() => null);
+  const was = held.stat();
+  if (now?.ino !== was.ino || now?.dev !== was.dev) {
+    throw new SegmentError(
+      `${dir} was replaced by another directory while vpo used it; original kept`,
+    );
+  }
+}
+
+/**
+ * Refuses another user's directory where owners mean something: not in a group-shared queue
+ * (another member's worker made it) nor on sshfs or SMB (the client shows mapped or remote uids).
+ */
+function checkOwner(dir: string, owner: number | null): void {
+  const uid = Deno.uid();
+  const ownersCount = !sharesWithGroup() && inodesAreStable(dir);
+  if (ownersCount && owner !== null && uid !== null && owner !== uid) {
+    throw notVpos(dir, `owner uid ${owner}, not ${uid}`);
+  }
+}
+
+const notVpos = (dir: string, why: string) =>
+  new SegmentError(`${dir} is not a directory vpo made (${why}); left alone`);
 
 /** Makes the segment directory (0700) unless it is there already and vpo's. */
 export async function ensureOwnDir(dir: string): Promise<void> {
