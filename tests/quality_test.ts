@@ -15,7 +15,9 @@ import { QualityTemps } from "../src/quality/temps.ts";
 import { VpoHome } from "../src/queue/layout.ts";
 import { type Difficulty, makeDifficultyClip, qualityPolicy } from "./helpers/quality_clips.ts";
 import { withTempDir } from "./helpers/temp.ts";
-import { TempHome } from "./helpers/vpo.ts";
+import { CLI, TempHome } from "./helpers/vpo.ts";
+import { namesIn, processesMentioning, waitUntil } from "./helpers/worker.ts";
+import { CLI_PERMISSIONS } from "../scripts/permissions.ts";
 import { metricProblem } from "../src/quality/compare.ts";
 
 const CLAIM = { id: "c".repeat(32), token: "d".repeat(12) };
@@ -191,4 +193,76 @@ Deno.test("quality: vmaf without libvmaf is refused at load, in one line; doctor
   const doctor = await home.run(["doctor", "--policy", policy]);
   assert.match(doctor.stdout, /FAIL +encoders for vmaf\.yaml: .*vmaf needs an ffmpeg built/);
   assert.match(doctor.stdout, /ok +quality metrics: ssim, psnr measurable; vmaf needs/);
+});
+
+Deno.test("quality: vpo forecast refuses a path it cannot read, in one line, before searching", async () => {
+  await using home = await TempHome.create();
+  const policy = join(home.dir, "q.yaml");
+  await Deno.writeTextFile(policy, qualityPolicy());
+  const missing = join(home.dir, "Shwo");
+  const run = await home.run(["forecast", "--policy", policy, "-r", missing]);
+  assert.equal(run.code, 1, run.stdout);
+  assert.equal(run.stderr, `vpo: ${missing}: no such file or directory\n`);
+  assert.equal(run.stdout, "");
+});
+
+Deno.test("quality: vpo forecast stopped by SIGTERM stops its ffmpeg and leaves no sample", async () => {
+  await using home = await TempHome.create();
+  const lib = join(home.dir, "lib");
+  await Deno.mkdir(lib);
+  await makeDifficultyClip(lib, "grain", 12);
+  const policy = join(home.dir, "q.yaml");
+  await Deno.writeTextFile(policy, qualityPolicy().replace("ultrafast", "medium"));
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...CLI_PERMISSIONS, CLI, "forecast", "--policy", policy, lib],
+    env: { VPO_HOME: home.vpoHome, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const temps = join(home.vpoHome, "jobs", ".tmp");
+  const samples = () => {
+    try {
+      return namesIn(temps).filter((n) => n.includes(".quality-"));
+    } catch {
+      return []; // not made yet
+    }
+  };
+  const ended = child.output();
+  try {
+    await waitUntil("the first samples", () => samples().length > 0);
+  } finally {
+    child.kill("SIGTERM");
+  }
+  const out = await ended;
+  assert.equal(out.code, 2, new TextDecoder().decode(out.stderr));
+  assert.equal(new TextDecoder().decode(out.stderr), "vpo: interrupted; nothing was queued\n");
+  assert.deepEqual(samples(), []);
+  assert.deepEqual(await processesMentioning(lib), [], "an ffmpeg still runs");
+});
+
+Deno.test("quality: a sample starts at the keyframe within its stretch, however far the one before it is", async () => {
+  await using home = await TempHome.create();
+  // Keyframes at 0 s and 6 s only; the one 1 s sample of this 12 s file is placed at 5.5 s.
+  const clip = join(home.dir, "sparse.mkv");
+  const made = await new Deno.Command("ffmpeg", {
+    args: [
+      ...["-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25"],
+      ...["-t", "12", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "10"],
+      ...["-g", "150", "-keyint_min", "150", "-sc_threshold", "0", clip],
+    ],
+  }).output();
+  assert.ok(made.success);
+  const policy = join(home.dir, "q.yaml");
+  await Deno.writeTextFile(policy, qualityPolicy().replace("sample_every: 2", "sample_every: 12"));
+  const run = await home.run(["forecast", "--policy", policy, "--json", clip]);
+  assert.equal(run.code, 0, run.stderr);
+  const dir = join(home.vpoHome, "library", "quality");
+  const samples = namesIn(dir).flatMap((name) =>
+    Deno.readTextFileSync(join(dir, name)).split("\n").filter((l) => l.includes('"sample"'))
+      .map((l) => JSON.parse(l) as { sample: string; media_sec: number })
+  );
+  assert.ok(samples.length > 0);
+  // From the keyframe at 6 s, one second; not the 6.5 s from the keyframe at 0.
+  for (const s of samples) assert.ok(s.media_sec < 1.5, JSON.stringify(s));
 });

@@ -51,7 +51,10 @@ export function addForecastCommand(program: Command, ctx: CliContext): void {
       await Deno.remove(logPath).catch(() => {});
       const stop = new AbortController();
       const onSignal = () => stop.abort(new UsageError("interrupted; nothing was queued"));
-      Deno.addSignalListener("SIGINT", onSignal);
+      // SIGTERM too (cron's `timeout`, systemd): the search then removes its samples and stops
+      // its ffmpeg, which a plain exit would leave running and writing.
+      const signals = ["SIGINT", "SIGTERM"] as const;
+      for (const s of signals) Deno.addSignalListener(s, onSignal);
       const library = Library.of(ctx.home, warn);
       const memory = new QualityMemory(ctx.home.library, warn);
       const temps = new QualityTemps(
@@ -72,7 +75,7 @@ export function addForecastCommand(program: Command, ctx: CliContext): void {
         });
         println(opts.json ? JSON.stringify(report, null, 2) : formatForecast(report));
       } finally {
-        Deno.removeSignalListener("SIGINT", onSignal);
+        for (const s of signals) Deno.removeSignalListener(s, onSignal);
         library.close({ compact: true });
         memory.close();
       }

@@ -114,10 +114,26 @@ export async function searchCrf(opts: SearchOptions): Promise<SearchResult> {
   const cuts = new Map<number, CutSample>();
   const probes: SearchProbe[] = [];
   let encodes = 0;
+  // CRFs whose score used a remembered sample, and whether they were measured again (below).
+  const fromMemory = new Set<number>();
+  let remeasured = false;
   try {
     await opts.temps.sweepEarlierClaims();
     for (;;) {
       const step = nextStep(probes, goal, start);
+      // "No CRF" keeps the original without an encode and is remembered as the file's decision:
+      // when it rests on remembered scores, which a false line (edited, damaged, another build's)
+      // may hold, those are measured once more first. A found CRF needs no such care: the
+      // output's own check is the safety net there.
+      if (step.kind === "none" && !remeasured && fromMemory.size > 0) {
+        remeasured = true;
+        for (const [i, p] of probes.entries()) {
+          if (!fromMemory.has(p.crf)) continue;
+          const scores = await scoreAt(p.crf, true);
+          probes[i] = aggregate(p.crf, scores, samples, media, target, false);
+        }
+        continue;
+      }
       if (step.kind !== "probe") {
         const sampleSec = samples.spans.reduce((n, span) => n + span.seconds, 0);
         const end = { probes, encodes, samples: samples.spans.length, sampleSec };
@@ -149,10 +165,13 @@ export async function searchCrf(opts: SearchOptions): Promise<SearchResult> {
     await opts.temps.removeAll();
   }
 
-  /** Every sample's score at `crf`: remembered, or encoded and measured now. */
-  async function scoreAt(crf: number): Promise<SampleScore[]> {
+  /** Every sample's score at `crf`: remembered (unless `fresh`), or encoded and measured now. */
+  async function scoreAt(crf: number, fresh = false): Promise<SampleScore[]> {
     const keys = samples.spans.map((span) => sampleKey(samples, span));
-    const known = keys.map((key) => memory.sample(identity!, key, settings, crf));
+    const known = keys.map((key) =>
+      fresh ? undefined : memory.sample(identity!, key, settings, crf)
+    );
+    if (known.some((k) => k !== undefined)) fromMemory.add(crf);
     const missing = samples.spans.filter((_, i) => !known[i]);
     if (missing.length > 0) opts.beforeEncodes?.(missing.reduce((s, span) => s + span.seconds, 0));
     const out: SampleScore[] = [];

@@ -143,7 +143,10 @@ async function keyframeFrom(
 ): Promise<number | null> {
   const run = await runCaptured("ffprobe", [
     ...["-v", "error", "-select_streams", `${stream}`],
-    ...["-read_intervals", `${span.start.toFixed(3)}%+${span.seconds.toFixed(3)}`],
+    // The end as a time, not `%+seconds`: ffprobe counts that from where its seek lands, the
+    // keyframe before the place, and so saw no keyframe of the stretch when keyframes are further
+    // apart than a sample is long (the cut then held everything from the one before).
+    ...["-read_intervals", `${span.start.toFixed(3)}%${(span.start + span.seconds).toFixed(3)}`],
     ...["-show_entries", "format=start_time:packet=pts_time,flags", "-of", "csv=p=0"],
     fileArg(source),
   ], signal);

@@ -22,6 +22,7 @@ import type { QualityMemory } from "../quality/memory.ts";
 import type { SampleRun } from "../quality/samples.ts";
 import type { QualityTemps } from "../quality/temps.ts";
 import { findFiles } from "../library/find_files.ts";
+import { VpoError } from "../errors.ts";
 
 /** What {@link forecast} needs. */
 export interface ForecastOptions {
@@ -104,7 +105,12 @@ interface Candidate {
   plan: EncodePlan;
 }
 
-/** Runs the forecast. */
+/**
+ * Runs the forecast.
+ *
+ * @throws VpoError naming the first path that cannot be read (a typo would otherwise forecast
+ *   an empty library, and succeed).
+ */
 export async function forecast(opts: ForecastOptions): Promise<ForecastReport> {
   const { candidates, videos, skipped, unreadable } = await planAll(opts);
   const chosen = choose(candidates, opts.files);
@@ -153,6 +159,7 @@ async function planAll(opts: ForecastOptions) {
   const known: MediaInfo[] = [];
   let videos = 0;
   for (const found of findFiles(opts.paths, opts.recursive)) {
+    if (found.kind === "error") throw new VpoError(`${found.path}: ${found.message}`);
     if (found.kind !== "video") continue;
     videos++;
     let stamp;

@@ -17,7 +17,7 @@ import { segmentRecordChanges } from "./segments/run_end.ts";
 import { helpWithSegments } from "./segments/help.ts";
 import { segmentLine } from "./segment_progress.ts";
 import { shortId } from "../util/ids.ts";
-import { firstPieceMediaSec, qualityLine } from "./quality_step.ts";
+import { firstPieceMediaSec, qualityLine, removeSearchLeftovers } from "./quality_step.ts";
 import { SpeedHistory } from "./speed_history.ts";
 
 /** Transcode jobs, as `vpo transcode` queues them. */
@@ -68,13 +68,15 @@ export const transcodeJobType: JobType = {
         }
       },
       run: (claimed, ctx) => runTranscode(claimed, env, speed, ctx),
-      ending(claimed, requeued, failure) {
+      async ending(claimed, requeued, failure) {
         // An ended job's file may be queued again (failed, cancelled): its mark goes.
         // Only what it was queued as counts (the result is being written, or an earlier run's).
         const job = requeued ? null : readTranscodeJob({ ...claimed.record, result: null });
         const queued = job === null || typeof job === "string" ? null : queuedSource(job);
         if (queued) dropJobMark(env.home, queued);
-        return segmentRecordChanges(claimed, env.config.jobs.tempDirectory, requeued, failure);
+        const temps = env.config.jobs.tempDirectory;
+        if (!requeued) await removeSearchLeftovers(claimed, temps);
+        return await segmentRecordChanges(claimed, temps, requeued, failure);
       },
     };
   },

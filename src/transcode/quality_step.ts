@@ -19,8 +19,9 @@ import { planSamples, settingsKey } from "../quality/samples.ts";
 import { LINEAR, slopeOf } from "../quality/search.ts";
 import { QualityTemps } from "../quality/temps.ts";
 import { formatBytes, formatDuration } from "../util/format.ts";
-import type { LiveInfo } from "../queue/claimed_job.ts";
+import type { ClaimedJob, LiveInfo } from "../queue/claimed_job.ts";
 import type { Job } from "../queue/job.ts";
+import { readPayload } from "./payload.ts";
 import {
   type EncodeFigures,
   type KeptOriginalResult,
@@ -36,6 +37,13 @@ import type { TranscodeRun } from "./run_context.ts";
  */
 export const SEARCH_OVERHEAD = 3;
 
+/**
+ * The check of an output over every frame takes up to this share of its encode's time (12-26 %
+ * measured, docs/benchmarks.md): an encode that fits without its check would be stopped at the
+ * deadline while checked, and lost.
+ */
+const CHECK_SHARE = 0.3;
+
 /** How the search ended for the run: encode at a CRF, or keep the original. */
 export type QualityStart =
   | { kind: "encode"; crf: number; search: SearchResult; figures: QualityFigures }
@@ -50,6 +58,22 @@ const runOf = (run: TranscodeRun) => ({
 
 const tempsOf = (run: TranscodeRun) =>
   new QualityTemps(run.env.config.jobs.tempDirectory ?? dirname(run.source), run.claimed);
+
+/**
+ * As a quality job ends (completed, failed, cancelled: not requeued), removes the temps earlier
+ * claims of it left (a worker killed mid-search). Its next search would have removed them, but
+ * an ended job has none: a run that fails before searching (its source changed) left the
+ * lossless cuts in the media folder for good.
+ */
+export async function removeSearchLeftovers(
+  claimed: ClaimedJob,
+  tempDirectory: string | null,
+): Promise<void> {
+  const job = claimed.record;
+  const payload = readPayload(job.payload);
+  if (!job.file || typeof payload === "string" || !payload.policy.targetQuality) return;
+  await new QualityTemps(tempDirectory ?? dirname(job.file), claimed).sweepEarlierClaims();
+}
 
 /** Shows a status line in the worker's log and in the job's live file (`vpo jobs show`). */
 function status(run: TranscodeRun, line: string, log: boolean): void {
@@ -90,7 +114,7 @@ export async function searchStep(
       run: runOf(run),
       beforeEncodes: (mediaSec) => {
         status(run, `searching: encoding ${Math.round(mediaSec)} s of samples`, false);
-        const need = speed.estimateSec(codec, mediaSec * SEARCH_OVERHEAD);
+        const need = speed.estimateSec(codec, mediaSec * SEARCH_OVERHEAD, run.env.cpuCores);
         if (ctx.deadline && need !== null && Date.now() + need * 1000 > +ctx.deadline) {
           ctx.outOfTime("deadline: the next CRF's samples cannot be encoded before it");
         }
@@ -127,11 +151,15 @@ export async function searchStep(
  */
 export function checkEncodeFits(run: TranscodeRun, media: MediaInfo, crf: number): void {
   const { ctx } = run;
-  const need = run.speed.estimateSec(run.payload.policy.targetVideoCodec, media.duration);
+  // At this worker's core cap, as the claim was judged: a one-core worker of `--workers 2` is
+  // far slower than the machine.
+  const codec = run.payload.policy.targetVideoCodec;
+  const encode = run.speed.estimateSec(codec, media.duration, run.env.cpuCores);
+  const need = encode === null ? null : encode * (1 + CHECK_SHARE);
   if (ctx.deadline && need !== null && Date.now() + need * 1000 > +ctx.deadline) {
     ctx.outOfTime(
-      `deadline: the encode at crf ${crf} (about ${formatDuration(need)}) cannot finish before ` +
-        "it; the search is remembered",
+      `deadline: the encode at crf ${crf} and its check (about ${formatDuration(need)}) cannot ` +
+        "finish before it; the search is remembered",
     );
   }
 }

@@ -5,7 +5,10 @@
 import assert from "node:assert/strict";
 import { MAX_PROBES, nextStep, type Probe, type SearchGoal } from "../../src/quality/search.ts";
 import { frameScore, scoreOf, summarize, vmafColumnOf } from "../../src/quality/scores.ts";
-import { planSamples, sampleKey } from "../../src/quality/samples.ts";
+import { planSamples, sampleKey, settingsKey } from "../../src/quality/samples.ts";
+import { type EncodePlan, planTranscode } from "../../src/media/plan.ts";
+import type { TranscodePolicy } from "../../src/policy/types.ts";
+import { media, TEST_POLICY, video } from "../helpers/media_info.ts";
 import { parsePolicy } from "../../src/policy/policy.ts";
 import { checkPolicySnapshot } from "../../src/policy/snapshot.ts";
 
@@ -187,4 +190,25 @@ Deno.test("policy: a job's snapshot keeps the block, checked key by key; old job
       ),
     /job: payload\.policy\.targetQuality\.min: 3 is above the best ssim score/,
   );
+});
+
+Deno.test("memory: a sample's score is kept under every encoder setting that changes it, no other", () => {
+  const planOf = (policy: Partial<TranscodePolicy>, encoder = "libx265") => {
+    const info = media([video({ width: 3840, height: 1600 })], { duration: 60, size: 1e9 });
+    const plan = planTranscode({ ...TEST_POLICY, ...policy }, info, { encoder });
+    assert.equal(plan.action, "transcode");
+    return plan as EncodePlan;
+  };
+  const base = settingsKey(planOf({}), "ssim");
+  // The CRF is kept beside the score.
+  assert.equal(settingsKey(planOf({ targetCrf: 20 }), "ssim"), base);
+  for (
+    const [what, key] of [
+      ["preset", settingsKey(planOf({ preset: "medium" }), "ssim")],
+      ["scaling", settingsKey(planOf({ maxWidth: 1280, maxHeight: 720 }), "ssim")],
+      ["encoder", settingsKey(planOf({}, "hevc_nvenc"), "ssim")],
+      ["codec", settingsKey(planOf({ targetVideoCodec: "av1" }, "libsvtav1"), "ssim")],
+      ["metric", settingsKey(planOf({}), "psnr")],
+    ] as const
+  ) assert.notEqual(key, base, `${what} changed, the key did not`);
 });
