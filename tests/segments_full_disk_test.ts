@@ -31,19 +31,23 @@ import type { TempHome } from "./helpers/vpo.ts";
 const CONFIG = (tmpfs: string) =>
   `jobs:\n  temp_directory: ${tmpfs}\n  segment_length: 2\n${FAST_RECOVERY}`;
 
+/** A queued film, as {@link withQueuedFilm} gives it. */
+interface Film {
+  home: TempHome;
+  tmpfs: string;
+  source: string;
+  /** A copy of the source to compare the output with. */
+  copy: string;
+  ffmpeg: { path: string; calls: () => string[] };
+}
+
 /**
  * Runs `body` with a home whose temp directory is a 16 MB tmpfs, a 6 s clip queued there as
  * `film.mkv` (and a copy to compare the output with), and ffmpeg counted.
  */
 async function withQueuedFilm(
   prelude: (tmpfs: string, dir: string) => string,
-  body: (film: {
-    home: TempHome;
-    tmpfs: string;
-    source: string;
-    copy: string;
-    ffmpeg: { path: string; calls: () => string[] };
-  }) => Promise<void>,
+  body: (film: Film) => Promise<void>,
 ): Promise<void> {
   await withMediaHome(undefined, async (home, media) => {
     const tmpfs = join(home.dir, "tmpfs");
@@ -116,7 +120,7 @@ async function assertKept(home: TempHome, tmpfs: string, done: number): Promise<
 
 /** Frees the disk, retries the job and runs it: only the missing segments are encoded. */
 async function retryAfterFreeing(
-  film: Parameters<Parameters<typeof withQueuedFilm>[1]>[0],
+  film: Film,
   missing: number,
 ): Promise<void> {
   const { home, tmpfs, source, copy, ffmpeg } = film;
@@ -133,20 +137,31 @@ async function retryAfterFreeing(
   assert.deepEqual(segmentDirsIn(tmpfs), []);
 }
 
-Deno.test("no space mid-segment: the job fails with its segments kept; retry encodes only the rest", async () => {
-  // The second segment encode fills the disk before it starts writing.
-  await withQueuedFilm(fillDiskOn(SEGMENT_ENCODE, 2), async (film) => {
-    const { home, tmpfs, source } = film;
-    const original = await digest(source);
-    const run = await home.run(["jobs", "start", "--cpu-cores", "1"], {
-      env: { PATH: film.ffmpeg.path },
-    });
-    assert.equal(run.code, 3, run.stdout + run.stderr);
-    assert.deepEqual(await digest(source), original);
-    await assertKept(home, tmpfs, 1);
-    await retryAfterFreeing(film, 2);
+/** A night of `jobs start` in which the job fails, the original untouched. */
+async function failingNight(film: Film): Promise<void> {
+  const original = await digest(film.source);
+  const run = await film.home.run(["jobs", "start", "--cpu-cores", "1"], {
+    env: { PATH: film.ffmpeg.path },
   });
-});
+  assert.equal(run.code, 3, run.stdout + run.stderr);
+  assert.deepEqual(await digest(film.source), original);
+}
+
+for (
+  const { name, fill, kept } of [
+    // The second segment encode fills the disk before it starts writing.
+    { name: "mid-segment", fill: fillDiskOn(SEGMENT_ENCODE, 2), kept: 1 },
+    { name: "in the join", fill: fillDiskOn(JOIN, 1), kept: 3 },
+  ]
+) {
+  Deno.test(`no space ${name}: the job fails with ${kept}/3 segments kept; retry encodes only the rest`, async () => {
+    await withQueuedFilm(fill, async (film) => {
+      await failingNight(film);
+      await assertKept(film.home, film.tmpfs, kept);
+      await retryAfterFreeing(film, 3 - kept);
+    });
+  });
+}
 
 Deno.test("a later night's free-space check fails the job with its segments kept", async () => {
   await withQueuedFilm(() => "", async (film) => {
@@ -160,42 +175,23 @@ Deno.test("a later night's free-space check fails the job with its segments kept
     await sleep(2200);
     const recover = await home.run(["jobs", "recover"]);
     assert.match(recover.stdout, /1 stale job recovered/, recover.stdout + recover.stderr);
+    assert.deepEqual(await digest(source), original);
     // The disk fills up before the next night.
     await new Deno.Command("sh", { args: ["-c", `cat /dev/zero > '${tmpfs}/filler'`] }).output();
     assert.equal(Number(statfsSync(tmpfs).bavail), 0);
 
     const starts = segmentStarts(film.ffmpeg.calls()).length;
-    const night = await home.run(["jobs", "start", "--cpu-cores", "1"], {
-      env: { PATH: film.ffmpeg.path },
-    });
-    assert.equal(night.code, 3, night.stdout + night.stderr);
+    await failingNight(film);
     assert.equal(segmentStarts(film.ffmpeg.calls()).length, starts, "nothing encoded");
-    assert.deepEqual(await digest(source), original);
     await assertKept(home, tmpfs, 1);
     await retryAfterFreeing(film, 2);
   });
 });
 
-Deno.test("no space in the join keeps every segment; the retry only joins them", async () => {
-  await withQueuedFilm(fillDiskOn(JOIN, 1), async (film) => {
-    const { home, tmpfs, source } = film;
-    const original = await digest(source);
-    const run = await home.run(["jobs", "start", "--cpu-cores", "1"], {
-      env: { PATH: film.ffmpeg.path },
-    });
-    assert.equal(run.code, 3, run.stdout + run.stderr);
-    assert.deepEqual(await digest(source), original);
-    await assertKept(home, tmpfs, 3);
-    await retryAfterFreeing(film, 0);
-  });
-});
-
 Deno.test("kept segments become an orphan's once their failed job is removed", async () => {
-  await withQueuedFilm(fillDiskOn(JOIN, 1), async ({ home, tmpfs, ffmpeg }) => {
-    const run = await home.run(["jobs", "start", "--cpu-cores", "1"], {
-      env: { PATH: ffmpeg.path },
-    });
-    assert.equal(run.code, 3, run.stdout + run.stderr);
+  await withQueuedFilm(fillDiskOn(JOIN, 1), async (film) => {
+    const { home, tmpfs } = film;
+    await failingNight(film);
     await assertKept(home, tmpfs, 3);
     const kept = await home.run(["jobs", "cleanup", "--remove-temp", "--force"]);
     assert.equal(kept.code, 0, kept.stderr);
