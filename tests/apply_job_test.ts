@@ -20,6 +20,7 @@ import {
   digest,
   disposeHome,
   eachLimited,
+  FAST_RECOVERY,
   findPartials,
   jobFiles,
   livePercent,
@@ -28,16 +29,12 @@ import {
   namesIn,
   onlyJob,
   sleep,
+  STALE_WAIT_MS,
   unmount,
   waitUntil,
   withMediaHome,
   WorkerProcess,
 } from "./helpers/worker.ts";
-
-/** Heartbeats every 0.2 s, stale after 1 s: recovery tests need not wait minutes. */
-const FAST_RECOVERY = "worker:\n  heartbeat_interval: 0.2\n  stale_after: 1\n";
-/** More than stale_after: job files' ctime, which staleness is judged by, has 1 s resolution. */
-const STALE_WAIT_MS = 2200;
 
 async function writePolicyText(home: TempHome, name: string, text: string): Promise<string> {
   const path = join(home.dir, name);

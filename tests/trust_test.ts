@@ -11,11 +11,14 @@ import { jobRecord, runActor, withTempQueue, writeJobFile } from "./helpers/queu
 import {
   digest,
   exists,
+  FAST_RECOVERY,
   findPartials,
   jobFiles,
   longClip,
   onlyJob,
+  sleep,
   slowPolicy,
+  STALE_WAIT_MS,
   waitUntil,
   withMediaHome,
   WorkerProcess,
@@ -27,12 +30,7 @@ import { probe } from "../src/media/probe.ts";
 import { fileIdentity } from "../src/util/file_identity.ts";
 import { withTempDir } from "./helpers/temp.ts";
 
-/** Heartbeats every 0.2 s, stale after 1 s. */
-const FAST_RECOVERY = "worker:\n  heartbeat_interval: 0.2\n  stale_after: 1\n";
-/** More than stale_after, with ctime's 1 s resolution. */
-const STALE_WAIT_MS = 2200;
 const TOKEN = "0000deadbeef";
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A file outside everything vpo made, and what must stay true of it. */
 async function victim(dir: string, name = "victim.txt") {

@@ -17,6 +17,7 @@ import {
   disposeHome,
   eachLimited,
   exists,
+  FAST_RECOVERY,
   ffprobe,
   findPartials,
   jobFiles,
@@ -30,17 +31,13 @@ import {
   processesMentioning,
   sleep,
   slowPolicy,
+  STALE_WAIT_MS,
   unmount,
   waitUntil,
   withMediaHome,
   WorkerProcess,
   writePolicy,
 } from "./helpers/worker.ts";
-
-/** Heartbeats every 0.2 s, stale after 1 s: recovery tests need not wait minutes. */
-const FAST_RECOVERY = "worker:\n  heartbeat_interval: 0.2\n  stale_after: 1\n";
-/** More than stale_after: job files' ctime, which staleness is judged by, has 1 s resolution. */
-const STALE_WAIT_MS = 2200;
 
 async function queue(home: TempHome, args: string[]): Promise<void> {
   const out = await home.run(["transcode", ...args]);

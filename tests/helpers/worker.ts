@@ -15,6 +15,8 @@ export { sleep };
 
 /** Heartbeats every 0.2 s, stale after 1 s: recovery tests need not wait minutes. */
 export const FAST_RECOVERY = "worker:\n  heartbeat_interval: 0.2\n  stale_after: 1\n";
+/** More than stale_after: job files' ctime, which staleness is judged by, has 1 s resolution. */
+export const STALE_WAIT_MS = 2200;
 
 /** A job as `vpo jobs list --json` prints it (only the fields the tests read). */
 export interface JobJson {
